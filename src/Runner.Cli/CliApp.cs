@@ -1,0 +1,82 @@
+using Runner.Cli.Commands;
+using Runner.Sweeps;
+using Runner.Training.Data;
+using Runner.Training.Engine;
+
+namespace Runner.Cli;
+
+/// <summary>
+/// Dispatches a command line to its verb and turns every expected failure into one clear line and an exit code:
+/// 0 success, 1 a run that failed (missing data, native library), 2 bad input (usage, sweep file), 130 interrupted.
+/// Stack traces never reach the console; RUNNER_DEBUG=1 prints them for developers.
+/// </summary>
+public static class CliApp
+{
+    public static readonly IReadOnlyList<ICommand> Commands = new ICommand[]
+    {
+        new ValidateCommand(), new PlanCommand(), new TrialCommand(),
+    };
+
+    public static int Run(string[] args, CliContext context)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            context.Out.WriteLine(Usage());
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] == "--version")
+        {
+            context.Out.WriteLine(typeof(CliApp).Assembly.GetName().Version);
+            return 0;
+        }
+        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (command == null)
+        {
+            string? closest = DidYouMean.Closest(args[0], Commands.Select(c => c.Name));
+            context.Error.WriteLine($"runner: unknown command '{args[0]}'{(closest == null ? "" : $" (did you mean '{closest}'?)")}; see runner --help");
+            return 2;
+        }
+        var rest = args.Skip(1).ToArray();
+        if (rest.Contains("--help") || rest.Contains("-h"))
+        {
+            context.Out.WriteLine(command.Help.TrimEnd());
+            return 0;
+        }
+        try
+        {
+            return command.Execute(Arguments.Parse(command.Name, rest, command.ValueOptions, command.FlagOptions), context);
+        }
+        catch (UsageException e)
+        {
+            context.Error.WriteLine($"runner {command.Name}: {e.Message} (see runner {command.Name} --help)");
+            return 2;
+        }
+        catch (SweepFileException e)
+        {
+            foreach (var error in e.Errors) context.Error.WriteLine(error);
+            return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine($"runner {command.Name}: interrupted");
+            return 130;
+        }
+        catch (Exception e) when (e is DataException or TorchUnavailableException)
+        {
+            context.Error.WriteLine($"runner {command.Name}: {e.Message}");
+            return 1;
+        }
+        catch (Exception e)
+        {
+            context.Error.WriteLine($"runner {command.Name}: unexpected error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RUNNER_DEBUG") == "1") context.Error.WriteLine(e);
+            else context.Error.WriteLine("(set RUNNER_DEBUG=1 to see the stack trace)");
+            return 1;
+        }
+    }
+
+    public static string Usage() =>
+        "Usage: runner COMMAND [options]   (runner COMMAND --help for each)\n\n" +
+        "Runner sweeps transfer-learning experiments: freeze depth × learning rate × dataset size × seeds.\n\nCommands:\n" +
+        string.Join("\n", Commands.Select(c => $"  {c.Name,-10} {c.Summary}"));
+}

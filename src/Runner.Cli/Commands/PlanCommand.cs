@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Runner.Sweeps;
+using Spectre.Console;
+
+namespace Runner.Cli.Commands;
+
+public sealed class PlanCommand : ICommand
+{
+    public string Name => "plan";
+    public string Summary => "list the trials a sweep file expands to";
+    public string Help => """
+        Usage: runner plan FILE [--json] [--data DIR]
+
+        Expands a sweep file into its trials, in the order they are scheduled, each with its stable id (a hash of the
+        fully resolved configuration: the same trial in another sweep has the same id).
+
+        Options:
+          --json       one JSON object: {"sweep", "count", "trials": [{"id", "parameters"}]}
+          --data DIR   Fashion-MNIST folder used to check dataset_size against the data
+        """;
+    public IReadOnlyCollection<string> ValueOptions => new[] { "data" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "json" };
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        string file = args.Single("a sweep FILE");
+        var definition = SweepLoader.Load(file, args.Get("data"));
+        var trials = SweepExpander.Expand(definition);
+        if (args.Has("json"))
+        {
+            var doc = new
+            {
+                sweep = definition.Name,
+                count = trials.Count,
+                trials = trials.Select(t => new { id = t.Id, parameters = t.Parameters() }),
+            };
+            context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
+            return 0;
+        }
+        var swept = definition.Sweep.Parameters.Select(p => p.Name).Append("seed").ToList();
+        var table = new Table().Border(TableBorder.Simple).AddColumn("#").AddColumn("trial id");
+        foreach (string name in swept) table.AddColumn(name);
+        int n = 0;
+        foreach (var trial in trials)
+        {
+            var values = trial.Parameters();
+            table.AddRow(new[] { (++n).ToString(), trial.Id }.Concat(swept.Select(s => Markup.Escape(SweepParameters.Format(values[s])))).ToArray());
+        }
+        context.Console.Write(table);
+        context.Out.WriteLine($"{trials.Count} trials in sweep '{definition.Name}' ({ValidateCommand.Describe(definition)})");
+        return 0;
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using Runner.Sweeps;
+using Runner.Training.Engine;
+using Spectre.Console;
+
+namespace Runner.Cli.Commands;
+
+public sealed class TrialCommand : ICommand
+{
+    public string Name => "trial";
+    public string Summary => "run one trial in this process and print its metrics";
+    public string Help => """
+        Usage: runner trial --sweep FILE --id TRIAL [options]
+               runner trial [--model convnet4] [--init pretrained|scratch] [--freeze-depth K] [--lr X]
+                            [--dataset-size N] [--seed S] [--epochs E] [options]
+
+        Runs one transfer-learning trial with TorchSharp: pretrains the base on the source classes (once; the
+        checkpoint is reused from the state folder), then trains on the target classes and reports validation and
+        test accuracy. With --sweep/--id the trial is taken from a sweep file (an id prefix is enough when unique).
+
+        Trial settings (without --sweep; defaults in brackets):
+          --model NAME             [convnet4]
+          --init pretrained|scratch [pretrained]
+          --freeze-depth K         leading stages frozen, 0..4 for convnet4 [0]
+          --lr X                   learning rate [0.001]
+          --dataset-size N         training images per target class [100]
+          --seed S                 [0]
+          --epochs E               [5]
+          --batch-size B           [64]
+          --optimizer adam|sgd     [adam]
+          --weight-decay X         [0]
+          --momentum X             SGD momentum [0.9]
+          --source-classes LIST    pretraining classes, indices or names [0,1,2,3,4]
+          --target-classes LIST    target classes [5,6,7,8,9]
+          --pretrain-epochs E      [3]
+          --pretrain-lr X          [0.001]
+          --validation-per-class N validation images carved per target class [100]
+
+        Where and how:
+          --data DIR               Fashion-MNIST folder (else the sweep's target.data, $RUNNER_DATA, the user
+                                   cache, /usr/share/datasets/fashion-mnist, then a download)
+          --state DIR              state folder for artifacts [$RUNNER_STATE or .runner]
+          --device D               auto | cpu | cuda | cuda:N [auto, or the sweep's resources.device]
+          --threads N              torch threads, 0 = all cores [0]
+          --json                   print one JSON object with the final metrics and the per-epoch list
+          --no-progress            plain output even on a terminal
+        """;
+
+    static readonly string[] TrialOptions =
+    {
+        "model", "init", "freeze-depth", "lr", "dataset-size", "seed", "epochs", "batch-size", "optimizer",
+        "weight-decay", "momentum", "source-classes", "target-classes", "pretrain-epochs", "pretrain-lr", "validation-per-class",
+    };
+
+    public IReadOnlyCollection<string> ValueOptions => TrialOptions.Concat(new[] { "sweep", "id", "data", "state", "device", "threads" }).ToArray();
+    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress" };
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        args.NoPositional();
+        var (spec, sweepData, sweepDevice, sweepThreads) = args.IsSet("sweep") ? FromSweep(args) : (FromFlags(args), null, null, null);
+        string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
+        bool json = args.Has("json");
+        var env = new TrialEnvironment(
+            new ArtifactStore(StateFolder.Artifacts(state)),
+            DataFolder: args.Get("data"),
+            SweepDataFolder: sweepData,
+            Device: args.Get("device") ?? sweepDevice ?? "auto",
+            Threads: args.Int("threads", 0) ?? sweepThreads ?? 0,
+            Log: message => context.Error.WriteLine(message));
+        if (!DeviceNames.IsValid(env.Device)) throw new UsageException($"--device must be auto, cpu, cuda or cuda:N, got '{env.Device}'");
+
+        var progress = new TrialProgress(context, spec, plain: json || args.Has("no-progress") || !context.IsTerminal, quiet: json);
+        var result = progress.Run(onEpoch => TrialRunner.Run(spec, env, onEpoch, context.Cancel));
+
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new { trial = spec.Id, parameters = spec.Parameters(), result }, JsonOutput.Options));
+            return 0;
+        }
+        progress.PrintSummary(result);
+        return 0;
+    }
+
+    static (TrialSpec, string?, string?, int?) FromSweep(Arguments args)
+    {
+        foreach (string option in TrialOptions)
+            if (args.IsSet(option)) throw new UsageException($"--{option} cannot be combined with --sweep: the trial's settings come from the sweep file");
+        string id = args.Get("id") ?? throw new UsageException("--sweep needs --id TRIAL (see `runner plan FILE` for the ids)");
+        var definition = SweepLoader.Load(args.Get("sweep")!, args.Get("data"));
+        var matches = SweepExpander.Expand(definition).Where(t => t.Id.StartsWith(id, StringComparison.Ordinal)).ToList();
+        if (matches.Count == 0) throw new UsageException($"sweep '{definition.Name}' has no trial with id {id} (see `runner plan {args.Get("sweep")}`)");
+        if (matches.Count > 1) throw new UsageException($"id prefix {id} matches {matches.Count} trials: give more digits");
+        return (matches[0], definition.Target.DataDir, definition.Resources.Device, definition.Resources.Threads);
+    }
+
+    static TrialSpec FromFlags(Arguments args)
+    {
+        if (args.IsSet("id")) throw new UsageException("--id needs --sweep FILE");
+        string model = args.Get("model") ?? "convnet4";
+        var facts = KnownModels.Get(model) ?? throw new UsageException($"unknown model '{model}'; known: {string.Join(", ", KnownModels.All.Select(m => m.Name))}");
+        string init = args.Get("init") ?? "pretrained";
+        if (init is not ("pretrained" or "scratch")) throw new UsageException($"--init must be pretrained or scratch, got '{init}'");
+        int depth = args.Int("freeze-depth", 0) ?? 0;
+        if (depth > facts.Stages.Count) throw new UsageException($"--freeze-depth {depth} is beyond {model}'s {facts.Stages.Count} stages ({string.Join(", ", facts.Stages)})");
+        if (init == "scratch" && depth > 0) throw new UsageException("--freeze-depth needs --init pretrained: a scratch model has nothing pretrained to freeze");
+        double lr = args.Real("lr") ?? 1e-3;
+        if (lr <= 0) throw new UsageException($"--lr must be > 0, got {lr}");
+        string optimizer = args.Get("optimizer") ?? "adam";
+        if (optimizer is not ("adam" or "sgd")) throw new UsageException($"--optimizer must be adam or sgd, got '{optimizer}'");
+        var source = Classes(args.Get("source-classes") ?? "0,1,2,3,4", "--source-classes");
+        var target = Classes(args.Get("target-classes") ?? "5,6,7,8,9", "--target-classes");
+        if (init == "pretrained" && source.Intersect(target).Any()) throw new UsageException("--source-classes and --target-classes overlap");
+        double pretrainLr = args.Real("pretrain-lr") ?? 1e-3;
+        if (pretrainLr <= 0) throw new UsageException("--pretrain-lr must be > 0");
+        var pretrain = new PretrainSpec(KnownDatasets.FashionMnist.Name, source, args.Int("pretrain-epochs", 1) ?? 3, pretrainLr, 0, 64, "adam");
+        return new TrialSpec(model, init == "scratch" ? null : pretrain, KnownDatasets.FashionMnist.Name, target,
+            args.Int("validation-per-class", 1) ?? 100, init, depth, lr, args.Int("dataset-size", 1) ?? 100,
+            args.Int("epochs", 1) ?? 5, args.Int("batch-size", 1) ?? 64, optimizer, args.Real("weight-decay") ?? 0,
+            args.Real("momentum") ?? 0.9, args.Int("seed", 0) ?? 0);
+    }
+
+    static int[] Classes(string list, string option)
+    {
+        var result = new List<int>();
+        foreach (string token in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            int c = KnownDatasets.ResolveClass(KnownDatasets.FashionMnist, token)
+                    ?? throw new UsageException($"{option}: fashion-mnist has no class '{token}' (0..9 or names such as 'Sneaker')");
+            if (result.Contains(c)) throw new UsageException($"{option} lists class {c} twice");
+            result.Add(c);
+        }
+        if (result.Count < 2) throw new UsageException($"{option} needs at least two classes");
+        return result.ToArray();
+    }
+}

@@ -1,0 +1,28 @@
+namespace Runner.Sweeps;
+
+/// <summary>Facts about the built-in datasets, used when validating class lists and dataset sizes.</summary>
+public static class KnownDatasets
+{
+    public sealed record DatasetFacts(string Name, IReadOnlyList<string> ClassNames, int TrainPerClass, int TestPerClass);
+
+    public static readonly DatasetFacts FashionMnist = new(
+        "fashion-mnist",
+        new[] { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" },
+        TrainPerClass: 6000, TestPerClass: 1000);
+
+    static readonly DatasetFacts[] Datasets = { FashionMnist };
+
+    public static IReadOnlyList<DatasetFacts> All => Datasets;
+
+    public static DatasetFacts? Get(string name) => Datasets.FirstOrDefault(d => d.Name == name);
+
+    /// <summary>Resolves a class given by index ("3") or by name ("Dress", case-insensitive); null if none.</summary>
+    public static int? ResolveClass(DatasetFacts facts, string token)
+    {
+        if (int.TryParse(token, out int index))
+            return index >= 0 && index < facts.ClassNames.Count ? index : null;
+        for (int i = 0; i < facts.ClassNames.Count; i++)
+            if (string.Equals(facts.ClassNames[i], token, StringComparison.OrdinalIgnoreCase)) return i;
+        return null;
+    }
+}

@@ -1,0 +1,81 @@
+namespace Runner.Sweeps;
+
+/// <summary>
+/// Turns a sweep definition into its trials, deterministically: the same file always gives the same trials in the
+/// same order. Grid: the product of the parameter lists in file order, seeds innermost. Random: <c>samples</c>
+/// configurations drawn from a generator seeded by <c>random_seed</c>, each run once per seed.
+/// Meaningless combinations are pruned once: a scratch model has nothing pretrained to freeze, so every scratch
+/// trial runs at freeze depth 0 and the duplicates this makes are dropped.
+/// </summary>
+public static class SweepExpander
+{
+    /// <summary>Trials before pruning (used to refuse huge grids before building them).</summary>
+    public static long GridSize(SweepDefinition d)
+    {
+        long configs = d.Sweep.Method == "random"
+            ? d.Sweep.Samples
+            : d.Sweep.Parameters.Aggregate(1L, (n, a) => SaturatingMultiply(n, a.Values?.Count ?? 1));
+        return SaturatingMultiply(configs, Math.Max(1, d.Sweep.Seeds.Length));
+    }
+
+    public static IReadOnlyList<TrialSpec> Expand(SweepDefinition d)
+    {
+        var configs = d.Sweep.Method == "random" ? RandomConfigs(d) : GridConfigs(d.Sweep.Parameters);
+        var trials = new List<TrialSpec>();
+        var seen = new HashSet<string>();
+        foreach (var config in configs)
+            foreach (int seed in d.Sweep.Seeds)
+            {
+                var trial = Resolve(d, config, seed);
+                if (seen.Add(trial.Id)) trials.Add(trial);
+            }
+        return trials;
+    }
+
+    /// <summary>Builds one trial from the swept values, the file's defaults and a seed.</summary>
+    public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed)
+    {
+        T Get<T>(string name, T fallback) => values.TryGetValue(name, out var v) ? (T)v : fallback;
+        string initialization = Get("initialization", "pretrained");
+        bool scratch = initialization == "scratch";
+        string optimizer = Get("optimizer", d.Train.Optimizer);
+        return new TrialSpec(
+            Model: d.Base.Model,
+            Pretrain: scratch ? null : d.Base.Pretrain,
+            TargetDataset: d.Target.Dataset,
+            TargetClasses: d.Target.Classes,
+            ValidationPerClass: d.Target.ValidationPerClass,
+            Initialization: initialization,
+            FreezeDepth: scratch ? 0 : Get("freeze_depth", 0),
+            LearningRate: Get("learning_rate", d.Train.LearningRate),
+            DatasetSize: Get("dataset_size", KnownDatasets.Get(d.Target.Dataset)?.TrainPerClass - d.Target.ValidationPerClass ?? 100),
+            Epochs: Get("epochs", d.Train.Epochs),
+            BatchSize: Get("batch_size", d.Train.BatchSize),
+            Optimizer: optimizer,
+            WeightDecay: Get("weight_decay", d.Train.WeightDecay),
+            Momentum: Get("momentum", d.Train.Momentum),
+            Seed: seed);
+    }
+
+    static IEnumerable<IReadOnlyDictionary<string, object>> GridConfigs(IReadOnlyList<ParameterAxis> axes)
+    {
+        IEnumerable<Dictionary<string, object>> configs = new[] { new Dictionary<string, object>() };
+        foreach (var axis in axes)
+            configs = configs.SelectMany(c => axis.Values!.Select(v => new Dictionary<string, object>(c) { [axis.Name] = v }));
+        return configs;
+    }
+
+    static IEnumerable<IReadOnlyDictionary<string, object>> RandomConfigs(SweepDefinition d)
+    {
+        var rng = new Random(d.Sweep.RandomSeed);
+        for (int i = 0; i < d.Sweep.Samples; i++)
+        {
+            var config = new Dictionary<string, object>();
+            foreach (var axis in d.Sweep.Parameters)
+                config[axis.Name] = axis.Values != null ? axis.Values[rng.Next(axis.Values.Count)] : axis.Distribution!.Sample(rng);
+            yield return config;
+        }
+    }
+
+    static long SaturatingMultiply(long a, long b) => a > long.MaxValue / Math.Max(1, b) ? long.MaxValue : a * b;
+}

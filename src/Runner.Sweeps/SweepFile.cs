@@ -1,0 +1,300 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Runner.Sweeps;
+
+/// <summary>
+/// Tells the validator how many training examples per class the target data holds (the smallest class), given the
+/// dataset name and the data folder the file names, or null when that is not known yet.
+/// </summary>
+public delegate int? TrainPerClassLookup(string dataset, string? dataDir);
+
+/// <summary>Loads and validates sweep files (YAML). Documented in docs/sweep-file.md.</summary>
+public static class SweepFile
+{
+    static readonly string[] TopKeys = { "name", "base", "target", "train", "sweep", "resources" };
+    static readonly string[] BaseKeys = { "model", "pretrain" };
+    static readonly string[] PretrainKeys = { "dataset", "classes", "epochs", "lr", "seed", "batch_size", "optimizer" };
+    static readonly string[] TargetKeys = { "dataset", "classes", "data", "validation_per_class" };
+    static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum" };
+    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials" };
+    static readonly string[] MetricKeys = { "name", "goal" };
+    static readonly string[] ResourceKeys = { "device", "max_failures", "threads" };
+    static readonly string[] DistributionKeys = { "distribution", "min", "max" };
+    public static readonly string[] Metrics = { "val_accuracy", "val_loss" };
+    public const int DefaultMaxTrials = 10_000;
+
+    /// <summary>Reads a sweep file; throws <see cref="SweepFileException"/> listing every problem.</summary>
+    public static SweepDefinition Load(string path, TrainPerClassLookup? capacity = null)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SweepFileException(new[] { new SweepError(path, 1, 1, $"cannot read the file: {e.Message}") });
+        }
+        var baseDir = Path.GetDirectoryName(Path.GetFullPath(path));
+        return Parse(text, path, baseDir, capacity) with { SourcePath = Path.GetFullPath(path) };
+    }
+
+    /// <summary>Parses sweep YAML. Relative data folders are resolved against <paramref name="baseDir"/>.</summary>
+    public static SweepDefinition Parse(string yaml, string fileName, string? baseDir = null, TrainPerClassLookup? capacity = null)
+    {
+        var r = new YamlNodeReader(fileName);
+        YamlMappingNode? root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            root = stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode as YamlMappingNode;
+        }
+        catch (YamlException e)
+        {
+            string message = (e.InnerException?.Message ?? e.Message).Split(": ", 2)[^1];
+            throw new SweepFileException(new[] { new SweepError(fileName, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {message}") });
+        }
+        if (root == null)
+            throw new SweepFileException(new[] { new SweepError(fileName, 1, 1, "the file is empty or not a mapping of sections (name, base, target, train, sweep)") });
+
+        r.CheckKeys(root, "", TopKeys);
+        string? name = r.Text(r.Require(root, "name", ""), "name");
+        if (name != null && !name.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.'))
+            r.Error(YamlNodeReader.Get(root, "name")!, $"name may use letters, digits, '-', '_' and '.', got '{name}'");
+
+        var targetMap = r.Mapping(r.Require(root, "target", ""), "target");
+        var target = ReadTarget(r, targetMap, baseDir);
+        var baseMap = r.Mapping(r.Require(root, "base", ""), "base");
+        var baseSpec = ReadBase(r, baseMap, target);
+        var train = ReadTrain(r, r.Mapping(YamlNodeReader.Get(root, "train"), "train"));
+        var resources = ReadResources(r, r.Mapping(YamlNodeReader.Get(root, "resources"), "resources"));
+
+        int capacityPerClass = int.MaxValue;
+        if (target != null)
+        {
+            int? perClass = (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir);
+            if (perClass != null) capacityPerClass = perClass.Value - target.ValidationPerClass;
+            if (capacityPerClass < 1 && targetMap != null)
+                r.Error(YamlNodeReader.Get(targetMap, "validation_per_class") ?? targetMap,
+                    $"validation_per_class {target.ValidationPerClass} leaves no training examples: the data holds {perClass} per class");
+        }
+        var sweepMap = r.Mapping(r.Require(root, "sweep", ""), "sweep");
+        var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(capacityPerClass, 1));
+
+        if (sweep != null && baseSpec != null && baseSpec.Pretrain == null && baseMap != null && UsesPretrained(sweep))
+            r.Error(baseMap, "initialization 'pretrained' needs base.pretrain (how to pretrain the base on the source classes)");
+
+        if (r.Errors.Count > 0 || name == null || baseSpec == null || target == null || train == null || sweep == null || resources == null)
+            throw new SweepFileException(r.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
+
+        var definition = new SweepDefinition(name, baseSpec, target, train, sweep, resources);
+        long count = SweepExpander.GridSize(definition);
+        if (count > sweep.MaxTrials)
+        {
+            var at = YamlNodeReader.Get(sweepMap, "parameters")!;
+            throw new SweepFileException(new[] { new SweepError(fileName, (int)at.Start.Line, (int)at.Start.Column,
+                $"the sweep expands to {count:N0} trials, more than the cap of {sweep.MaxTrials:N0} (raise sweep.max_trials if you mean it)") });
+        }
+        return definition;
+    }
+
+    static int? DefaultCapacity(string dataset, string? dataDir) => KnownDatasets.Get(dataset)?.TrainPerClass;
+
+    static bool UsesPretrained(SweepSpec sweep)
+    {
+        var init = sweep.Parameters.FirstOrDefault(p => p.Name == "initialization");
+        return init?.Values == null || init.Values.Contains("pretrained");
+    }
+
+    static TargetSpec? ReadTarget(YamlNodeReader r, YamlMappingNode? map, string? baseDir)
+    {
+        if (map == null) return null;
+        r.CheckKeys(map, "target", TargetKeys);
+        var datasetNode = r.Require(map, "dataset", "target");
+        string? dataset = r.Choice(datasetNode, "target.dataset", KnownDatasets.All.Select(d => d.Name).ToArray());
+        int[]? classes = dataset == null ? null : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", dataset);
+        int validation = r.Integer(YamlNodeReader.Get(map, "validation_per_class"), "target.validation_per_class", 1) ?? 100;
+        string? data = r.Text(YamlNodeReader.Get(map, "data"), "target.data");
+        if (data != null && baseDir != null) data = Path.GetFullPath(Path.Combine(baseDir, data));
+        if (dataset == null || classes == null) return null;
+        if (classes.Length < 2) r.Error(YamlNodeReader.Get(map, "classes")!, "target.classes needs at least two classes");
+        return new TargetSpec(dataset, classes, validation, data);
+    }
+
+    static int[]? ReadClasses(YamlNodeReader r, YamlNode? node, string path, string dataset)
+    {
+        var seq = r.Sequence(node, path);
+        var facts = KnownDatasets.Get(dataset);
+        if (seq == null || facts == null) return null;
+        var classes = new List<int>();
+        bool ok = true;
+        foreach (var item in seq.Children)
+        {
+            string? token = r.Text(item, $"{path} entry");
+            if (token == null) { ok = false; continue; }
+            int? index = KnownDatasets.ResolveClass(facts, token);
+            if (index == null)
+            {
+                r.Error(item, $"{dataset} has no class '{token}' (classes are 0..{facts.ClassNames.Count - 1} or names such as '{facts.ClassNames[0]}'){DidYouMean.Hint(token, facts.ClassNames)}");
+                ok = false;
+            }
+            else if (classes.Contains(index.Value)) { r.Error(item, $"{path} lists class {index} twice"); ok = false; }
+            else classes.Add(index.Value);
+        }
+        return ok ? classes.ToArray() : null;
+    }
+
+    static BaseSpec? ReadBase(YamlNodeReader r, YamlMappingNode? map, TargetSpec? target)
+    {
+        if (map == null) return null;
+        r.CheckKeys(map, "base", BaseKeys);
+        string? model = r.Choice(r.Require(map, "model", "base"), "base.model", KnownModels.All.Select(m => m.Name).ToArray());
+        var pre = r.Mapping(YamlNodeReader.Get(map, "pretrain"), "base.pretrain");
+        PretrainSpec? pretrain = null;
+        if (pre != null)
+        {
+            r.CheckKeys(pre, "base.pretrain", PretrainKeys);
+            string? dataset = YamlNodeReader.Get(pre, "dataset") is { } d
+                ? r.Choice(d, "base.pretrain.dataset", KnownDatasets.All.Select(x => x.Name).ToArray())
+                : target?.Dataset;
+            var classesNode = r.Require(pre, "classes", "base.pretrain");
+            int[]? classes = dataset == null ? null : ReadClasses(r, classesNode, "base.pretrain.classes", dataset);
+            int epochs = r.Integer(YamlNodeReader.Get(pre, "epochs"), "base.pretrain.epochs", 1) ?? 3;
+            double lr = PositiveRate(r, YamlNodeReader.Get(pre, "lr"), "base.pretrain.lr") ?? 1e-3;
+            int seed = r.Integer(YamlNodeReader.Get(pre, "seed"), "base.pretrain.seed", 0) ?? 0;
+            int batch = r.Integer(YamlNodeReader.Get(pre, "batch_size"), "base.pretrain.batch_size", 1) ?? 64;
+            string optimizer = r.Choice(YamlNodeReader.Get(pre, "optimizer"), "base.pretrain.optimizer", "adam", "sgd") ?? "adam";
+            if (classes != null && target != null && dataset == target.Dataset)
+            {
+                var overlap = classes.Intersect(target.Classes).ToArray();
+                if (overlap.Length > 0)
+                    r.Error(classesNode!, $"source and target classes overlap ({string.Join(", ", overlap)}): the target task must be new to the base model");
+            }
+            if (dataset != null && classes != null)
+                pretrain = new PretrainSpec(dataset, classes, epochs, lr, seed, batch, optimizer);
+        }
+        return model == null ? null : new BaseSpec(model, pretrain);
+    }
+
+    static double? PositiveRate(YamlNodeReader r, YamlNode? node, string path)
+    {
+        double? v = r.Real(node, path);
+        if (v is <= 0) { r.Error(node!, $"{path} must be > 0, got {SweepParameters.Format(v.Value)}"); return null; }
+        return v;
+    }
+
+    static TrainSpec? ReadTrain(YamlNodeReader r, YamlMappingNode? map)
+    {
+        if (map != null) r.CheckKeys(map, "train", TrainKeys);
+        int errors = r.Errors.Count;
+        var spec = new TrainSpec(
+            r.Integer(YamlNodeReader.Get(map, "epochs"), "train.epochs", 1) ?? 5,
+            r.Integer(YamlNodeReader.Get(map, "batch_size"), "train.batch_size", 1) ?? 64,
+            r.Choice(YamlNodeReader.Get(map, "optimizer"), "train.optimizer", "adam", "sgd") ?? "adam",
+            PositiveRate(r, YamlNodeReader.Get(map, "learning_rate"), "train.learning_rate") ?? 1e-3,
+            r.Real(YamlNodeReader.Get(map, "weight_decay"), "train.weight_decay") ?? 0,
+            r.Real(YamlNodeReader.Get(map, "momentum"), "train.momentum") ?? 0.9);
+        if (spec.WeightDecay < 0) r.Error(YamlNodeReader.Get(map, "weight_decay")!, "train.weight_decay must be >= 0");
+        if (spec.Momentum is < 0 or >= 1) r.Error(YamlNodeReader.Get(map, "momentum")!, "train.momentum must be in [0, 1)");
+        return r.Errors.Count == errors ? spec : null;
+    }
+
+    static ResourceSpec? ReadResources(YamlNodeReader r, YamlMappingNode? map)
+    {
+        if (map != null) r.CheckKeys(map, "resources", ResourceKeys);
+        var deviceNode = YamlNodeReader.Get(map, "device");
+        string device = r.Text(deviceNode, "resources.device") ?? "auto";
+        if (!DeviceNames.IsValid(device))
+            r.Error(deviceNode!, $"resources.device must be auto, cpu, cuda or cuda:N, got '{device}'");
+        return new ResourceSpec(device,
+            r.Integer(YamlNodeReader.Get(map, "max_failures"), "resources.max_failures", 1) ?? 2,
+            r.Integer(YamlNodeReader.Get(map, "threads"), "resources.threads", 0) ?? 0);
+    }
+
+    static SweepSpec? ReadSweep(YamlNodeReader r, YamlMappingNode? map, string model, int capacity)
+    {
+        if (map == null) return null;
+        r.CheckKeys(map, "sweep", SweepKeys);
+        string method = r.Choice(YamlNodeReader.Get(map, "method"), "sweep.method", "grid", "random") ?? "grid";
+        var samplesNode = YamlNodeReader.Get(map, "samples");
+        int samples = r.Integer(samplesNode, "sweep.samples", 1) ?? 0;
+        if (method == "random" && samplesNode == null) r.Error(map, "sweep.method random needs sweep.samples (how many configurations to draw)");
+        if (method == "grid" && samplesNode != null) r.Error(samplesNode, "sweep.samples only applies to method: random");
+        int randomSeed = r.Integer(YamlNodeReader.Get(map, "random_seed"), "sweep.random_seed", 0) ?? 0;
+        int[] seeds = YamlNodeReader.Get(map, "seeds") is { } seedNode ? r.Integers(seedNode, "sweep.seeds") ?? Array.Empty<int>() : new[] { 0 };
+        int maxTrials = r.Integer(YamlNodeReader.Get(map, "max_trials"), "sweep.max_trials", 1) ?? DefaultMaxTrials;
+
+        var metric = new MetricSpec("val_accuracy", true);
+        if (r.Mapping(YamlNodeReader.Get(map, "metric"), "sweep.metric") is { } metricMap)
+        {
+            r.CheckKeys(metricMap, "sweep.metric", MetricKeys);
+            string metricName = r.Choice(YamlNodeReader.Get(metricMap, "name"), "sweep.metric.name", Metrics) ?? "val_accuracy";
+            string goal = r.Choice(YamlNodeReader.Get(metricMap, "goal"), "sweep.metric.goal", "maximize", "minimize")
+                          ?? (metricName == "val_loss" ? "minimize" : "maximize");
+            metric = new MetricSpec(metricName, goal == "maximize");
+        }
+
+        var axes = new List<ParameterAxis>();
+        var parameters = r.Mapping(r.Require(map, "parameters", "sweep"), "sweep.parameters");
+        if (parameters != null && parameters.Children.Count == 0) r.Error(parameters, "sweep.parameters is empty: name at least one parameter to sweep");
+        foreach (var pair in parameters?.Children.ToList() ?? new List<KeyValuePair<YamlNode, YamlNode>>())
+        {
+            var (keyNode, valueNode) = (pair.Key, pair.Value);
+            string key = ((YamlScalarNode)keyNode).Value ?? "";
+            var info = SweepParameters.Find(key);
+            if (info == null)
+            {
+                r.Error(keyNode, $"unknown sweep parameter '{key}'{DidYouMean.Hint(key, SweepParameters.All.Select(p => p.Name))}; known: {string.Join(", ", SweepParameters.All.Select(p => p.Name))}");
+                continue;
+            }
+            var axis = valueNode is YamlMappingNode dist
+                ? ReadDistribution(r, dist, info, method, model, capacity)
+                : ReadValues(r, valueNode, info, model, capacity);
+            if (axis != null) axes.Add(axis);
+        }
+        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials);
+    }
+
+    static ParameterAxis? ReadValues(YamlNodeReader r, YamlNode node, SweepParameters.Info info, string model, int capacity)
+    {
+        string path = $"sweep.parameters.{info.Name}";
+        // A single value is a one-element list: `optimizer: sgd` fixes it for every trial.
+        var items = node is YamlScalarNode ? new List<YamlNode> { node } : r.Sequence(node, path)?.Children.ToList();
+        if (items == null) return null;
+        var values = new List<object>();
+        int errors = r.Errors.Count;
+        foreach (var item in items)
+        {
+            object? value = info.Kind switch
+            {
+                SweepParameters.Kind.Integer => r.Integer(item, $"{path} entry"),
+                SweepParameters.Kind.Real => r.Real(item, $"{path} entry"),
+                _ => info.Choices == null ? r.Text(item, $"{path} entry") : r.Choice(item, $"{path} entry", info.Choices),
+            };
+            if (value == null) continue;
+            if (SweepParameters.Check(info.Name, value, model, capacity) is { } problem) r.Error(item, problem);
+            else if (values.Contains(value)) r.Error(item, $"{path} lists {SweepParameters.Format(value)} twice");
+            values.Add(value);
+        }
+        return r.Errors.Count == errors ? new ParameterAxis(info.Name, values, null) : null;
+    }
+
+    static ParameterAxis? ReadDistribution(YamlNodeReader r, YamlMappingNode map, SweepParameters.Info info, string method, string model, int capacity)
+    {
+        string path = $"sweep.parameters.{info.Name}";
+        r.CheckKeys(map, path, DistributionKeys);
+        if (method != "random") { r.Error(map, $"{path}: a distribution needs method: random (grid sweeps take a list of values)"); return null; }
+        if (info.Kind == SweepParameters.Kind.Text) { r.Error(map, $"{path} takes a list of choices, not a distribution"); return null; }
+        string[] kinds = info.Kind == SweepParameters.Kind.Integer ? new[] { "int_uniform" } : new[] { "uniform", "log_uniform" };
+        string? kind = r.Choice(r.Require(map, "distribution", path), $"{path}.distribution", kinds);
+        double? min = r.Real(r.Require(map, "min", path), $"{path}.min");
+        double? max = r.Real(r.Require(map, "max", path), $"{path}.max");
+        if (kind == null || min == null || max == null) return null;
+        if (min > max) { r.Error(map, $"{path}: min {min} is above max {max}"); return null; }
+        if (kind == "log_uniform" && min <= 0) { r.Error(map, $"{path}: log_uniform needs min > 0"); return null; }
+        if (info.Name == "learning_rate" && min <= 0) { r.Error(map, $"{path}: learning_rate must be > 0"); return null; }
+        if (info.Kind == SweepParameters.Kind.Integer)
+            foreach (int bound in new[] { (int)min.Value, (int)max.Value })
+                if (SweepParameters.Check(info.Name, bound, model, capacity) is { } problem) { r.Error(map, problem); return null; }
+        return new ParameterAxis(info.Name, null, new Distribution(kind, min.Value, max.Value));
+    }
+}

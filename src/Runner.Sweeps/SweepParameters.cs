@@ -1,0 +1,58 @@
+namespace Runner.Sweeps;
+
+/// <summary>The parameters a sweep may vary, with their types and the checks each value must pass.</summary>
+public static class SweepParameters
+{
+    public enum Kind { Text, Integer, Real }
+
+    public sealed record Info(string Name, Kind Kind, string[]? Choices, string Help);
+
+    public static readonly IReadOnlyList<Info> All = new Info[]
+    {
+        new("initialization", Kind.Text, new[] { "pretrained", "scratch" }, "pretrained base or the no-transfer baseline"),
+        new("freeze_depth", Kind.Integer, null, "number of leading stages frozen (0 = fine-tune everything)"),
+        new("learning_rate", Kind.Real, null, "optimizer learning rate (> 0)"),
+        new("dataset_size", Kind.Integer, null, "training examples per target class"),
+        new("weight_decay", Kind.Real, null, "L2 weight decay (>= 0)"),
+        new("momentum", Kind.Real, null, "SGD momentum in [0, 1)"),
+        new("batch_size", Kind.Integer, null, "examples per batch"),
+        new("epochs", Kind.Integer, null, "training epochs"),
+        new("optimizer", Kind.Text, new[] { "adam", "sgd" }, "optimizer"),
+    };
+
+    public static Info? Find(string name) => All.FirstOrDefault(p => p.Name == name);
+
+    /// <summary>Checks one value against its parameter's rules; returns the problem or null.</summary>
+    public static string? Check(string name, object value, string model, int datasetCapacity)
+    {
+        switch (name)
+        {
+            case "freeze_depth":
+                int stages = KnownModels.Get(model)?.Stages.Count ?? int.MaxValue;
+                int depth = (int)value;
+                if (depth < 0 || depth > stages)
+                    return $"freeze_depth {depth} is outside 0..{stages} ({model} has {stages} stages)";
+                return null;
+            case "learning_rate":
+                return (double)value <= 0 ? $"learning_rate must be > 0, got {Format(value)}" : null;
+            case "weight_decay":
+                return (double)value < 0 ? $"weight_decay must be >= 0, got {Format(value)}" : null;
+            case "momentum":
+                return (double)value is < 0 or >= 1 ? $"momentum must be in [0, 1), got {Format(value)}" : null;
+            case "dataset_size":
+                int size = (int)value;
+                if (size < 1) return $"dataset_size must be >= 1, got {size}";
+                if (size > datasetCapacity)
+                    return $"dataset_size {size} is more than the data holds: {datasetCapacity} training examples per class are left after the validation split";
+                return null;
+            case "batch_size":
+            case "epochs":
+                return (int)value < 1 ? $"{name} must be >= 1, got {value}" : null;
+            default:
+                return null;
+        }
+    }
+
+    public static string Format(object value) =>
+        value is double d ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : value.ToString()!;
+}

@@ -1,0 +1,52 @@
+namespace Runner.Training.Data;
+
+/// <summary>
+/// Which images a task uses, as indices into the dataset's splits. Pure logic, no tensors.
+/// <para>
+/// Validation is carved from the target classes' training images with a fixed seed, the same for every trial, so
+/// that trials are compared on the same validation images. The rest of each class is the training pool; a trial
+/// takes the first <c>dataset_size</c> images of the pool shuffled by its own seed, so smaller sizes are subsets of
+/// larger ones for the same seed, and classes stay balanced.
+/// </para>
+/// </summary>
+public static class TaskSplits
+{
+    /// <summary>The seed of the validation carve; changing it changes every trial's validation set.</summary>
+    public const int ValidationSeed = 20_231;
+
+    public sealed record TargetIndices(int[] Train, int[] Validation, int[] Test);
+
+    public static TargetIndices Target(ImageSet train, ImageSet test, int[] classes, int validationPerClass, int datasetSize, int seed)
+    {
+        var trainIdx = new List<int>();
+        var valIdx = new List<int>();
+        foreach (int c in classes)
+        {
+            var all = train.IndicesOf(c);
+            Shuffle(all, ValidationSeed + c);
+            if (all.Count < validationPerClass + datasetSize)
+                throw new DataException(
+                    $"class {c} has {all.Count} training images: not enough for {validationPerClass} validation + {datasetSize} training images per class");
+            valIdx.AddRange(all.Take(validationPerClass));
+            var pool = all.Skip(validationPerClass).ToList();
+            Shuffle(pool, seed * 1_000_003 + c);
+            trainIdx.AddRange(pool.Take(datasetSize));
+        }
+        var testIdx = classes.SelectMany(test.IndicesOf).ToArray();
+        return new TargetIndices(trainIdx.ToArray(), valIdx.ToArray(), testIdx);
+    }
+
+    /// <summary>Every training image of the source classes (pretraining uses them all).</summary>
+    public static int[] Source(ImageSet train, int[] classes) => classes.SelectMany(train.IndicesOf).ToArray();
+
+    /// <summary>Fisher-Yates with the seeded (stable across .NET versions) System.Random.</summary>
+    public static void Shuffle<T>(IList<T> items, int seed)
+    {
+        var rng = new Random(seed);
+        for (int i = items.Count - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (items[i], items[j]) = (items[j], items[i]);
+        }
+    }
+}

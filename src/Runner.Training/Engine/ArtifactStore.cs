@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+
+namespace Runner.Training.Engine;
+
+/// <summary>
+/// Files that trials share and that are expensive to make (pretrained base checkpoints), kept under one folder and
+/// named by a hash of everything that determines them. Every file is written beside its target and renamed into
+/// place, with a .sha256 sidecar so that a truncated or damaged file is detected instead of used.
+/// </summary>
+public sealed class ArtifactStore
+{
+    public string Root { get; }
+
+    public ArtifactStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string PathFor(string kind, string name)
+    {
+        string folder = Path.Combine(Root, kind);
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, name);
+    }
+
+    /// <summary>True when the file and its checksum sidecar exist and agree.</summary>
+    public static bool IsIntact(string path)
+    {
+        string sidecar = path + ".sha256";
+        if (!File.Exists(path) || !File.Exists(sidecar)) return false;
+        return File.ReadAllText(sidecar).Trim() == Sha256Of(path);
+    }
+
+    /// <summary>Has <paramref name="write"/> produce the file at a temporary path, then records its checksum and moves it into place.</summary>
+    public static void WriteAtomically(string path, Action<string> write)
+    {
+        string temp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
+        write(temp);
+        string hash = Sha256Of(temp);
+        File.Move(temp, path, overwrite: true);
+        File.WriteAllText(path + ".sha256.tmp", hash);
+        File.Move(path + ".sha256.tmp", path + ".sha256", overwrite: true);
+    }
+
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>
+    /// Holds an exclusive lock file while <paramref name="action"/> runs, so that two processes sharing the store do
+    /// not build the same artifact at once (the second waits and then finds it built).
+    /// </summary>
+    public static T WithLock<T>(string path, Func<T> action)
+    {
+        string lockPath = path + ".lock";
+        var deadline = DateTime.UtcNow.AddHours(2);
+        while (true)
+        {
+            try
+            {
+                using var handle = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+                return action();
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
+    }
+}

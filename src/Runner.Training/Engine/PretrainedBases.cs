@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Runner.Sweeps;
+using Runner.Training.Data;
+using Runner.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Runner.Training.Engine;
+
+/// <summary>
+/// One pretraining per base, not per trial: the checkpoint of a model pretrained on the source classes is stored in
+/// the artifact store under a hash of the model, the pretraining settings and the data's fingerprint, and every trial
+/// that needs the same base loads it. A checkpoint that fails its checksum or does not load is rebuilt.
+/// </summary>
+public static class PretrainedBases
+{
+    static readonly ConcurrentDictionary<string, object> Gates = new();
+
+    public static string Key(string model, PretrainSpec pretrain, string dataFingerprint)
+    {
+        string text = $"{model}|{TrialSpec.CanonicalPretrain(pretrain)}|{dataFingerprint}";
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
+    public static string CheckpointPath(ArtifactStore store, string model, PretrainSpec pretrain, string dataFingerprint) =>
+        store.PathFor("bases", $"{model}-{Key(model, pretrain, dataFingerprint)}.dat");
+
+    /// <summary>The pretrained base on the CPU (callers move it), training and saving it first when needed.</summary>
+    public static IStagedModel GetOrTrain(ArtifactStore store, string model, PretrainSpec pretrain, FashionMnist data,
+        Device device, Action<string>? log, CancellationToken cancel)
+    {
+        string path = CheckpointPath(store, model, pretrain, data.Fingerprint);
+        lock (Gates.GetOrAdd(path, _ => new object()))
+        {
+            return ArtifactStore.WithLock(path, () =>
+            {
+                if (TryLoad(path, model, pretrain.Classes.Length, log) is { } loaded) return loaded;
+                log?.Invoke($"pretraining {model} on {pretrain.Dataset} classes [{string.Join(",", pretrain.Classes)}] for {pretrain.Epochs} epoch(s) → {Path.GetFileName(path)}");
+                var trained = Train(model, pretrain, data, device, cancel);
+                ArtifactStore.WriteAtomically(path, temp => trained.Network.save(temp));
+                return trained;
+            });
+        }
+    }
+
+    static IStagedModel? TryLoad(string path, string model, int classes, Action<string>? log)
+    {
+        if (!File.Exists(path)) return null;
+        if (!ArtifactStore.IsIntact(path))
+        {
+            log?.Invoke($"base checkpoint {Path.GetFileName(path)} is damaged (checksum mismatch): rebuilding it");
+            return null;
+        }
+        var network = ModelZoo.Create(model, classes);
+        try
+        {
+            network.Network.load(path);
+            return network;
+        }
+        catch (Exception e)
+        {
+            network.Network.Dispose();
+            log?.Invoke($"base checkpoint {Path.GetFileName(path)} does not load ({e.Message}): rebuilding it");
+            return null;
+        }
+    }
+
+    static IStagedModel Train(string model, PretrainSpec p, FashionMnist data, Device device, CancellationToken cancel)
+    {
+        var indices = TaskSplits.Source(data.Train, p.Classes);
+        using var train = TensorSplit.From(data.Train, indices, p.Classes, device);
+        manual_seed(p.Seed);
+        var network = ModelZoo.Create(model, p.Classes.Length);
+        network.Network.to(device);
+        var settings = new TrainingLoop.Settings(p.Epochs, p.BatchSize, p.Optimizer, p.LearningRate, 0, 0.9, p.Seed, 0);
+        var (_, diverged) = TrainingLoop.Run(network, train, null, settings, null, cancel);
+        if (diverged != null)
+            throw new InvalidOperationException($"pretraining diverged at epoch {diverged}: lower base.pretrain.lr");
+        network.Network.to(CPU);
+        return network;
+    }
+}

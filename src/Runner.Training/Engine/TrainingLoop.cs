@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Runner.Sweeps;
+using Runner.Training.Data;
+using Runner.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Runner.Training.Engine;
+
+/// <summary>
+/// The epoch loop shared by pretraining and trials: shuffled mini-batches, metrics accumulated on the device and
+/// read once per epoch, evaluation under no_grad, cancellation checked between batches.
+/// </summary>
+public static class TrainingLoop
+{
+    public const int EvalBatch = 1000;
+
+    public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth);
+
+    /// <summary>Per-epoch callback; returning false stops training after this epoch (early stopping).</summary>
+    public delegate bool EpochCallback(EpochMetrics metrics);
+
+    /// <summary>Returns the epochs run and, when the loss stopped being finite, the epoch it happened in.</summary>
+    public static (List<EpochMetrics> Epochs, int? DivergedAt) Run(
+        IStagedModel model, TensorSplit train, TensorSplit? validation, Settings s, EpochCallback? onEpoch,
+        CancellationToken cancel)
+    {
+        var device = train.Images.device;
+        var parameters = Freezing.Trainable(model).ToList();
+        using var optimizer = CreateOptimizer(s, parameters);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        var rng = new Random(s.Seed);
+        var epochs = new List<EpochMetrics>();
+        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
+        using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
+
+        for (int epoch = 1; epoch <= s.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            Freezing.TrainMode(model, s.FreezeDepth);
+            lossSum.zero_();
+            correct.zero_();
+            TaskSplits.Shuffle(order, rng.Next());
+            using var orderTensor = tensor(order.Select(i => (long)i).ToArray()).to(device);
+            for (int start = 0; start < train.Count; start += s.BatchSize)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                int n = Math.Min(s.BatchSize, train.Count - start);
+                var idx = orderTensor.narrow(0, start, n);
+                var x = train.Images.index_select(0, idx);
+                var y = train.Labels.index_select(0, idx);
+                optimizer.zero_grad();
+                var logits = model.Network.forward(x);
+                var loss = nn.functional.cross_entropy(logits, y);
+                loss.backward();
+                optimizer.step();
+                using (no_grad())
+                {
+                    lossSum.add_(loss.detach().to_type(ScalarType.Float64) * n);
+                    correct.add_(logits.argmax(1).eq(y).sum());
+                }
+            }
+            double trainLoss = lossSum.item<double>() / train.Count;
+            double trainAcc = (double)correct.item<long>() / train.Count;
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (!double.IsFinite(trainLoss))
+            {
+                epochs.Add(new EpochMetrics(epoch, trainLoss, trainAcc, double.NaN, double.NaN, seconds, train.Count / seconds));
+                return (epochs, epoch);
+            }
+            var (valLoss, valAcc) = validation == null ? (double.NaN, double.NaN) : Evaluate(model, validation);
+            var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds);
+            epochs.Add(metrics);
+            if (validation != null && !double.IsFinite(valLoss)) return (epochs, epoch);
+            if (onEpoch != null && !onEpoch(metrics)) break;
+        }
+        return (epochs, null);
+    }
+
+    /// <summary>Mean loss and accuracy over a split, in eval mode, without gradients.</summary>
+    public static (double Loss, double Accuracy) Evaluate(IStagedModel model, TensorSplit split)
+    {
+        model.Network.eval();
+        using var _ = no_grad();
+        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: split.Images.device);
+        using var correct = zeros(1, dtype: ScalarType.Int64, device: split.Images.device);
+        for (int start = 0; start < split.Count; start += EvalBatch)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(EvalBatch, split.Count - start);
+            var x = split.Images.narrow(0, start, n);
+            var y = split.Labels.narrow(0, start, n);
+            var logits = model.Network.forward(x);
+            lossSum.add_(nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
+            correct.add_(logits.argmax(1).eq(y).sum());
+        }
+        return (lossSum.item<double>() / split.Count, (double)correct.item<long>() / split.Count);
+    }
+
+    static optim.Optimizer CreateOptimizer(Settings s, IEnumerable<TorchSharp.Modules.Parameter> parameters) => s.Optimizer switch
+    {
+        "adam" => optim.Adam(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay),
+        "sgd" => optim.SGD(parameters, learningRate: s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),
+        _ => throw new ArgumentException($"unknown optimizer '{s.Optimizer}'"),
+    };
+}
