@@ -23,6 +23,8 @@ public sealed class CliContext
             Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
             Out = new AnsiConsoleOutput(System.Console.Out),
         });
+        // Pipes and CI logs have no width: do not wrap tables (ids and numbers must stay greppable).
+        if (!terminal) console.Profile.Width = 240;
         return new CliContext
         {
             Out = System.Console.Out, Error = System.Console.Error, Console = console, IsTerminal = terminal, Cancel = cancel,

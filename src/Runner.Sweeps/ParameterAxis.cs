@@ -14,9 +14,9 @@ public sealed record Distribution(string Kind, double Min, double Max)
 {
     public object Sample(Random rng) => Kind switch
     {
-        "uniform" => Min + rng.NextDouble() * (Max - Min),
-        "log_uniform" => Math.Exp(Math.Log(Min) + rng.NextDouble() * (Math.Log(Max) - Math.Log(Min))),
-        "int_uniform" => rng.Next((int)Min, (int)Max + 1),
+        "uniform" => (object)(Min + rng.NextDouble() * (Max - Min)),
+        "log_uniform" => (object)Math.Exp(Math.Log(Min) + rng.NextDouble() * (Math.Log(Max) - Math.Log(Min))),
+        "int_uniform" => (object)rng.Next((int)Min, (int)Max + 1),
         _ => throw new InvalidOperationException($"unknown distribution {Kind}"),
     };
 }

@@ -53,6 +53,12 @@ public static class SweepFile
             string message = (e.InnerException?.Message ?? e.Message).Split(": ", 2)[^1];
             throw new SweepFileException(new[] { new SweepError(fileName, (int)e.Start.Line, (int)e.Start.Column, $"not valid YAML: {message}") });
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner fails this way on some unterminated flow collections at the end of the input.
+            int lines = yaml.TrimEnd().Split('\n').Length;
+            throw new SweepFileException(new[] { new SweepError(fileName, lines, 1, "not valid YAML: the file ends inside an unclosed '{' or '['") });
+        }
         if (root == null)
             throw new SweepFileException(new[] { new SweepError(fileName, 1, 1, "the file is empty or not a mapping of sections (name, base, target, train, sweep)") });
 
@@ -80,7 +86,7 @@ public static class SweepFile
         var sweepMap = r.Mapping(r.Require(root, "sweep", ""), "sweep");
         var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(capacityPerClass, 1));
 
-        if (sweep != null && baseSpec != null && baseSpec.Pretrain == null && baseMap != null && UsesPretrained(sweep))
+        if (sweep != null && baseMap != null && YamlNodeReader.Get(baseMap, "pretrain") == null && UsesPretrained(sweep))
             r.Error(baseMap, "initialization 'pretrained' needs base.pretrain (how to pretrain the base on the source classes)");
 
         if (r.Errors.Count > 0 || name == null || baseSpec == null || target == null || train == null || sweep == null || resources == null)
@@ -90,7 +96,7 @@ public static class SweepFile
         long count = SweepExpander.GridSize(definition);
         if (count > sweep.MaxTrials)
         {
-            var at = YamlNodeReader.Get(sweepMap, "parameters")!;
+            var at = YamlNodeReader.KeyNode(sweepMap, "parameters")!;
             throw new SweepFileException(new[] { new SweepError(fileName, (int)at.Start.Line, (int)at.Start.Column,
                 $"the sweep expands to {count:N0} trials, more than the cap of {sweep.MaxTrials:N0} (raise sweep.max_trials if you mean it)") });
         }

@@ -44,6 +44,10 @@ internal sealed class YamlNodeReader
         return null;
     }
 
+    /// <summary>The key node itself (to point at "parameters:" rather than at its first entry).</summary>
+    public static YamlNode? KeyNode(YamlMappingNode? map, string key) =>
+        map?.Children.Keys.FirstOrDefault(k => k is YamlScalarNode s && s.Value == key);
+
     public YamlNode? Require(YamlMappingNode map, string key, string path)
     {
         var node = Get(map, key);
