@@ -26,6 +26,10 @@ public static class IdxFile
                 using var input = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
                 using var output = new MemoryStream();
                 input.CopyTo(output);
+                // GZipStream stops quietly at a cut; the trailer's ISIZE (length mod 2^32) tells a whole file.
+                uint expected = BitConverter.ToUInt32(raw, raw.Length - 4);
+                if (raw.Length < 18 || expected != (uint)output.Length)
+                    throw new InvalidDataException("the stream ends early");
                 raw = output.ToArray();
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
