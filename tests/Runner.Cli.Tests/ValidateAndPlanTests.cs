@@ -1,0 +1,94 @@
+using System.Text.Json;
+
+namespace Runner.Cli.Tests;
+
+public class ValidateAndPlanTests
+{
+    [Fact]
+    public void Validate_prints_a_one_line_summary_for_the_shipped_experiments()
+    {
+        foreach (var (file, count) in new[] { ("quickstart.yaml", 16), ("fashion-transfer.yaml", 162) })
+        {
+            var r = CliRunner.Run("validate", Path.Combine(CliRunner.Experiments, file));
+            Assert.Equal(0, r.ExitCode);
+            Assert.Single(r.Out.Trim().Split('\n'));
+            Assert.Contains($"{count} trials", r.Out);
+            Assert.Equal("", r.Error);
+        }
+    }
+
+    [Fact]
+    public void Validate_reports_each_problem_as_file_line_column_and_exits_2()
+    {
+        string dir = CliRunner.TempFolder("bad-sweep");
+        string file = CliRunner.WriteSweep(dir, File.ReadAllText(Path.Combine(CliRunner.Experiments, "quickstart.yaml"))
+            .Replace("epochs: 3, batch_size: 32", "epochs: 3, batchsize: 32")
+            .Replace("learning_rate: [1e-3]", "learning_rate: [0]"));
+        var r = CliRunner.Run("validate", file);
+        Assert.Equal(2, r.ExitCode);
+        var lines = r.Error.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(file)}:14:21: unknown key 'train.batchsize' \\(did you mean 'batch_size'\\?\\)$", lines[0].TrimEnd());
+        Assert.Matches(":20:21: learning_rate must be > 0, got 0", lines[1]);
+        Assert.Equal("", r.Out);
+    }
+
+    [Fact]
+    public void Dataset_sizes_are_checked_against_the_data_folder_the_sweep_names()
+    {
+        // The shipped subset holds 1,000 images per class; with 100 for validation, 901 cannot be drawn.
+        string dir = CliRunner.TempFolder("too-big");
+        string file = CliRunner.WriteSweep(dir, File.ReadAllText(Path.Combine(CliRunner.Experiments, "quickstart.yaml"))
+            .Replace("../data/fashion-mnist-subset", CliRunner.Subset).Replace("dataset_size: [10, 100]", "dataset_size: [10, 901]"));
+        var r = CliRunner.Run("validate", file);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("dataset_size 901 is more than the data holds: 900 training examples per class", r.Error);
+    }
+
+    [Fact]
+    public void Plan_lists_every_trial_with_its_id_and_json_round_trips()
+    {
+        string file = Path.Combine(CliRunner.Experiments, "quickstart.yaml");
+        var table = CliRunner.Run("plan", file);
+        var json = CliRunner.Run("plan", file, "--json");
+        Assert.Equal(0, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal("quickstart", doc.RootElement.GetProperty("sweep").GetString());
+        Assert.Equal(16, doc.RootElement.GetProperty("count").GetInt32());
+        var trials = doc.RootElement.GetProperty("trials").EnumerateArray().ToList();
+        Assert.Equal(16, trials.Count);
+        Assert.Equal(4, trials.Count(t => t.GetProperty("parameters").GetProperty("initialization").GetString() == "scratch"));
+        foreach (var t in trials) Assert.Contains(t.GetProperty("id").GetString()!, table.Out);
+        Assert.Contains("16 trials in sweep 'quickstart'", table.Out);
+    }
+
+    [Fact]
+    public void Unknown_verbs_and_flags_are_errors_with_suggestions()
+    {
+        var verb = CliRunner.Run("vaildate", "x.yaml");
+        Assert.Equal(2, verb.ExitCode);
+        Assert.Equal("runner: unknown command 'vaildate' (did you mean 'validate'?); see runner --help", verb.Error.Trim());
+
+        var flag = CliRunner.Run("plan", Path.Combine(CliRunner.Experiments, "quickstart.yaml"), "--jsn");
+        Assert.Equal(2, flag.ExitCode);
+        Assert.Equal("runner plan: unknown option --jsn for 'plan' (did you mean --json?) (see runner plan --help)", flag.Error.Trim());
+
+        var missing = CliRunner.Run("validate", "/no/such/file.yaml");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("/no/such/file.yaml: no such file", missing.Error);
+    }
+
+    [Fact]
+    public void Every_verb_has_help()
+    {
+        foreach (var command in CliApp.Commands)
+        {
+            var r = CliRunner.Run(command.Name, "--help");
+            Assert.Equal(0, r.ExitCode);
+            Assert.StartsWith($"Usage: runner {command.Name}", r.Out);
+            foreach (string option in command.ValueOptions.Concat(command.FlagOptions))
+                Assert.Contains($"--{option}", r.Out);
+        }
+        Assert.Contains("validate", CliRunner.Run("--help").Out);
+    }
+}
