@@ -14,7 +14,7 @@ public static class CliApp
 {
     public static readonly IReadOnlyList<ICommand> Commands = new ICommand[]
     {
-        new ValidateCommand(), new PlanCommand(), new TrialCommand(), new BenchCommand(),
+        new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new BenchCommand(),
     };
 
     public static int Run(string[] args, CliContext context)

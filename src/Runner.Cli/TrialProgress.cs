@@ -50,14 +50,14 @@ public sealed class TrialProgress(CliContext context, TrialSpec spec, bool plain
         foreach (var e in r.Epochs)
             table.AddRow(e.Epoch.ToString(), F(e.TrainLoss, "F4"), F(e.TrainAccuracy, "P2"), F(e.ValLoss, "F4"), F(e.ValAccuracy, "P2"), F(e.Seconds, "F1"), F(e.ImagesPerSecond, "F0"));
         context.Console.Write(table);
-        if (r.Status == TrialStatus.Diverged)
-        {
-            context.Out.WriteLine($"trial {r.TrialId}: diverged at epoch {r.DivergedAtEpoch}: {r.Message}");
-            return;
-        }
-        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"trial {r.TrialId}: {r.Status}: test accuracy {r.TestAccuracy:P2}, best val {r.BestValAccuracy:P2} (epoch {r.BestEpoch}), last val {r.LastValAccuracy:P2}; {r.TrainableParameters:N0} of {r.TotalParameters:N0} parameters trained; {r.Seconds:F1}s on {r.Device}, {r.Threads} thread(s)"));
+        context.Out.WriteLine(FormatOutcome(r));
     }
+
+    /// <summary>One line: how the trial ended and its headline numbers.</summary>
+    public static string FormatOutcome(TrialResult r) => r.Status == TrialStatus.Diverged
+        ? $"trial {r.TrialId}: diverged at epoch {r.DivergedAtEpoch}: {r.Message}"
+        : string.Create(CultureInfo.InvariantCulture,
+            $"trial {r.TrialId}: {r.Status}: test accuracy {r.TestAccuracy:P2}, best val {r.BestValAccuracy:P2} (epoch {r.BestEpoch}), last val {r.LastValAccuracy:P2}; {r.TrainableParameters:N0} of {r.TotalParameters:N0} parameters trained; {r.Seconds:F1}s on {r.Device}, {r.Threads} thread(s)");
 
     static string F(double v, string format) => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
 }
