@@ -7,7 +7,7 @@ public class ValidateAndPlanTests
     [Fact]
     public void Validate_prints_a_one_line_summary_for_the_shipped_experiments()
     {
-        foreach (var (file, count) in new[] { ("quickstart.yaml", 16), ("fashion-transfer.yaml", 162) })
+        foreach (var (file, count) in new[] { ("quickstart.yaml", 32), ("fashion-transfer.yaml", 162) })
         {
             var r = CliRunner.Run("validate", Path.Combine(CliRunner.Experiments, file));
             Assert.Equal(0, r.ExitCode);
@@ -23,13 +23,13 @@ public class ValidateAndPlanTests
         string dir = CliRunner.TempFolder("bad-sweep");
         string file = CliRunner.WriteSweep(dir, File.ReadAllText(Path.Combine(CliRunner.Experiments, "quickstart.yaml"))
             .Replace("epochs: 3, batch_size: 32", "epochs: 3, batchsize: 32")
-            .Replace("learning_rate: [1e-3]", "learning_rate: [0]"));
+            .Replace("learning_rate: [1e-3, 1e-2]", "learning_rate: [1e-3, 0]"));
         var r = CliRunner.Run("validate", file);
         Assert.Equal(2, r.ExitCode);
         var lines = r.Error.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
         Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(file)}:14:21: unknown key 'train.batchsize' \\(did you mean 'batch_size'\\?\\)$", lines[0].TrimEnd());
-        Assert.Matches(":20:21: learning_rate must be > 0, got 0", lines[1]);
+        Assert.Matches(":20:27: learning_rate must be > 0, got 0", lines[1]);
         Assert.Equal("", r.Out);
     }
 
@@ -54,12 +54,12 @@ public class ValidateAndPlanTests
         Assert.Equal(0, json.ExitCode);
         using var doc = JsonDocument.Parse(json.Out);
         Assert.Equal("quickstart", doc.RootElement.GetProperty("sweep").GetString());
-        Assert.Equal(16, doc.RootElement.GetProperty("count").GetInt32());
+        Assert.Equal(32, doc.RootElement.GetProperty("count").GetInt32());
         var trials = doc.RootElement.GetProperty("trials").EnumerateArray().ToList();
-        Assert.Equal(16, trials.Count);
-        Assert.Equal(4, trials.Count(t => t.GetProperty("parameters").GetProperty("initialization").GetString() == "scratch"));
+        Assert.Equal(32, trials.Count);
+        Assert.Equal(8, trials.Count(t => t.GetProperty("parameters").GetProperty("initialization").GetString() == "scratch"));
         foreach (var t in trials) Assert.Contains(t.GetProperty("id").GetString()!, table.Out);
-        Assert.Contains("16 trials in sweep 'quickstart'", table.Out);
+        Assert.Contains("32 trials in sweep 'quickstart'", table.Out);
     }
 
     [Fact]
