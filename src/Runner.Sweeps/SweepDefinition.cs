@@ -1,3 +1,5 @@
+using MessagePack;
+
 namespace Runner.Sweeps;
 
 /// <summary>A whole sweep file after validation: everything needed to expand it into trials.</summary>
@@ -14,8 +16,15 @@ public sealed record SweepDefinition(
 public sealed record BaseSpec(string Model, PretrainSpec? Pretrain);
 
 /// <summary>Pretraining on the source classes. Everything here determines the checkpoint, so all of it is hashed.</summary>
+[MessagePackObject]
 public sealed record PretrainSpec(
-    string Dataset, int[] Classes, int Epochs, double LearningRate, int Seed, int BatchSize, string Optimizer);
+    [property: Key(0)] string Dataset,
+    [property: Key(1)] int[] Classes,
+    [property: Key(2)] int Epochs,
+    [property: Key(3)] double LearningRate,
+    [property: Key(4)] int Seed,
+    [property: Key(5)] int BatchSize,
+    [property: Key(6)] string Optimizer);
 
 /// <summary>The target task. <paramref name="DataDir"/> says where the files are, not what they are: it is not part of a trial's identity.</summary>
 public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPerClass, string? DataDir);

@@ -1,9 +1,17 @@
+using MessagePack;
+
 namespace Runner.Sweeps;
 
 /// <summary>What one epoch of training measured. Accuracies are fractions in [0, 1].</summary>
+[MessagePackObject]
 public sealed record EpochMetrics(
-    int Epoch, double TrainLoss, double TrainAccuracy, double ValLoss, double ValAccuracy,
-    double Seconds, double ImagesPerSecond);
+    [property: Key(0)] int Epoch,
+    [property: Key(1)] double TrainLoss,
+    [property: Key(2)] double TrainAccuracy,
+    [property: Key(3)] double ValLoss,
+    [property: Key(4)] double ValAccuracy,
+    [property: Key(5)] double Seconds,
+    [property: Key(6)] double ImagesPerSecond);
 
 /// <summary>How a trial ended.</summary>
 public static class TrialStatus
@@ -18,19 +26,20 @@ public static class TrialStatus
 /// The outcome of one trial. <see cref="TestAccuracy"/> is measured once, on the official test split, with the model
 /// as it is after the last epoch; selection (best learning rate, early stopping) uses validation metrics only.
 /// </summary>
+[MessagePackObject]
 public sealed record TrialResult(
-    string TrialId,
-    string Status,
-    IReadOnlyList<EpochMetrics> Epochs,
-    double? BestValAccuracy,
-    int? BestEpoch,
-    double? LastValAccuracy,
-    double? TestAccuracy,
-    double? TestLoss,
-    long TrainableParameters,
-    long TotalParameters,
-    double Seconds,
-    string Device,
-    int Threads,
-    int? DivergedAtEpoch = null,
-    string? Message = null);
+    [property: Key(0)] string TrialId,
+    [property: Key(1)] string Status,
+    [property: Key(2)] IReadOnlyList<EpochMetrics> Epochs,
+    [property: Key(3)] double? BestValAccuracy,
+    [property: Key(4)] int? BestEpoch,
+    [property: Key(5)] double? LastValAccuracy,
+    [property: Key(6)] double? TestAccuracy,
+    [property: Key(7)] double? TestLoss,
+    [property: Key(8)] long TrainableParameters,
+    [property: Key(9)] long TotalParameters,
+    [property: Key(10)] double Seconds,
+    [property: Key(11)] string Device,
+    [property: Key(12)] int Threads,
+    [property: Key(13)] int? DivergedAtEpoch = null,
+    [property: Key(14)] string? Message = null);

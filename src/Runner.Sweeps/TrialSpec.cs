@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using MessagePack;
 
 namespace Runner.Sweeps;
 
@@ -8,24 +9,26 @@ namespace Runner.Sweeps;
 /// One fully resolved trial: everything that determines its result, and nothing else (no paths, no device). Its
 /// <see cref="Id"/> is a hash of exactly these fields, so the same trial in another sweep has the same id.
 /// </summary>
+[MessagePackObject]
 public sealed record TrialSpec(
-    string Model,
-    PretrainSpec? Pretrain,
-    string TargetDataset,
-    int[] TargetClasses,
-    int ValidationPerClass,
-    string Initialization,
-    int FreezeDepth,
-    double LearningRate,
-    int DatasetSize,
-    int Epochs,
-    int BatchSize,
-    string Optimizer,
-    double WeightDecay,
-    double Momentum,
-    int Seed)
+    [property: Key(0)] string Model,
+    [property: Key(1)] PretrainSpec? Pretrain,
+    [property: Key(2)] string TargetDataset,
+    [property: Key(3)] int[] TargetClasses,
+    [property: Key(4)] int ValidationPerClass,
+    [property: Key(5)] string Initialization,
+    [property: Key(6)] int FreezeDepth,
+    [property: Key(7)] double LearningRate,
+    [property: Key(8)] int DatasetSize,
+    [property: Key(9)] int Epochs,
+    [property: Key(10)] int BatchSize,
+    [property: Key(11)] string Optimizer,
+    [property: Key(12)] double WeightDecay,
+    [property: Key(13)] double Momentum,
+    [property: Key(14)] int Seed)
 {
     /// <summary>Stable 16-hex-digit id: SHA-256 of <see cref="Canonical"/>.</summary>
+    [IgnoreMember]
     public string Id => TrialIdOf(Canonical());
 
     /// <summary>The resolved configuration as sorted key=value lines, numbers in round-trip form.</summary>

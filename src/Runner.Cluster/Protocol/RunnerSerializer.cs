@@ -1,0 +1,44 @@
+using Akka.Actor;
+using Akka.Serialization;
+using MessagePack;
+using MessagePack.Resolvers;
+
+namespace Runner.Cluster.Protocol;
+
+/// <summary>
+/// The one serializer for Runner's messages and events: MessagePack contracts with explicit keys, and a short manifest
+/// per type that never changes (renaming a C# type must not orphan a journal). Bound to <see cref="IRunnerMessage"/>.
+/// </summary>
+public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int SerializerId = 7_391;
+
+    /// <summary>Standard resolver only: contracts must be attributed; no typeless or contractless resolution.</summary>
+    static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard
+        .WithResolver(StandardResolver.Instance)
+        .WithSecurity(MessagePackSecurity.UntrustedData);
+
+    /// <summary>Manifest ↔ type. Append only; never reuse or change a manifest.</summary>
+    public static readonly IReadOnlyDictionary<string, Type> Manifests = new Dictionary<string, Type>
+    {
+        ["sw.sub"] = typeof(SweepEvents.Submitted),
+        ["sw.start"] = typeof(SweepEvents.TrialStarted),
+        ["sw.done"] = typeof(SweepEvents.TrialCompleted),
+        ["sw.fail"] = typeof(SweepEvents.TrialAttemptFailed),
+        ["sw.cancel"] = typeof(SweepEvents.Cancelled),
+    };
+
+    static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);
+
+    public override int Identifier => SerializerId;
+
+    public override string Manifest(object o) =>
+        ManifestOf.TryGetValue(o.GetType(), out var m) ? m : throw new ArgumentException($"{o.GetType()} has no manifest in {nameof(RunnerSerializer)}");
+
+    public override byte[] ToBinary(object obj) => MessagePackSerializer.Serialize(obj.GetType(), obj, Options);
+
+    public override object FromBinary(byte[] bytes, string manifest) =>
+        Manifests.TryGetValue(manifest, out var type)
+            ? MessagePackSerializer.Deserialize(type, bytes, Options)!
+            : throw new System.Runtime.Serialization.SerializationException($"unknown manifest '{manifest}' (written by a newer Runner?)");
+}

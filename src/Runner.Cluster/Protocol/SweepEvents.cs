@@ -1,0 +1,52 @@
+using MessagePack;
+using Runner.Sweeps;
+
+namespace Runner.Cluster.Protocol;
+
+/// <summary>
+/// What a sweep's journal records. Replaying these events in order rebuilds <see cref="Sweeps.SweepState"/> exactly;
+/// they are never changed once written (add new events or new keys instead).
+/// </summary>
+public static class SweepEvents
+{
+    /// <summary>A sweep was accepted with its expanded trials, in scheduling order.</summary>
+    [MessagePackObject]
+    public sealed record Submitted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string Name,
+        [property: Key(2)] TrialSpec[] Trials,
+        [property: Key(3)] int MaxFailures,
+        [property: Key(4)] DateTime At) : IRunnerMessage;
+
+    /// <summary>Attempt <paramref name="Attempt"/> (1, 2, ...) of a trial was handed to a worker.</summary>
+    [MessagePackObject]
+    public sealed record TrialStarted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] string Worker,
+        [property: Key(4)] DateTime At) : IRunnerMessage;
+
+    /// <summary>The first completion of a trial (later ones are never recorded).</summary>
+    [MessagePackObject]
+    public sealed record TrialCompleted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] string Worker,
+        [property: Key(4)] TrialResult Result) : IRunnerMessage;
+
+    /// <summary>An attempt ended without a result: the worker was lost or the trainer threw.</summary>
+    [MessagePackObject]
+    public sealed record TrialAttemptFailed(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] string Reason,
+        [property: Key(4)] DateTime At) : IRunnerMessage;
+
+    [MessagePackObject]
+    public sealed record Cancelled(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] DateTime At) : IRunnerMessage;
+}

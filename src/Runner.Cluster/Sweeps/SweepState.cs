@@ -1,0 +1,102 @@
+using Runner.Cluster.Protocol;
+using Runner.Sweeps;
+
+namespace Runner.Cluster.Sweeps;
+
+/// <summary>
+/// A sweep's trial queue and the state of every trial, built only from its events (<see cref="Apply"/>), plus the
+/// decisions that produce new events. No actor, no I/O: the SweepActor persists what the decisions return and then
+/// applies it, and replaying the journal into a fresh state gives the same state.
+/// <para>
+/// Rules: trials are handed out in plan order; a trial's attempts are numbered 1, 2, ...; the first completion of a
+/// trial is recorded and every later one ignored (a lost worker that comes back late); after <c>MaxFailures</c>
+/// failed attempts a trial is failed with the last reason and the sweep goes on.
+/// </para>
+/// </summary>
+public sealed class SweepState
+{
+    readonly List<TrialState> _order = new();
+    readonly Dictionary<string, TrialState> _trials = new();
+
+    public string SweepId { get; private set; } = "";
+    public string Name { get; private set; } = "";
+    public int MaxFailures { get; private set; } = 1;
+    public bool IsSubmitted { get; private set; }
+    public bool IsCancelled { get; private set; }
+
+    public IReadOnlyList<TrialState> Trials => _order;
+    public TrialState? Find(string trialId) => _trials.GetValueOrDefault(trialId);
+    public bool IsFinished => IsSubmitted && _order.All(t => t.IsFinal);
+    public int Count(TrialPhase phase) => _order.Count(t => t.Phase == phase);
+
+    /// <summary>Updates the state with one recorded event. Must accept every event ever written.</summary>
+    public void Apply(IRunnerMessage e)
+    {
+        switch (e)
+        {
+            case SweepEvents.Submitted s:
+                (SweepId, Name, MaxFailures, IsSubmitted) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true);
+                foreach (var spec in s.Trials)
+                {
+                    var trial = new TrialState(spec);
+                    if (_trials.TryAdd(trial.Id, trial)) _order.Add(trial);
+                }
+                break;
+            case SweepEvents.TrialStarted s when Find(s.TrialId) is { IsFinal: false } t:
+                (t.Phase, t.Attempts, t.Worker) = (TrialPhase.Running, s.Attempt, s.Worker);
+                break;
+            case SweepEvents.TrialCompleted c when Find(c.TrialId) is { Phase: not TrialPhase.Completed } t:
+                (t.Phase, t.Result, t.Worker) = (TrialPhase.Completed, c.Result, c.Worker);
+                break;
+            case SweepEvents.TrialAttemptFailed f when Find(f.TrialId) is { IsFinal: false } t && f.Attempt == t.Attempts:
+                t.LastFailure = f.Reason;
+                t.Worker = null;
+                t.Phase = t.Attempts >= MaxFailures ? TrialPhase.Failed : TrialPhase.Pending;
+                break;
+            case SweepEvents.Cancelled:
+                IsCancelled = true;
+                foreach (var t in _order.Where(t => !t.IsFinal)) t.Phase = TrialPhase.Cancelled;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// After a restart, trials that were dispatched but never finished go back to the queue; their next attempt gets
+    /// the next number. Nothing is recorded for this: the journal already says the attempt started.
+    /// </summary>
+    public void RequeueUnfinished()
+    {
+        foreach (var t in _order.Where(t => t.Phase == TrialPhase.Running))
+        {
+            t.Phase = TrialPhase.Pending;
+            t.Worker = null;
+        }
+    }
+
+    // ----- decisions: they return the events to persist, and change nothing themselves -----
+
+    /// <summary>The next trial for an idle worker, as the event that starts it; null when nothing is pending.</summary>
+    public SweepEvents.TrialStarted? StartNext(string worker, DateTime now)
+    {
+        if (IsCancelled) return null;
+        var next = _order.FirstOrDefault(t => t.Phase == TrialPhase.Pending);
+        return next == null ? null : new SweepEvents.TrialStarted(SweepId, next.Id, next.Attempts + 1, worker, now);
+    }
+
+    /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
+    public SweepEvents.TrialCompleted? Complete(string trialId, int attempt, string worker, TrialResult result) =>
+        Find(trialId) is { Phase: not (TrialPhase.Completed or TrialPhase.Cancelled) }
+            ? new SweepEvents.TrialCompleted(SweepId, trialId, attempt, worker, result)
+            : null;
+
+    /// <summary>An attempt failed. Null when it is not the trial's current attempt (stale news of an older one).</summary>
+    public SweepEvents.TrialAttemptFailed? Fail(string trialId, int attempt, string reason, DateTime now) =>
+        Find(trialId) is { IsFinal: false } t && t.Attempts == attempt && t.Phase == TrialPhase.Running
+            ? new SweepEvents.TrialAttemptFailed(SweepId, trialId, attempt, reason, now)
+            : null;
+
+    /// <summary>Every running attempt on a worker that is gone fails with the given reason.</summary>
+    public IReadOnlyList<SweepEvents.TrialAttemptFailed> WorkerLost(string worker, string reason, DateTime now) =>
+        _order.Where(t => t.Phase == TrialPhase.Running && t.Worker == worker)
+            .Select(t => new SweepEvents.TrialAttemptFailed(SweepId, t.Id, t.Attempts, reason, now)).ToList();
+}

@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Runner.Cluster.Protocol;
+
+namespace Runner.Cluster.Tests;
+
+public class SerializerTests : Akka.TestKit.Xunit2.TestKit
+{
+    public SerializerTests() : base(ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serializers.runner = "{{typeof(RunnerSerializer).AssemblyQualifiedName}}"
+          serialization-bindings { "{{typeof(IRunnerMessage).AssemblyQualifiedName}}" = runner }
+        }
+        """)) { }
+
+    static readonly DateTime At = new(2026, 11, 26, 6, 0, 0, DateTimeKind.Utc);
+
+    public static IEnumerable<object[]> Messages()
+    {
+        var trial = Samples.Trial(1);
+        yield return new object[] { new SweepEvents.Submitted("s-1", "demo", new[] { trial, Samples.Trial(2) }, 2, At) };
+        yield return new object[] { new SweepEvents.TrialStarted("s-1", trial.Id, 2, "akka.tcp://runner@127.0.0.1:4053/user/worker-0", At) };
+        yield return new object[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) };
+        yield return new object[] { new SweepEvents.TrialAttemptFailed("s-1", trial.Id, 1, "worker lost", At) };
+        yield return new object[] { new SweepEvents.Cancelled("s-1", At) };
+    }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Every_message_round_trips_through_the_runner_serializer_with_a_short_manifest(IRunnerMessage message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<RunnerSerializer>(serializer);
+        var withManifest = (Akka.Serialization.SerializerWithStringManifest)serializer;
+        string manifest = withManifest.Manifest(message);
+        Assert.True(manifest.Length <= 10 && !manifest.Contains("Runner"), $"manifest '{manifest}' should be short and carry no type name");
+        var back = withManifest.FromBinary(withManifest.ToBinary(message), manifest);
+        Assert.Equal(Canonical(message), Canonical(back));
+    }
+
+    [Fact]
+    public void Every_manifest_is_covered_by_a_round_trip_test()
+    {
+        var tested = Messages().Select(m => m[0].GetType()).ToHashSet();
+        Assert.All(RunnerSerializer.Manifests.Values, t => Assert.Contains(t, tested));
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_a_clear_error()
+    {
+        var serializer = (RunnerSerializer)Sys.Serialization.FindSerializerForType(typeof(IRunnerMessage));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(new byte[] { 0x90 }, "zz"));
+        Assert.Contains("unknown manifest 'zz'", e.Message);
+    }
+
+    /// <summary>Records with arrays compare by reference; JSON (NaN allowed) compares their contents.</summary>
+    static string Canonical(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType(),
+        new System.Text.Json.JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+}

@@ -1,0 +1,136 @@
+using Runner.Cluster.Protocol;
+using Runner.Cluster.Sweeps;
+
+namespace Runner.Cluster.Tests;
+
+public class SweepStateTests
+{
+    static readonly DateTime Now = new(2026, 11, 26, 6, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>A state plus the journal of everything applied to it, to check that replay gives the same state.</summary>
+    sealed class Journaled
+    {
+        public SweepState State { get; } = new();
+        public List<IRunnerMessage> Journal { get; } = new();
+
+        public T? Record<T>(T? e) where T : class, IRunnerMessage
+        {
+            if (e == null) return null;
+            Journal.Add(e);
+            State.Apply(e);
+            return e;
+        }
+    }
+
+    static Journaled Submitted(int trials, int maxFailures = 2)
+    {
+        var j = new Journaled();
+        j.Record(new SweepEvents.Submitted("s", "demo", Enumerable.Range(1, trials).Select(i => Samples.Trial(i)).ToArray(), maxFailures, Now));
+        return j;
+    }
+
+    [Fact]
+    public void Trials_are_handed_out_in_plan_order_one_attempt_at_a_time()
+    {
+        var j = Submitted(3);
+        var a = j.Record(j.State.StartNext("w1", Now))!;
+        var b = j.Record(j.State.StartNext("w2", Now))!;
+        Assert.Equal(Samples.Trial(1).Id, a.TrialId);
+        Assert.Equal(Samples.Trial(2).Id, b.TrialId);
+        Assert.Equal((1, 1), (a.Attempt, b.Attempt));
+        Assert.Equal(2, j.State.Count(TrialPhase.Running));
+        j.Record(j.State.StartNext("w3", Now));
+        Assert.Null(j.State.StartNext("w4", Now));
+    }
+
+    [Fact]
+    public void A_failed_attempt_goes_back_to_the_queue_with_the_next_number_until_max_failures()
+    {
+        var j = Submitted(1, maxFailures: 2);
+        var first = j.Record(j.State.StartNext("w1", Now))!;
+        j.Record(j.State.Fail(first.TrialId, 1, "worker lost", Now));
+        Assert.Equal(TrialPhase.Pending, j.State.Find(first.TrialId)!.Phase);
+        var second = j.Record(j.State.StartNext("w2", Now))!;
+        Assert.Equal(2, second.Attempt);
+        j.Record(j.State.Fail(first.TrialId, 2, "CUDA out of memory", Now));
+        var trial = j.State.Find(first.TrialId)!;
+        Assert.Equal(TrialPhase.Failed, trial.Phase);
+        Assert.Equal("CUDA out of memory", trial.LastFailure);
+        Assert.True(j.State.IsFinished);
+        Assert.Null(j.State.StartNext("w3", Now));
+    }
+
+    [Fact]
+    public void The_first_completion_is_recorded_and_late_or_duplicate_ones_are_ignored()
+    {
+        var j = Submitted(1);
+        var started = j.Record(j.State.StartNext("w1", Now))!;
+        // w1 is presumed lost; the trial restarts on w2 ...
+        j.Record(j.State.WorkerLost("w1", "heartbeat missed", Now).Single());
+        j.Record(j.State.StartNext("w2", Now));
+        // ... but w1 comes back and finishes first: that result counts.
+        var first = j.Record(j.State.Complete(started.TrialId, 1, "w1", Samples.Result(started.TrialId, 0.91)));
+        Assert.NotNull(first);
+        Assert.Null(j.State.Complete(started.TrialId, 2, "w2", Samples.Result(started.TrialId, 0.92)));
+        Assert.Null(j.State.Complete(started.TrialId, 1, "w1", Samples.Result(started.TrialId, 0.91)));
+        Assert.Null(j.State.Fail(started.TrialId, 2, "late failure", Now));
+        Assert.Equal(0.91, j.State.Find(started.TrialId)!.Result!.TestAccuracy);
+        Assert.Single(j.Journal.OfType<SweepEvents.TrialCompleted>());
+    }
+
+    [Fact]
+    public void Stale_failure_reports_of_an_older_attempt_change_nothing()
+    {
+        var j = Submitted(1);
+        var a1 = j.Record(j.State.StartNext("w1", Now))!;
+        j.Record(j.State.Fail(a1.TrialId, 1, "crash", Now));
+        j.Record(j.State.StartNext("w2", Now));
+        Assert.Null(j.State.Fail(a1.TrialId, 1, "the same crash, reported twice", Now));
+        Assert.Equal(TrialPhase.Running, j.State.Find(a1.TrialId)!.Phase);
+    }
+
+    [Fact]
+    public void Replaying_the_journal_rebuilds_the_same_state_and_requeues_unfinished_trials()
+    {
+        var j = Submitted(4);
+        var a = j.Record(j.State.StartNext("w1", Now))!;
+        var b = j.Record(j.State.StartNext("w2", Now))!;
+        j.Record(j.State.Complete(a.TrialId, 1, "w1", Samples.Result(a.TrialId)));
+        var c = j.Record(j.State.StartNext("w1", Now))!;
+        j.Record(j.State.Fail(c.TrialId, 1, "crash", Now));
+
+        var replayed = new SweepState();
+        foreach (var e in j.Journal) replayed.Apply(e);
+        Assert.Equal(j.State.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.LastFailure, t.Result?.TestAccuracy)),
+                     replayed.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.LastFailure, t.Result?.TestAccuracy)));
+
+        // The coordinator died: b was running on a worker nobody knows any more.
+        replayed.RequeueUnfinished();
+        Assert.Equal(TrialPhase.Pending, replayed.Find(b.TrialId)!.Phase);
+        Assert.Equal(TrialPhase.Completed, replayed.Find(a.TrialId)!.Phase);
+        var restarted = replayed.StartNext("w9", Now)!;
+        Assert.Equal((b.TrialId, 2), (restarted.TrialId, restarted.Attempt));
+    }
+
+    [Fact]
+    public void Cancelling_stops_handing_out_trials_and_keeps_finished_results()
+    {
+        var j = Submitted(3);
+        var a = j.Record(j.State.StartNext("w1", Now))!;
+        j.Record(j.State.Complete(a.TrialId, 1, "w1", Samples.Result(a.TrialId)));
+        j.Record(j.State.StartNext("w1", Now));
+        j.Record(new SweepEvents.Cancelled("s", Now));
+        Assert.Null(j.State.StartNext("w1", Now));
+        Assert.Equal(1, j.State.Count(TrialPhase.Completed));
+        Assert.Equal(2, j.State.Count(TrialPhase.Cancelled));
+        Assert.True(j.State.IsFinished);
+    }
+
+    [Fact]
+    public void A_trial_listed_twice_in_a_submission_is_one_trial()
+    {
+        var j = new Journaled();
+        j.Record(new SweepEvents.Submitted("s", "demo", new[] { Samples.Trial(1), Samples.Trial(1), Samples.Trial(2) }, 2, Now));
+        Assert.Equal(2, j.State.Trials.Count);
+    }
+}
