@@ -23,6 +23,18 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) };
         yield return new object[] { new SweepEvents.TrialAttemptFailed("s-1", trial.Id, 1, "worker lost", At) };
         yield return new object[] { new SweepEvents.Cancelled("s-1", At) };
+        yield return new object[] { new SweepCommands.Submit("s-1", "demo", new[] { trial }, 2) };
+        yield return new object[] { new SweepCommands.RequestTrial("s-1", "w") };
+        yield return new object[] { new SweepCommands.ReportCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) };
+        yield return new object[] { new SweepCommands.ReportFailed("s-1", trial.Id, 1, "boom") };
+        yield return new object[] { new SweepCommands.WorkerLost("s-1", "w", "node removed") };
+        yield return new object[] { new SweepCommands.Cancel("s-1") };
+        yield return new object[] { new SweepCommands.GetStatus("s-1") };
+        yield return new object[] { new SweepCommands.Accepted("s-1", 3, false) };
+        yield return new object[] { new SweepCommands.Assignment("s-1", trial.Id, 2, trial) };
+        yield return new object[] { new SweepCommands.NoTrial("s-1", true) };
+        yield return new object[] { new SweepCommands.ReportAck("s-1", trial.Id, false) };
+        yield return new object[] { new SweepCommands.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true) };
     }
 
     [Theory]

@@ -26,6 +26,18 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["sw.done"] = typeof(SweepEvents.TrialCompleted),
         ["sw.fail"] = typeof(SweepEvents.TrialAttemptFailed),
         ["sw.cancel"] = typeof(SweepEvents.Cancelled),
+        ["c.submit"] = typeof(SweepCommands.Submit),
+        ["c.req"] = typeof(SweepCommands.RequestTrial),
+        ["c.done"] = typeof(SweepCommands.ReportCompleted),
+        ["c.fail"] = typeof(SweepCommands.ReportFailed),
+        ["c.lost"] = typeof(SweepCommands.WorkerLost),
+        ["c.cancel"] = typeof(SweepCommands.Cancel),
+        ["c.status"] = typeof(SweepCommands.GetStatus),
+        ["r.accept"] = typeof(SweepCommands.Accepted),
+        ["r.assign"] = typeof(SweepCommands.Assignment),
+        ["r.none"] = typeof(SweepCommands.NoTrial),
+        ["r.ack"] = typeof(SweepCommands.ReportAck),
+        ["r.status"] = typeof(SweepCommands.SweepStatus),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

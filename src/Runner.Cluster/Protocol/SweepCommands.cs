@@ -1,0 +1,96 @@
+using MessagePack;
+using Runner.Sweeps;
+
+namespace Runner.Cluster.Protocol;
+
+/// <summary>What a SweepActor is asked, and what it answers. Every one carries its sweep id (the shard key).</summary>
+public static class SweepCommands
+{
+    public interface ISweepCommand : IRunnerMessage
+    {
+        string SweepId { get; }
+    }
+
+    /// <summary>Start a sweep; submitting the same sweep again is harmless and answers with its current state.</summary>
+    [MessagePackObject]
+    public sealed record Submit(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string Name,
+        [property: Key(2)] TrialSpec[] Trials,
+        [property: Key(3)] int MaxFailures) : ISweepCommand;
+
+    /// <summary>An idle worker asks for a trial of this sweep.</summary>
+    [MessagePackObject]
+    public sealed record RequestTrial(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string Worker) : ISweepCommand;
+
+    [MessagePackObject]
+    public sealed record ReportCompleted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] string Worker,
+        [property: Key(4)] TrialResult Result) : ISweepCommand;
+
+    [MessagePackObject]
+    public sealed record ReportFailed(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] string Reason) : ISweepCommand;
+
+    /// <summary>A worker died or left: every attempt it was running fails and is re-queued.</summary>
+    [MessagePackObject]
+    public sealed record WorkerLost(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string Worker,
+        [property: Key(2)] string Reason) : ISweepCommand;
+
+    [MessagePackObject]
+    public sealed record Cancel([property: Key(0)] string SweepId) : ISweepCommand;
+
+    [MessagePackObject]
+    public sealed record GetStatus([property: Key(0)] string SweepId) : ISweepCommand;
+
+    // ----- answers -----
+
+    [MessagePackObject]
+    public sealed record Accepted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] int Trials,
+        [property: Key(2)] bool AlreadyKnown) : IRunnerMessage;
+
+    /// <summary>Run this attempt of this trial.</summary>
+    [MessagePackObject]
+    public sealed record Assignment(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] TrialSpec Spec) : IRunnerMessage;
+
+    /// <summary>Nothing to run now (all running or done, or cancelled).</summary>
+    [MessagePackObject]
+    public sealed record NoTrial(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] bool Finished) : IRunnerMessage;
+
+    /// <summary>Acknowledges a report; <paramref name="Recorded"/> is false for late or duplicate ones.</summary>
+    [MessagePackObject]
+    public sealed record ReportAck(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] bool Recorded) : IRunnerMessage;
+
+    [MessagePackObject]
+    public sealed record SweepStatus(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string Name,
+        [property: Key(2)] int Total,
+        [property: Key(3)] int Pending,
+        [property: Key(4)] int Running,
+        [property: Key(5)] int Completed,
+        [property: Key(6)] int Failed,
+        [property: Key(7)] int Cancelled,
+        [property: Key(8)] bool Known) : IRunnerMessage;
+}

@@ -1,0 +1,111 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Runner.Cluster.Protocol;
+using Runner.Cluster.Sweeps;
+using static Runner.Cluster.Protocol.SweepCommands;
+
+namespace Runner.Cluster.Tests;
+
+public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    // Every message and persisted event goes through the Runner serializer, as it would between nodes.
+    public SweepActorSpecs() : base(ConfigurationFactory.ParseString($$"""
+        akka.actor {
+          serialize-messages = on
+          serializers.runner = "{{typeof(RunnerSerializer).AssemblyQualifiedName}}"
+          serialization-bindings { "{{typeof(IRunnerMessage).AssemblyQualifiedName}}" = runner }
+        }
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """)) { }
+
+    static readonly Runner.Sweeps.TrialSpec[] Trials = { Samples.Trial(1), Samples.Trial(2), Samples.Trial(3) };
+
+    IActorRef Start(string id) => Sys.ActorOf(SweepActor.Props(id));
+
+    [Fact]
+    public void A_submitted_sweep_hands_out_trials_and_records_only_the_first_completion()
+    {
+        var sweep = Start("a");
+        sweep.Tell(new Submit("a", "demo", Trials, 2));
+        Assert.Equal(new Accepted("a", 3, false), ExpectMsg<Accepted>());
+        sweep.Tell(new Submit("a", "demo", Trials, 2));
+        Assert.True(ExpectMsg<Accepted>().AlreadyKnown);
+
+        sweep.Tell(new RequestTrial("a", "w1"));
+        var job = ExpectMsg<Assignment>();
+        Assert.Equal((Trials[0].Id, 1), (job.TrialId, job.Attempt));
+        Assert.Equal(Trials[0].Canonical(), job.Spec.Canonical());
+
+        sweep.Tell(new ReportCompleted("a", job.TrialId, 1, "w1", Samples.Result(job.TrialId)));
+        Assert.True(ExpectMsg<ReportAck>().Recorded);
+        sweep.Tell(new ReportCompleted("a", job.TrialId, 1, "w1", Samples.Result(job.TrialId)));
+        Assert.False(ExpectMsg<ReportAck>().Recorded);
+
+        sweep.Tell(new GetStatus("a"));
+        var status = ExpectMsg<SweepStatus>();
+        Assert.Equal((3, 2, 0, 1), (status.Total, status.Pending, status.Running, status.Completed));
+    }
+
+    [Fact]
+    public void After_a_restart_completed_trials_are_kept_and_the_unfinished_one_runs_again_as_its_next_attempt()
+    {
+        var sweep = Start("b");
+        sweep.Tell(new Submit("b", "demo", Trials, 3));
+        ExpectMsg<Accepted>();
+        sweep.Tell(new RequestTrial("b", "w1"));
+        var first = ExpectMsg<Assignment>();
+        sweep.Tell(new RequestTrial("b", "w2"));
+        var second = ExpectMsg<Assignment>();
+        sweep.Tell(new ReportCompleted("b", first.TrialId, 1, "w1", Samples.Result(first.TrialId, 0.93)));
+        ExpectMsg<ReportAck>();
+
+        Watch(sweep);
+        Sys.Stop(sweep);
+        ExpectTerminated(sweep);
+
+        var again = Start("b");
+        again.Tell(new GetStatus("b"));
+        var status = ExpectMsg<SweepStatus>();
+        Assert.Equal((1, 0, 2), (status.Completed, status.Running, status.Pending));
+        again.Tell(new RequestTrial("b", "w3"));
+        var retry = ExpectMsg<Assignment>();
+        Assert.Equal((second.TrialId, 2), (retry.TrialId, retry.Attempt));
+        // The lost attempt's worker reports late: it is still the first completion of that trial, so it counts.
+        again.Tell(new ReportCompleted("b", second.TrialId, 1, "w2", Samples.Result(second.TrialId)));
+        Assert.True(ExpectMsg<ReportAck>().Recorded);
+        again.Tell(new ReportCompleted("b", second.TrialId, 2, "w3", Samples.Result(second.TrialId)));
+        Assert.False(ExpectMsg<ReportAck>().Recorded);
+    }
+
+    [Fact]
+    public void A_lost_worker_puts_its_trial_back_in_the_queue_until_max_failures()
+    {
+        var sweep = Start("c");
+        sweep.Tell(new Submit("c", "demo", Trials.Take(1).ToArray(), 2));
+        ExpectMsg<Accepted>();
+        sweep.Tell(new RequestTrial("c", "w1"));
+        ExpectMsg<Assignment>();
+        sweep.Tell(new WorkerLost("c", "w1", "node removed"));
+        sweep.Tell(new RequestTrial("c", "w2"));
+        Assert.Equal(2, ExpectMsg<Assignment>().Attempt);
+        sweep.Tell(new WorkerLost("c", "w2", "node removed"));
+        sweep.Tell(new RequestTrial("c", "w3"));
+        Assert.True(ExpectMsg<NoTrial>().Finished);
+        sweep.Tell(new GetStatus("c"));
+        Assert.Equal(1, ExpectMsg<SweepStatus>().Failed);
+    }
+
+    [Fact]
+    public void Cancelling_keeps_results_and_stops_new_work()
+    {
+        var sweep = Start("d");
+        sweep.Tell(new Submit("d", "demo", Trials, 2));
+        ExpectMsg<Accepted>();
+        sweep.Tell(new Cancel("d"));
+        var status = ExpectMsg<SweepStatus>();
+        Assert.Equal(3, status.Cancelled);
+        sweep.Tell(new RequestTrial("d", "w1"));
+        Assert.True(ExpectMsg<NoTrial>().Finished);
+    }
+}
