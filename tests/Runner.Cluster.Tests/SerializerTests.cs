@@ -35,6 +35,9 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepCommands.NoTrial("s-1", true) };
         yield return new object[] { new SweepCommands.ReportAck("s-1", trial.Id, false) };
         yield return new object[] { new SweepCommands.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true) };
+        yield return new object[] { new WorkerMessages.Idle("w", "cuda:1") };
+        yield return new object[] { new WorkerMessages.EpochReported("s-1", trial.Id, 1, "w", new Runner.Sweeps.EpochMetrics(1, 0.5, 0.8, double.NaN, 0.7, 1, 100)) };
+        yield return new object[] { new WorkerMessages.CancelTrial("s-1", trial.Id) };
     }
 
     [Theory]

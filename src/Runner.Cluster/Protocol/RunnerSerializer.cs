@@ -38,6 +38,9 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["r.none"] = typeof(SweepCommands.NoTrial),
         ["r.ack"] = typeof(SweepCommands.ReportAck),
         ["r.status"] = typeof(SweepCommands.SweepStatus),
+        ["w.idle"] = typeof(WorkerMessages.Idle),
+        ["w.epoch"] = typeof(WorkerMessages.EpochReported),
+        ["w.cancel"] = typeof(WorkerMessages.CancelTrial),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -1,0 +1,29 @@
+using MessagePack;
+using Runner.Sweeps;
+
+namespace Runner.Cluster.Protocol;
+
+/// <summary>What TrialWorkers say and are told, besides the sweep commands they send.</summary>
+public static class WorkerMessages
+{
+    /// <summary>A worker is free for work (sent when it starts and after every trial).</summary>
+    [MessagePackObject]
+    public sealed record Idle(
+        [property: Key(0)] string Worker,
+        [property: Key(1)] string Device) : IRunnerMessage;
+
+    /// <summary>Live progress of a running trial; not persisted (the result carries every epoch).</summary>
+    [MessagePackObject]
+    public sealed record EpochReported(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] string Worker,
+        [property: Key(4)] EpochMetrics Metrics) : IRunnerMessage;
+
+    /// <summary>Stop the given trial between batches (the sweep was cancelled).</summary>
+    [MessagePackObject]
+    public sealed record CancelTrial(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId) : IRunnerMessage;
+}

@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.TestKit;
+using Runner.Cluster.Protocol;
+using Runner.Cluster.Workers;
+using Runner.Sweeps;
+using static Runner.Cluster.Protocol.SweepCommands;
+
+namespace Runner.Cluster.Tests;
+
+public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    static readonly TrialSpec Spec = Samples.Trial(1);
+    static readonly Assignment Job = new("s", Spec.Id, 1, Spec);
+
+    /// <summary>A fake trainer: a few "batches" per epoch, checking cancellation between them like the real loop.</summary>
+    static TrialExecutor Fake(int epochs, int batchMs, List<string>? threads = null, Exception? fail = null) => (spec, onEpoch, cancel) =>
+    {
+        lock (threads ?? new List<string>()) threads?.Add(Thread.CurrentThread.Name ?? "");
+        for (int e = 1; e <= epochs; e++)
+        {
+            for (int b = 0; b < 5; b++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                Thread.Sleep(batchMs);
+            }
+            if (fail != null) throw fail;
+            onEpoch(new EpochMetrics(e, 0.5, 0.8, 0.4, 0.85, 0.1, 1000));
+        }
+        return Samples.Result(spec.Id);
+    };
+
+    (IActorRef Worker, TestProbe Pool) StartWorker(TrialExecutor execute)
+    {
+        var pool = CreateTestProbe();
+        var worker = Sys.ActorOf(TrialWorker.Props("w1", "cpu", pool.Ref, execute));
+        Assert.Equal(new WorkerMessages.Idle("w1", "cpu"), pool.ExpectMsg<WorkerMessages.Idle>());
+        return (worker, pool);
+    }
+
+    [Fact]
+    public void A_trial_runs_on_its_own_thread_streams_epochs_and_reports_its_result_then_the_worker_is_idle()
+    {
+        var threads = new List<string>();
+        var (worker, pool) = StartWorker(Fake(epochs: 2, batchMs: 5, threads));
+        worker.Tell(Job, TestActor);
+        Assert.Equal(1, ExpectMsg<WorkerMessages.EpochReported>().Metrics.Epoch);
+        Assert.Equal(2, ExpectMsg<WorkerMessages.EpochReported>().Metrics.Epoch);
+        var done = ExpectMsg<ReportCompleted>();
+        Assert.Equal((Spec.Id, 1, "w1"), (done.TrialId, done.Attempt, done.Worker));
+        pool.ExpectMsg<WorkerMessages.Idle>();
+        Assert.Equal($"trial-{Spec.Id}-1", Assert.Single(threads));
+    }
+
+    [Fact]
+    public void Cancelling_stops_the_trial_between_batches()
+    {
+        var (worker, pool) = StartWorker(Fake(epochs: 1000, batchMs: 20));
+        worker.Tell(Job, TestActor);
+        ExpectMsg<WorkerMessages.EpochReported>(TimeSpan.FromSeconds(5));
+        worker.Tell(new WorkerMessages.CancelTrial("s", Spec.Id));
+        var report = FishForMessage(m => m is ReportFailed, TimeSpan.FromSeconds(3));
+        Assert.Equal("cancelled", ((ReportFailed)report).Reason);
+        pool.ExpectMsg<WorkerMessages.Idle>();
+    }
+
+    [Fact]
+    public void A_trainer_that_throws_fails_the_attempt_with_the_reason_and_the_worker_stays_up()
+    {
+        var (worker, pool) = StartWorker(Fake(epochs: 1, batchMs: 1, fail: new InvalidOperationException("CUDA out of memory")));
+        worker.Tell(Job, TestActor);
+        Assert.Equal("InvalidOperationException: CUDA out of memory", ExpectMsg<ReportFailed>().Reason);
+        pool.ExpectMsg<WorkerMessages.Idle>();
+        worker.Tell(Job with { Attempt = 2 }, TestActor);
+        Assert.Equal(2, ExpectMsg<ReportFailed>().Attempt);
+    }
+
+    [Fact]
+    public void A_busy_worker_sends_a_second_assignment_back_to_the_queue()
+    {
+        var (worker, _) = StartWorker(Fake(epochs: 1000, batchMs: 20));
+        worker.Tell(Job, TestActor);
+        var other = Samples.Trial(2);
+        worker.Tell(new Assignment("s", other.Id, 1, other), TestActor);
+        var refused = FishForMessage(m => m is ReportFailed, TimeSpan.FromSeconds(3));
+        Assert.Equal((other.Id, "worker w1 was busy"), (((ReportFailed)refused).TrialId, ((ReportFailed)refused).Reason));
+        worker.Tell(new WorkerMessages.CancelTrial("s", Spec.Id));
+    }
+}
