@@ -60,13 +60,13 @@ public static class TrialRunner
             long trainable = Freezing.Count(Freezing.Trainable(model));
             long total = Freezing.Count(model.Network.parameters());
             string deviceName = TorchRuntime.Describe(device);
+            var best = BestVal(epochs);
             if (divergedAt != null)
-                return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, BestVal(epochs)?.ValAccuracy, BestVal(epochs)?.Epoch,
+                return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
                     null, null, null, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads, divergedAt,
                     $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
 
             var (testLoss, testAcc) = TrainingLoop.Evaluate(model, test);
-            var best = BestVal(epochs);
             return new TrialResult(spec.Id, TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
                 epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads);
         }
