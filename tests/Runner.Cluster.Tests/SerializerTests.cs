@@ -23,7 +23,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) };
         yield return new object[] { new SweepEvents.TrialAttemptFailed("s-1", trial.Id, 1, "worker lost", At) };
         yield return new object[] { new SweepEvents.Cancelled("s-1", At) };
-        yield return new object[] { new SweepCommands.Submit("s-1", "demo", new[] { trial }, 2) };
+        yield return new object[] { new SweepCommands.Submit("s-1", "demo", new[] { trial }, 2, new[] { Samples.Result(trial.Id) }) };
         yield return new object[] { new SweepCommands.RequestTrial("s-1", "w") };
         yield return new object[] { new SweepCommands.ReportCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) };
         yield return new object[] { new SweepCommands.ReportFailed("s-1", trial.Id, 1, "boom") };
@@ -38,6 +38,13 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new WorkerMessages.Idle("w", "cuda:1") };
         yield return new object[] { new WorkerMessages.EpochReported("s-1", trial.Id, 1, "w", new Runner.Sweeps.EpochMetrics(1, 0.5, 0.8, double.NaN, 0.7, 1, 100)) };
         yield return new object[] { new WorkerMessages.CancelTrial("s-1", trial.Id) };
+        yield return new object[] { new PoolMessages.SweepHasWork("s-1") };
+        yield return new object[] { new PoolMessages.NothingFrom("w", "s-1", true) };
+        yield return new object[] { new PoolMessages.GetWorkers() };
+        yield return new object[] { new PoolMessages.WorkerInfo("w", "cpu", true) };
+        yield return new object[] { new PoolMessages.Workers(new[] { new PoolMessages.WorkerInfo("w", "cpu", false) }) };
+        yield return new object[] { new ProjectionMessages.SweepRow("s-1", "demo", 3, At) };
+        yield return new object[] { new ProjectionMessages.TrialRow("s-1", trial.Id, "completed", 1, "w", trial, Samples.Result(trial.Id), null) };
     }
 
     [Theory]

@@ -27,9 +27,9 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     public void A_submitted_sweep_hands_out_trials_and_records_only_the_first_completion()
     {
         var sweep = Start("a");
-        sweep.Tell(new Submit("a", "demo", Trials, 2));
+        sweep.Tell(new Submit("a", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
         Assert.Equal(new Accepted("a", 3, false), ExpectMsg<Accepted>());
-        sweep.Tell(new Submit("a", "demo", Trials, 2));
+        sweep.Tell(new Submit("a", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
         Assert.True(ExpectMsg<Accepted>().AlreadyKnown);
 
         sweep.Tell(new RequestTrial("a", "w1"));
@@ -51,7 +51,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     public void After_a_restart_completed_trials_are_kept_and_the_unfinished_one_runs_again_as_its_next_attempt()
     {
         var sweep = Start("b");
-        sweep.Tell(new Submit("b", "demo", Trials, 3));
+        sweep.Tell(new Submit("b", "demo", Trials, 3, Array.Empty<Runner.Sweeps.TrialResult>()));
         ExpectMsg<Accepted>();
         sweep.Tell(new RequestTrial("b", "w1"));
         var first = ExpectMsg<Assignment>();
@@ -82,7 +82,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     public void A_lost_worker_puts_its_trial_back_in_the_queue_until_max_failures()
     {
         var sweep = Start("c");
-        sweep.Tell(new Submit("c", "demo", Trials.Take(1).ToArray(), 2));
+        sweep.Tell(new Submit("c", "demo", Trials.Take(1).ToArray(), 2, Array.Empty<Runner.Sweeps.TrialResult>()));
         ExpectMsg<Accepted>();
         sweep.Tell(new RequestTrial("c", "w1"));
         ExpectMsg<Assignment>();
@@ -97,10 +97,30 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Results_of_the_same_trials_from_the_state_folder_are_reused_and_the_pool_hears_of_the_rest()
+    {
+        var pool = CreateTestProbe();
+        var projection = CreateTestProbe();
+        var sweep = Sys.ActorOf(SweepActor.Props("e", pool.Ref, projection.Ref));
+        sweep.Tell(new Submit("e", "demo", Trials, 2, new[] { Samples.Result(Trials[1].Id, 0.77), Samples.Result("not-in-this-sweep") }));
+        ExpectMsg<Accepted>();
+        Assert.Equal("e", pool.ExpectMsg<PoolMessages.SweepHasWork>().SweepId);
+        sweep.Tell(new GetStatus("e"));
+        Assert.Equal((1, 2), (ExpectMsg<SweepStatus>().Completed, 2));
+        sweep.Tell(new RequestTrial("e", "w1"));
+        Assert.Equal(Trials[0].Id, ExpectMsg<Assignment>().TrialId);
+        sweep.Tell(new RequestTrial("e", "w1"));
+        Assert.Equal(Trials[2].Id, ExpectMsg<Assignment>().TrialId);
+        // The projection received the sweep row and a row per trial, the reused one completed.
+        var rows = projection.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m).OfType<ProjectionMessages.TrialRow>().ToList();
+        Assert.Contains(rows, r => r.TrialId == Trials[1].Id && r.Status == "completed" && r.Result!.TestAccuracy == 0.77);
+    }
+
+    [Fact]
     public void Cancelling_keeps_results_and_stops_new_work()
     {
         var sweep = Start("d");
-        sweep.Tell(new Submit("d", "demo", Trials, 2));
+        sweep.Tell(new Submit("d", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
         ExpectMsg<Accepted>();
         sweep.Tell(new Cancel("d"));
         var status = ExpectMsg<SweepStatus>();

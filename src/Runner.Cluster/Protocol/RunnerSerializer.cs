@@ -41,6 +41,13 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["w.idle"] = typeof(WorkerMessages.Idle),
         ["w.epoch"] = typeof(WorkerMessages.EpochReported),
         ["w.cancel"] = typeof(WorkerMessages.CancelTrial),
+        ["p.work"] = typeof(PoolMessages.SweepHasWork),
+        ["p.none"] = typeof(PoolMessages.NothingFrom),
+        ["p.get"] = typeof(PoolMessages.GetWorkers),
+        ["p.info"] = typeof(PoolMessages.WorkerInfo),
+        ["p.all"] = typeof(PoolMessages.Workers),
+        ["j.sweep"] = typeof(ProjectionMessages.SweepRow),
+        ["j.trial"] = typeof(ProjectionMessages.TrialRow),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

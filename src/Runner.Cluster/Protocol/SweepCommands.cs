@@ -11,13 +11,17 @@ public static class SweepCommands
         string SweepId { get; }
     }
 
-    /// <summary>Start a sweep; submitting the same sweep again is harmless and answers with its current state.</summary>
+    /// <summary>
+    /// Start a sweep; submitting the same sweep again is harmless and answers with its current state.
+    /// <paramref name="Reused"/> are results of the same trials (same ids) already in the state folder.
+    /// </summary>
     [MessagePackObject]
     public sealed record Submit(
         [property: Key(0)] string SweepId,
         [property: Key(1)] string Name,
         [property: Key(2)] TrialSpec[] Trials,
-        [property: Key(3)] int MaxFailures) : ISweepCommand;
+        [property: Key(3)] int MaxFailures,
+        [property: Key(4)] TrialResult[] Reused) : ISweepCommand;
 
     /// <summary>An idle worker asks for a trial of this sweep.</summary>
     [MessagePackObject]

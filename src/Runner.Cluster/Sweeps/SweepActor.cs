@@ -13,18 +13,30 @@ public sealed class SweepActor : ReceivePersistentActor
 {
     readonly SweepState _state = new();
     readonly Func<DateTime> _clock;
+    readonly IActorRef _pool;
+    readonly IActorRef _projection;
 
     public override string PersistenceId { get; }
 
-    public static Props Props(string sweepId, Func<DateTime>? clock = null) => Akka.Actor.Props.Create(() => new SweepActor(sweepId, clock));
+    /// <param name="pool">told when trials are waiting (the WorkerPool singleton, or its proxy)</param>
+    /// <param name="projection">receives every recorded event, to keep the results store current</param>
+    public static Props Props(string sweepId, IActorRef? pool = null, IActorRef? projection = null, Func<DateTime>? clock = null) =>
+        Akka.Actor.Props.Create(() => new SweepActor(sweepId, pool ?? ActorRefs.Nobody, projection ?? ActorRefs.Nobody, clock));
 
-    public SweepActor(string sweepId, Func<DateTime>? clock)
+    public SweepActor(string sweepId, IActorRef pool, IActorRef projection, Func<DateTime>? clock)
     {
         PersistenceId = "sweep-" + sweepId;
         _clock = clock ?? (() => DateTime.UtcNow);
+        (_pool, _projection) = (pool, projection);
 
         Recover<IRunnerMessage>(e => _state.Apply(e));
-        Recover<RecoveryCompleted>(_ => _state.RequeueUnfinished());
+        Recover<RecoveryCompleted>(_ =>
+        {
+            _state.RequeueUnfinished();
+            // The projection may have missed rows written just before a crash: it upserts, so sending all is safe.
+            if (_state.IsSubmitted) ProjectAll();
+            AnnounceWork();
+        });
 
         Command<Submit>(c =>
         {
@@ -33,8 +45,19 @@ public sealed class SweepActor : ReceivePersistentActor
                 Sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: true));
                 return;
             }
-            PersistThen(new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock()),
-                e => Sender.Tell(new Accepted(e.SweepId, _state.Trials.Count, AlreadyKnown: false)));
+            // Trials this state folder already finished (same id) are recorded as reused, not run again;
+            // the submission and those results are one atomic write.
+            var ids = c.Trials.Select(t => t.Id).ToHashSet();
+            var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock()) };
+            events.AddRange(c.Reused.Where(r => ids.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
+                .Select(r => new SweepEvents.TrialCompleted(c.SweepId, r.TrialId, 0, "reused", r)));
+            var sender = Sender;
+            PersistAll(events, Applied);
+            DeferAsync(events, _ =>
+            {
+                sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: false));
+                AnnounceWork();
+            });
         });
 
         Command<RequestTrial>(c =>
@@ -54,7 +77,8 @@ public sealed class SweepActor : ReceivePersistentActor
         Command<WorkerLost>(c =>
         {
             var events = _state.WorkerLost(c.Worker, c.Reason, _clock());
-            if (events.Count > 0) PersistAll(events, e => _state.Apply(e));
+            if (events.Count > 0) PersistAll(events, Applied);
+            if (events.Count > 0) DeferAsync(events, _ => AnnounceWork());
         });
 
         Command<Cancel>(c =>
@@ -69,15 +93,51 @@ public sealed class SweepActor : ReceivePersistentActor
     void Record(IRunnerMessage? e, string sweepId, string trialId)
     {
         if (e == null) Sender.Tell(new ReportAck(sweepId, trialId, Recorded: false));
-        else PersistThen(e, _ => Sender.Tell(new ReportAck(sweepId, trialId, Recorded: true)));
+        else PersistThen(e, _ =>
+        {
+            Sender.Tell(new ReportAck(sweepId, trialId, Recorded: true));
+            if (e is SweepEvents.TrialAttemptFailed) AnnounceWork();
+        });
     }
 
     void PersistThen<T>(T e, Action<T> after) where T : IRunnerMessage =>
         Persist(e, persisted =>
         {
-            _state.Apply(persisted);
+            Applied(persisted);
             after(persisted);
         });
+
+    void Applied(IRunnerMessage e)
+    {
+        _state.Apply(e);
+        switch (e)
+        {
+            case SweepEvents.Submitted: ProjectAll(); break;
+            case SweepEvents.Cancelled: ProjectAll(); break;
+            case SweepEvents.TrialStarted s: Project(s.TrialId); break;
+            case SweepEvents.TrialCompleted c: Project(c.TrialId); break;
+            case SweepEvents.TrialAttemptFailed f: Project(f.TrialId); break;
+        }
+    }
+
+    void ProjectAll()
+    {
+        _projection.Tell(new ProjectionMessages.SweepRow(_state.SweepId, _state.Name, _state.Trials.Count, _state.SubmittedAt));
+        foreach (var t in _state.Trials) Project(t.Id);
+    }
+
+    void Project(string trialId)
+    {
+        if (_state.Find(trialId) is not { } t) return;
+        _projection.Tell(new ProjectionMessages.TrialRow(_state.SweepId, t.Id, t.Phase.ToString().ToLowerInvariant(), t.Attempts,
+            t.Worker, t.Spec, t.Result, t.LastFailure));
+    }
+
+    void AnnounceWork()
+    {
+        if (_state.IsSubmitted && !_state.IsCancelled && _state.Count(TrialPhase.Pending) > 0)
+            _pool.Tell(new PoolMessages.SweepHasWork(_state.SweepId));
+    }
 
     SweepStatus StatusOf(string sweepId) => new(sweepId, _state.Name, _state.Trials.Count, _state.Count(TrialPhase.Pending),
         _state.Count(TrialPhase.Running), _state.Count(TrialPhase.Completed), _state.Count(TrialPhase.Failed),

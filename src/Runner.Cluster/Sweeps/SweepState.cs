@@ -23,6 +23,7 @@ public sealed class SweepState
     public int MaxFailures { get; private set; } = 1;
     public bool IsSubmitted { get; private set; }
     public bool IsCancelled { get; private set; }
+    public DateTime SubmittedAt { get; private set; }
 
     public IReadOnlyList<TrialState> Trials => _order;
     public TrialState? Find(string trialId) => _trials.GetValueOrDefault(trialId);
@@ -35,7 +36,7 @@ public sealed class SweepState
         switch (e)
         {
             case SweepEvents.Submitted s:
-                (SweepId, Name, MaxFailures, IsSubmitted) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true);
+                (SweepId, Name, MaxFailures, IsSubmitted, SubmittedAt) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true, s.At);
                 foreach (var spec in s.Trials)
                 {
                     var trial = new TrialState(spec);

@@ -42,6 +42,8 @@ public sealed class TrialWorker : ReceiveActor
             (_current, _reportTo, _cancel) = (job, Sender, new CancellationTokenSource());
             StartThread(job, _cancel.Token);
         });
+        // The pool asked a sweep on our behalf and it had nothing: let the pool try another one.
+        Receive<NoTrial>(n => _pool.Tell(new PoolMessages.NothingFrom(_name, n.SweepId, n.Finished)));
         Receive<Epoch>(e => _reportTo.Tell(new WorkerMessages.EpochReported(e.Job.SweepId, e.Job.TrialId, e.Job.Attempt, _name, e.Metrics)));
         Receive<Finished>(f => Done(f.Job, new ReportCompleted(f.Job.SweepId, f.Job.TrialId, f.Job.Attempt, _name, f.Result)));
         Receive<Crashed>(c => Done(c.Job, new ReportFailed(c.Job.SweepId, c.Job.TrialId, c.Job.Attempt, c.Reason)));

@@ -1,0 +1,84 @@
+using Akka.Actor;
+using Runner.Cluster.Protocol;
+using static Runner.Cluster.Protocol.SweepCommands;
+
+namespace Runner.Cluster.Pool;
+
+/// <summary>
+/// The cluster singleton that matches idle TrialWorkers to sweeps with work. Pull: a worker says it is idle, the pool
+/// asks one sweep (round robin over the sweeps with work, so concurrent sweeps share the workers fairly) for a trial
+/// on the worker's behalf, and the sweep answers the worker directly. The pool watches every worker: when one dies
+/// or its node leaves, every sweep is told so that the attempt it was running goes back to the queue.
+/// </summary>
+public sealed class WorkerPool : ReceiveActor
+{
+    sealed class Worker(IActorRef actor, string device)
+    {
+        public IActorRef Actor { get; } = actor;
+        public string Device { get; } = device;
+        public bool Idle { get; set; }
+    }
+
+    readonly IActorRef _sweeps;
+    readonly Dictionary<string, Worker> _workers = new();
+    readonly List<string> _withWork = new();   // sweeps that may have pending trials, in round-robin order
+    readonly HashSet<string> _known = new();   // every sweep seen, to report lost workers to
+    int _next;
+
+    public static Props Props(IActorRef sweeps) => Akka.Actor.Props.Create(() => new WorkerPool(sweeps));
+
+    public WorkerPool(IActorRef sweeps)
+    {
+        _sweeps = sweeps;
+
+        Receive<WorkerMessages.Idle>(m =>
+        {
+            if (!_workers.TryGetValue(m.Worker, out var w))
+            {
+                w = new Worker(Sender, m.Device);
+                _workers[m.Worker] = w;
+                Context.Watch(Sender);
+            }
+            w.Idle = true;
+            Dispatch();
+        });
+
+        Receive<PoolMessages.SweepHasWork>(m =>
+        {
+            _known.Add(m.SweepId);
+            if (!_withWork.Contains(m.SweepId)) _withWork.Add(m.SweepId);
+            Dispatch();
+        });
+
+        Receive<PoolMessages.NothingFrom>(m =>
+        {
+            _withWork.Remove(m.SweepId);
+            if (_workers.TryGetValue(m.Worker, out var w)) w.Idle = true;
+            Dispatch();
+        });
+
+        Receive<Terminated>(t =>
+        {
+            var lost = _workers.FirstOrDefault(kv => kv.Value.Actor.Equals(t.ActorRef));
+            if (lost.Key == null) return;
+            _workers.Remove(lost.Key);
+            foreach (string sweep in _known)
+                _sweeps.Tell(new WorkerLost(sweep, lost.Key, "worker lost (process or node gone)"));
+        });
+
+        Receive<PoolMessages.GetWorkers>(_ => Sender.Tell(new PoolMessages.Workers(
+            _workers.Select(kv => new PoolMessages.WorkerInfo(kv.Key, kv.Value.Device, kv.Value.Idle)).OrderBy(w => w.Worker).ToArray())));
+    }
+
+    void Dispatch()
+    {
+        foreach (var (name, worker) in _workers.Where(kv => kv.Value.Idle).OrderBy(kv => kv.Key))
+        {
+            if (_withWork.Count == 0) return;
+            string sweep = _withWork[_next++ % _withWork.Count];
+            worker.Idle = false;
+            // The sweep answers the worker itself (Assignment or NoTrial): the pool never relays trials.
+            _sweeps.Tell(new RequestTrial(sweep, name), worker.Actor);
+        }
+    }
+}

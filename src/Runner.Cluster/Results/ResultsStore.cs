@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Runner.Sweeps;
+using static Runner.Cluster.Protocol.ProjectionMessages;
+
+namespace Runner.Cluster.Results;
+
+/// <summary>
+/// The results store: one SQLite file (state/results.db) with a row per sweep and per trial, kept current by the
+/// projection of the sweeps' events and readable while no cluster runs (tables, reports, reuse by trial id).
+/// Writes are upserts, so a projection that replays events leaves the same rows.
+/// </summary>
+public sealed class ResultsStore
+{
+
+    static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    readonly string _connection;
+
+    public string Path { get; }
+
+    public ResultsStore(string stateFolder)
+    {
+        Directory.CreateDirectory(stateFolder);
+        Path = System.IO.Path.Combine(stateFolder, "results.db");
+        _connection = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 30 }.ToString();
+        Execute("""
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS sweeps (sweep_id TEXT PRIMARY KEY, name TEXT NOT NULL, trials INTEGER NOT NULL, submitted_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS trials (
+              sweep_id TEXT NOT NULL, trial_id TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+              worker TEXT, spec TEXT NOT NULL, result TEXT, failure TEXT, updated_at TEXT NOT NULL,
+              PRIMARY KEY (sweep_id, trial_id));
+            CREATE INDEX IF NOT EXISTS trials_by_id ON trials (trial_id, status);
+            """);
+    }
+
+    public void UpsertSweep(SweepRow row) => Execute(
+        "INSERT INTO sweeps VALUES ($id, $name, $n, $at) ON CONFLICT(sweep_id) DO UPDATE SET name = $name, trials = $n",
+        ("$id", row.SweepId), ("$name", row.Name), ("$n", row.Trials), ("$at", row.SubmittedAt.ToString("O")));
+
+    /// <summary>Records a trial's state; a completed row is never downgraded (the first completion stands).</summary>
+    public void UpsertTrial(TrialRow row) => Execute("""
+        INSERT INTO trials VALUES ($sweep, $trial, $status, $attempts, $worker, $spec, $result, $failure, $at)
+        ON CONFLICT(sweep_id, trial_id) DO UPDATE SET status = $status, attempts = $attempts, worker = $worker,
+          result = $result, failure = $failure, updated_at = $at
+        WHERE trials.status <> 'completed'
+        """,
+        ("$sweep", row.SweepId), ("$trial", row.TrialId), ("$status", row.Status), ("$attempts", row.Attempts),
+        ("$worker", (object?)row.Worker ?? DBNull.Value), ("$spec", JsonSerializer.Serialize(row.Spec, Json)),
+        ("$result", row.Result == null ? DBNull.Value : JsonSerializer.Serialize(row.Result, Json)),
+        ("$failure", (object?)row.Failure ?? DBNull.Value), ("$at", DateTime.UtcNow.ToString("O")));
+
+    public IReadOnlyList<TrialRow> Trials(string sweepId) =>
+        Query("SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials WHERE sweep_id = $s", ("$s", sweepId));
+
+    /// <summary>Completed results of these trial ids from any sweep of this state folder.</summary>
+    public IReadOnlyList<TrialResult> CompletedResults(IEnumerable<string> trialIds)
+    {
+        var wanted = trialIds.ToHashSet();
+        return Query("SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials WHERE status = 'completed'")
+            .Where(r => wanted.Contains(r.TrialId) && r.Result != null).DistinctBy(r => r.TrialId).Select(r => r.Result!).ToList();
+    }
+
+    public IReadOnlyList<SweepRow> Sweeps()
+    {
+        using var db = Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT sweep_id, name, trials, submitted_at FROM sweeps ORDER BY submitted_at";
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<SweepRow>();
+        while (reader.Read())
+            rows.Add(new SweepRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DateTime.Parse(reader.GetString(3), null, System.Globalization.DateTimeStyles.RoundtripKind)));
+        return rows;
+    }
+
+    List<TrialRow> Query(string sql, params (string, object)[] args)
+    {
+        using var db = Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<TrialRow>();
+        while (reader.Read())
+            rows.Add(new TrialRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                JsonSerializer.Deserialize<TrialSpec>(reader.GetString(5), Json)!,
+                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<TrialResult>(reader.GetString(6), Json),
+                reader.IsDBNull(7) ? null : reader.GetString(7)));
+        return rows;
+    }
+
+    void Execute(string sql, params (string, object)[] args)
+    {
+        using var db = Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+        cmd.ExecuteNonQuery();
+    }
+
+    SqliteConnection Open()
+    {
+        var db = new SqliteConnection(_connection);
+        db.Open();
+        return db;
+    }
+}
