@@ -51,6 +51,11 @@ public static class CliApp
             context.Error.WriteLine($"runner {command.Name}: {e.Message} (see runner {command.Name} --help)");
             return 2;
         }
+        catch (Runner.Cluster.Hosting.SweepConflictException e)
+        {
+            context.Error.WriteLine($"runner {command.Name}: {e.Message}");
+            return 2;
+        }
         catch (SweepFileException e)
         {
             foreach (var error in e.Errors) context.Error.WriteLine(error);

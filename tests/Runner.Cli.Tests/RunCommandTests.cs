@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
 
 namespace Runner.Cli.Tests;
 
@@ -17,33 +17,61 @@ public class RunCommandTests
             freeze_depth: [4]
             dataset_size: [10]
           seeds: [1, 2]
-        resources: { device: cpu, threads: 2 }
+        resources: { device: cpu }
         """;
 
+    static int CompletedRows(string state, string? sweepPrefix = null)
+    {
+        using var db = new SqliteConnection($"Data Source={Path.Combine(state, "results.db")}");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM trials WHERE status = 'completed' AND sweep_id LIKE $p";
+        cmd.Parameters.AddWithValue("$p", (sweepPrefix ?? "") + "%");
+        return Convert.ToInt32(cmd.ExecuteScalar());
+    }
+
     [Fact]
-    public void A_sweep_runs_every_trial_records_each_and_resumes_without_repeating_finished_ones()
+    public void An_embedded_run_finishes_every_trial_records_it_in_sqlite_and_the_same_command_resumes_without_rerunning()
     {
         string dir = CliRunner.TempFolder("run");
         string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset));
         string state = Path.Combine(dir, "state");
 
-        var first = CliRunner.Run("run", sweep, "--state", state);
-        Assert.True(first.ExitCode == 0, first.Error);
-        Assert.Equal(4, Regex.Matches(first.Out, @"^\[\d/4\]", RegexOptions.Multiline).Count);
-        Assert.Equal(4, Directory.GetFiles(Path.Combine(state, "trials"), "*.json").Length);
-        // Summary: one row per configuration, mean ± std over the two seeds.
+        var first = CliRunner.Run("run", sweep, "--state", state, "--workers", "2");
+        Assert.True(first.ExitCode == 0, first.Error + first.Out);
+        Assert.Contains("4 trials on 2 local worker(s) [cpu, cpu]", first.Out);
+        Assert.Contains("[4/4] completed 4, running 0, pending 0, failed 0", first.Out);
         Assert.Matches(@"pretrained\s+4\s+10\s+\d+\.\d\d ± \d+\.\d\d%\s+2/2", first.Out);
         Assert.Matches(@"scratch\s+0\s+10\s+\d+\.\d\d ± \d+\.\d\d%\s+2/2", first.Out);
+        Assert.Equal(4, CompletedRows(state));
+        Assert.True(File.Exists(Path.Combine(state, "journal.db")));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(state, "logs")));
 
-        // An interrupted sweep lost its last trial: only that one runs again.
-        var records = Directory.GetFiles(Path.Combine(state, "trials"), "*.json").OrderBy(File.GetLastWriteTimeUtc).ToList();
-        string keptBefore = File.ReadAllText(records[0]);
-        File.Delete(records[^1]);
-        var second = CliRunner.Run("run", sweep, "--state", state);
-        Assert.True(second.ExitCode == 0, second.Error);
-        Assert.Single(Regex.Matches(second.Out, @"^\[\d/4\]", RegexOptions.Multiline));
-        Assert.Contains("3 of 4 trials were already recorded", second.Out);
-        Assert.Equal(keptBefore, File.ReadAllText(records[0]));
-        Assert.Equal(4, Directory.GetFiles(Path.Combine(state, "trials"), "*.json").Length);
+        var again = CliRunner.Run("run", sweep, "--state", state);
+        Assert.True(again.ExitCode == 0, again.Error);
+        Assert.Contains("resuming: trials recorded before are kept", again.Out);
+        Assert.DoesNotContain("running 1", again.Out);
+        Assert.Equal(4, CompletedRows(state));
+    }
+
+    [Fact]
+    public void A_changed_definition_under_the_same_name_is_refused_unless_new_and_shared_trials_are_reused()
+    {
+        string dir = CliRunner.TempFolder("run-new");
+        string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("initialization: [pretrained, scratch]", "initialization: [scratch]"));
+        string state = Path.Combine(dir, "state");
+        Assert.Equal(0, CliRunner.Run("run", sweep, "--state", state).ExitCode);
+
+        File.WriteAllText(sweep, TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("initialization: [pretrained, scratch]", "initialization: [scratch]").Replace("seeds: [1, 2]", "seeds: [1, 2, 3]"));
+        var refused = CliRunner.Run("run", sweep, "--state", state);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("sweep 'tiny' already exists", refused.Error);
+        Assert.Contains("--new", refused.Error);
+
+        var grown = CliRunner.Run("run", sweep, "--state", state, "--new");
+        Assert.True(grown.ExitCode == 0, grown.Error);
+        // Seeds 1 and 2 are the same trials as before (same ids): reused, only seed 3 trains.
+        Assert.Contains("2 trial(s) reused from earlier results", grown.Out);
+        Assert.Contains("[3/3] completed 3", grown.Out);
     }
 }

@@ -88,6 +88,8 @@ public sealed class SweepActor : ReceivePersistentActor
         });
 
         Command<GetStatus>(c => Sender.Tell(StatusOf(c.SweepId)));
+        // Live progress is not recorded (the result carries every epoch); progress views subscribe elsewhere.
+        Command<WorkerMessages.EpochReported>(_ => { });
     }
 
     void Record(IRunnerMessage? e, string sweepId, string trialId)

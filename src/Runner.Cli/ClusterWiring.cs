@@ -1,0 +1,77 @@
+using Runner.Cluster.Hosting;
+using Runner.Cluster.Workers;
+using Runner.Training.Engine;
+
+namespace Runner.Cli;
+
+/// <summary>Connects the actor runtime to the TorchSharp trainer, and reads node settings from flags and environment.</summary>
+public static class ClusterWiring
+{
+    /// <summary>The trainer behind every TrialWorker of this process; torch threads are split between local workers.</summary>
+    public static Func<string, TrialExecutor> Executors(string stateFolder, string? dataFolder, string? sweepDataFolder, int threadsPerWorker, Action<string>? log) =>
+        device => (spec, onEpoch, cancel) => TrialRunner.Run(spec,
+            new TrialEnvironment(new ArtifactStore(StateFolder.Artifacts(stateFolder)), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log),
+            e => onEpoch(e), cancel);
+
+    /// <summary>--devices cpu,cpu | cuda:0,cuda:1; default one per GPU, else --workers N (default 1) CPU workers.</summary>
+    public static IReadOnlyList<string> Devices(Arguments args)
+    {
+        if (args.Get("devices") is { } list)
+        {
+            var devices = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            foreach (string d in devices)
+                if (!Sweeps.DeviceNames.IsValid(d) || d == "auto") throw new UsageException($"--devices: '{d}' is not cpu, cuda or cuda:N");
+            if (devices.Length == 0) throw new UsageException("--devices is empty");
+            if (args.IsSet("workers") && args.Int("workers", 1) != devices.Length)
+                throw new UsageException("--workers and --devices disagree: give one of them");
+            return devices;
+        }
+        int gpus = GpuCount();
+        int workers = args.Int("workers", 1) ?? Math.Max(1, gpus);
+        return Enumerable.Range(0, workers).Select(i => gpus > 0 ? $"cuda:{i % gpus}" : "cpu").ToList();
+    }
+
+    static int GpuCount()
+    {
+        try { return TorchSharp.torch.cuda.is_available() ? TorchSharp.torch.cuda.device_count() : 0; }
+        catch (Exception) { return 0; }
+    }
+
+    /// <summary>Threads per local worker: --threads N, else the cores split evenly among CPU workers.</summary>
+    public static int ThreadsPerWorker(Arguments args, IReadOnlyList<string> devices, int fromSweep = 0)
+    {
+        int? asked = args.Int("threads", 0);
+        if (asked is > 0) return asked.Value;
+        if (fromSweep > 0) return fromSweep;
+        int cpuWorkers = Math.Max(1, devices.Count(d => d == "cpu"));
+        return Math.Max(1, Environment.ProcessorCount / cpuWorkers);
+    }
+
+    /// <summary>Flag, else environment variable, else default.</summary>
+    public static string Setting(Arguments args, string option, string env, string fallback) =>
+        args.Get(option) ?? NonEmpty(Environment.GetEnvironmentVariable(env)) ?? fallback;
+
+    public static int Port(Arguments args, string option, string env, int fallback)
+    {
+        string text = Setting(args, option, env, fallback.ToString());
+        return int.TryParse(text, out int port) && port is >= 0 and <= 65535 ? port : throw new UsageException($"--{option} must be a port number, got '{text}'");
+    }
+
+    public static IReadOnlyList<string> SeedNodes(Arguments args)
+    {
+        string? text = args.Get("seed-nodes") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_SEED_NODES"));
+        if (text == null) return Array.Empty<string>();
+        return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(SeedAddress).ToList();
+    }
+
+    /// <summary>Accepts host:port or a full akka.tcp://runner@host:port address.</summary>
+    static string SeedAddress(string text)
+    {
+        if (text.StartsWith("akka.tcp://", StringComparison.Ordinal)) return text;
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out _)) throw new UsageException($"seed node '{text}' is not HOST:PORT");
+        return $"akka.tcp://{NodeRoles.SystemName}@{text}";
+    }
+
+    static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}

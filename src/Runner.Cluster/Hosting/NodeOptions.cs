@@ -1,0 +1,34 @@
+using Runner.Cluster.Workers;
+
+namespace Runner.Cluster.Hosting;
+
+/// <summary>How one Runner process joins the cluster and what it hosts.</summary>
+public sealed record NodeOptions
+{
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; }
+    /// <summary>Akka addresses (akka.tcp://runner@host:port) to join; empty = this node starts a new cluster.</summary>
+    public IReadOnlyList<string> SeedNodes { get; init; } = Array.Empty<string>();
+    /// <summary>"coordinator" (sweeps, pool, persistence) and/or "worker" (TrialWorkers).</summary>
+    public IReadOnlyList<string> Roles { get; init; } = new[] { NodeRoles.Coordinator, NodeRoles.Worker };
+    public required string StateFolder { get; init; }
+    /// <summary>One TrialWorker per entry: "cpu", "cuda:0", ...</summary>
+    public IReadOnlyList<string> Devices { get; init; } = Array.Empty<string>();
+    /// <summary>Builds the trainer for one worker's device (required when this node is a worker).</summary>
+    public Func<string, TrialExecutor>? Executor { get; init; }
+    /// <summary>Console log level (stderr); the log file in the state folder always gets debug.</summary>
+    public Serilog.Events.LogEventLevel ConsoleLogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
+    /// <summary>Extra HOCON that wins over everything else (tests use it for serialize-messages).</summary>
+    public string ExtraConfig { get; init; } = "";
+
+    public bool IsCoordinator => Roles.Contains(NodeRoles.Coordinator);
+    public bool IsWorker => Roles.Contains(NodeRoles.Worker);
+}
+
+public static class NodeRoles
+{
+    public const string Coordinator = "coordinator";
+    public const string Worker = "worker";
+    public const string SystemName = "runner";
+}

@@ -1,0 +1,90 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
+using Runner.Cluster.Pool;
+using Runner.Cluster.Protocol;
+using Runner.Cluster.Results;
+using Runner.Cluster.Sweeps;
+using Runner.Cluster.Workers;
+
+namespace Runner.Cluster.Hosting;
+
+/// <summary>
+/// One Runner process in the cluster. A coordinator hosts the sweeps (a sharded, persistent entity per sweep), the
+/// worker pool (a cluster singleton) and the results projection; a worker hosts one TrialWorker per device. The
+/// embedded default (`runner run`) is one node with both roles.
+/// </summary>
+public sealed class RunnerNode : IAsyncDisposable
+{
+    public const string SweepTypeName = "sweep";
+
+    public ActorSystem System { get; }
+    /// <summary>Send sweep commands here (the shard region, or a proxy to it on worker-only nodes).</summary>
+    public IActorRef Sweeps { get; }
+    /// <summary>The worker pool singleton, through its proxy.</summary>
+    public IActorRef Pool { get; }
+    public ResultsStore? Results { get; }
+    public NodeOptions Options { get; }
+    public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
+
+    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options) =>
+        (System, Sweeps, Pool, Results, Options) = (system, sweeps, pool, results, options);
+
+    public static RunnerNode Start(NodeOptions o)
+    {
+        Directory.CreateDirectory(o.StateFolder);
+        RunnerLogging.Configure(o.StateFolder, o.ConsoleLogLevel, $"{o.Host}:{o.Port}/{string.Join("+", o.Roles)}");
+        var system = ActorSystem.Create(NodeRoles.SystemName, ClusterConfig.For(o));
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        if (o.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
+
+        var pool = system.ActorOf(ClusterSingletonProxy.Props("/user/pool",
+            ClusterSingletonProxySettings.Create(system).WithRole(NodeRoles.Coordinator)), "pool-proxy");
+        var sharding = ClusterSharding.Get(system);
+        IActorRef sweeps;
+        ResultsStore? results = null;
+        if (o.IsCoordinator)
+        {
+            results = new ResultsStore(o.StateFolder);
+            var projection = system.ActorOf(ResultsProjection.Props(results), ResultsProjection.Name);
+            sweeps = sharding.Start(SweepTypeName, id => SweepActor.Props(id, pool, projection),
+                ClusterShardingSettings.Create(system).WithRole(NodeRoles.Coordinator).WithRememberEntities(true),
+                new SweepMessageExtractor());
+            system.ActorOf(ClusterSingletonManager.Props(WorkerPool.Props(sweeps), PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(NodeRoles.Coordinator)), "pool");
+            // Wake every sweep the results store knows of: remembered entities come back by themselves, this also
+            // covers a sharding state that was lost, and costs one status message per sweep.
+            cluster.RegisterOnMemberUp(() =>
+            {
+                foreach (var sweep in results.Sweeps()) sweeps.Tell(new SweepCommands.GetStatus(sweep.SweepId));
+            });
+        }
+        else
+        {
+            sweeps = sharding.StartProxy(SweepTypeName, NodeRoles.Coordinator, new SweepMessageExtractor());
+        }
+
+        if (o.IsWorker)
+        {
+            var executor = o.Executor ?? throw new ArgumentException("a worker node needs a trial executor");
+            cluster.RegisterOnMemberUp(() =>
+            {
+                for (int i = 0; i < o.Devices.Count; i++)
+                {
+                    // Unique across restarts of this process: a sweep must never mistake a new worker for a lost one.
+                    string name = $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}#{cluster.SelfUniqueAddress.Uid}/{i}:{o.Devices[i]}";
+                    system.ActorOf(TrialWorker.Props(name, o.Devices[i], pool, executor(o.Devices[i])), $"worker-{i}");
+                }
+            });
+        }
+        return new RunnerNode(system, sweeps, pool, results, o);
+    }
+
+    /// <summary>Leaves the cluster gracefully (running trials are cancelled and re-queued) and stops.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        await Serilog.Log.CloseAndFlushAsync();
+    }
+}
