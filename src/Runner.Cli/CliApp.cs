@@ -14,7 +14,8 @@ public static class CliApp
 {
     public static readonly IReadOnlyList<ICommand> Commands = new ICommand[]
     {
-        new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new BenchCommand(),
+        new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
+        new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(), new BenchCommand(),
     };
 
     public static int Run(string[] args, CliContext context)
@@ -51,7 +52,7 @@ public static class CliApp
             context.Error.WriteLine($"runner {command.Name}: {e.Message} (see runner {command.Name} --help)");
             return 2;
         }
-        catch (Runner.Cluster.Hosting.SweepConflictException e)
+        catch (Exception e) when (e is Runner.Cluster.Hosting.SweepConflictException or BadRequestException)
         {
             context.Error.WriteLine($"runner {command.Name}: {e.Message}");
             return 2;
@@ -66,7 +67,7 @@ public static class CliApp
             context.Error.WriteLine($"runner {command.Name}: interrupted");
             return 130;
         }
-        catch (Exception e) when (e is DataException or TorchUnavailableException)
+        catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException)
         {
             context.Error.WriteLine($"runner {command.Name}: {e.Message}");
             return 1;

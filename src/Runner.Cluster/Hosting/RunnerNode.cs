@@ -26,10 +26,14 @@ public sealed class RunnerNode : IAsyncDisposable
     public IActorRef Pool { get; }
     public ResultsStore? Results { get; }
     public NodeOptions Options { get; }
+    /// <summary>Completes when this node is Up in the cluster.</summary>
+    public Task Joined { get; }
+    /// <summary>Worker-only nodes: completes when the cluster has no coordinator any more (see <see cref="CoordinatorWatch"/>).</summary>
+    public Task CoordinatorLost { get; }
     public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
 
-    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options) =>
-        (System, Sweeps, Pool, Results, Options) = (system, sweeps, pool, results, options);
+    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options, Task joined, Task lost) =>
+        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost) = (system, sweeps, pool, results, options, joined, lost);
 
     public static RunnerNode Start(NodeOptions o)
     {
@@ -38,6 +42,10 @@ public sealed class RunnerNode : IAsyncDisposable
         var system = ActorSystem.Create(NodeRoles.SystemName, ClusterConfig.For(o));
         var cluster = Akka.Cluster.Cluster.Get(system);
         if (o.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => joined.TrySetResult());
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!o.IsCoordinator) system.ActorOf(CoordinatorWatch.Props(lost), "coordinator-watch");
 
         var pool = system.ActorOf(ClusterSingletonProxy.Props("/user/pool",
             ClusterSingletonProxySettings.Create(system).WithRole(NodeRoles.Coordinator)), "pool-proxy");
@@ -78,7 +86,7 @@ public sealed class RunnerNode : IAsyncDisposable
                 }
             });
         }
-        return new RunnerNode(system, sweeps, pool, results, o);
+        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task);
     }
 
     /// <summary>Leaves the cluster gracefully (running trials are cancelled and re-queued) and stops.</summary>

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using Runner.Cluster.Hosting;
+using Runner.Sweeps;
+using Spectre.Console;
+
+namespace Runner.Cli.Commands;
+
+/// <summary>`runner submit FILE`: validates and expands the sweep here, then hands it to a running cluster.</summary>
+public sealed class SubmitCommand : ICommand
+{
+    public string Name => "submit";
+    public string Summary => "submit a sweep file to a running cluster";
+    public string Help => """
+        Usage: runner submit FILE [--coordinator HOST:PORT] [--new] [--rerun] [--data DIR]
+
+        Validates FILE here (errors as FILE:LINE:COL, exit 2, nothing sent), expands it and submits it to the
+        coordinator's HTTP API. Submitting the same file again is harmless (same sweep id). Trials the cluster's state
+        folder already finished are reused.
+
+        Options:
+          --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
+          --new                    allow a changed definition under a name the cluster already has
+          --rerun                  run every trial again
+          --data DIR               Fashion-MNIST folder used to check dataset_size here
+        """;
+    public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator", "data" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "new", "rerun" };
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"));
+        var trials = SweepExpander.Expand(definition);
+        var reply = CoordinatorClient.From(args).Expect(HttpMethod.Post, "sweeps",
+            new CoordinatorApi.SubmitRequest(definition.Name, trials.ToArray(), definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun")));
+        string id = reply.GetProperty("sweep_id").GetString()!;
+        context.Out.WriteLine(reply.GetProperty("already_known").GetBoolean()
+            ? $"sweep {id} was already submitted: {reply.GetProperty("trials").GetInt32()} trials"
+            : $"submitted sweep {id}: {reply.GetProperty("trials").GetInt32()} trials, {reply.GetProperty("reused").GetInt32()} reused from earlier results");
+        return 0;
+    }
+}
+
+/// <summary>`runner status [SWEEP]`: progress of one or every sweep of a running cluster.</summary>
+public sealed class StatusCommand : ICommand
+{
+    public string Name => "status";
+    public string Summary => "show the progress of the sweeps in a running cluster";
+    public string Help => """
+        Usage: runner status [SWEEP] [--json] [--coordinator HOST:PORT]
+
+        One line per sweep (or the named one): trials completed, running, pending, failed, cancelled; and the workers.
+
+        Options:
+          --json                   print the status as JSON
+          --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
+        """;
+    public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "json" };
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        if (args.Positional.Count > 1) throw new UsageException("'status' takes at most one SWEEP");
+        var client = CoordinatorClient.From(args);
+        var body = args.Positional.Count == 1 ? client.Expect(HttpMethod.Get, "sweeps/" + args.Positional[0]) : client.Expect(HttpMethod.Get, "sweeps");
+        if (args.Has("json"))
+        {
+            context.Out.WriteLine(body.GetRawText());
+            return 0;
+        }
+        var sweeps = body.ValueKind == JsonValueKind.Array ? body.EnumerateArray().ToList() : new List<JsonElement> { body };
+        if (sweeps.Count == 0) context.Out.WriteLine("no sweeps yet");
+        foreach (var s in sweeps)
+        {
+            int Get(string n) => s.GetProperty(n).GetInt32();
+            context.Out.WriteLine($"{s.GetProperty("sweep_id").GetString()}: {Get("completed") + Get("failed") + Get("cancelled")}/{Get("total")} done · completed {Get("completed")}, running {Get("running")}, pending {Get("pending")}, failed {Get("failed")}, cancelled {Get("cancelled")}");
+        }
+        var workers = client.Expect(HttpMethod.Get, "workers");
+        var table = new Table().Border(TableBorder.Simple).AddColumn("worker").AddColumn("device").AddColumn("state");
+        foreach (var w in workers.EnumerateArray())
+            table.AddRow(Markup.Escape(w.GetProperty("worker").GetString()!), w.GetProperty("device").GetString()!, w.GetProperty("idle").GetBoolean() ? "idle" : "busy");
+        context.Console.Write(table);
+        return 0;
+    }
+}
+
+/// <summary>`runner cancel SWEEP` and `runner resume SWEEP`.</summary>
+public sealed class SweepActionCommand(string name, string summary, string endpoint, string done) : ICommand
+{
+    public static SweepActionCommand Cancel() => new("cancel", "cancel a sweep in a running cluster (finished results are kept)", "cancel", "cancelled");
+    public static SweepActionCommand Resume() => new("resume", "wake a sweep so that its unfinished trials are scheduled again", "resume", "resumed");
+
+    public string Name => name;
+    public string Summary => summary;
+    public string Help => $"""
+        Usage: runner {name} SWEEP [--coordinator HOST:PORT]
+
+        {char.ToUpperInvariant(summary[0])}{summary[1..]}. SWEEP is the id printed by `runner submit` or `runner status`.
+
+        Options:
+          --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
+        """;
+    public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator" };
+    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        string sweep = args.Single("a SWEEP id");
+        var s = CoordinatorClient.From(args).Expect(HttpMethod.Post, $"sweeps/{sweep}/{endpoint}");
+        context.Out.WriteLine($"{sweep} {done}: completed {s.GetProperty("completed").GetInt32()}, pending {s.GetProperty("pending").GetInt32()}, cancelled {s.GetProperty("cancelled").GetInt32()} of {s.GetProperty("total").GetInt32()}");
+        return 0;
+    }
+}

@@ -1,0 +1,63 @@
+using Runner.Cluster.Hosting;
+
+namespace Runner.Cli.Commands;
+
+public sealed class CoordinatorCommand : ICommand
+{
+    public string Name => "coordinator";
+    public string Summary => "start the coordinator of a cluster (sweeps, worker pool, journal, HTTP API)";
+    public string Help => """
+        Usage: runner coordinator [--host H] [--port P] [--state DIR] [--api-host H] [--api-port N]
+
+        Starts the coordinator role: every sweep (persistent, in the state folder's SQLite journal), the worker pool
+        and the results store, plus a small HTTP API for `runner submit|status|cancel|resume`. Workers join it with
+        `runner worker --seed-nodes HOST:PORT`. Runs until Ctrl-C or SIGTERM; started again with the same state
+        folder it carries on every unfinished sweep.
+
+        Options (environment variable in brackets):
+          --host H       address workers reach this node at [RUNNER_HOST, default 127.0.0.1]
+          --port P       cluster port [RUNNER_PORT, default 4053]
+          --state DIR    state folder [RUNNER_STATE, default .runner]
+          --api-host H   HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]
+          --api-port N   HTTP API port [RUNNER_API_PORT, default 4080]
+        """;
+    public IReadOnlyCollection<string> ValueOptions => new[] { "host", "port", "state", "api-host", "api-port" };
+    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        args.NoPositional();
+        string host = ClusterWiring.Setting(args, "host", "RUNNER_HOST", "127.0.0.1");
+        int port = ClusterWiring.Port(args, "port", "RUNNER_PORT", 4053);
+        string apiHost = ClusterWiring.Setting(args, "api-host", "RUNNER_API_HOST", "127.0.0.1");
+        int apiPort = ClusterWiring.Port(args, "api-port", "RUNNER_API_PORT", 4080);
+        string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
+
+        var node = RunnerNode.Start(new NodeOptions { Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state });
+        try
+        {
+            using var api = new CoordinatorApi(node, apiHost, apiPort);
+            context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {api.Url}, state {state}");
+            context.Out.Flush();
+            WaitForStop(context, node.System.WhenTerminated);
+            return 0;
+        }
+        finally
+        {
+            node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>Blocks until Ctrl-C, SIGTERM or the actor system ending on its own.</summary>
+    public static void WaitForStop(CliContext context, Task terminated)
+    {
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, s =>
+        {
+            s.Cancel = true;
+            StopRequested.TrySetResult();
+        });
+        Task.WaitAny(terminated, StopRequested.Task, Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { }));
+    }
+
+    static readonly TaskCompletionSource StopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,77 @@
+using Runner.Cluster.Hosting;
+
+namespace Runner.Cli.Commands;
+
+public sealed class WorkerCommand : ICommand
+{
+    public string Name => "worker";
+    public string Summary => "join a cluster with one trial worker per device";
+    public string Help => """
+        Usage: runner worker --seed-nodes HOST:PORT[,HOST:PORT] [--devices LIST | --workers N] [options]
+
+        Joins the cluster of the coordinator at the seed nodes and runs one TrialWorker per device. Add machines
+        while a sweep runs: new workers get work at once. If the coordinator goes away (restart, crash), the worker
+        keeps trying to join it again; trials it was running are re-queued by the coordinator.
+
+        Options (environment variable in brackets):
+          --seed-nodes LIST  coordinator addresses, HOST:PORT [RUNNER_SEED_NODES]
+          --devices LIST     cpu,cpu or cuda:0,cuda:1 (default: one per GPU, else --workers N CPU workers)
+          --workers N        CPU workers when no GPU [1]
+          --threads N        torch threads per worker (default: the cores split between CPU workers)
+          --host H           this node's address [RUNNER_HOST, default 127.0.0.1]
+          --port P           this node's port [RUNNER_PORT, default 0 = any free port]
+          --data DIR         Fashion-MNIST folder on this machine (else $RUNNER_DATA and the usual search)
+          --state DIR        where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]
+          --join-timeout S   give up when the first join takes longer [30]
+        """;
+    public IReadOnlyCollection<string> ValueOptions => new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout" };
+    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+
+    public int Execute(Arguments args, CliContext context)
+    {
+        args.NoPositional();
+        var seeds = ClusterWiring.SeedNodes(args);
+        if (seeds.Count == 0) throw new UsageException("--seed-nodes (or RUNNER_SEED_NODES) is required: the coordinator's HOST:PORT");
+        var devices = ClusterWiring.Devices(args);
+        int threads = ClusterWiring.ThreadsPerWorker(args, devices);
+        string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
+        var options = new NodeOptions
+        {
+            Host = ClusterWiring.Setting(args, "host", "RUNNER_HOST", "127.0.0.1"),
+            Port = ClusterWiring.Port(args, "port", "RUNNER_PORT", 0),
+            SeedNodes = seeds,
+            Roles = new[] { NodeRoles.Worker },
+            StateFolder = state,
+            Devices = devices,
+            Executor = ClusterWiring.Executors(state, args.Get("data"), null, threads, null),
+        };
+        var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
+
+        bool everJoined = false;
+        while (!context.Cancel.IsCancellationRequested)
+        {
+            var node = RunnerNode.Start(options);
+            try
+            {
+                int first = Task.WaitAny(new[] { node.Joined }, everJoined ? Timeout.InfiniteTimeSpan : joinTimeout);
+                if (first < 0 && !everJoined)
+                {
+                    context.Error.WriteLine($"runner worker: cannot join the cluster at {string.Join(", ", seeds)} within {joinTimeout.TotalSeconds:F0}s (is the coordinator running there?)");
+                    return 1;
+                }
+                if (!everJoined) context.Out.WriteLine($"worker up: {node.Address}, {devices.Count} device(s) [{string.Join(", ", devices)}], {threads} thread(s) each");
+                else context.Out.WriteLine($"worker rejoined: {node.Address}");
+                context.Out.Flush();
+                everJoined = true;
+                int which = Task.WaitAny(node.CoordinatorLost, node.System.WhenTerminated, Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { }));
+                if (which == 2) return 0;
+                context.Out.WriteLine("coordinator lost: joining again");
+            }
+            finally
+            {
+                node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(15));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,43 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Runner.Cluster.Hosting;
+
+namespace Runner.Cli;
+
+/// <summary>Talks to a coordinator's HTTP API (see <see cref="CoordinatorApi"/>) for submit, status, cancel and resume.</summary>
+public sealed class CoordinatorClient(string address)
+{
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public string BaseUrl { get; } = address.StartsWith("http", StringComparison.Ordinal) ? address.TrimEnd('/') + "/" : $"http://{address}/";
+
+    public static CoordinatorClient From(Arguments args) =>
+        new(ClusterWiring.Setting(args, "coordinator", "RUNNER_COORDINATOR", "127.0.0.1:4080"));
+
+    public (int Status, JsonElement Body) Send(HttpMethod method, string path, object? body = null)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(method, BaseUrl + path);
+            if (body != null) request.Content = JsonContent.Create(body, options: CoordinatorApi.Json);
+            using var response = Http.Send(request);
+            string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            using var doc = JsonDocument.Parse(string.IsNullOrWhiteSpace(text) ? "{}" : text);
+            return ((int)response.StatusCode, doc.RootElement.Clone());
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            throw new CommandFailedException($"cannot reach the coordinator API at {BaseUrl} ({e.Message}); start one with `runner coordinator` or pass --coordinator HOST:PORT");
+        }
+    }
+
+    /// <summary>The body on success; a one-line error (exit 2 for a client mistake, 1 otherwise) for anything else.</summary>
+    public JsonElement Expect(HttpMethod method, string path, object? body = null)
+    {
+        var (status, json) = Send(method, path, body);
+        if (status == 200) return json;
+        string message = json.TryGetProperty("error", out var e) ? e.GetString() ?? "" : $"HTTP {status}";
+        if (status is 404 or 409 or 400) throw new BadRequestException(message);
+        throw new CommandFailedException(message);
+    }
+}
