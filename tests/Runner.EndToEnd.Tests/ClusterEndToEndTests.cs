@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Runner.Sweeps;
+
+namespace Runner.EndToEnd.Tests;
+
+/// <summary>
+/// The runtime's promises, checked with real processes: a coordinator and workers on loopback, the SQLite journal
+/// on disk, real TorchSharp trials on the shipped subset, and SIGKILL for crashes.
+/// </summary>
+[Collection("processes")]
+public class ClusterEndToEndTests(ITestOutputHelper output)
+{
+    static readonly TimeSpan SweepTimeout = TimeSpan.FromMinutes(4);
+
+    static string Submit(LocalCluster cluster, string file)
+    {
+        var r = cluster.Cli("submit", file);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        return r.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+    }
+
+    static HashSet<string> PlannedIds(string file) => SweepExpander.Expand(SweepFile.Load(file)).Select(t => t.Id).ToHashSet();
+
+    static void AssertEveryTrialRecordedOnce(LocalCluster cluster, string sweep, string file)
+    {
+        var rows = cluster.Rows(sweep);
+        Assert.Equal(PlannedIds(file), rows.Select(r => r.TrialId).ToHashSet());
+        Assert.Equal(rows.Count, rows.Select(r => r.TrialId).Distinct().Count());
+        Assert.All(rows, r =>
+        {
+            Assert.Equal("completed", r.Status);
+            Assert.Equal(TrialStatus.Completed, r.Result!.Status);
+            Assert.Equal(r.TrialId, r.Result.TrialId);
+        });
+    }
+
+    [Fact]
+    public void A_coordinator_and_two_workers_run_a_sweep_to_completion_with_every_trial_recorded_once()
+    {
+        using var cluster = new LocalCluster(output);
+        cluster.StartCoordinator();
+        var w1 = cluster.StartWorker();
+        var w2 = cluster.StartWorker();
+        string file = cluster.WriteSweep("two-workers", 6);
+        string sweep = Submit(cluster, file);
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") == 6, SweepTimeout, "the sweep to finish");
+
+        AssertEveryTrialRecordedOnce(cluster, sweep, file);
+        var ports = cluster.Rows(sweep).Select(r => r.Worker!).Select(w => w.Split('#')[0]).ToHashSet();
+        Assert.Equal(new[] { $"127.0.0.1:{w1.Port}", $"127.0.0.1:{w2.Port}" }.ToHashSet(), ports);
+
+        var status = cluster.Cli("status", sweep);
+        Assert.Contains($"{sweep}: 6/6 done", status.Out);
+        var missing = cluster.Cli("status", "no-such-sweep");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal("runner status: no sweep 'no-such-sweep' in this cluster", missing.Error.Trim());
+    }
+
+    [Fact]
+    public void Killing_the_coordinator_mid_sweep_loses_nothing_and_records_nothing_twice()
+    {
+        using var cluster = new LocalCluster(output);
+        var coordinator = cluster.StartCoordinator();
+        cluster.StartWorker();
+        cluster.StartWorker();
+        string file = cluster.WriteSweep("coordinator-crash", 8);
+        string sweep = Submit(cluster, file);
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 2 && cluster.Count(sweep, "running") > 0, SweepTimeout, "two trials done and more running");
+
+        var before = cluster.Rows(sweep).Where(r => r.Status == "completed").ToDictionary(r => r.TrialId, r => JsonSerializer.Serialize(r.Result));
+        cluster.Kill(coordinator);
+        var restart = Stopwatch.StartNew();
+        cluster.StartCoordinator();
+        cluster.WaitFor(() => cluster.Count(sweep, "running") > 0, TimeSpan.FromMinutes(2), "a trial to be dispatched again after the restart");
+        output.WriteLine($"recovery: coordinator restart to first trial dispatched again: {restart.Elapsed.TotalSeconds:F1}s");
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") == 8, SweepTimeout, "the sweep to finish after the restart");
+
+        AssertEveryTrialRecordedOnce(cluster, sweep, file);
+        var after = cluster.Rows(sweep).ToDictionary(r => r.TrialId, r => JsonSerializer.Serialize(r.Result));
+        Assert.All(before, kv => Assert.Equal(kv.Value, after[kv.Key]));
+    }
+
+    [Fact]
+    public void Killing_a_worker_while_it_trains_moves_its_trial_to_the_other_worker()
+    {
+        using var cluster = new LocalCluster(output);
+        cluster.StartCoordinator();
+        var victim = cluster.StartWorker();
+        var survivor = cluster.StartWorker();
+        string file = cluster.WriteSweep("worker-crash", 6);
+        string sweep = Submit(cluster, file);
+        string victimName = $"127.0.0.1:{victim.Port}#";
+        cluster.WaitFor(() => cluster.Rows(sweep).Any(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)),
+            SweepTimeout, "the victim worker to be training");
+        var lostTrial = cluster.Rows(sweep).First(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)).TrialId;
+
+        cluster.Kill(victim.Process);
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") == 6, SweepTimeout, "the sweep to finish on the surviving worker");
+
+        AssertEveryTrialRecordedOnce(cluster, sweep, file);
+        var row = cluster.Rows(sweep).Single(r => r.TrialId == lostTrial);
+        Assert.StartsWith($"127.0.0.1:{survivor.Port}#", row.Worker);
+        Assert.True(row.Attempts >= 2, $"the lost trial should have a second attempt, has {row.Attempts}");
+    }
+
+    [Fact]
+    public void A_worker_that_joins_mid_sweep_gets_work()
+    {
+        using var cluster = new LocalCluster(output);
+        cluster.StartCoordinator();
+        cluster.StartWorker();
+        string file = cluster.WriteSweep("late-joiner", 8);
+        string sweep = Submit(cluster, file);
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 1, SweepTimeout, "the first trial");
+        var late = cluster.StartWorker();
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") == 8, SweepTimeout, "the sweep to finish");
+
+        AssertEveryTrialRecordedOnce(cluster, sweep, file);
+        Assert.Contains(cluster.Rows(sweep), r => r.Worker!.StartsWith($"127.0.0.1:{late.Port}#", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_unreachable_seed_node_is_one_clear_line_and_a_failing_exit_code()
+    {
+        using var cluster = new LocalCluster(output);
+        var r = cluster.Cli("worker", "--seed-nodes", $"127.0.0.1:{LocalCluster.FreePort()}", "--devices", "cpu", "--join-timeout", "5");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("runner worker: cannot join the cluster at", r.Error);
+        Assert.DoesNotContain("   at ", r.Error);
+        var submit = cluster.Cli("submit", cluster.WriteSweep("nowhere", 2));
+        Assert.Equal(1, submit.ExitCode);
+        Assert.Contains("cannot reach the coordinator API", submit.Error);
+    }
+}
+
+[CollectionDefinition("processes", DisableParallelization = true)]
+public sealed class ProcessCollection;

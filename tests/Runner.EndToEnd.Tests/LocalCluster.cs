@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Runner.Cluster.Results;
+using static Runner.Cluster.Protocol.ProjectionMessages;
+
+namespace Runner.EndToEnd.Tests;
+
+/// <summary>
+/// A cluster of real `runner` processes on loopback with free ports: one coordinator (its state folder holds the
+/// SQLite journal and results store) and any number of workers. Everything is killed on dispose.
+/// </summary>
+public sealed class LocalCluster : IDisposable
+{
+    public static string RepoRoot { get; } = FindRoot();
+    public static string Subset => Path.Combine(RepoRoot, "data", "fashion-mnist-subset");
+
+    readonly List<Process> _processes = new();
+    readonly ITestOutputHelper _output;
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "runner-e2e", Guid.NewGuid().ToString("N"));
+    public string CoordinatorState => Path.Combine(Folder, "coordinator");
+    public int ClusterPort { get; } = FreePort();
+    public int ApiPort { get; } = FreePort();
+    public Process? Coordinator { get; private set; }
+
+    public LocalCluster(ITestOutputHelper output)
+    {
+        _output = output;
+        Directory.CreateDirectory(Folder);
+    }
+
+    static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "Runner.sln"))) dir = dir.Parent;
+        return dir!.FullName;
+    }
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    Process Start(string name, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runner.dll"));
+        foreach (string a in args) start.ArgumentList.Add(a);
+        var p = Process.Start(start)!;
+        var log = new StreamWriter(Path.Combine(Folder, $"{name}-{p.Id}.log")) { AutoFlush = true };
+        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _processes.Add(p);
+        return p;
+    }
+
+    public Process StartCoordinator()
+    {
+        Coordinator = Start("coordinator", "coordinator", "--port", ClusterPort.ToString(), "--api-port", ApiPort.ToString(), "--state", CoordinatorState);
+        WaitFor(() => Api(HttpMethod.Get, "sweeps").Status == 200, TimeSpan.FromSeconds(60), "the coordinator API to answer");
+        return Coordinator;
+    }
+
+    /// <summary>Starts a worker on a known port, so that trials can be traced back to the process that ran them.</summary>
+    public (Process Process, int Port) StartWorker()
+    {
+        int port = FreePort();
+        var p = Start("worker", "worker", "--seed-nodes", $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
+            "--threads", "1", "--data", Subset, "--state", Path.Combine(Folder, "worker-artifacts"));
+        return (p, port);
+    }
+
+    public void Kill(Process p)
+    {
+        p.Kill(entireProcessTree: true); // SIGKILL: no goodbye to the cluster
+        p.WaitForExit(10_000);
+    }
+
+    public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public (int Status, JsonElement Body) Api(HttpMethod method, string path, string? json = null)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(method, $"http://127.0.0.1:{ApiPort}/{path}");
+            if (json != null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+            using var response = Http.Send(request);
+            using var doc = JsonDocument.Parse(response.Content.ReadAsStringAsync().Result);
+            return ((int)response.StatusCode, doc.RootElement.Clone());
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            return (0, default);
+        }
+    }
+
+    /// <summary>Runs a `runner` command to completion (submit, status ...) against this cluster.</summary>
+    public (int ExitCode, string Out, string Error) Cli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runner.dll"));
+        foreach (string a in args) start.ArgumentList.Add(a);
+        start.Environment["RUNNER_COORDINATOR"] = $"127.0.0.1:{ApiPort}";
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit(120_000);
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public JsonElement Status(string sweepId) => Api(HttpMethod.Get, "sweeps/" + sweepId).Body;
+
+    public int Count(string sweepId, string field)
+    {
+        var (status, body) = Api(HttpMethod.Get, "sweeps/" + sweepId);
+        return status == 200 ? body.GetProperty(field).GetInt32() : -1;
+    }
+
+    public IReadOnlyList<TrialRow> Rows(string sweepId) => new ResultsStore(CoordinatorState).Trials(sweepId);
+
+    public void WaitFor(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition()) return;
+            Thread.Sleep(250);
+        }
+        throw new TimeoutException($"waited {timeout.TotalSeconds:F0}s for {what}; logs in {Folder}");
+    }
+
+    public string WriteSweep(string name, int trials)
+    {
+        // Small real trials: 100 images per class, 2 epochs; a few seconds each on one thread.
+        string seeds = string.Join(", ", Enumerable.Range(1, trials / 2));
+        string path = Path.Combine(Folder, name + ".yaml");
+        File.WriteAllText(path, $$"""
+            name: {{name}}
+            base:
+              model: convnet4
+              pretrain: { classes: [0, 1, 2, 3, 4], epochs: 1 }
+            target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {{Subset}}, validation_per_class: 50 }
+            train: { epochs: 2, batch_size: 32 }
+            sweep:
+              parameters:
+                initialization: [pretrained, scratch]
+                dataset_size: [100]
+              seeds: [{{seeds}}]
+            resources: { device: cpu, max_failures: 3 }
+            """);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            try { if (!p.HasExited) p.Kill(true); } catch (InvalidOperationException) { }
+        }
+        foreach (var log in Directory.GetFiles(Folder, "*.log"))
+        {
+            _output.WriteLine($"--- {Path.GetFileName(log)} (last lines)");
+            foreach (string line in File.ReadLines(log).TakeLast(15)) _output.WriteLine(line);
+        }
+    }
+}
