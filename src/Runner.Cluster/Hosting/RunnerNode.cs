@@ -65,7 +65,7 @@ public sealed class RunnerNode : IAsyncDisposable
             // covers a sharding state that was lost, and costs one status message per sweep.
             cluster.RegisterOnMemberUp(() =>
             {
-                foreach (var sweep in results.Sweeps()) sweeps.Tell(new SweepCommands.GetStatus(sweep.SweepId));
+                foreach (var sweep in results.Sweeps()) sweeps.Tell(new SweepCommands.GetStatus(sweep.SweepId), projection);
             });
         }
         else

@@ -18,5 +18,7 @@ public sealed class ResultsProjection : ReceiveActor
     {
         Receive<SweepRow>(store.UpsertSweep);
         Receive<TrialRow>(store.UpsertTrial);
+        // Answers to the wake-up calls the coordinator sends every known sweep at start.
+        Receive<Protocol.SweepCommands.SweepStatus>(_ => { });
     }
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using Runner.Cluster.Protocol;
 using static Runner.Cluster.Protocol.SweepCommands;
@@ -15,6 +16,7 @@ public sealed class SweepActor : ReceivePersistentActor
     readonly Func<DateTime> _clock;
     readonly IActorRef _pool;
     readonly IActorRef _projection;
+    readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
 
     public override string PersistenceId { get; }
 
@@ -112,6 +114,13 @@ public sealed class SweepActor : ReceivePersistentActor
     void Applied(IRunnerMessage e)
     {
         _state.Apply(e);
+        switch (e)
+        {
+            case SweepEvents.Submitted s: _log.Info("Sweep {SweepId} submitted with {Trials} trials", s.SweepId, s.Trials.Length); break;
+            case SweepEvents.TrialStarted s: _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} started on {Worker}", s.SweepId, s.TrialId, s.Attempt, s.Worker); break;
+            case SweepEvents.TrialCompleted c: _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} completed on {Worker}", c.SweepId, c.TrialId, c.Attempt, c.Worker); break;
+            case SweepEvents.TrialAttemptFailed f: _log.Warning("Sweep {SweepId} trial {TrialId} attempt {Attempt} failed: {Reason}", f.SweepId, f.TrialId, f.Attempt, f.Reason); break;
+        }
         switch (e)
         {
             case SweepEvents.Submitted: ProjectAll(); break;

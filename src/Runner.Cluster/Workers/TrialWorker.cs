@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Runner.Cluster.Protocol;
 using static Runner.Cluster.Protocol.SweepCommands;
 
@@ -23,6 +24,7 @@ public sealed class TrialWorker : ReceiveActor
     Assignment? _current;
     IActorRef _reportTo = ActorRefs.Nobody;
     CancellationTokenSource? _cancel;
+    readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
 
     public static Props Props(string name, string device, IActorRef pool, TrialExecutor execute) =>
         Akka.Actor.Props.Create(() => new TrialWorker(name, device, pool, execute));
@@ -81,6 +83,10 @@ public sealed class TrialWorker : ReceiveActor
     void Done(Assignment job, ISweepCommand report)
     {
         if (_current != job) return;
+        if (report is ReportFailed failed)
+            _log.Warning("Sweep {SweepId} trial {TrialId} attempt {Attempt} on {Worker} failed: {Reason}", job.SweepId, job.TrialId, job.Attempt, _name, failed.Reason);
+        else
+            _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} on {Worker} finished", job.SweepId, job.TrialId, job.Attempt, _name);
         _reportTo.Tell(report);
         _cancel?.Dispose();
         (_current, _cancel, _reportTo) = (null, null, ActorRefs.Nobody);
