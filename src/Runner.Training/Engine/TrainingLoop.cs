@@ -21,20 +21,23 @@ public static class TrainingLoop
     public delegate bool EpochCallback(EpochMetrics metrics);
 
     /// <summary>Returns the epochs run and, when the loss stopped being finite, the epoch it happened in.</summary>
+    /// <param name="checkpoint">when given, training continues after its last epoch and saves one after each epoch</param>
     public static (List<EpochMetrics> Epochs, int? DivergedAt) Run(
         IStagedModel model, TensorSplit train, TensorSplit? validation, Settings s, EpochCallback? onEpoch,
-        CancellationToken cancel)
+        CancellationToken cancel, TrialCheckpoint? checkpoint = null, Action<string>? log = null)
     {
         var device = train.Images.device;
         var parameters = Freezing.Trainable(model).ToList();
         using var optimizer = CreateOptimizer(s, parameters);
         var order = Enumerable.Range(0, train.Count).ToArray();
         var rng = new Random(s.Seed);
-        var epochs = new List<EpochMetrics>();
+        var epochs = checkpoint?.TryRestore(model, optimizer, log) ?? new List<EpochMetrics>();
+        // Replay the shuffles of the epochs already done, so that the next epoch sees the same order as it would have.
+        foreach (var _ in epochs) TaskSplits.Shuffle(order, rng.Next());
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
 
-        for (int epoch = 1; epoch <= s.Epochs; epoch++)
+        for (int epoch = epochs.Count + 1; epoch <= s.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             Freezing.TrainMode(model, s.FreezeDepth);
@@ -73,6 +76,7 @@ public static class TrainingLoop
             var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds);
             epochs.Add(metrics);
             if (validation != null && !double.IsFinite(valLoss)) return (epochs, epoch);
+            checkpoint?.Save(model, optimizer, epochs);
             if (onEpoch != null && !onEpoch(metrics)) break;
         }
         return (epochs, null);
@@ -98,7 +102,7 @@ public static class TrainingLoop
         return (lossSum.item<double>() / split.Count, (double)correct.item<long>() / split.Count);
     }
 
-    static optim.Optimizer CreateOptimizer(Settings s, IEnumerable<TorchSharp.Modules.Parameter> parameters) => s.Optimizer switch
+    static TorchSharp.Modules.OptimizerHelper CreateOptimizer(Settings s, IEnumerable<TorchSharp.Modules.Parameter> parameters) => s.Optimizer switch
     {
         "adam" => optim.Adam(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay),
         "sgd" => optim.SGD(parameters, learningRate: s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),

@@ -55,7 +55,9 @@ public static class TrialRunner
 
             var settings = new TrainingLoop.Settings(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate,
                 spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth);
-            var (epochs, divergedAt) = TrainingLoop.Run(model, train, validation, settings, onEpoch, cancel);
+            var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
+            var (epochs, divergedAt) = TrainingLoop.Run(model, train, validation, settings, onEpoch, cancel, checkpoint, env.Log);
+            checkpoint.Delete();
 
             long trainable = Freezing.Count(Freezing.Trainable(model));
             long total = Freezing.Count(model.Network.parameters());

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Runner.Sweeps;
+using Runner.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Runner.Training.Engine;
+
+/// <summary>
+/// The state of a trial after its last finished epoch: model weights (BatchNorm statistics included), optimizer
+/// state and the epochs' metrics, kept in the artifact store under the trial's id. A trial that is started again
+/// (its worker was lost, its coordinator restarted) continues from here, with the same result as an uninterrupted
+/// run. Files are checksummed; a damaged checkpoint is ignored and the trial starts over.
+/// </summary>
+public sealed class TrialCheckpoint(ArtifactStore store, string trialId)
+{
+    readonly string _model = store.PathFor("checkpoints", trialId + ".model.dat");
+    readonly string _optimizer = store.PathFor("checkpoints", trialId + ".optim.dat");
+    readonly string _epochs = store.PathFor("checkpoints", trialId + ".epochs.json");
+
+    /// <summary>Restores model and optimizer; returns the epochs already done, or none when there is no usable checkpoint.</summary>
+    public List<EpochMetrics> TryRestore(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, Action<string>? log)
+    {
+        if (!File.Exists(_epochs)) return new();
+        if (!ArtifactStore.IsIntact(_model) || !ArtifactStore.IsIntact(_optimizer) || !ArtifactStore.IsIntact(_epochs))
+        {
+            log?.Invoke($"checkpoint of trial {trialId} is damaged: starting from epoch 1");
+            return new();
+        }
+        try
+        {
+            var epochs = JsonSerializer.Deserialize<List<EpochMetrics>>(File.ReadAllText(_epochs), Json) ?? new();
+            model.Network.load(_model);
+            optimizer.load_state_dict(_optimizer);
+            log?.Invoke($"trial {trialId} continues after epoch {epochs.Count} from its checkpoint");
+            return epochs;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            log?.Invoke($"checkpoint of trial {trialId} does not load ({e.Message}): starting from epoch 1");
+            return new();
+        }
+    }
+
+    public void Save(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<EpochMetrics> epochs)
+    {
+        ArtifactStore.WriteAtomically(_model, temp => model.Network.save(temp));
+        ArtifactStore.WriteAtomically(_optimizer, temp => optimizer.save_state_dict(temp));
+        // Written last: its presence says the two files above belong to these epochs.
+        ArtifactStore.WriteAtomically(_epochs, temp => File.WriteAllText(temp, JsonSerializer.Serialize(epochs, Json)));
+    }
+
+    public void Delete()
+    {
+        foreach (string f in new[] { _epochs, _model, _optimizer })
+        {
+            File.Delete(f);
+            File.Delete(f + ".sha256");
+        }
+    }
+
+    static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+}

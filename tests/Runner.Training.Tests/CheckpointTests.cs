@@ -1,0 +1,61 @@
+using Runner.Sweeps;
+using Runner.Training.Engine;
+
+namespace Runner.Training.Tests;
+
+[Collection("torch")]
+public class CheckpointTests(SharedArtifacts shared)
+{
+    [Fact]
+    public void An_interrupted_trial_continues_from_its_last_epoch_and_ends_exactly_as_an_uninterrupted_one()
+    {
+        var spec = TestData.SmallTrial(freezeDepth: 1, seed: 9, epochs: 3);
+        var uninterrupted = TrialRunner.Run(spec, TestData.Environment(shared.Folder));
+
+        string artifacts = TestData.TempFolder("checkpoint");
+        // The pretrained base is shared content; copy it so this run does not pretrain again.
+        Directory.CreateDirectory(Path.Combine(artifacts, "bases"));
+        foreach (string f in Directory.GetFiles(Path.Combine(shared.Folder, "bases")).Where(f => !f.EndsWith(".lock")))
+            File.Copy(f, Path.Combine(artifacts, "bases", Path.GetFileName(f)));
+        var log = new List<string>();
+        var env = TestData.Environment(artifacts, log);
+
+        // The worker dies during epoch 3: cancelled after epoch 2 was reported (and checkpointed).
+        using var cancel = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => TrialRunner.Run(spec, env, e =>
+        {
+            if (e.Epoch == 2) cancel.Cancel();
+            return true;
+        }, cancel.Token));
+        Assert.Single(Directory.GetFiles(Path.Combine(artifacts, "checkpoints"), "*.epochs.json"));
+
+        var epochsSeen = new List<int>();
+        var resumed = TrialRunner.Run(spec, env, e => { epochsSeen.Add(e.Epoch); return true; });
+        Assert.Contains(log, m => m.Contains("continues after epoch 2 from its checkpoint"));
+        Assert.Equal(new[] { 3 }, epochsSeen);
+        Assert.Equal(3, resumed.Epochs.Count);
+        Assert.Equal(uninterrupted.Epochs.Select(e => (e.TrainLoss, e.ValAccuracy)), resumed.Epochs.Select(e => (e.TrainLoss, e.ValAccuracy)));
+        Assert.Equal(uninterrupted.TestAccuracy, resumed.TestAccuracy);
+        // A finished trial leaves no checkpoint behind.
+        Assert.Empty(Directory.GetFiles(Path.Combine(artifacts, "checkpoints")));
+    }
+
+    [Fact]
+    public void A_damaged_checkpoint_is_ignored_and_the_trial_starts_over()
+    {
+        string artifacts = TestData.TempFolder("checkpoint-damaged");
+        var log = new List<string>();
+        var env = TestData.Environment(artifacts, log);
+        var spec = TestData.SmallTrial(init: "scratch", seed: 4, epochs: 2);
+        using var cancel = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => TrialRunner.Run(spec, env, e => { cancel.Cancel(); return true; }, cancel.Token));
+        string model = Directory.GetFiles(Path.Combine(artifacts, "checkpoints"), "*.model.dat").Single();
+        File.WriteAllBytes(model, new byte[] { 1, 2, 3 });
+
+        var epochs = new List<int>();
+        var r = TrialRunner.Run(spec, env, e => { epochs.Add(e.Epoch); return true; });
+        Assert.Contains(log, m => m.Contains("is damaged: starting from epoch 1"));
+        Assert.Equal(new[] { 1, 2 }, epochs);
+        Assert.Equal(TrialStatus.Completed, r.Status);
+    }
+}
