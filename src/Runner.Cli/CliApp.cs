@@ -64,7 +64,9 @@ public static class CliApp
         }
         catch (OperationCanceledException)
         {
-            context.Error.WriteLine($"runner {command.Name}: interrupted");
+            context.Error.WriteLine(command.Name == "run"
+                ? "runner run: interrupted; finished trials are recorded: run the same command again to resume"
+                : $"runner {command.Name}: interrupted");
             return 130;
         }
         catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException)

@@ -15,7 +15,7 @@ public static class SweepProgress
         while (true)
         {
             context.Cancel.ThrowIfCancellationRequested();
-            var status = node.Sweeps.Ask<SweepStatus>(new GetStatus(sweepId), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+            var status = node.Sweeps.Ask<SweepStatus>(new GetStatus(sweepId), TimeSpan.FromSeconds(30), context.Cancel).GetAwaiter().GetResult();
             string line = Describe(status, DateTime.UtcNow - started);
             string key = line[..line.IndexOf(" · ", StringComparison.Ordinal)];
             if (key != last)
