@@ -122,9 +122,14 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         var sweep = Start("d");
         sweep.Tell(new Submit("d", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
         ExpectMsg<Accepted>();
+        var worker = CreateTestProbe();
+        sweep.Tell(new RequestTrial("d", "w1"), worker.Ref);
+        var running = worker.ExpectMsg<Assignment>();
         sweep.Tell(new Cancel("d"));
         var status = ExpectMsg<SweepStatus>();
         Assert.Equal(3, status.Cancelled);
+        // The worker running a trial of the cancelled sweep is told to stop it.
+        Assert.Equal(new WorkerMessages.CancelTrial("d", running.TrialId), worker.ExpectMsg<WorkerMessages.CancelTrial>());
         sweep.Tell(new RequestTrial("d", "w1"));
         Assert.True(ExpectMsg<NoTrial>().Finished);
     }

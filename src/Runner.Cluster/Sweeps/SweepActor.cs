@@ -17,6 +17,8 @@ public sealed class SweepActor : ReceivePersistentActor
     readonly IActorRef _pool;
     readonly IActorRef _projection;
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
+    /// <summary>Who runs each started trial (in memory only: after a restart every running trial is re-queued anyway).</summary>
+    readonly Dictionary<string, IActorRef> _runningOn = new();
 
     public override string PersistenceId { get; }
 
@@ -70,7 +72,12 @@ public sealed class SweepActor : ReceivePersistentActor
                 Sender.Tell(new NoTrial(c.SweepId, _state.IsFinished));
                 return;
             }
-            PersistThen(start, e => Sender.Tell(new Assignment(e.SweepId, e.TrialId, e.Attempt, _state.Find(e.TrialId)!.Spec)));
+            var worker = Sender;
+            PersistThen(start, e =>
+            {
+                _runningOn[e.TrialId] = worker;
+                worker.Tell(new Assignment(e.SweepId, e.TrialId, e.Attempt, _state.Find(e.TrialId)!.Spec));
+            });
         });
 
         Command<ReportCompleted>(c => Record(_state.Complete(c.TrialId, c.Attempt, c.Worker, c.Result), c.SweepId, c.TrialId));
@@ -86,7 +93,13 @@ public sealed class SweepActor : ReceivePersistentActor
         Command<Cancel>(c =>
         {
             if (_state.IsCancelled || _state.IsFinished) Sender.Tell(StatusOf(c.SweepId));
-            else PersistThen(new SweepEvents.Cancelled(c.SweepId, _clock()), _ => Sender.Tell(StatusOf(c.SweepId)));
+            else PersistThen(new SweepEvents.Cancelled(c.SweepId, _clock()), _ =>
+            {
+                // Stop the trials in flight between batches; their late reports are ignored.
+                foreach (var (trialId, worker) in _runningOn) worker.Tell(new WorkerMessages.CancelTrial(c.SweepId, trialId));
+                _runningOn.Clear();
+                Sender.Tell(StatusOf(c.SweepId));
+            });
         });
 
         Command<GetStatus>(c => Sender.Tell(StatusOf(c.SweepId)));
@@ -114,6 +127,8 @@ public sealed class SweepActor : ReceivePersistentActor
     void Applied(IRunnerMessage e)
     {
         _state.Apply(e);
+        if (e is SweepEvents.TrialCompleted or SweepEvents.TrialAttemptFailed)
+            _runningOn.Remove(e is SweepEvents.TrialCompleted c ? c.TrialId : ((SweepEvents.TrialAttemptFailed)e).TrialId);
         switch (e)
         {
             case SweepEvents.Submitted s: _log.Info("Sweep {SweepId} submitted with {Trials} trials", s.SweepId, s.Trials.Length); break;
