@@ -51,6 +51,8 @@ public sealed class LocalCluster : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runner.dll"));
         foreach (string a in args) start.ArgumentList.Add(a);
+        // Every message, local ones included, goes through its serializer, as it would between machines.
+        start.Environment["RUNNER_AKKA_CONFIG"] = "akka.actor.serialize-messages = on";
         var p = Process.Start(start)!;
         var log = new StreamWriter(Path.Combine(Folder, $"{name}-{p.Id}.log")) { AutoFlush = true };
         p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };

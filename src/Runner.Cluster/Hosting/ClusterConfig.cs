@@ -36,7 +36,9 @@ public static class ClusterConfig
             akka.persistence.journal.sharding.connection-string = {{Quote(sharding)}}
             akka.persistence.snapshot-store.sharding.connection-string = {{Quote(sharding)}}
             """);
-        var extra = ConfigurationFactory.ParseString(o.ExtraConfig).WithFallback(ConfigurationFactory.ParseString(RunnerLogging.AkkaConfig));
+        // RUNNER_AKKA_CONFIG: HOCON for operators and tests (the end-to-end tests turn on serialize-messages with it).
+        string fromEnvironment = Environment.GetEnvironmentVariable("RUNNER_AKKA_CONFIG") ?? "";
+        var extra = ConfigurationFactory.ParseString(o.ExtraConfig + "\n" + fromEnvironment).WithFallback(ConfigurationFactory.ParseString(RunnerLogging.AkkaConfig));
         // The SQL plugin's own defaults (classes, table mappings) sit under everything we set.
         return extra.WithFallback(given).WithFallback(fromFiles).WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
     }

@@ -12,10 +12,11 @@ namespace Runner.Cluster.Workers;
 /// </summary>
 public sealed class TrialWorker : ReceiveActor
 {
-    sealed record Finished(Assignment Job, Runner.Sweeps.TrialResult Result);
-    sealed record Crashed(Assignment Job, string Reason);
-    sealed record Stopped(Assignment Job);
-    sealed record Epoch(Assignment Job, Runner.Sweeps.EpochMetrics Metrics);
+    // From the training thread to this actor only: never serialized.
+    sealed record Finished(Assignment Job, Runner.Sweeps.TrialResult Result) : INoSerializationVerificationNeeded;
+    sealed record Crashed(Assignment Job, string Reason) : INoSerializationVerificationNeeded;
+    sealed record Stopped(Assignment Job) : INoSerializationVerificationNeeded;
+    sealed record Epoch(Assignment Job, Runner.Sweeps.EpochMetrics Metrics) : INoSerializationVerificationNeeded;
 
     readonly string _name;
     readonly string _device;
