@@ -1,14 +1,14 @@
 using System.Globalization;
 using Runner.Sweeps;
 using Spectre.Console;
-using static Runner.Cluster.Protocol.ProjectionMessages;
+using Runner.Results;
 
 namespace Runner.Cli;
 
 /// <summary>Test accuracy per configuration (every swept value but the seed): mean ± std over seeds.</summary>
 public static class SweepSummary
 {
-    public static void Print(CliContext context, SweepDefinition definition, IReadOnlyList<TrialRow> rows)
+    public static void Print(CliContext context, SweepDefinition definition, IReadOnlyList<TrialRecord> rows)
     {
         var swept = definition.Sweep.Parameters.Select(p => p.Name).ToList();
         var table = new Table().Border(TableBorder.Simple);

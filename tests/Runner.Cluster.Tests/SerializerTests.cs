@@ -43,8 +43,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new PoolMessages.GetWorkers() };
         yield return new object[] { new PoolMessages.WorkerInfo("w", "cpu", true) };
         yield return new object[] { new PoolMessages.Workers(new[] { new PoolMessages.WorkerInfo("w", "cpu", false) }) };
-        yield return new object[] { new ProjectionMessages.SweepRow("s-1", "demo", 3, At) };
-        yield return new object[] { new ProjectionMessages.TrialRow("s-1", trial.Id, "completed", 1, "w", trial, Samples.Result(trial.Id), null) };
+        yield return new object[] { new Runner.Results.SweepRecord("s-1", "demo", 3, At) };
+        yield return new object[] { new Runner.Results.TrialRecord("s-1", trial.Id, "completed", 1, "w", trial, Samples.Result(trial.Id), null) };
     }
 
     [Theory]

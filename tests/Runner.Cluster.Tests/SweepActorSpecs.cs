@@ -112,7 +112,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         sweep.Tell(new RequestTrial("e", "w1"));
         Assert.Equal(Trials[2].Id, ExpectMsg<Assignment>().TrialId);
         // The projection received the sweep row and a row per trial, the reused one completed.
-        var rows = projection.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m).OfType<ProjectionMessages.TrialRow>().ToList();
+        var rows = projection.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m).OfType<Runner.Results.TrialRecord>().ToList();
         Assert.Contains(rows, r => r.TrialId == Trials[1].Id && r.Status == "completed" && r.Result!.TestAccuracy == 0.77);
     }
 

@@ -2,8 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Runner.Cluster.Results;
-using static Runner.Cluster.Protocol.ProjectionMessages;
+using Runner.Results;
 
 namespace Runner.EndToEnd.Tests;
 
@@ -125,7 +124,7 @@ public sealed class LocalCluster : IDisposable
         return status == 200 ? body.GetProperty(field).GetInt32() : -1;
     }
 
-    public IReadOnlyList<TrialRow> Rows(string sweepId) => new ResultsStore(CoordinatorState).Trials(sweepId);
+    public IReadOnlyList<TrialRecord> Rows(string sweepId) => new ResultsStore(CoordinatorState).Trials(sweepId);
 
     public void WaitFor(Func<bool> condition, TimeSpan timeout, string what)
     {

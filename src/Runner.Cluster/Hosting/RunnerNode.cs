@@ -5,6 +5,7 @@ using Akka.Cluster.Tools.Singleton;
 using Runner.Cluster.Pool;
 using Runner.Cluster.Protocol;
 using Runner.Cluster.Results;
+using Runner.Results;
 using Runner.Cluster.Sweeps;
 using Runner.Cluster.Workers;
 

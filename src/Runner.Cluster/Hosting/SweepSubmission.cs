@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Runner.Cluster.Results;
+using Runner.Results;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
 

@@ -46,8 +46,8 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["p.get"] = typeof(PoolMessages.GetWorkers),
         ["p.info"] = typeof(PoolMessages.WorkerInfo),
         ["p.all"] = typeof(PoolMessages.Workers),
-        ["j.sweep"] = typeof(ProjectionMessages.SweepRow),
-        ["j.trial"] = typeof(ProjectionMessages.TrialRow),
+        ["j.sweep"] = typeof(Runner.Results.SweepRecord),
+        ["j.trial"] = typeof(Runner.Results.TrialRecord),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using static Runner.Cluster.Protocol.ProjectionMessages;
+using Runner.Results;
 
 namespace Runner.Cluster.Results;
 
@@ -16,8 +16,8 @@ public sealed class ResultsProjection : ReceiveActor
 
     public ResultsProjection(ResultsStore store)
     {
-        Receive<SweepRow>(store.UpsertSweep);
-        Receive<TrialRow>(store.UpsertTrial);
+        Receive<SweepRecord>(store.UpsertSweep);
+        Receive<TrialRecord>(store.UpsertTrial);
         // Answers to the wake-up calls the coordinator sends every known sweep at start.
         Receive<Protocol.SweepCommands.SweepStatus>(_ => { });
     }

@@ -148,14 +148,14 @@ public sealed class SweepActor : ReceivePersistentActor
 
     void ProjectAll()
     {
-        _projection.Tell(new ProjectionMessages.SweepRow(_state.SweepId, _state.Name, _state.Trials.Count, _state.SubmittedAt));
+        _projection.Tell(new Runner.Results.SweepRecord(_state.SweepId, _state.Name, _state.Trials.Count, _state.SubmittedAt));
         foreach (var t in _state.Trials) Project(t.Id);
     }
 
     void Project(string trialId)
     {
         if (_state.Find(trialId) is not { } t) return;
-        _projection.Tell(new ProjectionMessages.TrialRow(_state.SweepId, t.Id, t.Phase.ToString().ToLowerInvariant(), t.Attempts,
+        _projection.Tell(new Runner.Results.TrialRecord(_state.SweepId, t.Id, t.Phase.ToString().ToLowerInvariant(), t.Attempts,
             t.Worker, t.Spec, t.Result, t.LastFailure));
     }
 

@@ -1,9 +1,8 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Runner.Sweeps;
-using static Runner.Cluster.Protocol.ProjectionMessages;
 
-namespace Runner.Cluster.Results;
+namespace Runner.Results;
 
 /// <summary>
 /// The results store: one SQLite file (state/results.db) with a row per sweep and per trial, kept current by the
@@ -34,12 +33,12 @@ public sealed class ResultsStore
             """);
     }
 
-    public void UpsertSweep(SweepRow row) => Execute(
+    public void UpsertSweep(SweepRecord row) => Execute(
         "INSERT INTO sweeps VALUES ($id, $name, $n, $at) ON CONFLICT(sweep_id) DO UPDATE SET name = $name, trials = $n",
         ("$id", row.SweepId), ("$name", row.Name), ("$n", row.Trials), ("$at", row.SubmittedAt.ToString("O")));
 
     /// <summary>Records a trial's state; a completed row is never downgraded (the first completion stands).</summary>
-    public void UpsertTrial(TrialRow row) => Execute("""
+    public void UpsertTrial(TrialRecord row) => Execute("""
         INSERT INTO trials VALUES ($sweep, $trial, $status, $attempts, $worker, $spec, $result, $failure, $at)
         ON CONFLICT(sweep_id, trial_id) DO UPDATE SET status = $status, attempts = $attempts, worker = $worker,
           result = $result, failure = $failure, updated_at = $at
@@ -50,7 +49,7 @@ public sealed class ResultsStore
         ("$result", row.Result == null ? DBNull.Value : JsonSerializer.Serialize(row.Result, Json)),
         ("$failure", (object?)row.Failure ?? DBNull.Value), ("$at", DateTime.UtcNow.ToString("O")));
 
-    public IReadOnlyList<TrialRow> Trials(string sweepId) =>
+    public IReadOnlyList<TrialRecord> Trials(string sweepId) =>
         Query("SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials WHERE sweep_id = $s", ("$s", sweepId));
 
     /// <summary>Completed results of these trial ids from any sweep of this state folder.</summary>
@@ -61,28 +60,28 @@ public sealed class ResultsStore
             .Where(r => wanted.Contains(r.TrialId) && r.Result != null).DistinctBy(r => r.TrialId).Select(r => r.Result!).ToList();
     }
 
-    public IReadOnlyList<SweepRow> Sweeps()
+    public IReadOnlyList<SweepRecord> Sweeps()
     {
         using var db = Open();
         using var cmd = db.CreateCommand();
         cmd.CommandText = "SELECT sweep_id, name, trials, submitted_at FROM sweeps ORDER BY submitted_at";
         using var reader = cmd.ExecuteReader();
-        var rows = new List<SweepRow>();
+        var rows = new List<SweepRecord>();
         while (reader.Read())
-            rows.Add(new SweepRow(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DateTime.Parse(reader.GetString(3), null, System.Globalization.DateTimeStyles.RoundtripKind)));
+            rows.Add(new SweepRecord(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), DateTime.Parse(reader.GetString(3), null, System.Globalization.DateTimeStyles.RoundtripKind)));
         return rows;
     }
 
-    List<TrialRow> Query(string sql, params (string, object)[] args)
+    List<TrialRecord> Query(string sql, params (string, object)[] args)
     {
         using var db = Open();
         using var cmd = db.CreateCommand();
         cmd.CommandText = sql;
         foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
         using var reader = cmd.ExecuteReader();
-        var rows = new List<TrialRow>();
+        var rows = new List<TrialRecord>();
         while (reader.Read())
-            rows.Add(new TrialRow(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+            rows.Add(new TrialRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
                 JsonSerializer.Deserialize<TrialSpec>(reader.GetString(5), Json)!,
                 reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<TrialResult>(reader.GetString(6), Json),
