@@ -13,7 +13,11 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         akka.actor {
           serialize-messages = on
           serializers.runner = "{{typeof(RunnerSerializer).AssemblyQualifiedName}}"
-          serialization-bindings { "{{typeof(IRunnerMessage).AssemblyQualifiedName}}" = runner }
+          serialization-bindings {
+            "{{typeof(IRunnerMessage).AssemblyQualifiedName}}" = runner
+            "{{typeof(Runner.Results.SweepRecord).AssemblyQualifiedName}}" = runner
+            "{{typeof(Runner.Results.TrialRecord).AssemblyQualifiedName}}" = runner
+          }
         }
         akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
         akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
