@@ -7,7 +7,8 @@ namespace Runner.Cluster.Protocol;
 
 /// <summary>
 /// The one serializer for Runner's messages and events: MessagePack contracts with explicit keys, and a short manifest
-/// per type that never changes (renaming a C# type must not orphan a journal). Bound to <see cref="IRunnerMessage"/>.
+/// per type that never changes (renaming a C# type must not orphan a journal). Bound to <see cref="IRunnerMessage"/>
+/// and to the results store's two records (see cluster-config/base.conf).
 /// </summary>
 public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {

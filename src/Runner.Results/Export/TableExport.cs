@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Runner.Results.Tables;
+
+namespace Runner.Results.Export;
+
+/// <summary>A comparison table as Markdown (pastes into a README), CSV (one line per cell) or JSON.</summary>
+public static class TableExport
+{
+    public static string Markdown(ComparisonTable t)
+    {
+        var best = t.BestRowPerColumn();
+        var sb = new StringBuilder();
+        sb.AppendLine($"| {CellText.Header(t)} | {string.Join(" | ", t.ColumnKeys)} |");
+        sb.AppendLine($"|{string.Concat(Enumerable.Repeat(" --- |", t.ColumnKeys.Count + 1))}");
+        foreach (string row in t.RowKeys)
+        {
+            var cells = t.ColumnKeys.Select(col =>
+            {
+                if (!t.Cells.TryGetValue((row, col), out var c)) return "";
+                string text = CellText.Value(c, t.Metric).Replace("|", "\\|", StringComparison.Ordinal);
+                return best.TryGetValue(col, out var b) && b == row ? $"**{text}**" : text;
+            });
+            sb.AppendLine($"| {row} | {string.Join(" | ", cells)} |");
+        }
+        sb.AppendLine();
+        sb.AppendLine($"{t.Metric}: mean ± std over seeds (n = seeds finished){(t.Over == ComparisonTable.Best ? "; other swept parameters chosen per cell by validation accuracy" : "; other swept parameters pooled")}; best per column in bold.");
+        return sb.ToString();
+    }
+
+    public static string Csv(ComparisonTable t)
+    {
+        var sb = new StringBuilder();
+        var header = t.RowParameters.Concat(t.ColumnParameters).Concat(new[] { "metric", "mean", "std", "seeds", "trials", "chosen", "missing" });
+        sb.AppendLine(string.Join(",", header.Select(CsvText.Quote)));
+        foreach (string row in t.RowKeys)
+            foreach (string col in t.ColumnKeys)
+            {
+                if (!t.Cells.TryGetValue((row, col), out var c)) continue;
+                var fields = row.Split(", ").Concat(col.Split(", ")).Concat(new[]
+                {
+                    t.Metric, Num(c.Mean), Num(c.Std), c.Seeds.ToString(CultureInfo.InvariantCulture),
+                    c.Trials.ToString(CultureInfo.InvariantCulture), c.Chosen ?? "", c.Missing ?? "",
+                });
+                sb.AppendLine(string.Join(",", fields.Select(CsvText.Quote)));
+            }
+        return sb.ToString();
+    }
+
+    public static string Json(ComparisonTable t)
+    {
+        var best = t.BestRowPerColumn();
+        var doc = new
+        {
+            metric = t.Metric,
+            over = t.Over,
+            rows = t.RowParameters,
+            columns = t.ColumnParameters,
+            cells = t.RowKeys.SelectMany(row => t.ColumnKeys.Where(col => t.Cells.ContainsKey((row, col))).Select(col =>
+            {
+                var c = t.Cells[(row, col)];
+                return new
+                {
+                    row = Zip(t.RowParameters, row), column = Zip(t.ColumnParameters, col), mean = c.Mean, std = c.Std,
+                    seeds = c.Seeds, trials = c.Trials, chosen = c.Chosen, missing = c.Missing,
+                    best = best.TryGetValue(col, out var b) && b == row,
+                };
+            })),
+        };
+        return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    static Dictionary<string, string> Zip(IReadOnlyList<string> names, string key) =>
+        names.Zip(key.Split(", ")).ToDictionary(p => p.First, p => p.Second);
+
+    static string Num(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
+}
+
+/// <summary>RFC 4180 quoting.</summary>
+public static class CsvText
+{
+    public static string Quote(string s) =>
+        s.IndexOfAny(new[] { ',', '"', '\n', '\r' }) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+
+    /// <summary>Splits CSV text into records of fields, honouring quotes (fields may contain commas, quotes, newlines).</summary>
+    public static List<List<string>> Parse(string text)
+    {
+        var records = new List<List<string>>();
+        var record = new List<string>();
+        var field = new StringBuilder();
+        bool quoted = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char ch = text[i];
+            if (quoted)
+            {
+                if (ch == '"' && i + 1 < text.Length && text[i + 1] == '"') { field.Append('"'); i++; }
+                else if (ch == '"') quoted = false;
+                else field.Append(ch);
+            }
+            else if (ch == '"') quoted = true;
+            else if (ch == ',') { record.Add(field.ToString()); field.Clear(); }
+            else if (ch == '\n' || ch == '\r')
+            {
+                if (ch == '\r' && i + 1 < text.Length && text[i + 1] == '\n') i++;
+                record.Add(field.ToString());
+                field.Clear();
+                records.Add(record);
+                record = new List<string>();
+            }
+            else field.Append(ch);
+        }
+        if (field.Length > 0 || record.Count > 0) { record.Add(field.ToString()); records.Add(record); }
+        return records;
+    }
+}

@@ -1,0 +1,22 @@
+using System.Globalization;
+
+namespace Runner.Results.Tables;
+
+/// <summary>How a cell reads: "93.12 ± 0.41% (3)" for accuracies, plain numbers otherwise; "(running)" when empty.</summary>
+public static class CellText
+{
+    public static string Value(TableCell c, string metric, bool withChosen = true)
+    {
+        if (c.Mean == null) return $"({c.Missing})";
+        bool percent = Metrics.IsFraction(metric.Replace("_gain", "", StringComparison.Ordinal));
+        string sign = metric.EndsWith("_gain", StringComparison.Ordinal) && c.Mean >= 0 ? "+" : "";
+        string number = percent
+            ? string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean * 100:F2} ± {c.Std * 100:F2}%")
+            : string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean:G4} ± {c.Std:G3}");
+        string seeds = c.Seeds == c.Trials ? $"n={c.Seeds}" : $"n={c.Seeds}/{c.Trials}";
+        return withChosen && c.Chosen != null ? $"{number} ({seeds}, {c.Chosen})" : $"{number} ({seeds})";
+    }
+
+    public static string Header(ComparisonTable t) =>
+        $"{string.Join(" × ", t.RowParameters)} \\ {string.Join(" × ", t.ColumnParameters)}";
+}

@@ -1,0 +1,142 @@
+using Runner.Sweeps;
+
+namespace Runner.Results.Tables;
+
+/// <summary>One cell: the metric over seeds, how many seeds finished out of how many trials, what was chosen, or why it is empty.</summary>
+public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing);
+
+/// <summary>
+/// The answer to "what should I freeze, at what learning rate, for how much data": a pivot of a sweep's trials.
+/// Rows and columns are swept parameters (default: initialization × freeze_depth by dataset_size); seeds are
+/// aggregated as mean ± std; every other swept parameter (the "rest", e.g. learning_rate) is either chosen per cell
+/// by the best mean validation accuracy (never by the test metric) and shown, or pooled (<c>over = mean</c>).
+/// A cell with no finished trial says why: running, pending, failed or diverged.
+/// </summary>
+public sealed record ComparisonTable(
+    IReadOnlyList<string> RowParameters,
+    IReadOnlyList<string> ColumnParameters,
+    string Metric,
+    string Over,
+    IReadOnlyList<string> RowKeys,
+    IReadOnlyList<string> ColumnKeys,
+    IReadOnlyDictionary<(string Row, string Column), TableCell> Cells)
+{
+    public const string Best = "best", Mean = "mean";
+
+    public static ComparisonTable Build(IReadOnlyList<TrialRecord> trials, IReadOnlyList<string> rows, IReadOnlyList<string> columns,
+        string metric = "test_accuracy", string over = Best, IReadOnlyDictionary<string, string>? where = null)
+    {
+        if (over is not (Best or Mean)) throw new ArgumentException($"--over must be best or mean, got '{over}'");
+        _ = Metrics.Of(new TrialResult("", "", Array.Empty<EpochMetrics>(), null, null, null, null, null, 0, 0, 0, "", 0), metric);
+        var selected = trials.Where(t => where == null || where.All(w => Value(t, w.Key) == w.Value)).ToList();
+        var rest = Swept(selected).Except(rows).Except(columns).Where(p => p != "seed").ToList();
+
+        string Key(TrialRecord t, IReadOnlyList<string> ps) => string.Join(", ", ps.Select(p => Value(t, p)));
+        var rowKeys = Ordered(selected, rows, Key);
+        var colKeys = Ordered(selected, columns, Key);
+        var cells = new Dictionary<(string, string), TableCell>();
+        foreach (var group in selected.GroupBy(t => (Key(t, rows), Key(t, columns))))
+            cells[group.Key] = MakeCell(group.ToList(), rest, metric, over);
+        return new ComparisonTable(rows, columns, metric, over, rowKeys, colKeys, cells);
+    }
+
+    static bool Finished(TrialRecord t) => t.Status == "completed" && t.Result?.Status == TrialStatus.Completed;
+
+    static TableCell MakeCell(List<TrialRecord> trials, List<string> rest, string metric, string over)
+    {
+        if (!trials.Any(Finished)) return new TableCell(null, null, 0, trials.Count, null, WhyMissing(trials));
+        List<TrialRecord> use = trials;
+        string? chosen = null;
+        if (over == Best && rest.Count > 0)
+        {
+            // Model selection on validation accuracy only: the test metric never picks the configuration.
+            var best = trials.GroupBy(t => string.Join(", ", rest.Select(p => $"{p}={Value(t, p)}")))
+                .Where(g => g.Any(Finished))
+                .OrderByDescending(g => g.Where(Finished).Average(t => t.Result!.BestValAccuracy ?? double.NegativeInfinity))
+                .ThenBy(g => g.Key, StringComparer.Ordinal).First();
+            use = best.ToList();
+            chosen = best.Key;
+        }
+        var values = use.Where(Finished).Select(t => Metrics.Of(t.Result!, metric)).OfType<double>().ToList();
+        if (values.Count == 0) return new TableCell(null, null, 0, use.Count, chosen, "no value");
+        var (mean, std) = Metrics.MeanStd(values);
+        return new TableCell(mean, std, values.Count, use.Count, chosen, null);
+    }
+
+    static string WhyMissing(List<TrialRecord> trials)
+    {
+        if (trials.Any(t => t.Status == "running")) return "running";
+        if (trials.Any(t => t.Status == "pending")) return "pending";
+        if (trials.Any(t => t.Result?.Status == TrialStatus.Diverged)) return "diverged";
+        if (trials.Any(t => t.Status == "failed")) return "failed";
+        return trials.FirstOrDefault()?.Status ?? "no trials";
+    }
+
+    /// <summary>Keys in a stable, readable order: numbers numerically, "pretrained" before "scratch".</summary>
+    static List<string> Ordered(List<TrialRecord> trials, IReadOnlyList<string> ps, Func<TrialRecord, IReadOnlyList<string>, string> key) =>
+        trials.GroupBy(t => key(t, ps)).OrderBy(g => g.First(), new ParameterOrder(ps)).Select(g => g.Key).ToList();
+
+    sealed class ParameterOrder(IReadOnlyList<string> ps) : IComparer<TrialRecord>
+    {
+        public int Compare(TrialRecord? a, TrialRecord? b)
+        {
+            foreach (string p in ps)
+            {
+                object x = a!.Spec.Parameters()[p], y = b!.Spec.Parameters()[p];
+                int c = x is string sx ? string.CompareOrdinal(sx, (string)y) : Convert.ToDouble(x).CompareTo(Convert.ToDouble(y));
+                if (c != 0) return c;
+            }
+            return 0;
+        }
+    }
+
+    /// <summary>Parameters that take more than one value among these trials.</summary>
+    public static IEnumerable<string> Swept(IReadOnlyList<TrialRecord> trials) =>
+        trials.Count == 0 ? Enumerable.Empty<string>()
+            : trials[0].Spec.Parameters().Keys.Where(p => trials.Select(t => Value(t, p)).Distinct().Count() > 1);
+
+    public static string Value(TrialRecord t, string parameter) =>
+        t.Spec.Parameters().TryGetValue(parameter, out var v) ? SweepParameters.Format(v)
+            : throw new ArgumentException($"unknown parameter '{parameter}'; known: {string.Join(", ", t.Spec.Parameters().Keys)}");
+
+    /// <summary>The best cell of each column (highest mean; lowest for losses and times).</summary>
+    public IReadOnlyDictionary<string, string> BestRowPerColumn()
+    {
+        bool lowerIsBetter = Metric is "test_loss" or "seconds";
+        var best = new Dictionary<string, string>();
+        foreach (string col in ColumnKeys)
+        {
+            var candidates = RowKeys.Where(r => Cells.TryGetValue((r, col), out var c) && c.Mean.HasValue).ToList();
+            if (candidates.Count == 0) continue;
+            best[col] = lowerIsBetter ? candidates.MinBy(r => Cells[(r, col)].Mean)! : candidates.MaxBy(r => Cells[(r, col)].Mean)!;
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Transfer gain: every pretrained row minus the scratch row in the same column (same dataset size), so the sign
+    /// says whether pretraining helped. Needs initialization among the row parameters.
+    /// </summary>
+    public ComparisonTable GainOverScratch()
+    {
+        int init = RowParameters.ToList().IndexOf("initialization");
+        if (init < 0) throw new ArgumentException("the transfer-gain view needs initialization among the rows");
+        string? scratchRow = RowKeys.FirstOrDefault(r => r.Split(", ")[init] == "scratch");
+        if (scratchRow == null) throw new ArgumentException("the sweep has no scratch baseline to compare with");
+        var cells = new Dictionary<(string, string), TableCell>();
+        foreach (string row in RowKeys.Where(r => r != scratchRow))
+            foreach (string col in ColumnKeys)
+            {
+                if (!Cells.TryGetValue((row, col), out var c)) continue;
+                if (!Cells.TryGetValue((scratchRow, col), out var s) || s.Mean == null || c.Mean == null)
+                {
+                    cells[(row, col)] = c with { Mean = null, Std = null, Missing = c.Missing ?? "no baseline" };
+                    continue;
+                }
+                // Seeds differ between the two cells' trials, so the spread of the difference is combined.
+                double std = Math.Sqrt((c.Std ?? 0) * (c.Std ?? 0) + (s.Std ?? 0) * (s.Std ?? 0));
+                cells[(row, col)] = c with { Mean = c.Mean - s.Mean, Std = std };
+            }
+        return this with { RowKeys = RowKeys.Where(r => r != scratchRow).ToList(), Cells = cells, Metric = Metric + "_gain" };
+    }
+}

@@ -1,0 +1,30 @@
+using Runner.Sweeps;
+
+namespace Runner.Results.Tables;
+
+/// <summary>The metrics a table can show, read from a finished trial's result.</summary>
+public static class Metrics
+{
+    public static readonly string[] Names = { "test_accuracy", "best_val_accuracy", "last_val_accuracy", "test_loss", "seconds", "trainable_parameters" };
+
+    public static double? Of(TrialResult r, string metric) => metric switch
+    {
+        "test_accuracy" => r.TestAccuracy,
+        "best_val_accuracy" => r.BestValAccuracy,
+        "last_val_accuracy" => r.LastValAccuracy,
+        "test_loss" => r.TestLoss,
+        "seconds" => r.Seconds,
+        "trainable_parameters" => r.TrainableParameters,
+        _ => throw new ArgumentException($"unknown metric '{metric}'; known: {string.Join(", ", Names)}"),
+    };
+
+    public static bool IsFraction(string metric) => metric.Contains("accuracy", StringComparison.Ordinal);
+
+    /// <summary>Mean and sample standard deviation (0 for a single value).</summary>
+    public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
+    {
+        double mean = values.Average();
+        double std = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        return (mean, std);
+    }
+}

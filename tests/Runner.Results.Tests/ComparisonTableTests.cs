@@ -1,0 +1,100 @@
+using Runner.Results.Export;
+using Runner.Results.Tables;
+using static Runner.Results.Tests.Fixtures;
+
+namespace Runner.Results.Tests;
+
+public class ComparisonTableTests
+{
+    static readonly string[] Rows = { "initialization", "freeze_depth" };
+    static readonly string[] Cols = { "dataset_size" };
+
+    static List<TrialRecord> Sweep() => new()
+    {
+        // pretrained, depth 2, size 10: lr 1e-3 has the better validation accuracy, lr 1e-2 the better test accuracy.
+        Done("pretrained", 2, 1e-3, 10, 1, test: 0.80, val: 0.85), Done("pretrained", 2, 1e-3, 10, 2, test: 0.84, val: 0.86),
+        Done("pretrained", 2, 1e-2, 10, 1, test: 0.90, val: 0.70), Done("pretrained", 2, 1e-2, 10, 2, test: 0.92, val: 0.72),
+        // one seed only
+        Done("pretrained", 2, 1e-3, 100, 1, test: 0.91, val: 0.90),
+        Other("pretrained", 2, 1e-3, 100, 2, "running"),
+        // scratch baseline
+        Done("scratch", 0, 1e-3, 10, 1, test: 0.70, val: 0.71), Done("scratch", 0, 1e-3, 10, 2, test: 0.74, val: 0.73),
+        Other("scratch", 0, 1e-3, 100, 1, "pending"), Other("scratch", 0, 1e-3, 100, 2, "failed"),
+    };
+
+    [Fact]
+    public void The_best_learning_rate_per_cell_is_chosen_on_validation_accuracy_never_on_test_accuracy()
+    {
+        var t = ComparisonTable.Build(Sweep(), Rows, Cols);
+        var cell = t.Cells[("pretrained, 2", "10")];
+        Assert.Equal("learning_rate=0.001", cell.Chosen);
+        Assert.Equal(0.82, cell.Mean!.Value, 10);
+        Assert.Equal(Math.Sqrt(0.0008), cell.Std!.Value, 10); // sample std of 0.80 and 0.84
+        Assert.Equal((2, 2), (cell.Seeds, cell.Trials));
+    }
+
+    [Fact]
+    public void One_seed_has_zero_spread_and_says_how_many_seeds_finished()
+    {
+        var cell = ComparisonTable.Build(Sweep(), Rows, Cols).Cells[("pretrained, 2", "100")];
+        Assert.Equal((0.91, 0.0, 1, 2), (cell.Mean!.Value, cell.Std!.Value, cell.Seeds, cell.Trials));
+        Assert.Equal("91.00 ± 0.00% (n=1/2, learning_rate=0.001)", CellText.Value(cell, "test_accuracy"));
+    }
+
+    [Fact]
+    public void Empty_cells_say_why_running_before_pending_before_failed()
+    {
+        var t = ComparisonTable.Build(Sweep(), Rows, Cols);
+        Assert.Equal("pending", t.Cells[("scratch, 0", "100")].Missing);
+        var failedOnly = ComparisonTable.Build(new List<TrialRecord> { Other("scratch", 0, 1e-3, 100, 1, "failed") }, Rows, Cols);
+        Assert.Equal("(failed)", CellText.Value(failedOnly.Cells[("scratch, 0", "100")], "test_accuracy"));
+    }
+
+    [Fact]
+    public void Pooling_instead_of_choosing_averages_every_learning_rate()
+    {
+        var cell = ComparisonTable.Build(Sweep(), Rows, Cols, over: ComparisonTable.Mean).Cells[("pretrained, 2", "10")];
+        Assert.Equal((0.80 + 0.84 + 0.90 + 0.92) / 4, cell.Mean!.Value, 10);
+        Assert.Null(cell.Chosen);
+        Assert.Equal(4, cell.Seeds);
+    }
+
+    [Fact]
+    public void Filters_restrict_the_trials_and_other_metrics_can_be_shown()
+    {
+        var t = ComparisonTable.Build(Sweep(), Rows, Cols, metric: "best_val_accuracy", where: new Dictionary<string, string> { ["learning_rate"] = "0.01" });
+        Assert.Single(t.RowKeys);
+        Assert.Equal(0.71, t.Cells[("pretrained, 2", "10")].Mean!.Value, 10);
+        Assert.Throws<ArgumentException>(() => ComparisonTable.Build(Sweep(), Rows, Cols, metric: "accuracy"));
+        Assert.Throws<ArgumentException>(() => ComparisonTable.Build(Sweep(), new[] { "freeze" }, Cols));
+    }
+
+    [Fact]
+    public void The_transfer_gain_view_subtracts_the_scratch_baseline_at_the_same_dataset_size()
+    {
+        var gain = ComparisonTable.Build(Sweep(), Rows, Cols).GainOverScratch();
+        Assert.Equal(new[] { "pretrained, 2" }, gain.RowKeys);
+        Assert.Equal(0.82 - 0.72, gain.Cells[("pretrained, 2", "10")].Mean!.Value, 10);
+        Assert.StartsWith("+10.00 ± ", CellText.Value(gain.Cells[("pretrained, 2", "10")], gain.Metric));
+        Assert.Equal("(no baseline)", CellText.Value(gain.Cells[("pretrained, 2", "100")], gain.Metric));
+    }
+
+    [Fact]
+    public void Markdown_marks_the_best_cell_of_each_column_and_csv_and_json_carry_every_cell()
+    {
+        var t = ComparisonTable.Build(Sweep(), Rows, Cols);
+        string md = TableExport.Markdown(t);
+        Assert.Contains("| initialization × freeze_depth \\ dataset_size | 10 | 100 |", md);
+        Assert.Contains("| pretrained, 2 | **82.00 ± 2.83% (n=2, learning_rate=0.001)** |", md);
+        Assert.Contains("| scratch, 0 | 72.00 ± 2.83% (n=2, learning_rate=0.001) | (pending) |", md);
+
+        var csv = CsvText.Parse(TableExport.Csv(t));
+        Assert.Equal(new[] { "initialization", "freeze_depth", "dataset_size", "metric", "mean", "std", "seeds", "trials", "chosen", "missing" }, csv[0]);
+        var row = csv.Single(r => r[0] == "pretrained" && r[2] == "10");
+        Assert.Equal(0.82, double.Parse(row[4], System.Globalization.CultureInfo.InvariantCulture), 12);
+
+        using var json = System.Text.Json.JsonDocument.Parse(TableExport.Json(t));
+        Assert.Equal(4, json.RootElement.GetProperty("cells").GetArrayLength());
+        Assert.Contains(json.RootElement.GetProperty("cells").EnumerateArray(), c => c.GetProperty("best").GetBoolean() && c.GetProperty("row").GetProperty("initialization").GetString() == "pretrained");
+    }
+}
