@@ -12,13 +12,16 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed class Arguments
 {
     readonly Dictionary<string, string> _values = new();
+    readonly Dictionary<string, List<string>> _repeated = new();
     readonly HashSet<string> _flags = new();
     public List<string> Positional { get; } = new();
     public string Verb { get; }
 
     Arguments(string verb) => Verb = verb;
 
-    public static Arguments Parse(string verb, IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> flagOptions)
+    /// <param name="repeatable">value options that may be given several times (read with <see cref="GetAll"/>)</param>
+    public static Arguments Parse(string verb, IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> flagOptions,
+        IReadOnlyCollection<string>? repeatable = null)
     {
         var a = new Arguments(verb);
         for (int i = 0; i < args.Count; i++)
@@ -41,7 +44,12 @@ public sealed class Arguments
             else if (valueOptions.Contains(name))
             {
                 string value = inline ?? (i + 1 < args.Count ? args[++i] : throw new UsageException($"--{name} needs a value"));
-                if (!a._values.TryAdd(name, value)) throw new UsageException($"--{name} is given twice");
+                if (repeatable?.Contains(name) == true)
+                {
+                    if (!a._repeated.TryGetValue(name, out var list)) a._repeated[name] = list = new List<string>();
+                    list.Add(value);
+                }
+                else if (!a._values.TryAdd(name, value)) throw new UsageException($"--{name} is given twice");
             }
             else
             {
@@ -53,6 +61,7 @@ public sealed class Arguments
     }
 
     public bool Has(string flag) => _flags.Contains(flag);
+    public IReadOnlyList<string> GetAll(string option) => _repeated.GetValueOrDefault(option) ?? new List<string>();
     public bool IsSet(string option) => _values.ContainsKey(option);
     public string? Get(string option) => _values.GetValueOrDefault(option);
 

@@ -15,7 +15,8 @@ public static class CliApp
     public static readonly IReadOnlyList<ICommand> Commands = new ICommand[]
     {
         new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
-        new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(), new BenchCommand(),
+        new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(),
+        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new BenchCommand(),
     };
 
     public static int Run(string[] args, CliContext context)
@@ -45,7 +46,8 @@ public static class CliApp
         }
         try
         {
-            return command.Execute(Arguments.Parse(command.Name, rest, command.ValueOptions, command.FlagOptions), context);
+            return command.Execute(Arguments.Parse(command.Name, rest, command.ValueOptions.Concat(command.RepeatableOptions).ToArray(),
+                command.FlagOptions, command.RepeatableOptions), context);
         }
         catch (UsageException e)
         {

@@ -9,5 +9,7 @@ public interface ICommand
     string Help { get; }
     IReadOnlyCollection<string> ValueOptions { get; }
     IReadOnlyCollection<string> FlagOptions { get; }
+    /// <summary>Value options that may be given more than once.</summary>
+    IReadOnlyCollection<string> RepeatableOptions => Array.Empty<string>();
     int Execute(Arguments args, CliContext context);
 }

@@ -41,8 +41,9 @@ public class RunCommandTests
         Assert.True(first.ExitCode == 0, first.Error + first.Out);
         Assert.Contains("4 trials on 2 local worker(s) [cpu, cpu]", first.Out);
         Assert.Contains("[4/4] completed 4, running 0, pending 0, failed 0", first.Out);
-        Assert.Matches(@"pretrained\s+4\s+10\s+\d+\.\d\d ± \d+\.\d\d%\s+2/2", first.Out);
-        Assert.Matches(@"scratch\s+0\s+10\s+\d+\.\d\d ± \d+\.\d\d%\s+2/2", first.Out);
+        // The comparison table: one row per initialization × freeze depth, mean ± std over the two seeds.
+        Assert.Matches(@"pretrained, 4\s+│\s+\d+\.\d\d ± \d+\.\d\d% \(n=2\)", first.Out);
+        Assert.Matches(@"scratch, 0\s+│\s+\d+\.\d\d ± \d+\.\d\d% \(n=2\)", first.Out);
         Assert.Equal(4, CompletedRows(state));
         Assert.True(File.Exists(Path.Combine(state, "journal.db")));
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(state, "logs")));

@@ -62,7 +62,9 @@ public sealed class RunCommand : ICommand
 
             var status = SweepProgress.WaitUntilFinished(node, accepted.SweepId, context);
             Serilog.Log.Information("Sweep {SweepId} finished: {Completed} completed, {Failed} failed", accepted.SweepId, status.Completed, status.Failed);
-            SweepSummary.Print(context, definition, node.Results!.Trials(accepted.SweepId));
+            var sweep = node.Results!.Sweeps().Single(s => s.SweepId == accepted.SweepId);
+            ResultsCommand.RenderDefault(context, sweep, node.Results.Trials(accepted.SweepId));
+            context.Out.WriteLine($"more: runner results {accepted.SweepId} --help, runner trials {accepted.SweepId}");
             return status.Failed > 0 ? 1 : 0;
         }
         finally

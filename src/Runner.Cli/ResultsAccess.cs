@@ -1,0 +1,28 @@
+using Runner.Results;
+
+namespace Runner.Cli;
+
+/// <summary>Opens the results store of a state folder and finds a sweep by id, id prefix or name (its latest run).</summary>
+public static class ResultsAccess
+{
+    public static ResultsStore Open(Arguments args, CliContext context)
+    {
+        string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
+        if (!File.Exists(Path.Combine(state, "results.db")))
+            throw new BadRequestException($"no results in {state} (run a sweep there first, or pass --state DIR)");
+        return new ResultsStore(state);
+    }
+
+    public static SweepRecord FindSweep(ResultsStore store, string key)
+    {
+        var sweeps = store.Sweeps();
+        var exact = sweeps.FirstOrDefault(s => s.SweepId == key);
+        if (exact != null) return exact;
+        var byName = sweeps.Where(s => s.Name == key).ToList();
+        if (byName.Count > 0) return byName[^1];
+        var byPrefix = sweeps.Where(s => s.SweepId.StartsWith(key, StringComparison.Ordinal)).ToList();
+        if (byPrefix.Count == 1) return byPrefix[0];
+        if (byPrefix.Count > 1) throw new BadRequestException($"'{key}' matches {byPrefix.Count} sweeps: {string.Join(", ", byPrefix.Select(s => s.SweepId))}");
+        throw new BadRequestException($"no sweep '{key}' in {Path.GetDirectoryName(store.Path)} (see `runner sweeps`)");
+    }
+}
