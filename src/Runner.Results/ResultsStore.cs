@@ -60,6 +60,16 @@ public sealed class ResultsStore
             .Where(r => wanted.Contains(r.TrialId) && r.Result != null).DistinctBy(r => r.TrialId).Select(r => r.Result!).ToList();
     }
 
+    /// <summary>When a trial of the sweep last changed (its last result, normally), or null.</summary>
+    public DateTime? LastUpdate(string sweepId)
+    {
+        using var db = Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT MAX(updated_at) FROM trials WHERE sweep_id = $s AND status IN ('completed', 'failed')";
+        cmd.Parameters.AddWithValue("$s", sweepId);
+        return cmd.ExecuteScalar() is string text ? DateTime.Parse(text, null, System.Globalization.DateTimeStyles.RoundtripKind) : null;
+    }
+
     public IReadOnlyList<SweepRecord> Sweeps()
     {
         using var db = Open();

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text;
+using Runner.Results.Tables;
+using Runner.Sweeps;
+
+namespace Runner.Results.Report;
+
+/// <summary>
+/// One self-contained HTML file per sweep: what was swept, the comparison and transfer-gain tables, plots as inline
+/// PNG, and the environment. No network fetches (inline CSS, data: URIs), so it opens anywhere and can be mailed.
+/// </summary>
+public static class HtmlReport
+{
+    public sealed record Plots(byte[]? AccuracyVsSize, byte[]? ValidationCurves, byte[]? LearningRate)
+    {
+        public static Plots For(IReadOnlyList<TrialRecord> trials) =>
+            new(SweepPlots.AccuracyVsDatasetSize(trials), SweepPlots.ValidationCurves(trials), SweepPlots.LearningRateSensitivity(trials));
+
+        public IEnumerable<(string Name, byte[] Png)> All() =>
+            new[] { ("accuracy-vs-dataset-size", AccuracyVsSize), ("validation-curves", ValidationCurves), ("learning-rate-sensitivity", LearningRate) }
+                .Where(p => p.Item2 != null).Select(p => (p.Item1, p.Item2!));
+    }
+
+    public static string Build(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, Plots plots, IReadOnlyDictionary<string, string> environment)
+    {
+        var html = new StringBuilder();
+        html.Append($$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{E(sweep.Name)}}: transfer-learning sweep report</title>
+            <style>
+              body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
+              h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ddd; }
+              table { border-collapse: collapse; margin: .6em 0; } td, th { border: 1px solid #ccc; padding: .3em .6em; }
+              th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+              td.best { font-weight: bold; background: #e7f6e7; } td.missing { color: #999; }
+              td.gain-pos { color: #176b17; } td.gain-neg { color: #a11; }
+              .muted { color: #666; } img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
+            </style></head><body>
+            <h1>{{E(sweep.Name)}}</h1>
+            <p class="muted">sweep {{E(sweep.SweepId)}} · submitted {{sweep.SubmittedAt:yyyy-MM-dd HH:mm}} UTC · {{trials.Count(t => t.Status == "completed")}} of {{trials.Count}} trials completed</p>
+            """);
+
+        html.Append("<h2>Sweep definition</h2>");
+        html.Append(Definition(trials));
+
+        html.Append("<h2>Test accuracy by freeze depth and dataset size</h2>");
+        var table = ComparisonTable.Build(trials, new[] { "initialization", "freeze_depth" }, new[] { "dataset_size" });
+        html.Append(Table(table));
+        html.Append("<p class=\"muted\">Mean ± std over seeds (n = seeds finished). Other swept parameters (e.g. the learning rate) are chosen per cell by the best mean validation accuracy, never by test accuracy, and shown. Best per column highlighted.</p>");
+        try
+        {
+            var gain = table.GainOverScratch();
+            html.Append("<h2>Transfer gain over training from scratch</h2>");
+            html.Append(Table(gain));
+            html.Append("<p class=\"muted\">Each pretrained cell minus the scratch baseline at the same dataset size, in percentage points.</p>");
+        }
+        catch (ArgumentException) { /* no scratch baseline in this sweep */ }
+
+        html.Append("<h2>Plots</h2>");
+        foreach (var (name, png) in plots.All())
+            html.Append($"<figure><img alt=\"{E(name)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"></figure>");
+
+        html.Append("<h2>Environment</h2><table>");
+        foreach (var (key, value) in environment) html.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");
+        html.Append("</table></body></html>\n");
+        return html.ToString();
+    }
+
+    static string Definition(IReadOnlyList<TrialRecord> trials)
+    {
+        if (trials.Count == 0) return "<p>No trials.</p>";
+        var first = trials[0].Spec;
+        var swept = ComparisonTable.Swept(trials).ToHashSet();
+        var rows = new StringBuilder("<table><tr><th>parameter</th><th>values</th></tr>");
+        foreach (var (name, _) in first.Parameters())
+        {
+            var values = trials.Select(t => t.Spec.Parameters()[name]).Distinct().OrderBy(v => v as string ?? Convert.ToDouble(v).ToString("000000000.000000000", CultureInfo.InvariantCulture))
+                .Select(SweepParameters.Format);
+            rows.Append($"<tr><td>{E(name)}{(swept.Contains(name) ? " <span class=\"muted\">(swept)</span>" : "")}</td><td>{E(string.Join(", ", values))}</td></tr>");
+        }
+        var pretrain = trials.Select(t => t.Spec.Pretrain).FirstOrDefault(p => p != null);
+        rows.Append($"<tr><td>model</td><td>{E(first.Model)}</td></tr>");
+        rows.Append($"<tr><td>target</td><td>{E(first.TargetDataset)} classes {E(string.Join(", ", first.TargetClasses))}, {first.ValidationPerClass} validation images per class</td></tr>");
+        if (pretrain != null)
+            rows.Append($"<tr><td>pretraining</td><td>{E(pretrain.Dataset)} classes {E(string.Join(", ", pretrain.Classes))}, {pretrain.Epochs} epochs, lr {SweepParameters.Format(pretrain.LearningRate)}, {E(pretrain.Optimizer)}, seed {pretrain.Seed}</td></tr>");
+        return rows.Append("</table>").ToString();
+    }
+
+    static string Table(ComparisonTable t)
+    {
+        var best = t.BestRowPerColumn();
+        bool gain = t.Metric.EndsWith("_gain", StringComparison.Ordinal);
+        var sb = new StringBuilder($"<table><tr><th>{E(CellText.Header(t))}</th>");
+        foreach (string col in t.ColumnKeys) sb.Append($"<th>{E(col)}</th>");
+        sb.Append("</tr>");
+        foreach (string row in t.RowKeys)
+        {
+            sb.Append($"<tr><th>{E(row)}</th>");
+            foreach (string col in t.ColumnKeys)
+            {
+                if (!t.Cells.TryGetValue((row, col), out var c)) { sb.Append("<td></td>"); continue; }
+                string css = c.Mean == null ? "missing" : gain ? (c.Mean >= 0 ? "num gain-pos" : "num gain-neg")
+                    : best.TryGetValue(col, out var b) && b == row ? "num best" : "num";
+                sb.Append($"<td class=\"{css}\">{E(CellText.Value(c, t.Metric))}</td>");
+            }
+            sb.Append("</tr>");
+        }
+        return sb.Append("</table>").ToString();
+    }
+
+    /// <summary>Escapes markup only; the page is UTF-8, so "±" and "×" stay readable in the source.</summary>
+    static string E(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
+}

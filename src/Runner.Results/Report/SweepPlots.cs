@@ -1,0 +1,110 @@
+using Runner.Results.Tables;
+using Runner.Sweeps;
+using ScottPlot;
+
+namespace Runner.Results.Report;
+
+/// <summary>The report's pictures, as PNG bytes (ScottPlot).</summary>
+public static class SweepPlots
+{
+    const int Width = 720, Height = 420;
+
+    /// <summary>Test accuracy against images per class (log axis): one line per initialization × freeze depth, ± std band.</summary>
+    public static byte[]? AccuracyVsDatasetSize(IReadOnlyList<TrialRecord> trials)
+    {
+        var table = ComparisonTable.Build(trials, new[] { "initialization", "freeze_depth" }, new[] { "dataset_size" });
+        if (table.ColumnKeys.Count == 0) return null;
+        var plot = new Plot();
+        foreach (var (row, i) in table.RowKeys.Select((r, i) => (r, i)))
+        {
+            var points = table.ColumnKeys.Where(c => table.Cells.TryGetValue((row, c), out var cell) && cell.Mean != null)
+                .Select(c => (X: Math.Log10(double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)), Cell: table.Cells[(row, c)])).ToList();
+            if (points.Count == 0) continue;
+            var color = Colors.Category10[i % 10];
+            double[] xs = points.Select(p => p.X).ToArray();
+            double[] mean = points.Select(p => p.Cell.Mean!.Value * 100).ToArray();
+            if (points.Count > 1)
+            {
+                var band = plot.Add.FillY(xs, points.Select(p => (p.Cell.Mean!.Value - p.Cell.Std!.Value) * 100).ToArray(),
+                    points.Select(p => (p.Cell.Mean!.Value + p.Cell.Std!.Value) * 100).ToArray());
+                band.FillStyle.Color = color.WithAlpha(0.15);
+                band.LineStyle.Width = 0;
+            }
+            var line = plot.Add.Scatter(xs, mean);
+            line.Color = color;
+            line.LineWidth = 2;
+            line.MarkerSize = 7;
+            line.LegendText = Label(row);
+        }
+        LogTicks(plot, table.ColumnKeys.Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
+        plot.Title("Test accuracy vs target data (mean ± std over seeds)");
+        plot.XLabel("training images per target class (log scale)");
+        plot.YLabel("test accuracy (%)");
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Validation accuracy per epoch of the best trial of each initialization × freeze depth (largest dataset size).</summary>
+    public static byte[]? ValidationCurves(IReadOnlyList<TrialRecord> trials)
+    {
+        var finished = trials.Where(t => t.Result is { Status: TrialStatus.Completed, Epochs.Count: > 0 }).ToList();
+        if (finished.Count == 0) return null;
+        int size = finished.Max(t => t.Spec.DatasetSize);
+        var plot = new Plot();
+        int i = 0;
+        foreach (var group in finished.Where(t => t.Spec.DatasetSize == size).GroupBy(t => $"{t.Spec.Initialization}, {t.Spec.FreezeDepth}").OrderBy(g => g.Key))
+        {
+            var best = group.MaxBy(t => t.Result!.BestValAccuracy ?? 0)!;
+            var line = plot.Add.Scatter(best.Result!.Epochs.Select(e => (double)e.Epoch).ToArray(), best.Result.Epochs.Select(e => e.ValAccuracy * 100).ToArray());
+            line.Color = Colors.Category10[i++ % 10];
+            line.LineWidth = 2;
+            line.LegendText = $"{Label(group.Key)} (lr {SweepParameters.Format(best.Spec.LearningRate)}, seed {best.Spec.Seed})";
+        }
+        int epochs = finished.Max(t => t.Result!.Epochs.Count);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(1, epochs).Select(e => new Tick(e, e.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray());
+        plot.Title($"Validation accuracy per epoch, best trials at {size} images per class");
+        plot.XLabel("epoch");
+        plot.YLabel("validation accuracy (%)");
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Test accuracy against learning rate (log axis) at the largest dataset size: one line per freeze depth.</summary>
+    public static byte[]? LearningRateSensitivity(IReadOnlyList<TrialRecord> trials)
+    {
+        if (trials.Select(t => t.Spec.LearningRate).Distinct().Count() < 2) return null;
+        int size = trials.Max(t => t.Spec.DatasetSize);
+        var table = ComparisonTable.Build(trials.Where(t => t.Spec.DatasetSize == size).ToList(),
+            new[] { "initialization", "freeze_depth" }, new[] { "learning_rate" }, over: ComparisonTable.Mean);
+        var plot = new Plot();
+        foreach (var (row, i) in table.RowKeys.Select((r, i) => (r, i)))
+        {
+            var points = table.ColumnKeys.Where(c => table.Cells.TryGetValue((row, c), out var cell) && cell.Mean != null).ToList();
+            if (points.Count == 0) continue;
+            var line = plot.Add.Scatter(points.Select(c => Math.Log10(double.Parse(c, System.Globalization.CultureInfo.InvariantCulture))).ToArray(),
+                points.Select(c => table.Cells[(row, c)].Mean!.Value * 100).ToArray());
+            line.Color = Colors.Category10[i % 10];
+            line.LineWidth = 2;
+            line.LegendText = Label(row);
+        }
+        LogTicks(plot, table.ColumnKeys.Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
+        plot.Title($"Learning-rate sensitivity at {size} images per class (mean over seeds)");
+        plot.XLabel("learning rate (log scale)");
+        plot.YLabel("test accuracy (%)");
+        plot.ShowLegend(Alignment.LowerLeft);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    static string Label(string rowKey)
+    {
+        var parts = rowKey.Split(", ");
+        return parts[0] == "scratch" ? "scratch (no transfer)" : $"pretrained, freeze {parts[1]}";
+    }
+
+    static void LogTicks(Plot plot, IEnumerable<double> values)
+    {
+        var ticks = values.Distinct().OrderBy(v => v).Select(v => new Tick(Math.Log10(v), SweepParameters.Format(v))).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.RegularExpressions;
+using Runner.Results.Report;
+using static Runner.Results.Tests.Fixtures;
+
+namespace Runner.Results.Tests;
+
+public class HtmlReportTests
+{
+    static readonly List<TrialRecord> Trials = new()
+    {
+        Done("pretrained", 2, 1e-3, 10, 1, 0.80, 0.85), Done("pretrained", 2, 1e-3, 10, 2, 0.84, 0.86),
+        Done("pretrained", 2, 1e-2, 10, 1, 0.75, 0.70), Done("pretrained", 2, 1e-3, 100, 1, 0.93, 0.90),
+        Done("pretrained", 2, 1e-2, 100, 1, 0.90, 0.88),
+        Done("scratch", 0, 1e-3, 10, 1, 0.70, 0.71), Done("scratch", 0, 1e-3, 100, 1, 0.91, 0.92), Done("scratch", 0, 1e-2, 100, 1, 0.89, 0.90),
+    };
+
+    [Fact]
+    public void The_report_is_one_self_contained_file_with_definition_tables_plots_and_environment()
+    {
+        var sweep = new SweepRecord("demo-1", "demo", Trials.Count, new DateTime(2026, 11, 26, 6, 0, 0, DateTimeKind.Utc));
+        string html = HtmlReport.Build(sweep, Trials, HtmlReport.Plots.For(Trials), new Dictionary<string, string> { ["devices"] = "cpu × 2 thread(s)" });
+
+        Assert.Contains("<h2>Sweep definition</h2>", html);
+        Assert.Contains("learning_rate <span class=\"muted\">(swept)</span></td><td>0.001, 0.01</td>", html);
+        Assert.Contains("<h2>Test accuracy by freeze depth and dataset size</h2>", html);
+        Assert.Contains("<td class=\"num best\">82.00 ± 2.83% (n=2, learning_rate=0.001)</td>", html);
+        Assert.Contains("<h2>Transfer gain over training from scratch</h2>", html);
+        Assert.Contains("class=\"num gain-pos\">+12.00 ± 2.83%", html);
+        Assert.Equal(3, Regex.Matches(html, "<img alt=\"[a-z-]+\" src=\"data:image/png;base64,").Count);
+        Assert.Contains("<th>devices</th><td>cpu × 2 thread(s)</td>", html);
+        // Nothing is fetched from anywhere: no external scripts, styles, images or fonts.
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html);
+    }
+
+    [Fact]
+    public void Plots_are_real_png_images_and_absent_when_there_is_nothing_to_draw()
+    {
+        var plots = HtmlReport.Plots.For(Trials);
+        foreach (var (_, png) in plots.All())
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.Null(SweepPlots.LearningRateSensitivity(Trials.Where(t => t.Spec.LearningRate == 1e-3).ToList()));
+        Assert.Null(SweepPlots.ValidationCurves(new List<TrialRecord>()));
+    }
+}
