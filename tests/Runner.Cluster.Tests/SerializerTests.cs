@@ -39,6 +39,10 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepCommands.NoTrial("s-1", true) };
         yield return new object[] { new SweepCommands.ReportAck("s-1", trial.Id, false) };
         yield return new object[] { new SweepCommands.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true) };
+        yield return new object[] { new SweepCommands.GetProgress("s-1") };
+        var running = new SweepCommands.RunningTrial(trial.Id, "w", 2, 3, 5, 0.91, 2400.5, "pretrained, freeze 2");
+        yield return new object[] { running };
+        yield return new object[] { new SweepCommands.SweepProgress(new SweepCommands.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true), new[] { running }, trial.Id, 0.93, "x") };
         yield return new object[] { new WorkerMessages.Idle("w", "cuda:1") };
         yield return new object[] { new WorkerMessages.EpochReported("s-1", trial.Id, 1, "w", new Runner.Sweeps.EpochMetrics(1, 0.5, 0.8, double.NaN, 0.7, 1, 100)) };
         yield return new object[] { new WorkerMessages.CancelTrial("s-1", trial.Id) };

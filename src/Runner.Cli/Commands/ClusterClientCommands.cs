@@ -46,21 +46,33 @@ public sealed class StatusCommand : ICommand
     public string Name => "status";
     public string Summary => "show the progress of the sweeps in a running cluster";
     public string Help => """
-        Usage: runner status [SWEEP] [--json] [--coordinator HOST:PORT]
+        Usage: runner status [SWEEP] [--json] [--watch] [--coordinator HOST:PORT]
 
         One line per sweep (or the named one): trials completed, running, pending, failed, cancelled; and the workers.
+        With --watch SWEEP: live progress until the sweep is finished (progress bar, ETA, one line per running trial
+        with its worker, epoch, validation accuracy and images per second, the best result so far; plain lines when
+        the output is not a terminal).
 
         Options:
           --json                   print the status as JSON
+          --watch                  follow one sweep live until it is finished
           --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
         """;
     public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "watch" };
 
     public int Execute(Arguments args, CliContext context)
     {
         if (args.Positional.Count > 1) throw new UsageException("'status' takes at most one SWEEP");
         var client = CoordinatorClient.From(args);
+        if (args.Has("watch"))
+        {
+            if (args.Positional.Count == 0) throw new UsageException("--watch needs a SWEEP");
+            string path = $"sweeps/{args.Positional[0]}/progress";
+            var final = ProgressView.Follow(() => client.Expect(HttpMethod.Get, path).Deserialize<Runner.Cluster.Protocol.SweepCommands.SweepProgress>(CoordinatorApi.Json)!,
+                context, live: true);
+            return final.Failed > 0 ? 1 : 0;
+        }
         var body = args.Positional.Count == 1 ? client.Expect(HttpMethod.Get, "sweeps/" + args.Positional[0]) : client.Expect(HttpMethod.Get, "sweeps");
         if (args.Has("json"))
         {

@@ -26,7 +26,7 @@ public sealed class RunCommand : ICommand
           --data DIR      Fashion-MNIST folder (default: the sweep's target.data, then the usual search)
           --new           allow a changed definition under a name this state folder already has
           --rerun         run every trial again, even those with recorded results
-          --no-progress   accepted for scripts; progress is printed as plain lines
+          --no-progress   plain line-by-line progress even on a terminal
         """;
     public IReadOnlyCollection<string> ValueOptions => new[] { "workers", "devices", "threads", "state", "data" };
     public IReadOnlyCollection<string> FlagOptions => new[] { "new", "rerun", "no-progress" };
@@ -60,7 +60,9 @@ public sealed class RunCommand : ICommand
             if (accepted.AlreadyKnown) context.Out.WriteLine("resuming: trials recorded before are kept");
             else if (submit.Reused.Length > 0) context.Out.WriteLine($"{submit.Reused.Length} trial(s) reused from earlier results in this state folder (--rerun runs them again)");
 
-            var status = SweepProgress.WaitUntilFinished(node, accepted.SweepId, context);
+            var status = ProgressView.Follow(
+                () => node.Sweeps.Ask<SweepProgress>(new GetProgress(accepted.SweepId), TimeSpan.FromSeconds(30), context.Cancel).GetAwaiter().GetResult(),
+                context, live: !args.Has("no-progress"));
             Serilog.Log.Information("Sweep {SweepId} finished: {Completed} completed, {Failed} failed", accepted.SweepId, status.Completed, status.Failed);
             var sweep = node.Results!.Sweeps().Single(s => s.SweepId == accepted.SweepId);
             ResultsCommand.RenderDefault(context, sweep, node.Results.Trials(accepted.SweepId));

@@ -12,7 +12,7 @@ namespace Runner.Cluster.Hosting;
 /// running cluster from a shell. JSON in and out.
 /// <list type="bullet">
 /// <item>POST /sweeps {name, trials, max_failures, new, rerun} → the sweep's id and trial count (409 on a name conflict)</item>
-/// <item>GET /sweeps → every sweep with its status; GET /sweeps/ID → one (404 if unknown)</item>
+/// <item>GET /sweeps → every sweep with its status; GET /sweeps/ID → one (404 if unknown); GET /sweeps/ID/progress → live</item>
 /// <item>POST /sweeps/ID/cancel, POST /sweeps/ID/resume</item>
 /// <item>GET /workers → the workers the pool knows</item>
 /// </list>
@@ -94,6 +94,9 @@ public sealed class CoordinatorApi : IDisposable
                 return (200, all);
             case ["sweeps", var id] when method == "GET":
                 return await Known(id);
+            case ["sweeps", var id, "progress"] when method == "GET":
+                if (await Known(id) is not (200, _) and var unknown) return unknown;
+                return (200, await _node.Sweeps.Ask<SweepProgress>(new GetProgress(id), AskTimeout));
             case ["sweeps", var id, "cancel"] when method == "POST":
                 if (await Known(id) is not (200, _) and var missing) return missing;
                 return (200, await _node.Sweeps.Ask<SweepStatus>(new Cancel(id), AskTimeout));

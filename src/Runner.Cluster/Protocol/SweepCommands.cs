@@ -57,6 +57,10 @@ public static class SweepCommands
     [MessagePackObject]
     public sealed record GetStatus([property: Key(0)] string SweepId) : ISweepCommand;
 
+    /// <summary>Status plus what is live: each running trial's last epoch, and the best result so far.</summary>
+    [MessagePackObject]
+    public sealed record GetProgress([property: Key(0)] string SweepId) : ISweepCommand;
+
     // ----- answers -----
 
     [MessagePackObject]
@@ -97,4 +101,24 @@ public static class SweepCommands
         [property: Key(6)] int Failed,
         [property: Key(7)] int Cancelled,
         [property: Key(8)] bool Known) : IRunnerMessage;
+
+    /// <summary>A running trial as its worker last reported it (epoch 0 until the first epoch ends).</summary>
+    [MessagePackObject]
+    public sealed record RunningTrial(
+        [property: Key(0)] string TrialId,
+        [property: Key(1)] string Worker,
+        [property: Key(2)] int Attempt,
+        [property: Key(3)] int Epoch,
+        [property: Key(4)] int Epochs,
+        [property: Key(5)] double? ValAccuracy,
+        [property: Key(6)] double? ImagesPerSecond,
+        [property: Key(7)] string Parameters) : IRunnerMessage;
+
+    [MessagePackObject]
+    public sealed record SweepProgress(
+        [property: Key(0)] SweepStatus Status,
+        [property: Key(1)] RunningTrial[] Running,
+        [property: Key(2)] string? BestTrial,
+        [property: Key(3)] double? BestValAccuracy,
+        [property: Key(4)] string? BestParameters) : IRunnerMessage;
 }

@@ -19,6 +19,8 @@ public sealed class SweepActor : ReceivePersistentActor
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
     /// <summary>Who runs each started trial (in memory only: after a restart every running trial is re-queued anyway).</summary>
     readonly Dictionary<string, IActorRef> _runningOn = new();
+    /// <summary>The last epoch each running trial reported (live progress only, never persisted).</summary>
+    readonly Dictionary<string, WorkerMessages.EpochReported> _lastEpoch = new();
 
     public override string PersistenceId { get; }
 
@@ -103,8 +105,12 @@ public sealed class SweepActor : ReceivePersistentActor
         });
 
         Command<GetStatus>(c => Sender.Tell(StatusOf(c.SweepId)));
-        // Live progress is not recorded (the result carries every epoch); progress views subscribe elsewhere.
-        Command<WorkerMessages.EpochReported>(_ => { });
+        // Live progress is kept in memory only (the result carries every epoch).
+        Command<WorkerMessages.EpochReported>(e =>
+        {
+            if (_state.Find(e.TrialId) is { Phase: TrialPhase.Running } t && t.Attempts == e.Attempt) _lastEpoch[e.TrialId] = e;
+        });
+        Command<GetProgress>(c => Sender.Tell(ProgressOf(c.SweepId)));
     }
 
     void Record(IRunnerMessage? e, string sweepId, string trialId)
@@ -127,8 +133,12 @@ public sealed class SweepActor : ReceivePersistentActor
     void Applied(IRunnerMessage e)
     {
         _state.Apply(e);
-        if (e is SweepEvents.TrialCompleted or SweepEvents.TrialAttemptFailed)
-            _runningOn.Remove(e is SweepEvents.TrialCompleted c ? c.TrialId : ((SweepEvents.TrialAttemptFailed)e).TrialId);
+        if (e is SweepEvents.TrialCompleted or SweepEvents.TrialAttemptFailed or SweepEvents.TrialStarted)
+        {
+            string id = e switch { SweepEvents.TrialCompleted c => c.TrialId, SweepEvents.TrialAttemptFailed f => f.TrialId, _ => ((SweepEvents.TrialStarted)e).TrialId };
+            _lastEpoch.Remove(id);
+            if (e is not SweepEvents.TrialStarted) _runningOn.Remove(id);
+        }
         switch (e)
         {
             case SweepEvents.Submitted s: _log.Info("Sweep {SweepId} submitted with {Trials} trials", s.SweepId, s.Trials.Length); break;
@@ -164,6 +174,21 @@ public sealed class SweepActor : ReceivePersistentActor
         if (_state.IsSubmitted && !_state.IsCancelled && _state.Count(TrialPhase.Pending) > 0)
             _pool.Tell(new PoolMessages.SweepHasWork(_state.SweepId));
     }
+
+    SweepProgress ProgressOf(string sweepId)
+    {
+        var running = _state.Trials.Where(t => t.Phase == TrialPhase.Running).Select(t =>
+        {
+            _lastEpoch.TryGetValue(t.Id, out var last);
+            return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, t.Spec.Epochs,
+                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, Describe(t.Spec));
+        }).ToArray();
+        var best = _state.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
+        return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : Describe(best.Spec));
+    }
+
+    static string Describe(Runner.Sweeps.TrialSpec s) =>
+        $"{s.Initialization}, freeze {s.FreezeDepth}, lr {Runner.Sweeps.SweepParameters.Format(s.LearningRate)}, {s.DatasetSize}/class, seed {s.Seed}";
 
     SweepStatus StatusOf(string sweepId) => new(sweepId, _state.Name, _state.Trials.Count, _state.Count(TrialPhase.Pending),
         _state.Count(TrialPhase.Running), _state.Count(TrialPhase.Completed), _state.Count(TrialPhase.Failed),
