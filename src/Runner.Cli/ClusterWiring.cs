@@ -8,9 +8,11 @@ namespace Runner.Cli;
 public static class ClusterWiring
 {
     /// <summary>The trainer behind every TrialWorker of this process; torch threads are split between local workers.</summary>
-    public static Func<string, TrialExecutor> Executors(string stateFolder, string? dataFolder, string? sweepDataFolder, int threadsPerWorker, Action<string>? log) =>
+    public static Func<string, TrialExecutor> Executors(string stateFolder, string? dataFolder, string? sweepDataFolder, int threadsPerWorker,
+        Action<string>? log, bool tensorBoard = false) =>
         device => (spec, onEpoch, cancel) => TrialRunner.Run(spec,
-            new TrialEnvironment(new ArtifactStore(StateFolder.Artifacts(stateFolder)), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log),
+            new TrialEnvironment(new ArtifactStore(StateFolder.Artifacts(stateFolder)), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log,
+                TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null),
             e => onEpoch(e), cancel);
 
     /// <summary>--devices cpu,cpu | cuda:0,cuda:1; default one per GPU, else --workers N (default 1) CPU workers.</summary>

@@ -11,4 +11,7 @@ public static class StateFolder
     }
 
     public static string Artifacts(string state) => Path.Combine(state, "artifacts");
+
+    /// <summary>TensorBoard event files, one folder per trial id (with --tensorboard).</summary>
+    public static string TensorBoard(string state) => Path.Combine(state, "tensorboard");
 }

@@ -28,6 +28,18 @@ public class TrialCommandTests
     }
 
     [Fact]
+    public void With_tensorboard_a_trial_writes_event_files_under_the_state_folder()
+    {
+        string state = CliRunner.TempFolder("state-tb");
+        var r = CliRunner.Run(new[] { "trial", "--init", "scratch", "--json", "--tensorboard", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
+        Assert.True(r.ExitCode == 0, r.Error);
+        string id = JsonDocument.Parse(r.Out).RootElement.GetProperty("trial").GetString()!;
+        var events = Directory.GetFiles(Path.Combine(state, "tensorboard", id), "events.out.tfevents*", SearchOption.AllDirectories);
+        Assert.NotEmpty(events);
+        Assert.True(new FileInfo(events[0]).Length > 100);
+    }
+
+    [Fact]
     public void A_trial_from_a_sweep_file_is_found_by_id_prefix_and_prints_plain_progress_when_piped()
     {
         string state = CliRunner.TempFolder("state");

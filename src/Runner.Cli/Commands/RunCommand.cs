@@ -27,9 +27,10 @@ public sealed class RunCommand : ICommand
           --new           allow a changed definition under a name this state folder already has
           --rerun         run every trial again, even those with recorded results
           --no-progress   plain line-by-line progress even on a terminal
+          --tensorboard   write TensorBoard event files per trial under STATE/tensorboard
         """;
     public IReadOnlyCollection<string> ValueOptions => new[] { "workers", "devices", "threads", "state", "data" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "new", "rerun", "no-progress" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "new", "rerun", "no-progress", "tensorboard" };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -48,7 +49,7 @@ public sealed class RunCommand : ICommand
             ConsoleLogLevel = Serilog.Events.LogEventLevel.Warning,
             // Akka's fallback logger prints its last shutdown lines to stdout; keep Akka itself to warnings here.
             ExtraConfig = "akka.loglevel = WARNING",
-            Executor = ClusterWiring.Executors(state, args.Get("data"), definition.Target.DataDir, threads, m => context.Error.WriteLine(m)),
+            Executor = ClusterWiring.Executors(state, args.Get("data"), definition.Target.DataDir, threads, m => context.Error.WriteLine(m), args.Has("tensorboard")),
         });
         try
         {

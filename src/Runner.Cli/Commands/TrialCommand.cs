@@ -44,6 +44,7 @@ public sealed class TrialCommand : ICommand
           --threads N              torch threads, 0 = all cores [0]
           --json                   print one JSON object with the final metrics and the per-epoch list
           --no-progress            plain output even on a terminal
+          --tensorboard            write TensorBoard event files under STATE/tensorboard/TRIAL_ID
         """;
 
     static readonly string[] TrialOptions =
@@ -53,7 +54,7 @@ public sealed class TrialCommand : ICommand
     };
 
     public IReadOnlyCollection<string> ValueOptions => TrialOptions.Concat(new[] { "sweep", "id", "data", "state", "device", "threads" }).ToArray();
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress", "tensorboard" };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -67,7 +68,8 @@ public sealed class TrialCommand : ICommand
             SweepDataFolder: sweepData,
             Device: args.Get("device") ?? sweepDevice ?? "auto",
             Threads: args.Int("threads", 0) ?? sweepThreads ?? 0,
-            Log: message => context.Error.WriteLine(message));
+            Log: message => context.Error.WriteLine(message),
+            TensorBoardFolder: args.Has("tensorboard") ? StateFolder.TensorBoard(state) : null);
         if (!DeviceNames.IsValid(env.Device)) throw new UsageException($"--device must be auto, cpu, cuda or cuda:N, got '{env.Device}'");
 
         var progress = new TrialProgress(context, spec, plain: json || args.Has("no-progress") || !context.IsTerminal, quiet: json);

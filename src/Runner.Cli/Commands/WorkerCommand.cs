@@ -23,9 +23,10 @@ public sealed class WorkerCommand : ICommand
           --data DIR         Fashion-MNIST folder on this machine (else $RUNNER_DATA and the usual search)
           --state DIR        where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]
           --join-timeout S   give up when the first join takes longer [30]
+          --tensorboard      write TensorBoard event files per trial under STATE/tensorboard
         """;
     public IReadOnlyCollection<string> ValueOptions => new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyCollection<string> FlagOptions => new[] { "tensorboard" };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -43,7 +44,7 @@ public sealed class WorkerCommand : ICommand
             Roles = new[] { NodeRoles.Worker },
             StateFolder = state,
             Devices = devices,
-            Executor = ClusterWiring.Executors(state, args.Get("data"), null, threads, null),
+            Executor = ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard")),
         };
         var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
 

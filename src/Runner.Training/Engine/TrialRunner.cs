@@ -15,7 +15,8 @@ public sealed record TrialEnvironment(
     string Device = "auto",
     int Threads = 0,
     bool AllowDownload = true,
-    Action<string>? Log = null);
+    Action<string>? Log = null,
+    string? TensorBoardFolder = null);
 
 /// <summary>Runs one trial end to end: data, base model, freezing, training, test evaluation.</summary>
 public static class TrialRunner
@@ -56,7 +57,9 @@ public static class TrialRunner
             var settings = new TrainingLoop.Settings(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate,
                 spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth);
             var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
-            var (epochs, divergedAt) = TrainingLoop.Run(model, train, validation, settings, onEpoch, cancel, checkpoint, env.Log);
+            var board = env.TensorBoardFolder == null ? null : new TensorBoardLog(Path.Combine(env.TensorBoardFolder, spec.Id));
+            TrainingLoop.EpochCallback? report = board == null ? onEpoch : e => { board.Write(e); return onEpoch?.Invoke(e) ?? true; };
+            var (epochs, divergedAt) = TrainingLoop.Run(model, train, validation, settings, report, cancel, checkpoint, env.Log);
             checkpoint.Delete();
 
             long trainable = Freezing.Count(Freezing.Trainable(model));
