@@ -18,6 +18,9 @@ public sealed class TensorSplit : IDisposable
 
     TensorSplit(Tensor images, Tensor labels, int count) => (Images, Labels, Count) = (images, labels, count);
 
+    /// <summary>Rows of already computed inputs (e.g. cached frozen-prefix features) with their labels; takes ownership.</summary>
+    public static TensorSplit FromRows(Tensor inputs, Tensor labels) => new(inputs, labels, (int)labels.shape[0]);
+
     public static TensorSplit From(ImageSet set, int[] indices, int[] classes, Device device)
     {
         int per = set.PixelsPerImage;

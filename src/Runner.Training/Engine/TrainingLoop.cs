@@ -15,7 +15,9 @@ public static class TrainingLoop
 {
     public const int EvalBatch = 1000;
 
-    public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth);
+    /// <param name="FirstStage">0 for images; k when the splits hold the cached outputs of the first k (frozen) stages</param>
+    public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth,
+        int FirstStage = 0);
 
     /// <summary>Per-epoch callback; returning false stops training after this epoch (early stopping).</summary>
     public delegate bool EpochCallback(EpochMetrics metrics);
@@ -54,7 +56,7 @@ public static class TrainingLoop
                 var x = train.Images.index_select(0, idx);
                 var y = train.Labels.index_select(0, idx);
                 optimizer.zero_grad();
-                var logits = model.Network.forward(x);
+                var logits = model.ForwardFrom(s.FirstStage, x);
                 var loss = nn.functional.cross_entropy(logits, y);
                 loss.backward();
                 optimizer.step();
@@ -72,7 +74,7 @@ public static class TrainingLoop
                 epochs.Add(new EpochMetrics(epoch, trainLoss, trainAcc, double.NaN, double.NaN, seconds, train.Count / seconds));
                 return (epochs, epoch);
             }
-            var (valLoss, valAcc) = validation == null ? (double.NaN, double.NaN) : Evaluate(model, validation);
+            var (valLoss, valAcc) = validation == null ? (double.NaN, double.NaN) : Evaluate(model, validation, s.FirstStage);
             var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds);
             epochs.Add(metrics);
             if (validation != null && !double.IsFinite(valLoss)) return (epochs, epoch);
@@ -83,7 +85,7 @@ public static class TrainingLoop
     }
 
     /// <summary>Mean loss and accuracy over a split, in eval mode, without gradients.</summary>
-    public static (double Loss, double Accuracy) Evaluate(IStagedModel model, TensorSplit split)
+    public static (double Loss, double Accuracy) Evaluate(IStagedModel model, TensorSplit split, int firstStage = 0)
     {
         model.Network.eval();
         using var _ = no_grad();
@@ -95,7 +97,7 @@ public static class TrainingLoop
             int n = Math.Min(EvalBatch, split.Count - start);
             var x = split.Images.narrow(0, start, n);
             var y = split.Labels.narrow(0, start, n);
-            var logits = model.Network.forward(x);
+            var logits = model.ForwardFrom(firstStage, x);
             lossSum.add_(nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
             correct.add_(logits.argmax(1).eq(y).sum());
         }

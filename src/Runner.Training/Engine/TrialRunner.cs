@@ -16,7 +16,8 @@ public sealed record TrialEnvironment(
     int Threads = 0,
     bool AllowDownload = true,
     Action<string>? Log = null,
-    string? TensorBoardFolder = null);
+    string? TensorBoardFolder = null,
+    bool ReuseFeatures = true);
 
 /// <summary>Runs one trial end to end: data, base model, freezing, training, test evaluation.</summary>
 public static class TrialRunner
@@ -31,14 +32,28 @@ public static class TrialRunner
         var data = FashionMnist.Load(DataLocator.Locate(env.DataFolder, env.SweepDataFolder, env.AllowDownload));
 
         var split = TaskSplits.Target(data.Train, data.Test, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
-        using var train = TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device);
-        using var validation = TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device);
-        using var test = TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device);
 
         IStagedModel? pretrained = spec.Initialization == "pretrained"
             ? PretrainedBases.GetOrTrain(env.Artifacts, spec.Model,
                 spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings"), data, device, env.Log, cancel)
             : null;
+
+        // Frozen-prefix reuse: train the unfrozen stages on cached outputs of the frozen ones (same result, less work).
+        FeatureCache.Features? features = null;
+        if (pretrained != null && spec.FreezeDepth > 0 && env.ReuseFeatures)
+        {
+            long images = spec.TargetClasses.Sum(c => data.Train.IndicesOf(c).Count + data.Test.IndicesOf(c).Count);
+            if (FeatureCache.SizeOf(pretrained, spec.FreezeDepth, images) <= FeatureCache.MaxEntryBytes)
+            {
+                string key = FeatureCache.Key(PretrainedBases.Key(spec.Model, spec.Pretrain!, data.Fingerprint), spec.FreezeDepth, spec.TargetClasses);
+                features = new FeatureCache(env.Artifacts).GetOrCompute(key, pretrained, spec.FreezeDepth, data, spec.TargetClasses, device, env.Log);
+            }
+        }
+        int firstStage = features == null ? 0 : spec.FreezeDepth;
+        using var train = features == null ? TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device);
+        using var validation = features == null ? TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Validation, data.Train, spec.TargetClasses, device);
+        using var test = features == null ? TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device) : Rows(features.Test, features.TestIndices, split.Test, data.Test, spec.TargetClasses, device);
+        features?.Dispose();
 
         manual_seed(spec.Seed);
         var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length);
@@ -55,7 +70,7 @@ public static class TrialRunner
             model.Network.to(device);
 
             var settings = new TrainingLoop.Settings(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate,
-                spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth);
+                spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth, firstStage);
             var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
             var board = env.TensorBoardFolder == null ? null : new TensorBoardLog(Path.Combine(env.TensorBoardFolder, spec.Id));
             TrainingLoop.EpochCallback? report = board == null ? onEpoch : e => { board.Write(e); return onEpoch?.Invoke(e) ?? true; };
@@ -71,7 +86,7 @@ public static class TrialRunner
                     null, null, null, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads, divergedAt,
                     $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
 
-            var (testLoss, testAcc) = TrainingLoop.Evaluate(model, test);
+            var (testLoss, testAcc) = TrainingLoop.Evaluate(model, test, firstStage);
             return new TrialResult(spec.Id, TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
                 epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads);
         }
@@ -79,6 +94,16 @@ public static class TrialRunner
         {
             model.Network.Dispose();
         }
+    }
+
+    /// <summary>The cached feature rows of the given images (indices into the split), with their remapped labels.</summary>
+    static TensorSplit Rows(Tensor features, int[] featureIndices, int[] wanted, ImageSet set, int[] classes, Device device)
+    {
+        var row = new Dictionary<int, int>(featureIndices.Length);
+        for (int i = 0; i < featureIndices.Length; i++) row[featureIndices[i]] = i;
+        var map = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (long)x.i);
+        using var rows = tensor(wanted.Select(i => (long)row[i]).ToArray()).to(device);
+        return TensorSplit.FromRows(features.index_select(0, rows), tensor(wanted.Select(i => map[set.Labels[i]]).ToArray()).to(device));
     }
 
     static EpochMetrics? BestVal(IEnumerable<EpochMetrics> epochs) =>

@@ -13,4 +13,36 @@ public interface IStagedModel
     IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module)> Stages { get; }
     nn.Module<Tensor, Tensor> Head { get; }
     nn.Module<Tensor, Tensor> Network { get; }
+
+    /// <summary>
+    /// The network from stage <paramref name="first"/> on: the input is what stage first-1 produced (frozen-prefix
+    /// features), or images when first = 0.
+    /// </summary>
+    Tensor ForwardFrom(int first, Tensor x)
+    {
+        if (first == 0) return Network.forward(x);
+        var h = x;
+        for (int i = first; i < Stages.Count; i++)
+        {
+            var next = Stages[i].Module.forward(h);
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
+        var y = Head.forward(h);
+        if (!ReferenceEquals(h, x)) h.Dispose();
+        return y;
+    }
+
+    /// <summary>What the first <paramref name="count"/> stages make of images (used to cache frozen-prefix features).</summary>
+    Tensor ForwardPrefix(int count, Tensor x)
+    {
+        var h = x;
+        for (int i = 0; i < count; i++)
+        {
+            var next = Stages[i].Module.forward(h);
+            if (!ReferenceEquals(h, x)) h.Dispose();
+            h = next;
+        }
+        return ReferenceEquals(h, x) ? x.alias() : h;
+    }
 }
