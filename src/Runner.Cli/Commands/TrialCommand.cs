@@ -45,6 +45,7 @@ public sealed class TrialCommand : ICommand
           --json                   print one JSON object with the final metrics and the per-epoch list
           --no-progress            plain output even on a terminal
           --tensorboard            write TensorBoard event files under STATE/tensorboard/TRIAL_ID
+          --no-feature-reuse       run frozen stages every batch instead of training on their cached outputs
         """;
 
     static readonly string[] TrialOptions =
@@ -54,7 +55,7 @@ public sealed class TrialCommand : ICommand
     };
 
     public IReadOnlyCollection<string> ValueOptions => TrialOptions.Concat(new[] { "sweep", "id", "data", "state", "device", "threads" }).ToArray();
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress", "tensorboard" };
+    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress", "tensorboard", "no-feature-reuse" };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -69,7 +70,8 @@ public sealed class TrialCommand : ICommand
             Device: args.Get("device") ?? sweepDevice ?? "auto",
             Threads: args.Int("threads", 0) ?? sweepThreads ?? 0,
             Log: message => context.Error.WriteLine(message),
-            TensorBoardFolder: args.Has("tensorboard") ? StateFolder.TensorBoard(state) : null);
+            TensorBoardFolder: args.Has("tensorboard") ? StateFolder.TensorBoard(state) : null,
+            ReuseFeatures: !args.Has("no-feature-reuse"));
         if (!DeviceNames.IsValid(env.Device)) throw new UsageException($"--device must be auto, cpu, cuda or cuda:N, got '{env.Device}'");
 
         var progress = new TrialProgress(context, spec, plain: json || args.Has("no-progress") || !context.IsTerminal, quiet: json);
