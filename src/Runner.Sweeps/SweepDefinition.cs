@@ -37,7 +37,7 @@ public sealed record MetricSpec(string Name, bool Maximize);
 
 public sealed record SweepSpec(
     string Method, int Samples, int RandomSeed, IReadOnlyList<ParameterAxis> Parameters, int[] Seeds,
-    MetricSpec Metric, int MaxTrials);
+    MetricSpec Metric, int MaxTrials, EarlyStopSpec? EarlyStop = null);
 
 /// <summary>Where trials run and how many attempts a trial gets.</summary>
 public sealed record ResourceSpec(string Device, int MaxFailures, int Threads);

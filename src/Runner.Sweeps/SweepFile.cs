@@ -17,7 +17,8 @@ public static class SweepFile
     static readonly string[] PretrainKeys = { "dataset", "classes", "epochs", "lr", "seed", "batch_size", "optimizer" };
     static readonly string[] TargetKeys = { "dataset", "classes", "data", "validation_per_class" };
     static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum" };
-    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials" };
+    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop" };
+    static readonly string[] EarlyStopKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
     static readonly string[] MetricKeys = { "name", "goal" };
     static readonly string[] ResourceKeys = { "device", "max_failures", "threads" };
     static readonly string[] DistributionKeys = { "distribution", "min", "max" };
@@ -85,6 +86,8 @@ public static class SweepFile
         }
         var sweepMap = r.Mapping(r.Require(root, "sweep", ""), "sweep");
         var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(capacityPerClass, 1));
+        if (sweep != null && train != null && r.Mapping(YamlNodeReader.Get(sweepMap, "early_stop"), "sweep.early_stop") is { } stopMap)
+            sweep = sweep with { EarlyStop = ReadEarlyStop(r, stopMap, train.Epochs) };
 
         if (sweep != null && baseMap != null && YamlNodeReader.Get(baseMap, "pretrain") == null && UsesPretrained(sweep))
             r.Error(baseMap, "initialization 'pretrained' needs base.pretrain (how to pretrain the base on the source classes)");
@@ -258,6 +261,20 @@ public static class SweepFile
             if (axis != null) axes.Add(axis);
         }
         return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials);
+    }
+
+    static EarlyStopSpec? ReadEarlyStop(YamlNodeReader r, YamlMappingNode map, int trainEpochs)
+    {
+        r.CheckKeys(map, "sweep.early_stop", EarlyStopKeys);
+        string? type = r.Choice(r.Require(map, "type", "sweep.early_stop"), "sweep.early_stop.type", "asha");
+        int grace = r.Integer(YamlNodeReader.Get(map, "grace_epochs"), "sweep.early_stop.grace_epochs", 1) ?? 1;
+        int factor = r.Integer(YamlNodeReader.Get(map, "reduction_factor"), "sweep.early_stop.reduction_factor", 2) ?? 3;
+        var maxNode = YamlNodeReader.Get(map, "max_epochs");
+        int max = r.Integer(maxNode, "sweep.early_stop.max_epochs", 1) ?? trainEpochs;
+        if (maxNode != null && max != trainEpochs)
+            r.Error(maxNode, $"sweep.early_stop.max_epochs {max} differs from train.epochs {trainEpochs}: trials run at most train.epochs");
+        if (grace >= max) r.Error(map, $"sweep.early_stop.grace_epochs {grace} leaves no rung below max_epochs {max}: nothing would ever stop");
+        return type == null ? null : new EarlyStopSpec(type, grace, factor, max);
     }
 
     static ParameterAxis? ReadValues(YamlNodeReader r, YamlNode node, SweepParameters.Info info, string model, int capacity)
