@@ -20,6 +20,8 @@ public static class TrialStatus
     /// <summary>The loss became NaN or infinite: a property of the configuration (usually too high a learning rate), not a crash.</summary>
     public const string Diverged = "diverged";
     public const string Cancelled = "cancelled";
+    /// <summary>Ended early by the sweep's early-stopping rule (ASHA), with its metrics at that point: not a failure.</summary>
+    public const string Stopped = "stopped";
 }
 
 /// <summary>

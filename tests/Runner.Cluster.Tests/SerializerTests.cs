@@ -46,6 +46,8 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new WorkerMessages.Idle("w", "cuda:1") };
         yield return new object[] { new WorkerMessages.EpochReported("s-1", trial.Id, 1, "w", new Runner.Sweeps.EpochMetrics(1, 0.5, 0.8, double.NaN, 0.7, 1, 100)) };
         yield return new object[] { new WorkerMessages.CancelTrial("s-1", trial.Id) };
+        yield return new object[] { new WorkerMessages.StopTrial("s-1", trial.Id) };
+        yield return new object[] { new SweepEvents.Submitted("s-1", "asha", new[] { trial }, 2, At, new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 9)) };
         yield return new object[] { new PoolMessages.SweepHasWork("s-1") };
         yield return new object[] { new PoolMessages.NothingFrom("w", "s-1", true) };
         yield return new object[] { new PoolMessages.GetWorkers() };

@@ -121,6 +121,24 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void With_asha_a_trial_below_the_rung_cutoff_is_told_to_stop_after_its_epoch()
+    {
+        var sweep = Start("asha");
+        sweep.Tell(new Submit("asha", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
+        ExpectMsg<Accepted>();
+        var good = CreateTestProbe();
+        var bad = CreateTestProbe();
+        sweep.Tell(new RequestTrial("asha", "w-good"), good.Ref);
+        var a = good.ExpectMsg<Assignment>();
+        sweep.Tell(new RequestTrial("asha", "w-bad"), bad.Ref);
+        var b = bad.ExpectMsg<Assignment>();
+        sweep.Tell(new WorkerMessages.EpochReported("asha", a.TrialId, 1, "w-good", new Runner.Sweeps.EpochMetrics(1, 0.3, 0.9, 0.3, 0.90, 1, 100)));
+        sweep.Tell(new WorkerMessages.EpochReported("asha", b.TrialId, 1, "w-bad", new Runner.Sweeps.EpochMetrics(1, 0.9, 0.5, 0.9, 0.50, 1, 100)));
+        Assert.Equal(new WorkerMessages.StopTrial("asha", b.TrialId), bad.ExpectMsg<WorkerMessages.StopTrial>());
+        good.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public void Cancelling_keeps_results_and_stops_new_work()
     {
         var sweep = Start("d");

@@ -75,6 +75,29 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Stopping_a_trial_early_ends_it_after_its_current_epoch_with_a_result()
+    {
+        int epochsRun = 0;
+        TrialExecutor execute = (spec, onEpoch, cancel) =>
+        {
+            for (int e = 1; e <= 1000; e++)
+            {
+                Thread.Sleep(30);
+                epochsRun = e;
+                if (!onEpoch(new EpochMetrics(e, 0.5, 0.8, 0.4, 0.85, 0.1, 1000))) break;
+            }
+            return Samples.Result(spec.Id);
+        };
+        var (worker, pool) = StartWorker(execute);
+        worker.Tell(Job, TestActor);
+        ExpectMsg<WorkerMessages.EpochReported>();
+        worker.Tell(new WorkerMessages.StopTrial("s", Spec.Id));
+        FishForMessage(m => m is ReportCompleted, TimeSpan.FromSeconds(5));
+        Assert.InRange(epochsRun, 1, 10);
+        pool.ExpectMsg<WorkerMessages.Idle>();
+    }
+
+    [Fact]
     public void A_busy_worker_sends_a_second_assignment_back_to_the_queue()
     {
         var (worker, _) = StartWorker(Fake(epochs: 1000, batchMs: 20));

@@ -128,6 +128,15 @@ public class TrainingTests(SharedArtifacts shared)
     }
 
     [Fact]
+    public void A_trial_stopped_early_by_its_sweep_keeps_its_metrics_and_says_stopped()
+    {
+        var r = TrialRunner.Run(TestData.SmallTrial(init: "scratch", epochs: 3), TestData.Environment(shared.Folder), e => e.Epoch < 1);
+        Assert.Equal(TrialStatus.Stopped, r.Status);
+        Assert.Single(r.Epochs);
+        Assert.NotNull(r.TestAccuracy);
+    }
+
+    [Fact]
     public void Cancellation_stops_training_between_batches()
     {
         using var cancel = new CancellationTokenSource();

@@ -31,7 +31,8 @@ public sealed class SubmitCommand : ICommand
         var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"));
         var trials = SweepExpander.Expand(definition);
         var reply = CoordinatorClient.From(args).Expect(HttpMethod.Post, "sweeps",
-            new CoordinatorApi.SubmitRequest(definition.Name, trials.ToArray(), definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun")));
+            new CoordinatorApi.SubmitRequest(definition.Name, trials.ToArray(), definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun"),
+                definition.Sweep.EarlyStop));
         string id = reply.GetProperty("sweep_id").GetString()!;
         context.Out.WriteLine(reply.GetProperty("already_known").GetBoolean()
             ? $"sweep {id} was already submitted: {reply.GetProperty("trials").GetInt32()} trials"

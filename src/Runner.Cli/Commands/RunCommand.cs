@@ -53,7 +53,8 @@ public sealed class RunCommand : ICommand
         });
         try
         {
-            var submit = SweepSubmission.Prepare(node.Results!, definition.Name, trials, definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun"));
+            var submit = SweepSubmission.Prepare(node.Results!, definition.Name, trials, definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun"),
+                definition.Sweep.EarlyStop);
             var accepted = node.Sweeps.Ask<Accepted>(submit, TimeSpan.FromSeconds(60), context.Cancel).GetAwaiter().GetResult();
             context.Out.WriteLine($"sweep {accepted.SweepId}: {accepted.Trials} trials on {devices.Count} local worker(s) [{string.Join(", ", devices)}], {threads} thread(s) each; state in {state}");
             Serilog.Log.Information("Sweep {SweepId} accepted: {Trials} trials, {Reused} reused, resumed {Resumed}, devices {Devices}",

@@ -75,7 +75,7 @@ public sealed class TrialsCommand : ICommand
         foreach (var t in trials)
         {
             var values = t.Spec.Parameters();
-            string status = t.Result?.Status == TrialStatus.Diverged ? "diverged" : t.Status;
+            string status = t.Result?.Status is TrialStatus.Diverged or TrialStatus.Stopped ? t.Result.Status : t.Status;
             table.AddRow(swept.Select(p => SweepParameters.Format(values[p])).Prepend(t.TrialId)
                 .Append(status).Append(t.Attempts.ToString(CultureInfo.InvariantCulture))
                 .Append(Percent(t.Result?.TestAccuracy)).Append(Percent(t.Result?.BestValAccuracy))

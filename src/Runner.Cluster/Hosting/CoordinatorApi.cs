@@ -19,7 +19,7 @@ namespace Runner.Cluster.Hosting;
 /// </summary>
 public sealed class CoordinatorApi : IDisposable
 {
-    public sealed record SubmitRequest(string Name, TrialSpec[] Trials, int MaxFailures, bool New, bool Rerun);
+    public sealed record SubmitRequest(string Name, TrialSpec[] Trials, int MaxFailures, bool New, bool Rerun, EarlyStopSpec? EarlyStop = null);
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -85,7 +85,7 @@ public sealed class CoordinatorApi : IDisposable
             case ["sweeps"] when method == "POST":
                 var submit = await JsonSerializer.DeserializeAsync<SubmitRequest>(request.InputStream, Json)
                              ?? throw new JsonException("empty body");
-                var command = SweepSubmission.Prepare(store, submit.Name, submit.Trials, submit.MaxFailures, submit.New, submit.Rerun);
+                var command = SweepSubmission.Prepare(store, submit.Name, submit.Trials, submit.MaxFailures, submit.New, submit.Rerun, submit.EarlyStop);
                 var accepted = await _node.Sweeps.Ask<Accepted>(command, AskTimeout);
                 return (200, new { accepted.SweepId, accepted.Trials, accepted.AlreadyKnown, reused = command.Reused.Length });
             case ["sweeps"] when method == "GET":

@@ -45,6 +45,7 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["w.idle"] = typeof(WorkerMessages.Idle),
         ["w.epoch"] = typeof(WorkerMessages.EpochReported),
         ["w.cancel"] = typeof(WorkerMessages.CancelTrial),
+        ["w.stop"] = typeof(WorkerMessages.StopTrial),
         ["p.work"] = typeof(PoolMessages.SweepHasWork),
         ["p.none"] = typeof(PoolMessages.NothingFrom),
         ["p.get"] = typeof(PoolMessages.GetWorkers),

@@ -21,7 +21,8 @@ public static class SweepCommands
         [property: Key(1)] string Name,
         [property: Key(2)] TrialSpec[] Trials,
         [property: Key(3)] int MaxFailures,
-        [property: Key(4)] TrialResult[] Reused) : ISweepCommand;
+        [property: Key(4)] TrialResult[] Reused,
+        [property: Key(5)] EarlyStopSpec? EarlyStop = null) : ISweepCommand;
 
     /// <summary>An idle worker asks for a trial of this sweep.</summary>
     [MessagePackObject]

@@ -16,7 +16,8 @@ public static class SweepEvents
         [property: Key(1)] string Name,
         [property: Key(2)] TrialSpec[] Trials,
         [property: Key(3)] int MaxFailures,
-        [property: Key(4)] DateTime At) : IRunnerMessage;
+        [property: Key(4)] DateTime At,
+        [property: Key(5)] EarlyStopSpec? EarlyStop = null) : IRunnerMessage;
 
     /// <summary>Attempt <paramref name="Attempt"/> (1, 2, ...) of a trial was handed to a worker.</summary>
     [MessagePackObject]

@@ -21,6 +21,12 @@ public static class WorkerMessages
         [property: Key(3)] string Worker,
         [property: Key(4)] EpochMetrics Metrics) : IRunnerMessage;
 
+    /// <summary>End the trial after its current epoch, keeping its metrics (early stopping).</summary>
+    [MessagePackObject]
+    public sealed record StopTrial(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string TrialId) : IRunnerMessage;
+
     /// <summary>Stop the given trial between batches (the sweep was cancelled).</summary>
     [MessagePackObject]
     public sealed record CancelTrial(

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Runner.Cluster.Protocol;
+using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
 
 namespace Runner.Cluster.Sweeps;
@@ -21,6 +22,8 @@ public sealed class SweepActor : ReceivePersistentActor
     readonly Dictionary<string, IActorRef> _runningOn = new();
     /// <summary>The last epoch each running trial reported (live progress only, never persisted).</summary>
     readonly Dictionary<string, WorkerMessages.EpochReported> _lastEpoch = new();
+    /// <summary>ASHA rungs (in memory; rebuilt after a restart from the finished trials' epochs).</summary>
+    AshaPolicy? _asha;
 
     public override string PersistenceId { get; }
 
@@ -39,6 +42,12 @@ public sealed class SweepActor : ReceivePersistentActor
         Recover<RecoveryCompleted>(_ =>
         {
             _state.RequeueUnfinished();
+            if (_state.EarlyStop != null)
+            {
+                _asha = new AshaPolicy(_state.EarlyStop);
+                foreach (var t in _state.Trials.Where(t => t.Result != null))
+                    foreach (var e in t.Result!.Epochs) _asha.ShouldStop(t.Id, e.Epoch, e.ValAccuracy);
+            }
             // The projection may have missed rows written just before a crash: it upserts, so sending all is safe.
             if (_state.IsSubmitted) ProjectAll();
             AnnounceWork();
@@ -54,7 +63,8 @@ public sealed class SweepActor : ReceivePersistentActor
             // Trials this state folder already finished (same id) are recorded as reused, not run again;
             // the submission and those results are one atomic write.
             var ids = c.Trials.Select(t => t.Id).ToHashSet();
-            var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock()) };
+            var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop) };
+            if (c.EarlyStop != null) _asha = new AshaPolicy(c.EarlyStop);
             events.AddRange(c.Reused.Where(r => ids.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
                 .Select(r => new SweepEvents.TrialCompleted(c.SweepId, r.TrialId, 0, "reused", r)));
             var sender = Sender;
@@ -108,7 +118,13 @@ public sealed class SweepActor : ReceivePersistentActor
         // Live progress is kept in memory only (the result carries every epoch).
         Command<WorkerMessages.EpochReported>(e =>
         {
-            if (_state.Find(e.TrialId) is { Phase: TrialPhase.Running } t && t.Attempts == e.Attempt) _lastEpoch[e.TrialId] = e;
+            if (_state.Find(e.TrialId) is not { Phase: TrialPhase.Running } t || t.Attempts != e.Attempt) return;
+            _lastEpoch[e.TrialId] = e;
+            if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, e.Metrics.ValAccuracy) && _runningOn.TryGetValue(e.TrialId, out var worker))
+            {
+                _log.Info("Sweep {SweepId} trial {TrialId} stopped early at epoch {Epoch} (ASHA)", e.SweepId, e.TrialId, e.Metrics.Epoch);
+                worker.Tell(new WorkerMessages.StopTrial(e.SweepId, e.TrialId));
+            }
         });
         Command<GetProgress>(c => Sender.Tell(ProgressOf(c.SweepId)));
     }

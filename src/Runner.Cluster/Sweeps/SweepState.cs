@@ -24,6 +24,7 @@ public sealed class SweepState
     public bool IsSubmitted { get; private set; }
     public bool IsCancelled { get; private set; }
     public DateTime SubmittedAt { get; private set; }
+    public EarlyStopSpec? EarlyStop { get; private set; }
 
     public IReadOnlyList<TrialState> Trials => _order;
     public TrialState? Find(string trialId) => _trials.GetValueOrDefault(trialId);
@@ -36,7 +37,7 @@ public sealed class SweepState
         switch (e)
         {
             case SweepEvents.Submitted s:
-                (SweepId, Name, MaxFailures, IsSubmitted, SubmittedAt) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true, s.At);
+                (SweepId, Name, MaxFailures, IsSubmitted, SubmittedAt, EarlyStop) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true, s.At, s.EarlyStop);
                 foreach (var spec in s.Trials)
                 {
                     var trial = new TrialState(spec);

@@ -25,6 +25,8 @@ public sealed class TrialWorker : ReceiveActor
     Assignment? _current;
     IActorRef _reportTo = ActorRefs.Nobody;
     CancellationTokenSource? _cancel;
+    /// <summary>Set by the actor when the sweep stops the running trial early; read by the training thread after each epoch.</summary>
+    volatile bool _stopAfterEpoch;
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
 
     public static Props Props(string name, string device, IActorRef pool, TrialExecutor execute) =>
@@ -42,7 +44,7 @@ public sealed class TrialWorker : ReceiveActor
                 Sender.Tell(new ReportFailed(job.SweepId, job.TrialId, job.Attempt, $"worker {_name} was busy"));
                 return;
             }
-            (_current, _reportTo, _cancel) = (job, Sender, new CancellationTokenSource());
+            (_current, _reportTo, _cancel, _stopAfterEpoch) = (job, Sender, new CancellationTokenSource(), false);
             StartThread(job, _cancel.Token);
         });
         // The pool asked a sweep on our behalf and it had nothing: let the pool try another one.
@@ -51,6 +53,10 @@ public sealed class TrialWorker : ReceiveActor
         Receive<Finished>(f => Done(f.Job, new ReportCompleted(f.Job.SweepId, f.Job.TrialId, f.Job.Attempt, _name, f.Result)));
         Receive<Crashed>(c => Done(c.Job, new ReportFailed(c.Job.SweepId, c.Job.TrialId, c.Job.Attempt, c.Reason)));
         Receive<Stopped>(s => Done(s.Job, new ReportFailed(s.Job.SweepId, s.Job.TrialId, s.Job.Attempt, "cancelled")));
+        Receive<WorkerMessages.StopTrial>(s =>
+        {
+            if (_current != null && _current.TrialId == s.TrialId && _current.SweepId == s.SweepId) _stopAfterEpoch = true;
+        });
         Receive<WorkerMessages.CancelTrial>(c =>
         {
             if (_current != null && _current.TrialId == c.TrialId && _current.SweepId == c.SweepId) _cancel?.Cancel();
@@ -68,7 +74,7 @@ public sealed class TrialWorker : ReceiveActor
         {
             try
             {
-                var result = _execute(job.Spec, m => { self.Tell(new Epoch(job, m)); return true; }, token);
+                var result = _execute(job.Spec, m => { self.Tell(new Epoch(job, m)); return !_stopAfterEpoch; }, token);
                 self.Tell(new Finished(job, result));
             }
             catch (OperationCanceledException) { self.Tell(new Stopped(job)); }

@@ -40,7 +40,8 @@ public sealed record ComparisonTable(
         return new ComparisonTable(rows, columns, metric, over, rowKeys, colKeys, cells);
     }
 
-    static bool Finished(TrialRecord t) => t.Status == "completed" && t.Result?.Status == TrialStatus.Completed;
+    /// <summary>A trial with metrics to show: completed, or stopped early by ASHA (its metrics at that point).</summary>
+    static bool Finished(TrialRecord t) => t.Status == "completed" && t.Result?.Status is TrialStatus.Completed or TrialStatus.Stopped;
 
     static TableCell MakeCell(List<TrialRecord> trials, List<string> rest, string metric, string over)
     {

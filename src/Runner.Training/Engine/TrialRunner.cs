@@ -87,7 +87,9 @@ public static class TrialRunner
                     $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
 
             var (testLoss, testAcc) = TrainingLoop.Evaluate(model, test, firstStage);
-            return new TrialResult(spec.Id, TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
+            // Fewer epochs than asked means the sweep's early-stopping rule ended it (the callback returned false).
+            string status = epochs.Count < spec.Epochs ? TrialStatus.Stopped : TrialStatus.Completed;
+            return new TrialResult(spec.Id, status, epochs, best?.ValAccuracy, best?.Epoch,
                 epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads);
         }
         finally
