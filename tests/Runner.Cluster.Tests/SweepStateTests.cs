@@ -127,6 +127,19 @@ public class SweepStateTests
     }
 
     [Fact]
+    public void A_worker_gets_trials_that_share_the_feature_cache_it_already_holds()
+    {
+        var j = new Journaled();
+        var trials = new[] { Samples.Trial(1, depth: 2), Samples.Trial(1, depth: 4), Samples.Trial(2, depth: 2), Samples.Trial(2, depth: 4) };
+        j.Record(new SweepEvents.Submitted("s", "demo", trials, 2, Now));
+        Assert.Equal(trials[0].Id, j.Record(j.State.StartNext("w1", Now))!.TrialId); // depth 2
+        Assert.Equal(trials[1].Id, j.Record(j.State.StartNext("w2", Now))!.TrialId); // depth 4
+        // Plan order would give trials[2] to whoever asks first; w2 holds the depth-4 features, so it gets trials[3].
+        Assert.Equal(trials[3].Id, j.Record(j.State.StartNext("w2", Now))!.TrialId);
+        Assert.Equal(trials[2].Id, j.Record(j.State.StartNext("w1", Now))!.TrialId);
+    }
+
+    [Fact]
     public void A_trial_listed_twice_in_a_submission_is_one_trial()
     {
         var j = new Journaled();

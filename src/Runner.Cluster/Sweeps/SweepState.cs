@@ -17,6 +17,8 @@ public sealed class SweepState
 {
     readonly List<TrialState> _order = new();
     readonly Dictionary<string, TrialState> _trials = new();
+    /// <summary>The feature cache each worker used last (see <see cref="StartNext"/>).</summary>
+    readonly Dictionary<string, string> _lastCacheOf = new();
 
     public string SweepId { get; private set; } = "";
     public string Name { get; private set; } = "";
@@ -46,6 +48,7 @@ public sealed class SweepState
                 break;
             case SweepEvents.TrialStarted s when Find(s.TrialId) is { IsFinal: false } t:
                 (t.Phase, t.Attempts, t.Worker) = (TrialPhase.Running, s.Attempt, s.Worker);
+                if (FeatureCacheKey(t.Spec) is { } key) _lastCacheOf[s.Worker] = key;
                 break;
             case SweepEvents.TrialCompleted c when Find(c.TrialId) is { Phase: not TrialPhase.Completed } t:
                 (t.Phase, t.Result, t.Worker) = (TrialPhase.Completed, c.Result, c.Worker);
@@ -77,13 +80,26 @@ public sealed class SweepState
 
     // ----- decisions: they return the events to persist, and change nothing themselves -----
 
-    /// <summary>The next trial for an idle worker, as the event that starts it; null when nothing is pending.</summary>
+    /// <summary>
+    /// The next trial for an idle worker, as the event that starts it; null when nothing is pending. Plan order,
+    /// except that a worker gets a trial using the same frozen-prefix features (same base and freeze depth) as its
+    /// last one when any is pending: it already holds that cache.
+    /// </summary>
     public SweepEvents.TrialStarted? StartNext(string worker, DateTime now)
     {
         if (IsCancelled) return null;
-        var next = _order.FirstOrDefault(t => t.Phase == TrialPhase.Pending);
+        var pending = _order.Where(t => t.Phase == TrialPhase.Pending);
+        var next = _lastCacheOf.TryGetValue(worker, out var key)
+            ? pending.FirstOrDefault(t => FeatureCacheKey(t.Spec) == key) ?? pending.FirstOrDefault()
+            : pending.FirstOrDefault();
         return next == null ? null : new SweepEvents.TrialStarted(SweepId, next.Id, next.Attempts + 1, worker, now);
     }
+
+    /// <summary>Trials with the same key train on the same cached features; null when a trial uses none.</summary>
+    public static string? FeatureCacheKey(Runner.Sweeps.TrialSpec s) =>
+        s.Initialization == "pretrained" && s.FreezeDepth > 0 && s.Pretrain != null
+            ? $"{s.Model}|{Runner.Sweeps.TrialSpec.CanonicalPretrain(s.Pretrain)}|{string.Join(",", s.TargetClasses)}|{s.FreezeDepth}"
+            : null;
 
     /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
     public SweepEvents.TrialCompleted? Complete(string trialId, int attempt, string worker, TrialResult result) =>
