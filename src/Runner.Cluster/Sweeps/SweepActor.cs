@@ -149,27 +149,37 @@ public sealed class SweepActor : ReceivePersistentActor
     void Applied(IRunnerMessage e)
     {
         _state.Apply(e);
-        if (e is SweepEvents.TrialCompleted or SweepEvents.TrialAttemptFailed or SweepEvents.TrialStarted)
-        {
-            string id = e switch { SweepEvents.TrialCompleted c => c.TrialId, SweepEvents.TrialAttemptFailed f => f.TrialId, _ => ((SweepEvents.TrialStarted)e).TrialId };
-            _lastEpoch.Remove(id);
-            if (e is not SweepEvents.TrialStarted) _runningOn.Remove(id);
-        }
         switch (e)
         {
-            case SweepEvents.Submitted s: _log.Info("Sweep {SweepId} submitted with {Trials} trials", s.SweepId, s.Trials.Length); break;
-            case SweepEvents.TrialStarted s: _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} started on {Worker}", s.SweepId, s.TrialId, s.Attempt, s.Worker); break;
-            case SweepEvents.TrialCompleted c: _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} completed on {Worker}", c.SweepId, c.TrialId, c.Attempt, c.Worker); break;
-            case SweepEvents.TrialAttemptFailed f: _log.Warning("Sweep {SweepId} trial {TrialId} attempt {Attempt} failed: {Reason}", f.SweepId, f.TrialId, f.Attempt, f.Reason); break;
+            case SweepEvents.Submitted s:
+                _log.Info("Sweep {SweepId} submitted with {Trials} trials", s.SweepId, s.Trials.Length);
+                ProjectAll();
+                break;
+            case SweepEvents.Cancelled:
+                ProjectAll();
+                break;
+            case SweepEvents.TrialStarted s:
+                _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} started on {Worker}", s.SweepId, s.TrialId, s.Attempt, s.Worker);
+                _lastEpoch.Remove(s.TrialId);
+                Project(s.TrialId);
+                break;
+            case SweepEvents.TrialCompleted c:
+                _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} completed on {Worker}", c.SweepId, c.TrialId, c.Attempt, c.Worker);
+                TrialEnded(c.TrialId);
+                break;
+            case SweepEvents.TrialAttemptFailed f:
+                _log.Warning("Sweep {SweepId} trial {TrialId} attempt {Attempt} failed: {Reason}", f.SweepId, f.TrialId, f.Attempt, f.Reason);
+                TrialEnded(f.TrialId);
+                break;
         }
-        switch (e)
-        {
-            case SweepEvents.Submitted: ProjectAll(); break;
-            case SweepEvents.Cancelled: ProjectAll(); break;
-            case SweepEvents.TrialStarted s: Project(s.TrialId); break;
-            case SweepEvents.TrialCompleted c: Project(c.TrialId); break;
-            case SweepEvents.TrialAttemptFailed f: Project(f.TrialId); break;
-        }
+    }
+
+    /// <summary>An attempt is over: forget its worker and live progress, and update its row.</summary>
+    void TrialEnded(string trialId)
+    {
+        _lastEpoch.Remove(trialId);
+        _runningOn.Remove(trialId);
+        Project(trialId);
     }
 
     void ProjectAll()

@@ -27,7 +27,7 @@ public sealed record ComparisonTable(
         string metric = "test_accuracy", string over = Best, IReadOnlyDictionary<string, string>? where = null)
     {
         if (over is not (Best or Mean)) throw new ArgumentException($"--over must be best or mean, got '{over}'");
-        _ = Metrics.Of(new TrialResult("", "", Array.Empty<EpochMetrics>(), null, null, null, null, null, 0, 0, 0, "", 0), metric);
+        Metrics.Check(metric);
         var selected = trials.Where(t => where == null || where.All(w => Value(t, w.Key) == w.Value)).ToList();
         var rest = Swept(selected).Except(rows).Except(columns).Where(p => p != "seed").ToList();
 

@@ -7,6 +7,12 @@ public static class Metrics
 {
     public static readonly string[] Names = { "test_accuracy", "best_val_accuracy", "last_val_accuracy", "test_loss", "seconds", "trainable_parameters" };
 
+    /// <summary>Throws for a metric name tables do not know, with the list of those they do.</summary>
+    public static void Check(string metric)
+    {
+        if (!Names.Contains(metric)) throw new ArgumentException($"unknown metric '{metric}'; known: {string.Join(", ", Names)}");
+    }
+
     public static double? Of(TrialResult r, string metric) => metric switch
     {
         "test_accuracy" => r.TestAccuracy,
