@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Runner.Cli;
 
 using var cancel = new CancellationTokenSource();
@@ -8,4 +9,12 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
+// SIGTERM (docker stop, kill, systemd) is the same polite request: a worker leaves the cluster instead of being
+// torn down under its own reconnect loop. A second SIGTERM takes the default path and ends the process.
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    if (cancel.IsCancellationRequested) return;
+    context.Cancel = true;
+    cancel.Cancel();
+});
 return CliApp.Run(args, CliContext.ForProcess(cancel.Token));

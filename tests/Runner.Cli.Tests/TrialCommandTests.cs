@@ -100,7 +100,7 @@ public class TrialCommandTests
         string file = CliRunner.WriteSweep(dir, "name: x\nbase: { model: convnet5 }\n");
         var r = CliRunner.RunProcess(dir, "validate", file);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains($"{file}:2:16: base.model must be one of convnet4, got 'convnet5' (did you mean 'convnet4'?)", r.Error);
+        Assert.Contains($"{file}:2:16: base.model must be one of convnet4, resnet18, resnet50, mobilenet_v2, got 'convnet5' (did you mean 'convnet4'?)", r.Error);
         Assert.DoesNotContain("   at ", r.Error);
     }
 }

@@ -132,6 +132,39 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         Assert.Equal(1, submit.ExitCode);
         Assert.Contains("cannot reach the coordinator API", submit.Error);
     }
+
+    [Fact]
+    public void A_worker_stopped_with_SIGTERM_leaves_the_cluster_at_once_instead_of_joining_again()
+    {
+        using var cluster = new LocalCluster(output);
+        cluster.StartCoordinator();
+        var (worker, _) = cluster.StartWorker();
+        cluster.WaitFor(() => cluster.Api(HttpMethod.Get, "workers").Body is { ValueKind: JsonValueKind.Array } w && w.GetArrayLength() == 1,
+            TimeSpan.FromSeconds(60), "the worker to join");
+
+        Process.Start("kill", ["-TERM", worker.Id.ToString()])!.WaitForExit();
+        Assert.True(worker.WaitForExit(20_000), "the worker did not exit after SIGTERM");
+        Assert.Equal(0, worker.ExitCode);
+        // A clean leave, not the failure detector: the pool forgets it well before a crashed node would be downed.
+        var clock = Stopwatch.StartNew();
+        cluster.WaitFor(() => cluster.Api(HttpMethod.Get, "workers").Body.GetArrayLength() == 0, TimeSpan.FromSeconds(20), "the pool to forget the worker");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"the pool took {clock.Elapsed.TotalSeconds:F1}s to forget a worker that left");
+    }
+
+    [Fact]
+    public void The_bookkeeping_benchmark_runs_every_no_op_trial_exactly_once_through_real_processes()
+    {
+        using var cluster = new LocalCluster(output);
+        var r = cluster.Cli("bench", "bookkeeping", "--trials", "300", "--slow-trials", "2", "--trial-seconds", "0.2", "--peer-trials", "0");
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        var lines = r.Out.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var fast = lines.Single(l => l.GetProperty("benchmark").GetString() == "bookkeeping");
+        Assert.Equal(300, fast.GetProperty("recorded").GetInt32());
+        Assert.Equal(0, fast.GetProperty("duplicates").GetInt32());
+        var slow = lines.Single(l => l.GetProperty("benchmark").GetString() == "bookkeeping-overhead");
+        Assert.Equal(0, slow.GetProperty("duplicates").GetInt32());
+        Assert.InRange(slow.GetProperty("overhead_seconds_per_trial").GetDouble(), -0.2, 0.5);
+    }
 }
 
 [CollectionDefinition("processes", DisableParallelization = true)]

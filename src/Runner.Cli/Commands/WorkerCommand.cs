@@ -24,8 +24,10 @@ public sealed class WorkerCommand : ICommand
           --state DIR        where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]
           --join-timeout S   give up when the first join takes longer [30]
           --tensorboard      write TensorBoard event files per trial under STATE/tensorboard
+          --bench-trial-seconds S  benchmarks only: no training, every trial waits S seconds (0: returns at once)
+                             and reports an empty result (see `runner bench bookkeeping`)
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout" };
+    public IReadOnlyCollection<string> ValueOptions => new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout", "bench-trial-seconds" };
     public IReadOnlyCollection<string> FlagOptions => new[] { "tensorboard" };
 
     public int Execute(Arguments args, CliContext context)
@@ -44,7 +46,9 @@ public sealed class WorkerCommand : ICommand
             Roles = new[] { NodeRoles.Worker },
             StateFolder = state,
             Devices = devices,
-            Executor = ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard")),
+            Executor = args.IsSet("bench-trial-seconds")
+                ? device => Bench.NoOpTrainer.Create(Math.Max(0, args.Real("bench-trial-seconds") ?? 0), device)
+                : ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard")),
         };
         var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
 

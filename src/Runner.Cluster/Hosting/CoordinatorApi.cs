@@ -87,6 +87,7 @@ public sealed class CoordinatorApi : IDisposable
                              ?? throw new JsonException("empty body");
                 var command = SweepSubmission.Prepare(store, submit.Name, submit.Trials, submit.MaxFailures, submit.New, submit.Rerun, submit.EarlyStop);
                 var accepted = await _node.Sweeps.Ask<Accepted>(command, AskTimeout);
+                await Stored(accepted.SweepId);
                 return (200, new { accepted.SweepId, accepted.Trials, accepted.AlreadyKnown, reused = command.Reused.Length });
             case ["sweeps"] when method == "GET":
                 var all = new List<SweepStatus>();
@@ -108,6 +109,16 @@ public sealed class CoordinatorApi : IDisposable
             default:
                 return (404, new { error = $"no such endpoint: {method} {request.Url.AbsolutePath}" });
         }
+    }
+
+    /// <summary>
+    /// The results store is written just behind the journal (in batches): wait for a new sweep's row, so that a
+    /// `runner status` right after `runner submit` finds it.
+    /// </summary>
+    async Task Stored(string id)
+    {
+        var deadline = DateTime.UtcNow + AskTimeout;
+        while (_node.Results!.Sweeps().All(s => s.SweepId != id) && DateTime.UtcNow < deadline) await Task.Delay(10);
     }
 
     async Task<(int, object)> Known(string id)

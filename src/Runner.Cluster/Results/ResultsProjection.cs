@@ -7,18 +7,38 @@ namespace Runner.Cluster.Results;
 /// Keeps the <see cref="ResultsStore"/> current. One per coordinator node; SweepActors send it a row for every
 /// change they persisted, and all their rows after a recovery (writes are idempotent upserts, and a completed trial
 /// is never downgraded), so the store ends up right even if the node died between journal and store.
+/// Rows are written in batches (group commit): the first row of a batch queues a flush behind whatever is already in
+/// the mailbox, so a burst of rows becomes one transaction instead of one commit per row.
 /// </summary>
 public sealed class ResultsProjection : ReceiveActor
 {
     public const string Name = "results";
 
+    sealed class Flush : INoSerializationVerificationNeeded
+    {
+        public static readonly Flush Instance = new();
+    }
+
+    readonly List<object> _batch = new();
+
     public static Props Props(ResultsStore store) => Akka.Actor.Props.Create(() => new ResultsProjection(store));
 
     public ResultsProjection(ResultsStore store)
     {
-        Receive<SweepRecord>(store.UpsertSweep);
-        Receive<TrialRecord>(store.UpsertTrial);
+        Receive<SweepRecord>(Add);
+        Receive<TrialRecord>(Add);
+        Receive<Flush>(_ =>
+        {
+            store.Write(_batch);
+            _batch.Clear();
+        });
         // Answers to the wake-up calls the coordinator sends every known sweep at start.
         Receive<Protocol.SweepCommands.SweepStatus>(_ => { });
+    }
+
+    void Add(object row)
+    {
+        if (_batch.Count == 0) Self.Tell(Flush.Instance);
+        _batch.Add(row);
     }
 }

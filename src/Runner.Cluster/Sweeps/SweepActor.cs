@@ -10,6 +10,13 @@ namespace Runner.Cluster.Sweeps;
 /// <summary>
 /// One sweep, event sourced: it persists every decision of <see cref="SweepState"/> before acting on it, so a
 /// coordinator killed at any moment comes back (by replay) with completed trials kept and unfinished ones re-queued.
+/// <para>
+/// The per-trial decisions (start, completion, failed attempt) are applied to the state at once and written with
+/// PersistAsync: the actor goes on deciding while the journal writes them in batches, and nothing anyone outside can
+/// see (the assignment to a worker, the acknowledgement of a result, the results row) happens before its event is
+/// written. If the coordinator dies in between, the replayed state simply lacks the unwritten decision, which no one
+/// was told about. Sweep-wide events (submit, cancel, lost worker) are persisted before the next command is read.
+/// </para>
 /// </summary>
 public sealed class SweepActor : ReceivePersistentActor
 {
@@ -85,7 +92,7 @@ public sealed class SweepActor : ReceivePersistentActor
                 return;
             }
             var worker = Sender;
-            PersistThen(start, e =>
+            Decide(start, e =>
             {
                 _runningOn[e.TrialId] = worker;
                 worker.Tell(new Assignment(e.SweepId, e.TrialId, e.Attempt, _state.Find(e.TrialId)!.Spec));
@@ -132,10 +139,25 @@ public sealed class SweepActor : ReceivePersistentActor
     void Record(IRunnerMessage? e, string sweepId, string trialId)
     {
         if (e == null) Sender.Tell(new ReportAck(sweepId, trialId, Recorded: false));
-        else PersistThen(e, _ =>
+        else
         {
-            Sender.Tell(new ReportAck(sweepId, trialId, Recorded: true));
-            if (e is SweepEvents.TrialAttemptFailed) AnnounceWork();
+            var sender = Sender;
+            Decide(e, _ =>
+            {
+                sender.Tell(new ReportAck(sweepId, trialId, Recorded: true));
+                if (e is SweepEvents.TrialAttemptFailed) AnnounceWork();
+            });
+        }
+    }
+
+    /// <summary>A per-trial decision: applied now (so the next command sees it), acted on once written.</summary>
+    void Decide<T>(T e, Action<T> after) where T : IRunnerMessage
+    {
+        _state.Apply(e);
+        PersistAsync(e, persisted =>
+        {
+            Written(persisted);
+            after(persisted);
         });
     }
 
@@ -149,6 +171,12 @@ public sealed class SweepActor : ReceivePersistentActor
     void Applied(IRunnerMessage e)
     {
         _state.Apply(e);
+        Written(e);
+    }
+
+    /// <summary>What follows an event once it is in the journal: the log line and the results rows.</summary>
+    void Written(IRunnerMessage e)
+    {
         switch (e)
         {
             case SweepEvents.Submitted s:
@@ -159,7 +187,7 @@ public sealed class SweepActor : ReceivePersistentActor
                 ProjectAll();
                 break;
             case SweepEvents.TrialStarted s:
-                _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} started on {Worker}", s.SweepId, s.TrialId, s.Attempt, s.Worker);
+                _log.Debug("Sweep {SweepId} trial {TrialId} attempt {Attempt} started on {Worker}", s.SweepId, s.TrialId, s.Attempt, s.Worker);
                 _lastEpoch.Remove(s.TrialId);
                 Project(s.TrialId);
                 break;

@@ -24,12 +24,25 @@ public sealed class ArtifactStore
         return Path.Combine(folder, name);
     }
 
-    /// <summary>True when the file and its checksum sidecar exist and agree.</summary>
+    /// <summary>Files this process has hashed and found intact, with the size and write time they had then.</summary>
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, DateTime Written, string Hash)> Verified = new();
+
+    /// <summary>
+    /// True when the file and its checksum sidecar exist and agree. A file this process already verified is not
+    /// hashed again while its size, write time and sidecar are unchanged: a worker reads the same base and feature
+    /// files for trial after trial, and hashing a feature file of hundreds of MB each time would cost more than
+    /// the trial.
+    /// </summary>
     public static bool IsIntact(string path)
     {
         string sidecar = path + ".sha256";
         if (!File.Exists(path) || !File.Exists(sidecar)) return false;
-        return File.ReadAllText(sidecar).Trim() == Sha256Of(path);
+        string expected = File.ReadAllText(sidecar).Trim();
+        var info = new FileInfo(path);
+        if (Verified.TryGetValue(path, out var seen) && seen == (info.Length, info.LastWriteTimeUtc, expected)) return true;
+        if (expected != Sha256Of(path)) return false;
+        Verified[path] = (info.Length, info.LastWriteTimeUtc, expected);
+        return true;
     }
 
     /// <summary>Has <paramref name="write"/> produce the file at a temporary path, then records its checksum and moves it into place.</summary>

@@ -14,12 +14,16 @@ namespace Runner.Training.Engine;
 /// subsets of one pool) trains only the remaining stages on those outputs. Entries live in the artifact store,
 /// checksummed (a damaged entry is recomputed), and the folder is kept under a size bound by evicting the least
 /// recently used entries. Entries larger than <see cref="MaxEntryBytes"/> are not made: that trial computes on the fly.
+/// The entry used last stays in memory (one per process, so memory stays bounded): the scheduler sends a worker
+/// trial after trial with the same features, and those read no file at all.
 /// </summary>
 public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCache.DefaultMaxBytes)
 {
     public const long DefaultMaxBytes = 2L << 30;
     public const long MaxEntryBytes = 1L << 30;
     static readonly object Gate = new();
+    /// <summary>The entry used last, on the CPU: its train file's path and both tensors (guarded by <see cref="Gate"/>).</summary>
+    static (string Path, Tensor Train, Tensor Test)? _resident;
 
     /// <summary>Features of one image set: rows in the order of <see cref="Indices"/> (indices into the split).</summary>
     public sealed record Features(Tensor Train, int[] TrainIndices, Tensor Test, int[] TestIndices) : IDisposable
@@ -55,10 +59,13 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         {
             return ArtifactStore.WithLock(trainPath, () =>
             {
+                // The files are checked even when the entry is in memory (cheap once verified: see IsIntact), so a
+                // damaged entry on disk is noticed and made again rather than served from memory forever.
                 if (ArtifactStore.IsIntact(trainPath) && ArtifactStore.IsIntact(testPath))
                 {
                     Touch(trainPath, testPath);
-                    return new Features(Tensor.load(trainPath).to(device), trainIdx, Tensor.load(testPath).to(device), testIdx);
+                    if (_resident?.Path != trainPath) Keep(trainPath, Tensor.load(trainPath), Tensor.load(testPath));
+                    return new Features(Share(_resident!.Value.Train, device), trainIdx, Share(_resident.Value.Test, device), testIdx);
                 }
                 if (File.Exists(trainPath)) log?.Invoke($"feature cache {key} is damaged or incomplete: computing it again");
                 log?.Invoke($"computing frozen-prefix features (depth {depth}) for {trainIdx.Length + testIdx.Length} images → cache {key}");
@@ -67,10 +74,26 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
                 ArtifactStore.WriteAtomically(trainPath, temp => train.cpu().save(temp));
                 ArtifactStore.WriteAtomically(testPath, temp => test.cpu().save(temp));
                 Evict(keep: new[] { trainPath, testPath });
+                Keep(trainPath, Share(train, CPU), Share(test, CPU));
                 return new Features(train, trainIdx, test, testIdx);
             });
         }
     }
+
+    /// <summary>Makes an entry the resident one, releasing the previous one (trials still using it hold their own references).</summary>
+    static void Keep(string trainPath, Tensor train, Tensor test)
+    {
+        if (_resident is { } old)
+        {
+            old.Train.Dispose();
+            old.Test.Dispose();
+        }
+        _resident = (trainPath, train, test);
+    }
+
+    /// <summary>A handle of its own (whoever gets it disposes it) on the device, sharing storage when already there.</summary>
+    static Tensor Share(Tensor t, Device device) =>
+        t.device_type == device.type && t.device_index == device.index ? t.alias() : t.to(device);
 
     static Tensor Compute(IStagedModel model, int depth, ImageSet set, int[] indices, int[] classes, Device device)
     {

@@ -13,7 +13,7 @@ namespace Runner.Training.Engine;
 /// </summary>
 public static class TrainingLoop
 {
-    public const int EvalBatch = 1000;
+    public const int EvalBatch = 256;
 
     /// <param name="FirstStage">0 for images; k when the splits hold the cached outputs of the first k (frozen) stages</param>
     public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth,

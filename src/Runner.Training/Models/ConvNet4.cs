@@ -15,15 +15,15 @@ public sealed class ConvNet4 : Module<Tensor, Tensor>, IStagedModel
 
     // Field names are the state_dict prefixes: conv1.0.weight, ..., head.weight.
     readonly Sequential conv1, conv2, conv3, fc1;
-    readonly Linear head;
+    readonly Module<Tensor, Tensor> head;
 
-    public ConvNet4(int classes) : base("convnet4")
+    public ConvNet4(int classes, HeadSpec? head = null) : base("convnet4")
     {
         conv1 = ConvStage(1, Width1);
         conv2 = ConvStage(Width1, Width2);
         conv3 = ConvStage(Width2, Width3);
         fc1 = Sequential(Flatten(), Linear(Width3 * 3 * 3, Hidden), ReLU());
-        head = Linear(Hidden, classes);
+        this.head = (head ?? HeadSpec.Linear).Build(Hidden, classes);
         RegisterComponents();
     }
 

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Runner.Sweeps;
+using Runner.Training.Data;
+using Runner.Training.Engine;
+using static TorchSharp.torch;
+
+namespace Runner.Cli.Bench;
+
+/// <summary>
+/// `runner bench frozen-sweep`: the freeze-depth × learning-rate × dataset-size grid of a sweep file (one seed), run
+/// trial after trial in this process with frozen-prefix reuse on, then off, then as a plain PyTorch loop
+/// (bench/transfer_grid_torch.py). The base is pretrained once beforehand and timed apart, as is the peer's.
+/// </summary>
+public sealed class FrozenSweepBench(CliContext context)
+{
+    public sealed record Options(string SweepFile, int? Epochs, int Threads, string? Data, string Python);
+
+    public int Run(Options o)
+    {
+        var definition = SweepLoader.Load(o.SweepFile, o.Data);
+        var all = SweepExpander.Expand(definition);
+        int seed = all.Min(t => t.Seed);
+        var trials = all.Where(t => t.Seed == seed).Select(t => o.Epochs is { } e ? t with { Epochs = e } : t).ToList();
+        var pretrain = trials.FirstOrDefault(t => t.Pretrain != null)?.Pretrain
+                       ?? throw new UsageException($"{o.SweepFile}: the frozen-sweep benchmark needs a base with pretraining");
+        string data = DataLocator.Locate(o.Data, definition.Target.DataDir, allowDownload: false);
+        string folder = Path.Combine(Path.GetTempPath(), "runner-bench-frozen-" + Guid.NewGuid().ToString("N")[..8]);
+        int heads = trials.Max(t => t.FreezeDepth);
+        context.Out.WriteLine($"frozen-sweep: {trials.Count} trials of {o.SweepFile} (seed {seed}, {trials[0].Epochs} epochs), {o.Threads} thread(s), data {data}, state {folder}");
+
+        TorchRuntime.EnsureLoaded();
+        TorchRuntime.SetThreads(o.Threads);
+        var store = new ArtifactStore(Path.Combine(folder, "artifacts"));
+        var clock = Stopwatch.StartNew();
+        var images = FashionMnist.Load(data);
+        var baseModel = PretrainedBases.GetOrTrain(store, trials[0].Model, pretrain, images, CPU, null, CancellationToken.None);
+        double pretrainSeconds = clock.Elapsed.TotalSeconds;
+        context.Out.WriteLine($"  base pretrained in {pretrainSeconds:F1} s");
+        // The feature caches, one per frozen depth, are built once for the whole grid: timed apart like pretraining.
+        clock.Restart();
+        string baseKey = PretrainedBases.Key(trials[0].Model, pretrain, images.Fingerprint);
+        long targetImages = definition.Target.Classes.Sum(c => images.Train.IndicesOf(c).Count + images.Test.IndicesOf(c).Count);
+        foreach (int depth in trials.Where(t => t.Initialization == "pretrained" && t.FreezeDepth > 0).Select(t => t.FreezeDepth).Distinct()
+                     .Where(d => FeatureCache.SizeOf(baseModel, d, targetImages) <= FeatureCache.MaxEntryBytes))
+            new FeatureCache(store).GetOrCompute(FeatureCache.Key(baseKey, depth, definition.Target.Classes), baseModel, depth, images,
+                definition.Target.Classes, CPU, null).Dispose();
+        baseModel.Network.Dispose();
+        double cacheSeconds = clock.Elapsed.TotalSeconds;
+        context.Out.WriteLine($"  feature caches built in {cacheSeconds:F1} s");
+
+        var on = RunAll(trials, store, data, o.Threads, reuse: true, heads);
+        var off = RunAll(trials, store, data, o.Threads, reuse: false, heads);
+        context.Out.WriteLine(FormattableString.Invariant($"  Runner, reuse on:  {on.Seconds:F1} s + {cacheSeconds:F1} s of caches (head-only trials {on.HeadOnly:F1} s), mean test accuracy {on.Accuracy:P2}"));
+        context.Out.WriteLine(FormattableString.Invariant($"  Runner, reuse off: {off.Seconds:F1} s (head-only trials {off.HeadOnly:F1} s), mean test accuracy {off.Accuracy:P2}"));
+
+        double? peerSeconds = null, peerPretrain = null, peerAccuracy = null;
+        if (o.Python != "none")
+        {
+            string gridFile = Path.Combine(folder, "trials.json");
+            File.WriteAllText(gridFile, PeerGrid(trials, pretrain, definition.Target));
+            if (PythonPeer.Run(o.Python, context, Path.Combine(AppContext.BaseDirectory, "bench", "transfer_grid_torch.py"),
+                    "--data", data, "--trials", gridFile, "--threads", o.Threads.ToString()) is { } line)
+            {
+                using var doc = JsonDocument.Parse(line);
+                peerSeconds = doc.RootElement.GetProperty("trials_seconds").GetDouble();
+                peerPretrain = doc.RootElement.GetProperty("pretrain_seconds").GetDouble();
+                peerAccuracy = doc.RootElement.GetProperty("mean_test_accuracy").GetDouble();
+                context.Out.WriteLine(FormattableString.Invariant($"  PyTorch loop:      {peerSeconds:F1} s (its pretraining {peerPretrain:F1} s), mean test accuracy {peerAccuracy:P2}"));
+            }
+        }
+        context.Out.WriteLine(JsonSerializer.Serialize(new
+        {
+            benchmark = "frozen-sweep", trials = trials.Count, epochs = trials[0].Epochs, threads = o.Threads, pretrain_seconds = pretrainSeconds,
+            cache_seconds = cacheSeconds, reuse_on_seconds = on.Seconds, reuse_off_seconds = off.Seconds, head_only_on_seconds = on.HeadOnly, head_only_off_seconds = off.HeadOnly,
+            pytorch_seconds = peerSeconds, pytorch_pretrain_seconds = peerPretrain,
+            head_only_speedup = off.HeadOnly / on.HeadOnly, reuse_speedup = off.Seconds / (on.Seconds + cacheSeconds),
+            vs_pytorch = peerSeconds / (on.Seconds + cacheSeconds),
+            mean_test_accuracy_on = on.Accuracy, mean_test_accuracy_off = off.Accuracy, mean_test_accuracy_pytorch = peerAccuracy,
+        }, JsonOutput.Options));
+        // The whole grid with reuse pays for its caches; the head-only ratio compares the trials themselves.
+        double grid = on.Seconds + cacheSeconds;
+        string vsPeer = peerSeconds == null ? "" : FormattableString.Invariant($", {peerSeconds / grid:F1}x faster than the PyTorch loop");
+        context.Out.WriteLine(FormattableString.Invariant(
+            $"  head-only trials {off.HeadOnly / on.HeadOnly:F1}x faster with reuse; whole grid (caches included) {off.Seconds / grid:F1}x faster with reuse") + vsPeer);
+        return 0;
+    }
+
+    sealed record Pass(double Seconds, double HeadOnly, double Accuracy);
+
+    static Pass RunAll(IReadOnlyList<TrialSpec> trials, ArtifactStore store, string data, int threads, bool reuse, int headOnlyDepth)
+    {
+        var env = new TrialEnvironment(store, data, null, "cpu", threads, AllowDownload: false, ReuseFeatures: reuse);
+        double total = 0, headOnly = 0, accuracy = 0;
+        foreach (var spec in trials)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = TrialRunner.Run(spec, env);
+            double seconds = clock.Elapsed.TotalSeconds;
+            total += seconds;
+            if (spec.Initialization == "pretrained" && spec.FreezeDepth == headOnlyDepth) headOnly += seconds;
+            accuracy += result.TestAccuracy ?? 0;
+        }
+        return new Pass(total, headOnly, accuracy / trials.Count);
+    }
+
+    static string PeerGrid(IReadOnlyList<TrialSpec> trials, PretrainSpec pretrain, TargetSpec target) => JsonSerializer.Serialize(new
+    {
+        pretrain = new { classes = pretrain.Classes, epochs = pretrain.Epochs, lr = pretrain.LearningRate, seed = pretrain.Seed, batch_size = pretrain.BatchSize, optimizer = pretrain.Optimizer },
+        target_classes = target.Classes,
+        validation_per_class = target.ValidationPerClass,
+        trials = trials.Select(t => new
+        {
+            initialization = t.Initialization, freeze_depth = t.FreezeDepth, lr = t.LearningRate, dataset_size = t.DatasetSize, epochs = t.Epochs,
+            batch_size = t.BatchSize, optimizer = t.Optimizer, weight_decay = t.WeightDecay, momentum = t.Momentum, seed = t.Seed,
+        }),
+    });
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using Runner.Training.Engine;
+
+namespace Runner.Cli.Bench;
+
+/// <summary>`runner bench trainer`: convnet4 training images/s here and in the PyTorch peer, per thread count.</summary>
+public sealed class TrainerBench(CliContext context)
+{
+    static readonly int[] TargetClasses = { 5, 6, 7, 8, 9 };
+
+    public int Run(string data, int[] threadCounts, int epochs, int batch, string python)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "bench", "convnet4_torch.py");
+        foreach (int threads in threadCounts)
+        {
+            double ours = TrainerThroughput.ImagesPerSecond(data, threads, epochs, batch, TargetClasses);
+            double? peer = null;
+            if (python != "none" && PythonPeer.Run(python, context, script, "--data", data, "--threads", threads.ToString(), "--epochs", epochs.ToString(),
+                    "--batch-size", batch.ToString(), "--classes", string.Join(",", TargetClasses)) is { } line)
+            {
+                using var doc = JsonDocument.Parse(line);
+                peer = doc.RootElement.GetProperty("images_per_second").GetDouble();
+            }
+            var json = new { benchmark = "trainer", threads, epochs, batch_size = batch, torchsharp_images_per_second = ours, pytorch_images_per_second = peer, ratio = ours / peer };
+            context.Out.WriteLine(JsonSerializer.Serialize(json, JsonOutput.Options));
+            string peerText = peer == null ? "" : FormattableString.Invariant($", PyTorch {peer:F0} img/s, ratio {ours / peer:F2}x");
+            context.Out.WriteLine(FormattableString.Invariant($"  {threads} thread(s): Runner/TorchSharp {ours:F0} img/s{peerText}"));
+        }
+        return 0;
+    }
+}

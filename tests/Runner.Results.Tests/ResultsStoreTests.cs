@@ -1,0 +1,36 @@
+namespace Runner.Results.Tests;
+
+public class ResultsStoreTests
+{
+    static ResultsStore NewStore() => new(Path.Combine(Path.GetTempPath(), "runner-store-" + Guid.NewGuid().ToString("N")));
+
+    [Fact]
+    public void A_batch_is_written_in_order_and_a_completed_trial_is_never_downgraded()
+    {
+        var store = NewStore();
+        var done = Fixtures.Done("pretrained", 2, 1e-3, 10, 1, 0.9, 0.88);
+        var running = Fixtures.Other("pretrained", 2, 1e-3, 10, 1, "running");
+        var pending = Fixtures.Other("scratch", 0, 1e-3, 10, 1, "pending");
+        var failed = Fixtures.Other("scratch", 0, 1e-3, 10, 1, "failed");
+
+        // One projection batch: the running row, its completion, a late stale "running" of the same trial, and a
+        // second trial going from pending to failed.
+        store.Write(new object[] { new SweepRecord("s", "demo", 2, DateTime.UtcNow), running, done, running, pending, failed });
+
+        var rows = store.Trials("s").ToDictionary(r => r.TrialId);
+        Assert.Equal(2, rows.Count);
+        Assert.Equal("completed", rows[done.TrialId].Status);
+        Assert.Equal(0.9, rows[done.TrialId].Result!.TestAccuracy);
+        Assert.Equal("failed", rows[failed.TrialId].Status);
+        Assert.Equal("demo", Assert.Single(store.Sweeps()).Name);
+    }
+
+    [Fact]
+    public void A_batch_with_a_row_it_cannot_write_writes_nothing()
+    {
+        var store = NewStore();
+        var row = Fixtures.Done("pretrained", 2, 1e-3, 10, 1, 0.9, 0.88);
+        Assert.Throws<ArgumentException>(() => store.Write(new object[] { row, "not a row" }));
+        Assert.Empty(store.Trials("s"));
+    }
+}
