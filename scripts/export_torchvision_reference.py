@@ -4,6 +4,12 @@ plus the logits it gives for a fixed input, so Runner can prove it loads PyTorch
 
     /usr/bin/python3 scripts/export_torchvision_reference.py --model resnet18 --out /tmp/ref [--size 64]
 
+With --train-folder DIR the model is first trained (Adam, --epochs, a new head sized to the folder's classes) on
+DIR/train in the ImageFolder layout, normalized with the ImageNet statistics as Runner does: a checkpoint
+pretrained on a source task, standing in for the ImageNet weights a user would export with
+
+    torch.save(torchvision.models.resnet18(weights="DEFAULT").state_dict(), "resnet18.pt")
+
 Writes OUT/MODEL.pt (torch.save of the state_dict), OUT/MODEL.safetensors (the same tensors, safetensors format
 written here, as the safetensors package may be missing) and OUT/MODEL.reference.json (input shape, input values
 and logits in eval mode). Needs Debian's python3-torch and python3-torchvision.
@@ -35,17 +41,48 @@ def save_safetensors(state, path):
             f.write(blob)
 
 
+def train(model, args):
+    t = torchvision.transforms
+    data = torchvision.datasets.ImageFolder(os.path.join(args.train_folder, "train"), t.Compose([
+        t.Resize(args.size), t.CenterCrop(args.size), t.ToTensor(),
+        t.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]))
+    head = "fc" if hasattr(model, "fc") else "classifier"
+    if head == "fc":
+        model.fc = torch.nn.Linear(model.fc.in_features, len(data.classes))
+    else:
+        model.classifier[-1] = torch.nn.Linear(model.classifier[-1].in_features, len(data.classes))
+    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(args.seed))
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    model.train()
+    for epoch in range(args.epochs):
+        correct = total = 0
+        for x, y in loader:
+            optimizer.zero_grad()
+            logits = model(x)
+            loss = torch.nn.functional.cross_entropy(logits, y)
+            loss.backward()
+            optimizer.step()
+            correct += (logits.argmax(1) == y).sum().item()
+            total += len(y)
+        print(json.dumps({"epoch": epoch + 1, "train_accuracy": correct / total}))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", default="resnet18", choices=["resnet18", "resnet50", "mobilenet_v2"])
     p.add_argument("--out", required=True)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-folder", help="train on DIR/train (ImageFolder layout) before saving")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--lr", type=float, default=1e-3)
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
     torch.manual_seed(args.seed)
     model = getattr(torchvision.models, args.model)()
+    if args.train_folder:
+        train(model, args)
     model.eval()
     x = torch.randn(2, 3, args.size, args.size, generator=torch.Generator().manual_seed(args.seed + 1))
     with torch.no_grad():

@@ -71,7 +71,7 @@ public static class CliApp
                 : $"runner {command.Name}: interrupted");
             return 130;
         }
-        catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException)
+        catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException or Training.Models.WeightFileException)
         {
             context.Error.WriteLine($"runner {command.Name}: {e.Message}");
             return 1;

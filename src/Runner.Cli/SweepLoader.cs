@@ -3,7 +3,10 @@ using Runner.Training.Data;
 
 namespace Runner.Cli;
 
-/// <summary>Loads a sweep file, checking dataset sizes against the data that will actually be used when it can be found.</summary>
+/// <summary>
+/// Loads a sweep file, checking dataset sizes against the data that will actually be used when it can be found
+/// (image folders are counted by the sweep layer itself).
+/// </summary>
 public static class SweepLoader
 {
     public static SweepDefinition Load(string path, string? dataOption)

@@ -12,8 +12,17 @@ public sealed record SweepDefinition(
     ResourceSpec Resources,
     string? SourcePath = null);
 
-/// <summary>The base model and how it is pretrained on the source task.</summary>
-public sealed record BaseSpec(string Model, PretrainSpec? Pretrain);
+/// <summary>The base model: pretrained by Runner on source classes (<paramref name="Pretrain"/>) or loaded from a file (<paramref name="Weights"/>).</summary>
+public sealed record BaseSpec(string Model, PretrainSpec? Pretrain, WeightsSpec? Weights = null);
+
+/// <summary>A pretrained checkpoint the user supplies. Its SHA-256 (taken when the file is read) is part of each trial's identity.</summary>
+public sealed record WeightsSpec(string Path, string Sha256);
+
+/// <summary>
+/// Images in the torchvision ImageFolder layout, resized and center-cropped to <paramref name="ImageSize"/> pixels
+/// (0: the model's own input size), with random crops and flips while training when <paramref name="Augment"/>.
+/// </summary>
+public sealed record ImageFolderSpec(ImageFolderLayout Layout, int ImageSize, bool Augment);
 
 /// <summary>Pretraining on the source classes. Everything here determines the checkpoint, so all of it is hashed.</summary>
 [MessagePackObject]
@@ -26,12 +35,18 @@ public sealed record PretrainSpec(
     [property: Key(5)] int BatchSize,
     [property: Key(6)] string Optimizer);
 
-/// <summary>The target task. <paramref name="DataDir"/> says where the files are, not what they are: it is not part of a trial's identity.</summary>
-public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPerClass, string? DataDir);
+/// <summary>
+/// The target task. <paramref name="DataDir"/> says where the files are, not what they are: it is not part of a
+/// trial's identity. <paramref name="Folder"/> is set for image-folder data (then <paramref name="Dataset"/> names its
+/// fingerprint: image-folder:HASH).
+/// </summary>
+public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPerClass, string? DataDir, ImageFolderSpec? Folder = null);
 
 /// <summary>Training settings shared by every trial unless a sweep parameter overrides them.</summary>
 public sealed record TrainSpec(
-    int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum);
+    int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum,
+    string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor, int UnfreezeEvery = 1,
+    string Head = "linear", double Dropout = 0);
 
 public sealed record MetricSpec(string Name, bool Maximize);
 

@@ -39,6 +39,10 @@ public static class SweepExpander
         string initialization = Get("initialization", "pretrained");
         bool scratch = initialization == "scratch";
         string optimizer = Get("optimizer", d.Train.Optimizer);
+        var folder = d.Target.Folder;
+        int capacity = folder != null
+            ? d.Target.Classes.Min(c => folder.Layout.TrainFiles[c].Count) - d.Target.ValidationPerClass
+            : KnownDatasets.Get(d.Target.Dataset)?.TrainPerClass - d.Target.ValidationPerClass ?? 100;
         return new TrialSpec(
             Model: d.Base.Model,
             Pretrain: scratch ? null : d.Base.Pretrain,
@@ -48,13 +52,23 @@ public static class SweepExpander
             Initialization: initialization,
             FreezeDepth: scratch ? 0 : Get("freeze_depth", 0),
             LearningRate: Get("learning_rate", d.Train.LearningRate),
-            DatasetSize: Get("dataset_size", KnownDatasets.Get(d.Target.Dataset)?.TrainPerClass - d.Target.ValidationPerClass ?? 100),
+            DatasetSize: Get("dataset_size", capacity),
             Epochs: Get("epochs", d.Train.Epochs),
             BatchSize: Get("batch_size", d.Train.BatchSize),
             Optimizer: optimizer,
             WeightDecay: Get("weight_decay", d.Train.WeightDecay),
             Momentum: Get("momentum", d.Train.Momentum),
-            Seed: seed);
+            Seed: seed,
+            Strategy: scratch ? Strategies.FeatureExtraction : Get("strategy", d.Train.Strategy),
+            BaseLrFactor: Get("base_lr_factor", d.Train.BaseLrFactor),
+            UnfreezeEvery: Get("unfreeze_every", d.Train.UnfreezeEvery),
+            Head: Get("head", d.Train.Head),
+            Dropout: Get("dropout", d.Train.Dropout),
+            ImageSize: folder?.ImageSize ?? 0,
+            Augment: folder?.Augment ?? false,
+            WeightsSha256: scratch ? null : d.Base.Weights?.Sha256,
+            WeightsPath: scratch ? null : d.Base.Weights?.Path,
+            DataPath: folder?.Layout.Root ?? d.Target.DataDir);
     }
 
     static IEnumerable<IReadOnlyDictionary<string, object>> GridConfigs(IReadOnlyList<ParameterAxis> axes)

@@ -13,10 +13,12 @@ public delegate int? TrainPerClassLookup(string dataset, string? dataDir);
 public static class SweepFile
 {
     static readonly string[] TopKeys = { "name", "base", "target", "train", "sweep", "resources" };
-    static readonly string[] BaseKeys = { "model", "pretrain" };
+    static readonly string[] BaseKeys = { "model", "pretrain", "weights" };
     static readonly string[] PretrainKeys = { "dataset", "classes", "epochs", "lr", "seed", "batch_size", "optimizer" };
     static readonly string[] TargetKeys = { "dataset", "classes", "data", "validation_per_class" };
-    static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum" };
+    static readonly string[] FolderKeys = { "type", "path", "image_size", "augment" };
+    public static readonly string[] WeightExtensions = { ".pt", ".pth", ".bin", ".safetensors", ".dat" };
+    static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout" };
     static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop" };
     static readonly string[] EarlyStopKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
     static readonly string[] MetricKeys = { "name", "goal" };
@@ -68,17 +70,20 @@ public static class SweepFile
         if (name != null && !name.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.'))
             r.Error(YamlNodeReader.Get(root, "name")!, $"name may use letters, digits, '-', '_' and '.', got '{name}'");
 
-        var targetMap = r.Mapping(r.Require(root, "target", ""), "target");
-        var target = ReadTarget(r, targetMap, baseDir);
         var baseMap = r.Mapping(r.Require(root, "base", ""), "base");
-        var baseSpec = ReadBase(r, baseMap, target);
+        string? model = baseMap == null ? null : r.Choice(r.Require(baseMap, "model", "base"), "base.model", KnownModels.All.Select(m => m.Name).ToArray());
+        var targetMap = r.Mapping(r.Require(root, "target", ""), "target");
+        var target = ReadTarget(r, targetMap, baseDir, model);
+        var baseSpec = ReadBase(r, baseMap, model, target, baseDir);
         var train = ReadTrain(r, r.Mapping(YamlNodeReader.Get(root, "train"), "train"));
         var resources = ReadResources(r, r.Mapping(YamlNodeReader.Get(root, "resources"), "resources"));
 
         int capacityPerClass = int.MaxValue;
         if (target != null)
         {
-            int? perClass = (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir);
+            int? perClass = target.Folder != null
+                ? target.Classes.Min(c => target.Folder.Layout.TrainFiles[c].Count)
+                : (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir);
             if (perClass != null) capacityPerClass = perClass.Value - target.ValidationPerClass;
             if (capacityPerClass < 1 && targetMap != null)
                 r.Error(YamlNodeReader.Get(targetMap, "validation_per_class") ?? targetMap,
@@ -89,8 +94,9 @@ public static class SweepFile
         if (sweep != null && train != null && r.Mapping(YamlNodeReader.Get(sweepMap, "early_stop"), "sweep.early_stop") is { } stopMap)
             sweep = sweep with { EarlyStop = ReadEarlyStop(r, stopMap, train.Epochs) };
 
-        if (sweep != null && baseMap != null && YamlNodeReader.Get(baseMap, "pretrain") == null && UsesPretrained(sweep))
-            r.Error(baseMap, "initialization 'pretrained' needs base.pretrain (how to pretrain the base on the source classes)");
+        if (sweep != null && baseMap != null && YamlNodeReader.Get(baseMap, "pretrain") == null && YamlNodeReader.Get(baseMap, "weights") == null
+            && UsesPretrained(sweep))
+            r.Error(baseMap, "initialization 'pretrained' needs base.pretrain (how to pretrain the base on the source classes) or base.weights (a checkpoint file)");
 
         if (r.Errors.Count > 0 || name == null || baseSpec == null || target == null || train == null || sweep == null || resources == null)
             throw new SweepFileException(r.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
@@ -114,26 +120,69 @@ public static class SweepFile
         return init?.Values == null || init.Values.Contains("pretrained");
     }
 
-    static TargetSpec? ReadTarget(YamlNodeReader r, YamlMappingNode? map, string? baseDir)
+    static TargetSpec? ReadTarget(YamlNodeReader r, YamlMappingNode? map, string? baseDir, string? model)
     {
         if (map == null) return null;
         r.CheckKeys(map, "target", TargetKeys);
         var datasetNode = r.Require(map, "dataset", "target");
-        string? dataset = r.Choice(datasetNode, "target.dataset", KnownDatasets.All.Select(d => d.Name).ToArray());
-        int[]? classes = dataset == null ? null : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", dataset);
-        int validation = r.Integer(YamlNodeReader.Get(map, "validation_per_class"), "target.validation_per_class", 1) ?? 100;
+        ImageFolderSpec? folder = null;
+        string? dataset;
+        KnownDatasets.DatasetFacts? facts;
+        if (datasetNode is YamlMappingNode folderMap)
+        {
+            folder = ReadImageFolder(r, folderMap, baseDir, model);
+            facts = folder?.Layout.Facts;
+            dataset = facts?.Name;
+        }
+        else
+        {
+            dataset = r.Choice(datasetNode, "target.dataset", KnownDatasets.All.Select(d => d.Name).ToArray());
+            facts = dataset == null ? null : KnownDatasets.Get(dataset);
+        }
+        var classesNode = YamlNodeReader.Get(map, "classes");
+        // An image folder's classes default to all of its class folders; a built-in dataset's must be chosen.
+        int[]? classes = facts == null ? null
+            : folder != null && classesNode == null ? Enumerable.Range(0, facts.ClassNames.Count).ToArray()
+            : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", facts);
+        int validation = r.Integer(YamlNodeReader.Get(map, "validation_per_class"), "target.validation_per_class", 1) ?? (folder != null ? 10 : 100);
         string? data = r.Text(YamlNodeReader.Get(map, "data"), "target.data");
+        if (data != null && folder != null) r.Error(YamlNodeReader.Get(map, "data")!, "target.data is for built-in datasets; an image folder is named by target.dataset.path");
         if (data != null && baseDir != null) data = Path.GetFullPath(Path.Combine(baseDir, data));
         if (dataset == null || classes == null) return null;
-        if (classes.Length < 2) r.Error(YamlNodeReader.Get(map, "classes")!, "target.classes needs at least two classes");
-        return new TargetSpec(dataset, classes, validation, data);
+        if (classes.Length < 2) r.Error(classesNode ?? map, "target.classes needs at least two classes");
+        return new TargetSpec(dataset, classes, validation, data, folder);
     }
 
-    static int[]? ReadClasses(YamlNodeReader r, YamlNode? node, string path, string dataset)
+    static ImageFolderSpec? ReadImageFolder(YamlNodeReader r, YamlMappingNode map, string? baseDir, string? model)
     {
+        r.CheckKeys(map, "target.dataset", FolderKeys);
+        string? type = r.Choice(r.Require(map, "type", "target.dataset"), "target.dataset.type", "image-folder");
+        var pathNode = r.Require(map, "path", "target.dataset");
+        string? path = r.Text(pathNode, "target.dataset.path");
+        var sizeNode = YamlNodeReader.Get(map, "image_size");
+        int? size = r.Integer(sizeNode, "target.dataset.image_size", 8);
+        bool augment = r.Boolean(YamlNodeReader.Get(map, "augment"), "target.dataset.augment") ?? false;
+        int native = KnownModels.Get(model ?? "")?.InputSize ?? 0;
+        if (model == "convnet4" && size != null && size != native)
+            r.Error(sizeNode!, $"target.dataset.image_size must be {native} for convnet4 (its dense stage is sized for {native}x{native} images)");
+        if (type == null || path == null) return null;
+        try
+        {
+            var layout = ImageFolderLayout.Scan(baseDir == null ? path : Path.Combine(baseDir, path));
+            return new ImageFolderSpec(layout, size ?? native, augment);
+        }
+        catch (Exception e) when (e is ImageFolderException or IOException or UnauthorizedAccessException)
+        {
+            r.Error(pathNode!, e.Message);
+            return null;
+        }
+    }
+
+    static int[]? ReadClasses(YamlNodeReader r, YamlNode? node, string path, KnownDatasets.DatasetFacts facts)
+    {
+        string dataset = facts.Name;
         var seq = r.Sequence(node, path);
-        var facts = KnownDatasets.Get(dataset);
-        if (seq == null || facts == null) return null;
+        if (seq == null) return null;
         var classes = new List<int>();
         bool ok = true;
         foreach (var item in seq.Children)
@@ -152,12 +201,14 @@ public static class SweepFile
         return ok ? classes.ToArray() : null;
     }
 
-    static BaseSpec? ReadBase(YamlNodeReader r, YamlMappingNode? map, TargetSpec? target)
+    static BaseSpec? ReadBase(YamlNodeReader r, YamlMappingNode? map, string? model, TargetSpec? target, string? baseDir)
     {
         if (map == null) return null;
         r.CheckKeys(map, "base", BaseKeys);
-        string? model = r.Choice(r.Require(map, "model", "base"), "base.model", KnownModels.All.Select(m => m.Name).ToArray());
         var pre = r.Mapping(YamlNodeReader.Get(map, "pretrain"), "base.pretrain");
+        var weights = ReadWeights(r, YamlNodeReader.Get(map, "weights"), baseDir);
+        if (pre != null && YamlNodeReader.Get(map, "weights") != null)
+            r.Error(YamlNodeReader.KeyNode(map, "weights")!, "base.weights and base.pretrain are two ways to get a pretrained base: give one");
         PretrainSpec? pretrain = null;
         if (pre != null)
         {
@@ -166,7 +217,10 @@ public static class SweepFile
                 ? r.Choice(d, "base.pretrain.dataset", KnownDatasets.All.Select(x => x.Name).ToArray())
                 : target?.Dataset;
             var classesNode = r.Require(pre, "classes", "base.pretrain");
-            int[]? classes = dataset == null ? null : ReadClasses(r, classesNode, "base.pretrain.classes", dataset);
+            int[]? classes = dataset == null || KnownDatasets.Get(dataset) is not { } sourceFacts ? null
+                : ReadClasses(r, classesNode, "base.pretrain.classes", sourceFacts);
+            if (dataset != null && KnownDatasets.Get(dataset) == null)
+                r.Error(pre, "base.pretrain needs a built-in source dataset (base.pretrain.dataset); to start from your own checkpoint use base.weights");
             int epochs = r.Integer(YamlNodeReader.Get(pre, "epochs"), "base.pretrain.epochs", 1) ?? 3;
             double lr = PositiveRate(r, YamlNodeReader.Get(pre, "lr"), "base.pretrain.lr") ?? 1e-3;
             int seed = r.Integer(YamlNodeReader.Get(pre, "seed"), "base.pretrain.seed", 0) ?? 0;
@@ -181,7 +235,29 @@ public static class SweepFile
             if (dataset != null && classes != null)
                 pretrain = new PretrainSpec(dataset, classes, epochs, lr, seed, batch, optimizer);
         }
-        return model == null ? null : new BaseSpec(model, pretrain);
+        return model == null ? null : new BaseSpec(model, pretrain, weights);
+    }
+
+    static WeightsSpec? ReadWeights(YamlNodeReader r, YamlNode? node, string? baseDir)
+    {
+        string? path = r.Text(node, "base.weights");
+        if (path == null) return null;
+        path = Path.GetFullPath(baseDir == null ? path : Path.Combine(baseDir, path));
+        if (!WeightExtensions.Contains(Path.GetExtension(path).ToLowerInvariant()))
+        {
+            r.Error(node!, $"base.weights: '{Path.GetFileName(path)}' is not a weight file Runner reads ({string.Join(", ", WeightExtensions)})");
+            return null;
+        }
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return new WeightsSpec(path, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            r.Error(node!, $"base.weights: cannot read {path}: {(e is FileNotFoundException or DirectoryNotFoundException ? "no such file" : e.Message)}");
+            return null;
+        }
     }
 
     static double? PositiveRate(YamlNodeReader r, YamlNode? node, string path)
@@ -201,7 +277,14 @@ public static class SweepFile
             r.Choice(YamlNodeReader.Get(map, "optimizer"), "train.optimizer", "adam", "sgd") ?? "adam",
             PositiveRate(r, YamlNodeReader.Get(map, "learning_rate"), "train.learning_rate") ?? 1e-3,
             r.Real(YamlNodeReader.Get(map, "weight_decay"), "train.weight_decay") ?? 0,
-            r.Real(YamlNodeReader.Get(map, "momentum"), "train.momentum") ?? 0.9);
+            r.Real(YamlNodeReader.Get(map, "momentum"), "train.momentum") ?? 0.9,
+            r.Choice(YamlNodeReader.Get(map, "strategy"), "train.strategy", Strategies.All) ?? Strategies.FeatureExtraction,
+            r.Real(YamlNodeReader.Get(map, "base_lr_factor"), "train.base_lr_factor") ?? Strategies.DefaultBaseLrFactor,
+            r.Integer(YamlNodeReader.Get(map, "unfreeze_every"), "train.unfreeze_every", 1) ?? 1,
+            r.Choice(YamlNodeReader.Get(map, "head"), "train.head", "linear", "mlp") ?? "linear",
+            r.Real(YamlNodeReader.Get(map, "dropout"), "train.dropout") ?? 0);
+        foreach (var (key, value) in new (string, object)[] { ("base_lr_factor", spec.BaseLrFactor), ("dropout", spec.Dropout) })
+            if (SweepParameters.Check(key, value, "", int.MaxValue) is { } problem) r.Error(YamlNodeReader.Get(map, key)!, $"train.{problem}");
         if (spec.WeightDecay < 0) r.Error(YamlNodeReader.Get(map, "weight_decay")!, "train.weight_decay must be >= 0");
         if (spec.Momentum is < 0 or >= 1) r.Error(YamlNodeReader.Get(map, "momentum")!, "train.momentum must be in [0, 1)");
         return r.Errors.Count == errors ? spec : null;

@@ -18,6 +18,11 @@ public static class SweepParameters
         new("batch_size", Kind.Integer, null, "examples per batch"),
         new("epochs", Kind.Integer, null, "training epochs"),
         new("optimizer", Kind.Text, new[] { "adam", "sgd" }, "optimizer"),
+        new("strategy", Kind.Text, Strategies.All, "how the base adapts: feature-extraction, fine-tune (smaller rate below freeze_depth) or gradual-unfreeze"),
+        new("base_lr_factor", Kind.Real, null, "fine-tune: the rate of the stages below freeze_depth, as a factor of learning_rate (> 0)"),
+        new("unfreeze_every", Kind.Integer, null, "gradual-unfreeze: epochs between unfreezing one more stage (>= 1)"),
+        new("head", Kind.Text, new[] { "linear", "mlp" }, "the new head: one linear layer, or linear-ReLU-linear (256 hidden units)"),
+        new("dropout", Kind.Real, null, "dropout before each linear layer of the head, in [0, 1)"),
     };
 
     public static Info? Find(string name) => All.FirstOrDefault(p => p.Name == name);
@@ -45,6 +50,11 @@ public static class SweepParameters
                 if (size > datasetCapacity)
                     return $"dataset_size {size} is more than the data holds: {datasetCapacity} training examples per class are left after the validation split";
                 return null;
+            case "base_lr_factor":
+                return (double)value <= 0 ? $"base_lr_factor must be > 0, got {Format(value)}" : null;
+            case "dropout":
+                return (double)value is < 0 or >= 1 ? $"dropout must be in [0, 1), got {Format(value)}" : null;
+            case "unfreeze_every":
             case "batch_size":
             case "epochs":
                 return (int)value < 1 ? $"{name} must be >= 1, got {value}" : null;

@@ -6,8 +6,13 @@ using MessagePack;
 namespace Runner.Sweeps;
 
 /// <summary>
-/// One fully resolved trial: everything that determines its result, and nothing else (no paths, no device). Its
-/// <see cref="Id"/> is a hash of exactly these fields, so the same trial in another sweep has the same id.
+/// One fully resolved trial: everything that determines its result, and nothing else (no device). Its
+/// <see cref="Id"/> is a hash of exactly these fields, so the same trial in another sweep has the same id. The two
+/// paths it carries (<see cref="DataPath"/>, <see cref="WeightsPath"/>) tell a worker where to read; they are not part
+/// of the identity: the folder's fingerprint (in <see cref="TargetDataset"/>) and the weights' SHA-256 are. For a
+/// built-in dataset <see cref="DataPath"/> is the sweep file's <c>target.data</c> folder, if it names one.
+/// Fields added after the first version are left out of <see cref="Canonical"/> while they hold their defaults, so
+/// the ids of trials that do not use them never change.
 /// </summary>
 [MessagePackObject]
 public sealed record TrialSpec(
@@ -25,8 +30,40 @@ public sealed record TrialSpec(
     [property: Key(11)] string Optimizer,
     [property: Key(12)] double WeightDecay,
     [property: Key(13)] double Momentum,
-    [property: Key(14)] int Seed)
+    [property: Key(14)] int Seed,
+    [property: Key(15)] string? Strategy = null,
+    [property: Key(16)] double BaseLrFactor = Strategies.DefaultBaseLrFactor,
+    [property: Key(17)] int UnfreezeEvery = 1,
+    [property: Key(18)] string? Head = null,
+    [property: Key(19)] double Dropout = 0,
+    [property: Key(20)] int ImageSize = 0,
+    [property: Key(21)] bool Augment = false,
+    [property: Key(22)] string? WeightsSha256 = null,
+    [property: Key(23)] string? WeightsPath = null,
+    [property: Key(24)] string? DataPath = null)
 {
+    /// <summary>feature-extraction, fine-tune or gradual-unfreeze (null in records written before strategies existed).</summary>
+    [IgnoreMember]
+    public string StrategyName => Strategy ?? Strategies.FeatureExtraction;
+
+    [IgnoreMember]
+    public string HeadKind => Head ?? "linear";
+
+    /// <summary>Whether the target is a user's image folder (<see cref="DataPath"/> is then that folder).</summary>
+    [IgnoreMember]
+    public bool IsImageFolder => TargetDataset.StartsWith("image-folder:", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Trials with the same key can train on the same cached outputs of the frozen stages; null when a trial cannot
+    /// (nothing frozen, a base that changes while training, or augmented images).
+    /// </summary>
+    [IgnoreMember]
+    public string? FrozenFeaturesKey =>
+        Initialization == "pretrained" && FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment
+        && (Pretrain != null || WeightsSha256 != null)
+            ? $"{Model}|{(WeightsSha256 != null ? "weights:" + WeightsSha256 : CanonicalPretrain(Pretrain!))}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}"
+            : null;
+
     /// <summary>Stable 16-hex-digit id: SHA-256 of <see cref="Canonical"/>.</summary>
     [IgnoreMember]
     public string Id => TrialIdOf(Canonical());
@@ -53,6 +90,14 @@ public sealed record TrialSpec(
             ["momentum"] = Optimizer == "sgd" ? Num(Momentum) : "-",
             ["seed"] = Num(Seed),
         };
+        if (StrategyName != Strategies.FeatureExtraction) fields["strategy"] = StrategyName;
+        if (StrategyName == Strategies.FineTune && FreezeDepth > 0) fields["base_lr_factor"] = Num(BaseLrFactor);
+        if (StrategyName == Strategies.GradualUnfreeze) fields["unfreeze_every"] = Num(UnfreezeEvery);
+        if (HeadKind != "linear") fields["head"] = HeadKind;
+        if (Dropout != 0) fields["dropout"] = Num(Dropout);
+        if (ImageSize != 0) fields["image_size"] = Num(ImageSize);
+        if (Augment) fields["augment"] = "true";
+        if (WeightsSha256 != null) fields["weights"] = WeightsSha256;
         return string.Join("\n", fields.Select(f => $"{f.Key}={f.Value}"));
     }
 
@@ -69,6 +114,11 @@ public sealed record TrialSpec(
         ["weight_decay"] = WeightDecay,
         ["momentum"] = Momentum,
         ["seed"] = Seed,
+        ["strategy"] = StrategyName,
+        ["base_lr_factor"] = BaseLrFactor,
+        ["unfreeze_every"] = UnfreezeEvery,
+        ["head"] = HeadKind,
+        ["dropout"] = Dropout,
     };
 
     public static string CanonicalPretrain(PretrainSpec p) =>

@@ -84,6 +84,14 @@ internal sealed class YamlNodeReader
         return null;
     }
 
+    public bool? Boolean(YamlNode? node, string path)
+    {
+        if (node == null) return null;
+        if (node is YamlScalarNode { Value: "true" or "false" } s) return s.Value == "true";
+        Error(node, $"{path} must be true or false, got {Describe(node)}");
+        return null;
+    }
+
     public double? Real(YamlNode? node, string path)
     {
         if (node == null) return null;

@@ -39,11 +39,10 @@ public sealed class FrozenSweepBench(CliContext context)
         context.Out.WriteLine($"  base pretrained in {pretrainSeconds:F1} s");
         // The feature caches, one per frozen depth, are built once for the whole grid: timed apart like pretraining.
         clock.Restart();
-        string baseKey = PretrainedBases.Key(trials[0].Model, pretrain, images.Fingerprint);
         long targetImages = definition.Target.Classes.Sum(c => images.Train.IndicesOf(c).Count + images.Test.IndicesOf(c).Count);
-        foreach (int depth in trials.Where(t => t.Initialization == "pretrained" && t.FreezeDepth > 0).Select(t => t.FreezeDepth).Distinct()
-                     .Where(d => FeatureCache.SizeOf(baseModel, d, targetImages) <= FeatureCache.MaxEntryBytes))
-            new FeatureCache(store).GetOrCompute(FeatureCache.Key(baseKey, depth, definition.Target.Classes), baseModel, depth, images,
+        foreach (var t in trials.Where(t => t.FrozenFeaturesKey != null).DistinctBy(t => t.FreezeDepth)
+                     .Where(t => FeatureCache.SizeOf(baseModel, t.FreezeDepth, images.Train, targetImages) <= FeatureCache.MaxEntryBytes))
+            new FeatureCache(store).GetOrCompute(FeatureCache.KeyFor(t, images)!, baseModel, t.FreezeDepth, images,
                 definition.Target.Classes, CPU, null).Dispose();
         baseModel.Network.Dispose();
         double cacheSeconds = clock.Elapsed.TotalSeconds;

@@ -48,7 +48,7 @@ public sealed class SweepState
                 break;
             case SweepEvents.TrialStarted s when Find(s.TrialId) is { IsFinal: false } t:
                 (t.Phase, t.Attempts, t.Worker) = (TrialPhase.Running, s.Attempt, s.Worker);
-                if (FeatureCacheKey(t.Spec) is { } key) _lastCacheOf[s.Worker] = key;
+                if (t.Spec.FrozenFeaturesKey is { } key) _lastCacheOf[s.Worker] = key;
                 break;
             case SweepEvents.TrialCompleted c when Find(c.TrialId) is { Phase: not TrialPhase.Completed } t:
                 (t.Phase, t.Result, t.Worker) = (TrialPhase.Completed, c.Result, c.Worker);
@@ -90,16 +90,10 @@ public sealed class SweepState
         if (IsCancelled) return null;
         var pending = _order.Where(t => t.Phase == TrialPhase.Pending);
         var next = _lastCacheOf.TryGetValue(worker, out var key)
-            ? pending.FirstOrDefault(t => FeatureCacheKey(t.Spec) == key) ?? pending.FirstOrDefault()
+            ? pending.FirstOrDefault(t => t.Spec.FrozenFeaturesKey == key) ?? pending.FirstOrDefault()
             : pending.FirstOrDefault();
         return next == null ? null : new SweepEvents.TrialStarted(SweepId, next.Id, next.Attempts + 1, worker, now);
     }
-
-    /// <summary>Trials with the same key train on the same cached features; null when a trial uses none.</summary>
-    public static string? FeatureCacheKey(Runner.Sweeps.TrialSpec s) =>
-        s.Initialization == "pretrained" && s.FreezeDepth > 0 && s.Pretrain != null
-            ? $"{s.Model}|{Runner.Sweeps.TrialSpec.CanonicalPretrain(s.Pretrain)}|{string.Join(",", s.TargetClasses)}|{s.FreezeDepth}"
-            : null;
 
     /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
     public SweepEvents.TrialCompleted? Complete(string trialId, int attempt, string worker, TrialResult result) =>

@@ -22,6 +22,7 @@ public static class TrialExport
         "sweep_id", "trial_id", "status", "attempts", "worker", "failure",
         "model", "initialization", "freeze_depth", "learning_rate", "dataset_size", "epochs", "batch_size", "optimizer",
         "weight_decay", "momentum", "seed", "target_dataset", "target_classes", "validation_per_class", "pretrain",
+        "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout", "image_size", "augment", "weights_sha256", "weights_path", "data_path",
         "result_status", "test_accuracy", "test_loss", "best_val_accuracy", "best_epoch", "last_val_accuracy",
         "trainable_parameters", "total_parameters", "seconds", "device", "threads", "diverged_at_epoch", "message", "epoch_metrics",
     };
@@ -44,6 +45,8 @@ public static class TrialExport
                 s.Model, s.Initialization, N(s.FreezeDepth), N(s.LearningRate), N(s.DatasetSize), N(s.Epochs), N(s.BatchSize), s.Optimizer,
                 N(s.WeightDecay), N(s.Momentum), N(s.Seed), s.TargetDataset, string.Join(";", s.TargetClasses), N(s.ValidationPerClass),
                 s.Pretrain == null ? "" : JsonSerializer.Serialize(s.Pretrain, Options),
+                s.Strategy ?? "", N(s.BaseLrFactor), N(s.UnfreezeEvery), s.Head ?? "", N(s.Dropout), N(s.ImageSize), s.Augment ? "true" : "false",
+                s.WeightsSha256 ?? "", s.WeightsPath ?? "", s.DataPath ?? "",
                 r?.Status ?? "", N(r?.TestAccuracy), N(r?.TestLoss), N(r?.BestValAccuracy), N(r?.BestEpoch), N(r?.LastValAccuracy),
                 N(r?.TrainableParameters), N(r?.TotalParameters), N(r?.Seconds), r?.Device ?? "", N(r?.Threads), N(r?.DivergedAtEpoch),
                 r?.Message ?? "", r == null ? "" : JsonSerializer.Serialize(r.Epochs, Options),
@@ -70,7 +73,9 @@ public static class TrialExport
                 Opt("pretrain") == null ? null : JsonSerializer.Deserialize<PretrainSpec>(Get("pretrain"), Options),
                 Get("target_dataset"), Get("target_classes").Split(';').Select(int.Parse).ToArray(), I("validation_per_class"),
                 Get("initialization"), I("freeze_depth"), D("learning_rate"), I("dataset_size"), I("epochs"), I("batch_size"),
-                Get("optimizer"), D("weight_decay"), D("momentum"), I("seed"));
+                Get("optimizer"), D("weight_decay"), D("momentum"), I("seed"),
+                Opt("strategy"), D("base_lr_factor"), I("unfreeze_every"), Opt("head"), D("dropout"), I("image_size"), Get("augment") == "true",
+                Opt("weights_sha256"), Opt("weights_path"), Opt("data_path"));
             TrialResult? result = Opt("result_status") == null ? null : new TrialResult(Get("trial_id"), Get("result_status"),
                 JsonSerializer.Deserialize<List<EpochMetrics>>(Get("epoch_metrics"), Options)!, OD("best_val_accuracy"), OI("best_epoch"),
                 OD("last_val_accuracy"), OD("test_accuracy"), OD("test_loss"), long.Parse(Get("trainable_parameters"), CultureInfo.InvariantCulture),

@@ -81,6 +81,10 @@ public static class HtmlReport
         var pretrain = trials.Select(t => t.Spec.Pretrain).FirstOrDefault(p => p != null);
         rows.Append($"<tr><td>model</td><td>{E(first.Model)}</td></tr>");
         rows.Append($"<tr><td>target</td><td>{E(first.TargetDataset)} classes {E(string.Join(", ", first.TargetClasses))}, {first.ValidationPerClass} validation images per class</td></tr>");
+        if (first.WeightsPath != null)
+            rows.Append($"<tr><td>base weights</td><td>{E(first.WeightsPath)} (SHA-256 {E(first.WeightsSha256 ?? "")})</td></tr>");
+        if (first.DataPath != null)
+            rows.Append($"<tr><td>image folder</td><td>{E(first.DataPath)}, {first.ImageSize} px{(first.Augment ? ", augmented" : "")}</td></tr>");
         if (pretrain != null)
             rows.Append($"<tr><td>pretraining</td><td>{E(pretrain.Dataset)} classes {E(string.Join(", ", pretrain.Classes))}, {pretrain.Epochs} epochs, lr {SweepParameters.Format(pretrain.LearningRate)}, {E(pretrain.Optimizer)}, seed {pretrain.Seed}</td></tr>");
         return rows.Append("</table>").ToString();

@@ -4,7 +4,7 @@ using Runner.Sweeps;
 namespace Runner.Training.Data;
 
 /// <summary>The Fashion-MNIST train and test splits as found in one folder (the four standard IDX files).</summary>
-public sealed record FashionMnist(string Folder, ImageSet Train, ImageSet Test, string Fingerprint)
+public sealed record FashionMnist(string Folder, ImageSet Train, ImageSet Test, string Fingerprint) : ImageData(Train, Test, Fingerprint)
 {
     public static readonly string[] FileNames =
     {

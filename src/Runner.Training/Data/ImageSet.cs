@@ -1,10 +1,14 @@
 namespace Runner.Training.Data;
 
-/// <summary>Grayscale images as raw bytes (row-major, one image after another) with one label per image.</summary>
-public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Rows, int Columns)
+/// <summary>
+/// Images as raw bytes (channel-major within an image, C×H×W, one image after another) with one label per image, and
+/// the normalization the model sees them with (Fashion-MNIST's when none is given).
+/// </summary>
+public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Rows, int Columns, int Channels = 1, Normalization? Normalize = null)
 {
     public int Count => Labels.Length;
-    public int PixelsPerImage => Rows * Columns;
+    public int PixelsPerImage => Channels * Rows * Columns;
+    public Normalization Norm => Normalize ?? Normalization.FashionMnist;
 
     /// <summary>The indices of the images of one class, in file order.</summary>
     public List<int> IndicesOf(int label)

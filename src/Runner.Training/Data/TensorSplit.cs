@@ -4,14 +4,11 @@ using static TorchSharp.torch;
 namespace Runner.Training.Data;
 
 /// <summary>
-/// Images of one split as one normalized float tensor [N, 1, H, W] on the training device, with labels remapped to
+/// Images of one split as one normalized float tensor [N, C, H, W] on the training device, with labels remapped to
 /// 0..classes-1. Batches are index_select views of it, so no per-batch managed copies are made.
 /// </summary>
 public sealed class TensorSplit : IDisposable
 {
-    // Fashion-MNIST training-set pixel mean and standard deviation (on a 0..1 scale).
-    public const float Mean = 0.2860f, Std = 0.3530f;
-
     public Tensor Images { get; }
     public Tensor Labels { get; }
     public int Count { get; }
@@ -34,8 +31,10 @@ public sealed class TensorSplit : IDisposable
             labels[i] = map[set.Labels[indices[i]]];
         }
         using var scope = NewDisposeScope();
-        var images = tensor(pixels, new long[] { indices.Length, 1, set.Rows, set.Columns })
-            .to_type(ScalarType.Float32).div_(255f).sub_(Mean).div_(Std).to(device);
+        var images = tensor(pixels, new long[] { indices.Length, set.Channels, set.Rows, set.Columns }).to_type(ScalarType.Float32).div_(255f);
+        for (int c = 0; c < set.Channels; c++)
+            images.narrow(1, c, 1).sub_(set.Norm.Mean[c]).div_(set.Norm.Std[c]);
+        images = images.to(device);
         var labelTensor = tensor(labels).to(device);
         return new TensorSplit(images.MoveToOuterDisposeScope(), labelTensor.MoveToOuterDisposeScope(), indices.Length);
     }

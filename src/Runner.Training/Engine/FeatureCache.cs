@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Runner.Sweeps;
 using Runner.Training.Data;
 using Runner.Training.Models;
 using TorchSharp;
@@ -35,21 +36,25 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         }
     }
 
+    /// <summary>The entry a trial can use (see <see cref="TrialSpec.FrozenFeaturesKey"/>), or null when it can use none.</summary>
+    public static string? KeyFor(TrialSpec spec, ImageData data) =>
+        spec.FrozenFeaturesKey is { } key ? Key($"{key}|{data.Fingerprint}", spec.FreezeDepth, spec.TargetClasses) : null;
+
     public static string Key(string baseKey, int depth, int[] classes) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{baseKey}|depth={depth}|classes={string.Join(",", classes)}")))[..16];
 
-    /// <summary>Bytes the features of these images would take (float32), to decide whether caching is worth it.</summary>
-    public static long SizeOf(IStagedModel model, int depth, long images)
+    /// <summary>Bytes the features of these images (shaped like <paramref name="like"/>'s) would take (float32), to decide whether caching is worth it.</summary>
+    public static long SizeOf(IStagedModel model, int depth, ImageSet like, long images)
     {
         using var _ = no_grad();
-        using var probe = zeros(1, 1, 28, 28);
+        using var probe = zeros(1, like.Channels, like.Rows, like.Columns);
         model.Network.eval();
         using var f = model.ForwardPrefix(depth, probe);
         return f.numel() * 4 * images;
     }
 
     /// <summary>The cached features (on <paramref name="device"/>), computing and storing them first when needed.</summary>
-    public Features GetOrCompute(string key, IStagedModel baseModel, int depth, FashionMnist data, int[] classes, Device device, Action<string>? log)
+    public Features GetOrCompute(string key, IStagedModel baseModel, int depth, ImageData data, int[] classes, Device device, Action<string>? log)
     {
         int[] trainIdx = classes.SelectMany(data.Train.IndicesOf).ToArray();
         int[] testIdx = classes.SelectMany(data.Test.IndicesOf).ToArray();

@@ -16,8 +16,16 @@ public static class TrainingLoop
     public const int EvalBatch = 256;
 
     /// <param name="FirstStage">0 for images; k when the splits hold the cached outputs of the first k (frozen) stages</param>
+    /// <param name="Strategy">how the stages train: see <see cref="Strategies"/></param>
+    /// <param name="Augment">random crops and flips of the training batches</param>
     public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth,
-        int FirstStage = 0);
+        int FirstStage = 0, string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor,
+        int UnfreezeEvery = 1, bool Augment = false)
+    {
+        /// <summary>The learning rate of each stage in an epoch (0 = frozen).</summary>
+        public double[] StageRates(int stages, int epoch) =>
+            Strategies.StageRates(Strategy, stages, FreezeDepth, LearningRate, BaseLrFactor, UnfreezeEvery, epoch);
+    }
 
     /// <summary>Per-epoch callback; returning false stops training after this epoch (early stopping).</summary>
     public delegate bool EpochCallback(EpochMetrics metrics);
@@ -29,8 +37,7 @@ public static class TrainingLoop
         CancellationToken cancel, TrialCheckpoint? checkpoint = null, Action<string>? log = null)
     {
         var device = train.Images.device;
-        var parameters = Freezing.Trainable(model).ToList();
-        using var optimizer = CreateOptimizer(s, parameters);
+        using var optimizer = CreateOptimizer(model, s);
         var order = Enumerable.Range(0, train.Count).ToArray();
         var rng = new Random(s.Seed);
         var epochs = checkpoint?.TryRestore(model, optimizer, log) ?? new List<EpochMetrics>();
@@ -42,7 +49,9 @@ public static class TrainingLoop
         for (int epoch = epochs.Count + 1; epoch <= s.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            Freezing.TrainMode(model, s.FreezeDepth);
+            var rates = s.StageRates(model.Stages.Count, epoch);
+            Freezing.Apply(model, rates);
+            Freezing.TrainMode(model, Strategies.FrozenPrefix(rates));
             lossSum.zero_();
             correct.zero_();
             TaskSplits.Shuffle(order, rng.Next());
@@ -53,7 +62,7 @@ public static class TrainingLoop
                 using var scope = NewDisposeScope();
                 int n = Math.Min(s.BatchSize, train.Count - start);
                 var idx = orderTensor.narrow(0, start, n);
-                var x = train.Images.index_select(0, idx);
+                var x = s.Augment ? Augmentation.Apply(train.Images.index_select(0, idx)) : train.Images.index_select(0, idx);
                 var y = train.Labels.index_select(0, idx);
                 optimizer.zero_grad();
                 var logits = model.ForwardFrom(s.FirstStage, x);
@@ -104,10 +113,25 @@ public static class TrainingLoop
         return (lossSum.item<double>() / split.Count, (double)correct.item<long>() / split.Count);
     }
 
-    static TorchSharp.Modules.OptimizerHelper CreateOptimizer(Settings s, IEnumerable<TorchSharp.Modules.Parameter> parameters) => s.Optimizer switch
+    /// <summary>
+    /// One parameter group per stage that trains at some point, at its rate, and one for the head at the full rate.
+    /// Rates do not change during training (a gradually unfrozen stage joins at the full rate), so the groups are
+    /// made once; a stage still frozen in an epoch has no gradients and the optimizer leaves it alone.
+    /// </summary>
+    internal static TorchSharp.Modules.OptimizerHelper CreateOptimizer(IStagedModel model, Settings s)
     {
-        "adam" => optim.Adam(parameters, lr: s.LearningRate, weight_decay: s.WeightDecay),
-        "sgd" => optim.SGD(parameters, learningRate: s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),
-        _ => throw new ArgumentException($"unknown optimizer '{s.Optimizer}'"),
-    };
+        var final = s.StageRates(model.Stages.Count, s.Epochs);
+        var groups = model.Stages.Select((stage, i) => (Rate: final[i], Parameters: stage.Module.parameters().ToList()))
+            .Where(g => g.Rate > 0 && g.Parameters.Count > 0)
+            .Append((Rate: s.LearningRate, Parameters: model.Head.parameters().ToList()))
+            .ToList();
+        return s.Optimizer switch
+        {
+            "adam" => optim.Adam(groups.Select(g => new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, lr: g.Rate, weight_decay: s.WeightDecay)),
+                lr: s.LearningRate, weight_decay: s.WeightDecay),
+            "sgd" => optim.SGD(groups.Select(g => new TorchSharp.Modules.SGD.ParamGroup(g.Parameters, lr: g.Rate, momentum: s.Momentum, weight_decay: s.WeightDecay)),
+                learningRate: s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),
+            _ => throw new ArgumentException($"unknown optimizer '{s.Optimizer}'"),
+        };
+    }
 }

@@ -19,7 +19,7 @@ public sealed record TrialEnvironment(
     string? TensorBoardFolder = null,
     bool ReuseFeatures = true);
 
-/// <summary>Runs one trial end to end: data, base model, freezing, training, test evaluation.</summary>
+/// <summary>Runs one trial end to end: data, base model (pretrained here or loaded from a weight file), strategy, training, test evaluation.</summary>
 public static class TrialRunner
 {
     public static TrialResult Run(TrialSpec spec, TrialEnvironment env, TrainingLoop.EpochCallback? onEpoch = null,
@@ -29,34 +29,17 @@ public static class TrialRunner
         TorchRuntime.EnsureLoaded();
         int threads = TorchRuntime.SetThreads(env.Threads);
         var device = TorchRuntime.ResolveDevice(env.Device);
-        var data = FashionMnist.Load(DataLocator.Locate(env.DataFolder, env.SweepDataFolder, env.AllowDownload));
-
+        var data = TargetData.Load(spec, env);
         var split = TaskSplits.Target(data.Train, data.Test, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
 
-        IStagedModel? pretrained = spec.Initialization == "pretrained"
+        IStagedModel? pretrained = spec.Initialization == "pretrained" && spec.WeightsPath == null
             ? PretrainedBases.GetOrTrain(env.Artifacts, spec.Model,
-                spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings"), data, device, env.Log, cancel)
+                spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings or a weight file"),
+                TargetData.Source(spec, env, data), device, env.Log, cancel)
             : null;
 
-        // Frozen-prefix reuse: train the unfrozen stages on cached outputs of the frozen ones (same result, less work).
-        FeatureCache.Features? features = null;
-        if (pretrained != null && spec.FreezeDepth > 0 && env.ReuseFeatures)
-        {
-            long images = spec.TargetClasses.Sum(c => data.Train.IndicesOf(c).Count + data.Test.IndicesOf(c).Count);
-            if (FeatureCache.SizeOf(pretrained, spec.FreezeDepth, images) <= FeatureCache.MaxEntryBytes)
-            {
-                string key = FeatureCache.Key(PretrainedBases.Key(spec.Model, spec.Pretrain!, data.Fingerprint), spec.FreezeDepth, spec.TargetClasses);
-                features = new FeatureCache(env.Artifacts).GetOrCompute(key, pretrained, spec.FreezeDepth, data, spec.TargetClasses, device, env.Log);
-            }
-        }
-        int firstStage = features == null ? 0 : spec.FreezeDepth;
-        using var train = features == null ? TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device);
-        using var validation = features == null ? TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Validation, data.Train, spec.TargetClasses, device);
-        using var test = features == null ? TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device) : Rows(features.Test, features.TestIndices, split.Test, data.Test, spec.TargetClasses, device);
-        features?.Dispose();
-
         manual_seed(spec.Seed);
-        var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length);
+        var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
         try
         {
             if (pretrained != null)
@@ -66,11 +49,30 @@ public static class TrialRunner
                     model.Stages[i].Module.load_state_dict(pretrained.Stages[i].Module.state_dict());
                 pretrained.Network.Dispose();
             }
-            Freezing.Freeze(model, spec.FreezeDepth);
+            else if (spec.Initialization == "pretrained")
+                LoadWeights(model, spec);
+            Freezing.Freeze(model, spec.StrategyName == Strategies.FeatureExtraction ? spec.FreezeDepth : 0);
+
+            // Frozen-prefix reuse: train the unfrozen stages on cached outputs of the frozen ones (same result, less work).
+            // Computing them uses no randomness, so the head and the shuffles come out the same as without the cache.
+            FeatureCache.Features? features = null;
+            if (spec.FrozenFeaturesKey != null && env.ReuseFeatures)
+            {
+                long images = spec.TargetClasses.Sum(c => data.Train.IndicesOf(c).Count + data.Test.IndicesOf(c).Count);
+                if (FeatureCache.SizeOf(model, spec.FreezeDepth, data.Train, images) <= FeatureCache.MaxEntryBytes)
+                    features = new FeatureCache(env.Artifacts).GetOrCompute(FeatureCache.KeyFor(spec, data)!, model, spec.FreezeDepth, data,
+                        spec.TargetClasses, device, env.Log);
+            }
+            int firstStage = features == null ? 0 : spec.FreezeDepth;
+            using var train = features == null ? TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device);
+            using var validation = features == null ? TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Validation, data.Train, spec.TargetClasses, device);
+            using var test = features == null ? TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device) : Rows(features.Test, features.TestIndices, split.Test, data.Test, spec.TargetClasses, device);
+            features?.Dispose();
             model.Network.to(device);
 
             var settings = new TrainingLoop.Settings(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate,
-                spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth, firstStage);
+                spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth, firstStage,
+                spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment);
             var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
             var board = env.TensorBoardFolder == null ? null : new TensorBoardLog(Path.Combine(env.TensorBoardFolder, spec.Id));
             TrainingLoop.EpochCallback? report = board == null ? onEpoch : e => { board.Write(e); return onEpoch?.Invoke(e) ?? true; };
@@ -96,6 +98,16 @@ public static class TrialRunner
         {
             model.Network.Dispose();
         }
+    }
+
+    /// <summary>The user's checkpoint, checked against the SHA-256 the sweep recorded so every trial starts from the same base.</summary>
+    static void LoadWeights(IStagedModel model, TrialSpec spec)
+    {
+        string path = spec.WeightsPath!;
+        if (!File.Exists(path)) throw new WeightFileException($"{path}: no such weight file on this worker");
+        if (spec.WeightsSha256 != null && ArtifactStore.Sha256Of(path) != spec.WeightsSha256)
+            throw new WeightFileException($"{path}: changed since the sweep was submitted (its SHA-256 differs); submit the sweep again to use the new file");
+        WeightFiles.Load(model.Network, path);
     }
 
     /// <summary>The cached feature rows of the given images (indices into the split), with their remapped labels.</summary>

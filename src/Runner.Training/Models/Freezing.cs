@@ -20,6 +20,15 @@ public static class Freezing
         foreach (var p in model.Head.parameters()) p.requires_grad = true;
     }
 
+    /// <summary>Stages with rate 0 are frozen and the rest train (a strategy's plan for one epoch, see <see cref="Runner.Sweeps.Strategies"/>).</summary>
+    public static void Apply(IStagedModel model, double[] stageRates)
+    {
+        for (int i = 0; i < model.Stages.Count; i++)
+            foreach (var p in model.Stages[i].Module.parameters())
+                p.requires_grad = stageRates[i] > 0;
+        foreach (var p in model.Head.parameters()) p.requires_grad = true;
+    }
+
     public static void TrainMode(IStagedModel model, int depth)
     {
         model.Network.train();

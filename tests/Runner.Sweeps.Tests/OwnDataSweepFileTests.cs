@@ -1,0 +1,128 @@
+namespace Runner.Sweeps.Tests;
+
+/// <summary>Sweep files that name the user's own images (image-folder), checkpoint (base.weights) and fine-tuning strategy.</summary>
+public class OwnDataSweepFileTests
+{
+    /// <summary>A folder in the ImageFolder layout (the sweep layer reads names and sizes, so the bytes need not decode).</summary>
+    static string Folder(params (string Class, int Train, int Test)[] classes)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "runner-sweep-tests", Guid.NewGuid().ToString("N"));
+        foreach (var (name, train, test) in classes)
+            foreach (var (split, count) in new[] { ("train", train), ("test", test) })
+            {
+                Directory.CreateDirectory(Path.Combine(root, split, name));
+                for (int i = 0; i < count; i++) File.WriteAllBytes(Path.Combine(root, split, name, $"{i}.png"), new byte[] { 1, 2, (byte)i });
+            }
+        return root;
+    }
+
+    static string Weights()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "runner-sweep-tests", Guid.NewGuid().ToString("N") + ".pt");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, new byte[] { 1, 2, 3 });
+        return path;
+    }
+
+    static string Yaml(string folder, string weights, string extraTarget = "", string parameters = "strategy: [feature-extraction, fine-tune, gradual-unfreeze]") => $$"""
+        name: own
+        base: { model: resnet18, weights: {{weights}} }
+        target:
+          dataset: { type: image-folder, path: {{folder}}, image_size: 32 }
+          validation_per_class: 2
+        {{extraTarget}}
+        train: { epochs: 3, unfreeze_every: 2 }
+        sweep:
+          parameters:
+            {{parameters}}
+            freeze_depth: [3, 5]
+          seeds: [1]
+        """;
+
+    [Fact]
+    public void An_image_folder_and_a_weight_file_become_trials_that_carry_their_paths_and_fingerprints()
+    {
+        string folder = Folder(("cats", 10, 3), ("dogs", 12, 3)), weights = Weights();
+        var d = SweepText.Parse(Yaml(folder, weights));
+        Assert.Equal(new[] { "cats", "dogs" }, d.Target.Folder!.Layout.ClassNames);
+        Assert.Equal(new[] { 0, 1 }, d.Target.Classes);
+        var trials = SweepExpander.Expand(d);
+        Assert.Equal(6, trials.Count);
+        var t = trials[0];
+        Assert.Equal((folder, weights, 32, 8), (t.DataPath, t.WeightsPath, t.ImageSize, t.DatasetSize));
+        Assert.Equal("039058c6f2c0cb49", t.WeightsSha256![..16]);
+        Assert.StartsWith("image-folder:", t.TargetDataset);
+        Assert.Equal(new[] { Strategies.FeatureExtraction, Strategies.FeatureExtraction, Strategies.FineTune, Strategies.FineTune, Strategies.GradualUnfreeze, Strategies.GradualUnfreeze },
+            trials.Select(x => x.StrategyName));
+        Assert.All(trials, x => Assert.Equal(2, x.UnfreezeEvery));
+
+        // The identity follows the content, not the place: the same files elsewhere give the same ids.
+        string copy = Path.Combine(Path.GetTempPath(), "runner-sweep-tests", Guid.NewGuid().ToString("N"));
+        foreach (string f in Directory.GetFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            string to = Path.Combine(copy, Path.GetRelativePath(folder, f));
+            Directory.CreateDirectory(Path.GetDirectoryName(to)!);
+            File.Copy(f, to);
+        }
+        Assert.Equal(trials.Select(x => x.Id), SweepExpander.Expand(SweepText.Parse(Yaml(copy, weights))).Select(x => x.Id));
+        File.WriteAllBytes(weights, new byte[] { 9 });
+        Assert.Empty(trials.Select(x => x.Id).Intersect(SweepExpander.Expand(SweepText.Parse(Yaml(folder, weights))).Select(x => x.Id)));
+    }
+
+    [Fact]
+    public void Classes_of_a_folder_are_chosen_by_folder_name_and_sizes_are_checked_against_the_smallest()
+    {
+        string folder = Folder(("ants", 5, 1), ("bees", 9, 1), ("wasps", 9, 1));
+        var d = SweepText.Parse(Yaml(folder, Weights(), "  classes: [bees, wasps]"));
+        Assert.Equal(new[] { 1, 2 }, d.Target.Classes);
+        var errors = SweepText.Errors(Yaml(folder, Weights(), "  classes: [bees, hornets]", "dataset_size: [3, 20]"));
+        Assert.Contains(errors, e => e.Message.Contains("has no class 'hornets'"));
+        var tooBig = SweepText.Errors(Yaml(folder, Weights(), "", "dataset_size: [3, 20]"));
+        Assert.Contains(tooBig, e => e.Message == "dataset_size 20 is more than the data holds: 3 training examples per class are left after the validation split");
+    }
+
+    [Fact]
+    public void Missing_files_and_conflicting_settings_are_reported_at_their_position()
+    {
+        string folder = Folder(("a", 4, 1), ("b", 4, 1));
+        var noWeights = SweepText.Errors(Yaml(folder, "/nowhere/resnet18.pt"));
+        Assert.Contains(noWeights, e => e is { Line: 2, Column: 35 } && e.Message == "base.weights: cannot read /nowhere/resnet18.pt: no such file");
+        var badType = SweepText.Errors(Yaml(folder, "/tmp/model.onnx"));
+        Assert.Contains(badType, e => e.Message.StartsWith("base.weights: 'model.onnx' is not a weight file Runner reads"));
+        var noFolder = SweepText.Errors(Yaml("/nowhere/photos", Weights()));
+        Assert.Contains(noFolder, e => e is { Line: 4 } && e.Message == "/nowhere/photos: no such folder");
+        var both = SweepText.Errors(Yaml(folder, Weights()).Replace("weights:", "pretrain: { classes: [0, 1] }, weights:"));
+        Assert.Contains(both, e => e.Message == "base.weights and base.pretrain are two ways to get a pretrained base: give one");
+        var badStrategy = SweepText.Errors(Yaml(folder, Weights(), parameters: "strategy: [fine-tuning]"));
+        Assert.Contains(badStrategy, e => e.Message.Contains("did you mean 'fine-tune'?"));
+        var badDropout = SweepText.Errors(Yaml(folder, Weights(), parameters: "dropout: [0.2, 1.5]"));
+        Assert.Contains(badDropout, e => e.Message == "dropout must be in [0, 1), got 1.5");
+    }
+
+    [Fact]
+    public void Strategy_settings_enter_the_trial_id_only_where_they_change_the_result()
+    {
+        var d = SweepText.Parse(SweepText.Example);
+        var plain = SweepExpander.Expand(d)[0];
+        Assert.Equal(plain.Id, (plain with { BaseLrFactor = 0.5, UnfreezeEvery = 3 }).Id);
+        Assert.NotEqual(plain.Id, (plain with { Strategy = Strategies.FineTune, FreezeDepth = 2 }).Id);
+        var fineTune = plain with { Strategy = Strategies.FineTune, FreezeDepth = 2 };
+        Assert.NotEqual(fineTune.Id, (fineTune with { BaseLrFactor = 0.5 }).Id);
+        Assert.NotEqual(plain.Id, (plain with { Head = "mlp" }).Id);
+        Assert.NotEqual(plain.Id, (plain with { Dropout = 0.1 }).Id);
+        // Paths are where to read, not what is read.
+        Assert.Equal(plain.Id, (plain with { DataPath = "/elsewhere", WeightsPath = "/other.pt" }).Id);
+    }
+
+    [Theory]
+    [InlineData(Strategies.FeatureExtraction, 2, 1, new[] { 0.0, 0, 1, 1 })]
+    [InlineData(Strategies.FineTune, 2, 1, new[] { 0.1, 0.1, 1, 1 })]
+    [InlineData(Strategies.GradualUnfreeze, 0, 1, new[] { 0.0, 0, 0, 0 })]
+    [InlineData(Strategies.GradualUnfreeze, 0, 2, new[] { 0.0, 0, 0, 1 })]
+    [InlineData(Strategies.GradualUnfreeze, 0, 4, new[] { 0.0, 1, 1, 1 })]
+    [InlineData(Strategies.GradualUnfreeze, 0, 5, new[] { 1.0, 1, 1, 1 })]
+    [InlineData(Strategies.GradualUnfreeze, 0, 9, new[] { 1.0, 1, 1, 1 })]
+    [InlineData(Strategies.GradualUnfreeze, 3, 9, new[] { 0.0, 0, 0, 1 })]
+    public void Stage_rates_per_strategy_and_epoch(string strategy, int depth, int epoch, double[] expected) =>
+        Assert.Equal(expected, Strategies.StageRates(strategy, 4, depth, 1.0, 0.1, 1, epoch));
+}

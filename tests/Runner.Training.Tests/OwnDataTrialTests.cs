@@ -1,0 +1,58 @@
+using Runner.Sweeps;
+using Runner.Training.Data;
+using Runner.Training.Engine;
+using Runner.Training.Models;
+using static TorchSharp.torch;
+
+namespace Runner.Training.Tests;
+
+/// <summary>
+/// Whole trials on a user's image folder from a user's checkpoint (a ResNet-18 weight file), one per strategy, and the
+/// checks that stop a trial from silently using files that changed after the sweep was submitted.
+/// </summary>
+[Collection("torch")]
+public class OwnDataTrialTests
+{
+    static readonly Lazy<(string Folder, string Weights, string Dataset)> Files = new(() =>
+    {
+        string folder = ImageFolderTests.MakeFolder("own-data", perClass: 8, testPerClass: 3);
+        string weights = Path.Combine(TestData.TempFolder("own-weights"), "resnet18.dat");
+        manual_seed(0);
+        var net = ModelZoo.Create("resnet18", 2);
+        net.Network.save(weights);
+        net.Network.Dispose();
+        return (folder, weights, ImageFolderLayout.Scan(folder).Facts.Name);
+    });
+
+    static TrialSpec Spec(string strategy, int depth, int epochs = 1) => new(
+        "resnet18", null, Files.Value.Dataset, new[] { 0, 1 }, 2, "pretrained", depth, 1e-3, 6, epochs, 4, "adam", 0, 0.9, 1,
+        Strategy: strategy, ImageSize: 32, WeightsSha256: ArtifactStore.Sha256Of(Files.Value.Weights), WeightsPath: Files.Value.Weights,
+        DataPath: Files.Value.Folder);
+
+    [Theory]
+    [InlineData(Strategies.FeatureExtraction, 5, 1, 512 * 2 + 2)]
+    [InlineData(Strategies.FineTune, 3, 1, -1)]
+    [InlineData(Strategies.GradualUnfreeze, 0, 2, -2)]
+    public void A_resnet18_checkpoint_fine_tunes_on_an_image_folder_with_each_strategy(string strategy, int depth, int epochs, long trainable)
+    {
+        var result = TrialRunner.Run(Spec(strategy, depth, epochs), TestData.Environment(TestData.TempFolder("own-artifacts")));
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        Assert.Equal(epochs, result.Epochs.Count);
+        Assert.InRange(result.TestAccuracy!.Value, 0, 1);
+        using var reference = (TorchVisionModel)ModelZoo.Create("resnet18", 2);
+        long layer4 = reference.Stages[4].Module.parameters().Sum(p => p.numel());
+        long expected = trainable switch { -1 => result.TotalParameters, -2 => 512 * 2 + 2 + layer4, _ => trainable };
+        Assert.Equal(expected, result.TrainableParameters);
+    }
+
+    [Fact]
+    public void A_weight_file_or_folder_that_changed_after_submission_fails_the_trial_with_a_message()
+    {
+        var spec = Spec(Strategies.FeatureExtraction, 5);
+        var env = TestData.Environment(TestData.TempFolder("changed-artifacts"));
+        var wrongHash = Assert.Throws<WeightFileException>(() => TrialRunner.Run(spec with { WeightsSha256 = new string('0', 64) }, env));
+        Assert.Contains("changed since the sweep was submitted", wrongHash.Message);
+        var otherFolder = Assert.Throws<DataException>(() => TrialRunner.Run(spec with { TargetDataset = "image-folder:0000000000000000" }, env));
+        Assert.Contains("changed since the sweep was submitted", otherFolder.Message);
+    }
+}
