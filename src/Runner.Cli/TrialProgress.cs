@@ -13,7 +13,7 @@ public sealed class TrialProgress(CliContext context, TrialSpec spec, bool plain
 {
     public TrialResult Run(Func<TrainingLoop.EpochCallback, TrialResult> run)
     {
-        string title = $"trial {spec.Id} ({spec.Initialization}, freeze {spec.FreezeDepth}, lr {SweepParameters.Format(spec.LearningRate)}, {spec.DatasetSize}/class, seed {spec.Seed})";
+        string title = $"trial {spec.Id} ({spec.Describe()})";
         if (quiet) return run(_ => true);
         if (plain)
         {

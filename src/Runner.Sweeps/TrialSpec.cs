@@ -101,6 +101,16 @@ public sealed record TrialSpec(
         return string.Join("\n", fields.Select(f => $"{f.Key}={f.Value}"));
     }
 
+    /// <summary>One line for progress displays: the usual settings, then whatever is not the default.</summary>
+    public string Describe()
+    {
+        var text = new StringBuilder($"{Initialization}, freeze {FreezeDepth}, lr {Num(LearningRate)}, {DatasetSize}/class, seed {Seed}");
+        if (StrategyName != Strategies.FeatureExtraction) text.Append(", ").Append(StrategyName);
+        if (HeadKind != "linear") text.Append(", ").Append(HeadKind).Append(" head");
+        if (Dropout != 0) text.Append(", dropout ").Append(Num(Dropout));
+        return text.ToString();
+    }
+
     /// <summary>The swept values as name → value, for tables and plans.</summary>
     public IReadOnlyDictionary<string, object> Parameters() => new Dictionary<string, object>
     {

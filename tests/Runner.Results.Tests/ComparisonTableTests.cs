@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using Runner.Results.Export;
 using Runner.Results.Tables;
 using static Runner.Results.Tests.Fixtures;
@@ -96,5 +97,21 @@ public class ComparisonTableTests
         using var json = System.Text.Json.JsonDocument.Parse(TableExport.Json(t));
         Assert.Equal(4, json.RootElement.GetProperty("cells").GetArrayLength());
         Assert.Contains(json.RootElement.GetProperty("cells").EnumerateArray(), c => c.GetProperty("best").GetBoolean() && c.GetProperty("row").GetProperty("initialization").GetString() == "pretrained");
+    }
+
+    [Fact]
+    public void A_sweep_over_strategies_gets_a_row_per_strategy_instead_of_the_best_one_per_cell()
+    {
+        TrialRecord With(string strategy, int seed, double test)
+        {
+            var t = Fixtures.Done("pretrained", 3, 1e-3, 100, seed, test, test);
+            var spec = t.Spec with { Strategy = strategy };
+            return t with { Spec = spec, TrialId = spec.Id, Result = t.Result! with { TrialId = spec.Id } };
+        }
+        var trials = new[] { With(Strategies.FeatureExtraction, 1, 0.80), With(Strategies.FeatureExtraction, 2, 0.82), With(Strategies.FineTune, 1, 0.90), With(Strategies.FineTune, 2, 0.92) };
+        Assert.Equal(new[] { "initialization", "freeze_depth" }, ComparisonTable.DefaultRows(trials.Take(2).ToList()));
+        var table = ComparisonTable.Build(trials, ComparisonTable.DefaultRows(trials), ComparisonTable.DefaultColumns);
+        Assert.Equal(2, table.RowKeys.Count);
+        Assert.Equal(new double?[] { 0.81, 0.91 }, table.RowKeys.Select(r => table.Cells[(r, table.ColumnKeys[0])].Mean).Select(m => (double?)Math.Round(m!.Value, 2)));
     }
 }

@@ -20,7 +20,7 @@ public sealed class ResultsCommand : ICommand
         say why (running, pending, failed, diverged). SWEEP is an id, an id prefix or a name (its latest sweep).
 
         Options:
-          --rows LIST      row parameters [initialization,freeze_depth]
+          --rows LIST      row parameters [initialization,freeze_depth; with strategy between them when it varies]
           --cols LIST      column parameters [dataset_size]
           --metric M       test_accuracy | best_val_accuracy | last_val_accuracy | test_loss | seconds | trainable_parameters
           --where P=V      keep only trials with that value (repeatable)
@@ -48,7 +48,7 @@ public sealed class ResultsCommand : ICommand
         ComparisonTable table;
         try
         {
-            table = ComparisonTable.Build(trials, List(args.Get("rows") ?? "initialization,freeze_depth"), List(args.Get("cols") ?? "dataset_size"),
+            table = ComparisonTable.Build(trials, args.Get("rows") is { } rows ? List(rows) : ComparisonTable.DefaultRows(trials), args.Get("cols") is { } cols ? List(cols) : ComparisonTable.DefaultColumns,
                 args.Get("metric") ?? "test_accuracy", args.Get("over") ?? ComparisonTable.Best, where);
             if (args.Has("gain")) table = table.GainOverScratch();
         }
@@ -69,7 +69,7 @@ public sealed class ResultsCommand : ICommand
 
     /// <summary>The default table: initialization × freeze depth by dataset size (also the end of `runner run`).</summary>
     public static void RenderDefault(CliContext context, SweepRecord sweep, IReadOnlyList<TrialRecord> trials) =>
-        Render(context, sweep, ComparisonTable.Build(trials, new[] { "initialization", "freeze_depth" }, new[] { "dataset_size" }));
+        Render(context, sweep, ComparisonTable.Build(trials, ComparisonTable.DefaultRows(trials), ComparisonTable.DefaultColumns));
 
     static void Render(CliContext context, SweepRecord sweep, ComparisonTable t)
     {

@@ -235,14 +235,11 @@ public sealed class SweepActor : ReceivePersistentActor
         {
             _lastEpoch.TryGetValue(t.Id, out var last);
             return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, t.Spec.Epochs,
-                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, Describe(t.Spec));
+                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, t.Spec.Describe());
         }).ToArray();
         var best = _state.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
-        return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : Describe(best.Spec));
+        return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : best.Spec.Describe());
     }
-
-    static string Describe(Runner.Sweeps.TrialSpec s) =>
-        $"{s.Initialization}, freeze {s.FreezeDepth}, lr {Runner.Sweeps.SweepParameters.Format(s.LearningRate)}, {s.DatasetSize}/class, seed {s.Seed}";
 
     SweepStatus StatusOf(string sweepId) => new(sweepId, _state.Name, _state.Trials.Count, _state.Count(TrialPhase.Pending),
         _state.Count(TrialPhase.Running), _state.Count(TrialPhase.Completed), _state.Count(TrialPhase.Failed),

@@ -44,7 +44,7 @@ public static class HtmlReport
         html.Append(Definition(trials));
 
         html.Append("<h2>Test accuracy by freeze depth and dataset size</h2>");
-        var table = ComparisonTable.Build(trials, new[] { "initialization", "freeze_depth" }, new[] { "dataset_size" });
+        var table = ComparisonTable.Build(trials, ComparisonTable.DefaultRows(trials), ComparisonTable.DefaultColumns);
         html.Append(Table(table));
         html.Append("<p class=\"muted\">Mean ± std over seeds (n = seeds finished). Other swept parameters (e.g. the learning rate) are chosen per cell by the best mean validation accuracy, never by test accuracy, and shown. Best per column highlighted.</p>");
         try

@@ -12,7 +12,7 @@ public static class SweepPlots
     /// <summary>Test accuracy against images per class (log axis): one line per initialization × freeze depth, ± std band.</summary>
     public static byte[]? AccuracyVsDatasetSize(IReadOnlyList<TrialRecord> trials)
     {
-        var table = ComparisonTable.Build(trials, new[] { "initialization", "freeze_depth" }, new[] { "dataset_size" });
+        var table = ComparisonTable.Build(trials, ComparisonTable.DefaultRows(trials), ComparisonTable.DefaultColumns);
         if (table.ColumnKeys.Count == 0) return null;
         var plot = new Plot();
         foreach (var (row, i) in table.RowKeys.Select((r, i) => (r, i)))

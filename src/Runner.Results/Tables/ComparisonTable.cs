@@ -91,6 +91,17 @@ public sealed record ComparisonTable(
         }
     }
 
+    /// <summary>
+    /// The rows the question is about: initialization × freeze depth, with the strategy between them when the trials
+    /// compare strategies (otherwise it would be chosen per cell like any other parameter).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultRows(IReadOnlyList<TrialRecord> trials) =>
+        trials.Select(t => t.Spec.StrategyName).Distinct().Count() > 1
+            ? new[] { "initialization", "strategy", "freeze_depth" }
+            : new[] { "initialization", "freeze_depth" };
+
+    public static readonly IReadOnlyList<string> DefaultColumns = new[] { "dataset_size" };
+
     /// <summary>Parameters that take more than one value among these trials.</summary>
     public static IEnumerable<string> Swept(IReadOnlyList<TrialRecord> trials) =>
         trials.Count == 0 ? Enumerable.Empty<string>()
