@@ -110,6 +110,13 @@ public class OwnDataSweepFileTests
         Assert.NotEqual(fineTune.Id, (fineTune with { BaseLrFactor = 0.5 }).Id);
         Assert.NotEqual(plain.Id, (plain with { Head = "mlp" }).Id);
         Assert.NotEqual(plain.Id, (plain with { Dropout = 0.1 }).Id);
+        // Only feature extraction on unaugmented images can train on cached frozen-prefix features.
+        var frozen = plain with { FreezeDepth = 2 };
+        Assert.NotNull(frozen.FrozenFeaturesKey);
+        Assert.Null((frozen with { Augment = true }).FrozenFeaturesKey);
+        Assert.Null((frozen with { Strategy = Strategies.FineTune }).FrozenFeaturesKey);
+        Assert.Null((frozen with { Strategy = Strategies.GradualUnfreeze }).FrozenFeaturesKey);
+        Assert.NotEqual(frozen.FrozenFeaturesKey, (frozen with { FreezeDepth = 3 }).FrozenFeaturesKey);
         // Paths are where to read, not what is read.
         Assert.Equal(plain.Id, (plain with { DataPath = "/elsewhere", WeightsPath = "/other.pt" }).Id);
     }

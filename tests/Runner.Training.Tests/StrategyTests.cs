@@ -38,19 +38,15 @@ public class StrategyTests
     [InlineData(Strategies.GradualUnfreeze, 0, "0000,0001,0011")]
     public void Stages_change_only_in_the_epochs_their_strategy_trains_them(string strategy, int depth, string expected)
     {
-        TorchRuntime.SetThreads(2);
-        var data = FashionMnist.Load(TestData.Subset);
-        int[] classes = { 5, 6, 7, 8, 9 };
-        var split = TaskSplits.Target(data.Train, data.Test, classes, 20, 20, 3);
-        using var train = TensorSplit.From(data.Train, split.Train, classes, CPU);
+        using var train = TestData.SmallTargetSplit();
         manual_seed(3);
-        var model = ModelZoo.Create("convnet4", classes.Length);
-        var previous = model.Stages.Select(s => Snapshot(s.Module)).ToList();
+        var model = ModelZoo.Create("convnet4", 5);
+        var previous = model.Stages.Select(s => TestData.Snapshot(s.Module)).ToList();
         var seen = new List<string>();
         var expectedEpochs = expected.Split(',');
         TrainingLoop.Run(model, train, null, Settings(strategy, depth, epochs: expectedEpochs.Length), e =>
         {
-            var now = model.Stages.Select(s => Snapshot(s.Module)).ToList();
+            var now = model.Stages.Select(s => TestData.Snapshot(s.Module)).ToList();
             seen.Add(string.Concat(now.Select((stage, i) => stage.Any(kv => !kv.Value.SequenceEqual(previous[i][kv.Key])) ? '1' : '0')));
             previous = now;
             return true;
@@ -59,6 +55,22 @@ public class StrategyTests
         model.Network.Dispose();
     }
 
-    static Dictionary<string, float[]> Snapshot(nn.Module<Tensor, Tensor> module) =>
-        module.state_dict().Where(kv => kv.Value.dtype == ScalarType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+    [Fact]
+    public void Augmentation_crops_and_flips_each_image_reproducibly_for_a_seed()
+    {
+        // Images whose left half is 1 and right half 0: a flip swaps the halves, a crop shifts them by at most 2 pixels.
+        using var batch = zeros(64, 3, 16, 16);
+        batch.narrow(3, 0, 8).fill_(1);
+        manual_seed(7);
+        using var first = Augmentation.Apply(batch);
+        manual_seed(7);
+        using var again = Augmentation.Apply(batch);
+        Assert.Equal(batch.shape, first.shape);
+        Assert.True(first.eq(again).all().item<bool>());
+        var leftMeans = first.narrow(3, 0, 8).mean(new long[] { 1, 2, 3 }).data<float>().ToArray();
+        int flipped = leftMeans.Count(m => m < 0.5f), kept = leftMeans.Count(m => m > 0.5f);
+        Assert.Equal(64, flipped + kept);
+        Assert.InRange(flipped, 16, 48);
+        Assert.False(first.eq(batch).all().item<bool>());
+    }
 }

@@ -1,5 +1,7 @@
 using Runner.Sweeps;
+using Runner.Training.Data;
 using Runner.Training.Engine;
+using static TorchSharp.torch;
 
 namespace Runner.Training.Tests;
 
@@ -23,6 +25,20 @@ public static class TestData
     public static TrialSpec SmallTrial(int freezeDepth = 0, string init = "pretrained", int seed = 1, double lr = 1e-3, string optimizer = "adam", int epochs = 1) =>
         new("convnet4", init == "scratch" ? null : Pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 40, init,
             freezeDepth, lr, 20, epochs, 16, optimizer, 0, 0.9, seed);
+
+    /// <summary>20 training images of each target class (5..9) of the subset, on the CPU, with 2 torch threads.</summary>
+    public static TensorSplit SmallTargetSplit()
+    {
+        TorchRuntime.SetThreads(2);
+        var data = FashionMnist.Load(Subset);
+        int[] classes = { 5, 6, 7, 8, 9 };
+        var split = TaskSplits.Target(data.Train, data.Test, classes, 20, 20, 3);
+        return TensorSplit.From(data.Train, split.Train, classes, CPU);
+    }
+
+    /// <summary>A copy of a module's float tensors by name, to see what training changed.</summary>
+    public static Dictionary<string, float[]> Snapshot(nn.Module<Tensor, Tensor> module) =>
+        module.state_dict().Where(kv => kv.Value.dtype == ScalarType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
     public static string TempFolder(string name)
     {

@@ -20,31 +20,24 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
     [InlineData("mobilenet_v2", 3)]
     public void Frozen_stages_of_a_torchvision_model_keep_their_weights_and_statistics_while_the_rest_trains(string name, int depth)
     {
-        TorchRuntime.SetThreads(2);
-        var data = FashionMnist.Load(TestData.Subset);
-        int[] classes = { 5, 6, 7, 8, 9 };
-        var split = TaskSplits.Target(data.Train, data.Test, classes, 20, 20, 3);
-        using var train = TensorSplit.From(data.Train, split.Train, classes, CPU);
+        using var train = TestData.SmallTargetSplit();
         manual_seed(3);
-        var model = ModelZoo.Create(name, classes.Length);
+        var model = ModelZoo.Create(name, 5);
         Freezing.Freeze(model, depth);
-        var before = model.Stages.Select(s => Snapshot(s.Module)).ToList();
-        var headBefore = Snapshot(model.Head);
+        var before = model.Stages.Select(s => TestData.Snapshot(s.Module)).ToList();
+        var headBefore = TestData.Snapshot(model.Head);
         TrainingLoop.Run(model, train, null, new TrainingLoop.Settings(1, 16, "adam", 1e-2, 0, 0.9, 3, depth), null, CancellationToken.None);
 
         for (int i = 0; i < model.Stages.Count; i++)
         {
-            var after = Snapshot(model.Stages[i].Module);
+            var after = TestData.Snapshot(model.Stages[i].Module);
             int changed = after.Count(kv => !kv.Value.SequenceEqual(before[i][kv.Key]));
             if (i < depth) Assert.True(changed == 0, $"{name} stage {model.Stages[i].Name} is frozen but {changed} tensors changed");
             else Assert.True(changed > 0, $"{name} stage {model.Stages[i].Name} trains but nothing changed");
         }
-        Assert.Contains(Snapshot(model.Head), kv => !kv.Value.SequenceEqual(headBefore[kv.Key]));
+        Assert.Contains(TestData.Snapshot(model.Head), kv => !kv.Value.SequenceEqual(headBefore[kv.Key]));
         model.Network.Dispose();
     }
-
-    static Dictionary<string, float[]> Snapshot(nn.Module<Tensor, Tensor> module) =>
-        module.state_dict().Where(kv => kv.Value.dtype == ScalarType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
     [Theory]
     [InlineData(".pt")]
@@ -68,10 +61,10 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
     public void The_checkpoints_own_head_is_skipped_and_a_new_head_is_sized_for_the_target_classes()
     {
         var model = ModelZoo.Create("resnet18", 5);
-        var headBefore = Snapshot(model.Head);
+        var headBefore = TestData.Snapshot(model.Head);
         WeightFiles.Load(model.Network, reference.PathOf(".pt"));
         Assert.Equal(new long[] { 5, 512 }, model.Network.state_dict()["fc.weight"].shape);
-        Assert.All(Snapshot(model.Head), kv => Assert.Equal(headBefore[kv.Key], kv.Value));
+        Assert.All(TestData.Snapshot(model.Head), kv => Assert.Equal(headBefore[kv.Key], kv.Value));
         model.Network.Dispose();
     }
 

@@ -33,14 +33,10 @@ public class TrainingTests(SharedArtifacts shared)
         manual_seed(3);
         var model = ModelZoo.Create("convnet4", 5);
         Freezing.Freeze(model, depth);
-        var before = Snapshot(model);
+        var before = TestData.Snapshot(model.Network);
         TrainingLoop.Run(model, train, null, new TrainingLoop.Settings(1, 16, "adam", 1e-2, 0, 0.9, 3, depth), null, CancellationToken.None);
-        return (before, Snapshot(model), model);
+        return (before, TestData.Snapshot(model.Network), model);
     }
-
-    static Dictionary<string, float[]> Snapshot(IStagedModel model) =>
-        model.Network.state_dict().Where(kv => kv.Value.dtype == ScalarType.Float32)
-            .ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
     [Theory]
     [InlineData(2)]
