@@ -143,7 +143,7 @@ public static class SweepFile
         // An image folder's classes default to all of its class folders; a built-in dataset's must be chosen.
         int[]? classes = facts == null ? null
             : folder != null && classesNode == null ? Enumerable.Range(0, facts.ClassNames.Count).ToArray()
-            : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", facts);
+            : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", facts, folder?.Layout.Root);
         int validation = r.Integer(YamlNodeReader.Get(map, "validation_per_class"), "target.validation_per_class", 1) ?? (folder != null ? 10 : 100);
         string? data = r.Text(YamlNodeReader.Get(map, "data"), "target.data");
         if (data != null && folder != null) r.Error(YamlNodeReader.Get(map, "data")!, "target.data is for built-in datasets; an image folder is named by target.dataset.path");
@@ -178,9 +178,10 @@ public static class SweepFile
         }
     }
 
-    static int[]? ReadClasses(YamlNodeReader r, YamlNode? node, string path, KnownDatasets.DatasetFacts facts)
+    /// <param name="where">how to name the data in messages (an image folder's path), default the dataset's name</param>
+    static int[]? ReadClasses(YamlNodeReader r, YamlNode? node, string path, KnownDatasets.DatasetFacts facts, string? where = null)
     {
-        string dataset = facts.Name;
+        string dataset = where ?? facts.Name;
         var seq = r.Sequence(node, path);
         if (seq == null) return null;
         var classes = new List<int>();

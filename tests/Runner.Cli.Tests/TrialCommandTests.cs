@@ -28,6 +28,26 @@ public class TrialCommandTests
     }
 
     [Fact]
+    public void A_fine_tune_trial_from_flags_trains_every_stage_and_bad_strategy_settings_are_one_line()
+    {
+        string state = CliRunner.TempFolder("state-ft");
+        var r = CliRunner.Run(new[] { "trial", "--strategy", "fine-tune", "--freeze-depth", "2", "--base-lr-factor", "0.2", "--head", "mlp", "--dropout", "0.1",
+            "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var doc = JsonDocument.Parse(r.Out);
+        var parameters = doc.RootElement.GetProperty("parameters");
+        Assert.Equal(("fine-tune", 0.2, "mlp"), (parameters.GetProperty("strategy").GetString(), parameters.GetProperty("base_lr_factor").GetDouble(), parameters.GetProperty("head").GetString()));
+        var result = doc.RootElement.GetProperty("result");
+        Assert.Equal(result.GetProperty("total_parameters").GetInt64(), result.GetProperty("trainable_parameters").GetInt64());
+
+        var bad = CliRunner.Run("trial", "--strategy", "fine-tuning", "--data", CliRunner.Subset, "--state", state);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal("runner trial: --strategy must be one of feature-extraction, fine-tune, gradual-unfreeze, got 'fine-tuning' (see runner trial --help)", bad.Error.Trim());
+        var dropout = CliRunner.Run("trial", "--dropout", "1.5", "--data", CliRunner.Subset, "--state", state);
+        Assert.Equal("runner trial: --dropout must be in [0, 1), got 1.5 (see runner trial --help)", dropout.Error.Trim());
+    }
+
+    [Fact]
     public void With_tensorboard_a_trial_writes_event_files_under_the_state_folder()
     {
         string state = CliRunner.TempFolder("state-tb");

@@ -76,7 +76,7 @@ public class OwnDataSweepFileTests
         var d = SweepText.Parse(Yaml(folder, Weights(), "  classes: [bees, wasps]"));
         Assert.Equal(new[] { 1, 2 }, d.Target.Classes);
         var errors = SweepText.Errors(Yaml(folder, Weights(), "  classes: [bees, hornets]", "dataset_size: [3, 20]"));
-        Assert.Contains(errors, e => e.Message.Contains("has no class 'hornets'"));
+        Assert.Contains(errors, e => e.Message == $"{folder} has no class 'hornets' (classes are 0..2 or names such as 'ants')");
         var tooBig = SweepText.Errors(Yaml(folder, Weights(), "", "dataset_size: [3, 20]"));
         Assert.Contains(tooBig, e => e.Message == "dataset_size 20 is more than the data holds: 3 training examples per class are left after the validation split");
     }

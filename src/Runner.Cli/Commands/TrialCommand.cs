@@ -30,6 +30,11 @@ public sealed class TrialCommand : ICommand
           --optimizer adam|sgd     [adam]
           --weight-decay X         [0]
           --momentum X             SGD momentum [0.9]
+          --strategy S             feature-extraction | fine-tune | gradual-unfreeze [feature-extraction]
+          --base-lr-factor X       fine-tune: rate of the stages below --freeze-depth, × --lr [0.1]
+          --unfreeze-every E       gradual-unfreeze: epochs between unfreezing one more stage [1]
+          --head linear|mlp        the new head [linear]
+          --dropout X              dropout in the head, in [0, 1) [0]
           --source-classes LIST    pretraining classes, indices or names [0,1,2,3,4]
           --target-classes LIST    target classes [5,6,7,8,9]
           --pretrain-epochs E      [3]
@@ -52,6 +57,7 @@ public sealed class TrialCommand : ICommand
     {
         "model", "init", "freeze-depth", "lr", "dataset-size", "seed", "epochs", "batch-size", "optimizer",
         "weight-decay", "momentum", "source-classes", "target-classes", "pretrain-epochs", "pretrain-lr", "validation-per-class",
+        "strategy", "base-lr-factor", "unfreeze-every", "head", "dropout",
     };
 
     public IReadOnlyCollection<string> ValueOptions => TrialOptions.Concat(new[] { "sweep", "id", "data", "state", "device", "threads" }).ToArray();
@@ -118,10 +124,19 @@ public sealed class TrialCommand : ICommand
         double pretrainLr = args.Real("pretrain-lr") ?? 1e-3;
         if (pretrainLr <= 0) throw new UsageException("--pretrain-lr must be > 0");
         var pretrain = new PretrainSpec(KnownDatasets.FashionMnist.Name, source, args.Int("pretrain-epochs", 1) ?? 3, pretrainLr, 0, 64, "adam");
+        string strategy = args.Get("strategy") ?? Strategies.FeatureExtraction;
+        if (!Strategies.All.Contains(strategy)) throw new UsageException($"--strategy must be one of {string.Join(", ", Strategies.All)}, got '{strategy}'");
+        if (init == "scratch" && strategy != Strategies.FeatureExtraction) throw new UsageException("--strategy needs --init pretrained: a scratch model has no base to adapt");
+        string head = args.Get("head") ?? "linear";
+        if (head is not ("linear" or "mlp")) throw new UsageException($"--head must be linear or mlp, got '{head}'");
+        double factor = args.Real("base-lr-factor") ?? Strategies.DefaultBaseLrFactor, dropout = args.Real("dropout") ?? 0;
+        foreach (var (name, value) in new (string, object)[] { ("base_lr_factor", factor), ("dropout", dropout) })
+            if (SweepParameters.Check(name, value, model, int.MaxValue) is { } problem) throw new UsageException($"--{problem.Replace('_', '-')}");
         return new TrialSpec(model, init == "scratch" ? null : pretrain, KnownDatasets.FashionMnist.Name, target,
             args.Int("validation-per-class", 1) ?? 100, init, depth, lr, args.Int("dataset-size", 1) ?? 100,
             args.Int("epochs", 1) ?? 5, args.Int("batch-size", 1) ?? 64, optimizer, args.Real("weight-decay") ?? 0,
-            args.Real("momentum") ?? 0.9, args.Int("seed", 0) ?? 0);
+            args.Real("momentum") ?? 0.9, args.Int("seed", 0) ?? 0,
+            Strategy: strategy, BaseLrFactor: factor, UnfreezeEvery: args.Int("unfreeze-every", 1) ?? 1, Head: head, Dropout: dropout);
     }
 
     static int[] Classes(string list, string option)
