@@ -17,7 +17,8 @@ public sealed class WeightFileException(string message) : Exception(message);
 /// </summary>
 public static class WeightFiles
 {
-    public static readonly string[] Extensions = { ".pt", ".pth", ".bin", ".safetensors", ".dat" };
+    /// <summary>The file types read here (the sweep validator checks names against the same list).</summary>
+    public static IReadOnlyList<string> Extensions => Runner.Sweeps.SweepFile.WeightExtensions;
     static readonly string[] HeadPrefixes = { "fc.", "classifier.", "head." };
 
     /// <param name="includeHead">load the head too (same number of classes): used to check a file reproduces its logits</param>
