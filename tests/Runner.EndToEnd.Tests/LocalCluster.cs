@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Runner.Results;
 
@@ -36,14 +34,7 @@ public sealed class LocalCluster : IDisposable
         return dir!.FullName;
     }
 
-    public static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
+    public static int FreePort() => Runner.Cli.Bench.RunnerProcesses.FreePort();
 
     Process Start(string name, params string[] args)
     {
