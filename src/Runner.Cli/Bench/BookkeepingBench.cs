@@ -23,7 +23,7 @@ public sealed class BookkeepingBench(CliContext context)
     {
         string folder = Path.Combine(Path.GetTempPath(), "runner-bench-bookkeeping-" + Guid.NewGuid().ToString("N")[..8]);
         context.Out.WriteLine($"bookkeeping: {o.Trials:N0} no-op trials, 1 coordinator + {o.Workers} worker processes, state and logs in {folder}");
-        using var processes = new RunnerProcesses(Path.Combine(folder, "logs"));
+        using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
         int port = RunnerProcesses.FreePort(), apiPort = RunnerProcesses.FreePort();
         string state = Path.Combine(folder, "coordinator");
         processes.Start("coordinator", "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString());

@@ -6,17 +6,20 @@ namespace Runner.Cli.Bench;
 
 /// <summary>
 /// Real `runner` processes (coordinator, workers) started by the benchmarks from this very program, each with its
-/// output in a log file; all killed on dispose.
+/// output in a log file; all killed on dispose, and as soon as the benchmark is interrupted (Ctrl-C, SIGTERM), so
+/// that none is left behind running.
 /// </summary>
 public sealed class RunnerProcesses : IDisposable
 {
     readonly List<Process> _running = new();
     readonly string _logFolder;
+    readonly CancellationTokenRegistration _onCancel;
 
-    public RunnerProcesses(string logFolder)
+    public RunnerProcesses(string logFolder, CancellationToken cancel = default)
     {
         _logFolder = logFolder;
         Directory.CreateDirectory(logFolder);
+        _onCancel = cancel.Register(Dispose);
     }
 
     public static int FreePort()
@@ -41,7 +44,7 @@ public sealed class RunnerProcesses : IDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _running.Add(process);
+        lock (_running) _running.Add(process);
         return process;
     }
 
@@ -62,6 +65,9 @@ public sealed class RunnerProcesses : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _running.ToList()) Stop(p);
+        _onCancel.Dispose();
+        List<Process> running;
+        lock (_running) running = _running.ToList();
+        foreach (var p in running) Stop(p);
     }
 }

@@ -20,7 +20,7 @@ public sealed class ScalingBench(CliContext context)
         string folder = Path.Combine(Path.GetTempPath(), "runner-bench-scaling-" + Guid.NewGuid().ToString("N")[..8]);
         int cores = Environment.ProcessorCount;
         context.Out.WriteLine($"scaling: {Path.GetFileName(sweepFile)} ({trials} trials), {cores} cores, state and logs in {folder}");
-        using var processes = new RunnerProcesses(Path.Combine(folder, "logs"));
+        using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
         var extra = data == null ? Array.Empty<string>() : new[] { "--data", data };
 
         var local = new Dictionary<int, double>();

@@ -58,6 +58,16 @@ public sealed class BenchCommand : ICommand
 
     public int Execute(Arguments args, CliContext context)
     {
+        try { return Run(args, context); }
+        // Interrupted: the child processes were stopped (see RunnerProcesses), so whatever failed next is not news.
+        catch (Exception e) when (e is not OperationCanceledException && context.Cancel.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("interrupted", e);
+        }
+    }
+
+    static int Run(Arguments args, CliContext context)
+    {
         string python = args.Get("python") ?? "/usr/bin/python3";
         switch (args.Single("a benchmark name (trainer, frozen-sweep, bookkeeping, scaling, memory)"))
         {
