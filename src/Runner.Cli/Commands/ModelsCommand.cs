@@ -14,7 +14,8 @@ public sealed class ModelsCommand : ICommand
         Usage: runner models [--classes N] [--json]
 
         For each model a sweep file can name in base.model: its stages in order (freeze_depth = k freezes the first
-        k of them), the parameters of each stage, and those of a new linear head for N target classes.
+        k of them), the parameters of each stage, those of a new linear head for N target classes, and the image size
+        an image folder is resized to by default.
 
         Options:
           --classes N   target classes for the head's count [10]
@@ -41,12 +42,12 @@ public sealed class ModelsCommand : ICommand
                     context.Out.WriteLine(JsonSerializer.Serialize(new
                     {
                         model = facts.Name, description = facts.Description, stages = stages.Select(s => new { name = s.Name, parameters = s.Parameters }),
-                        head_parameters = head, total_parameters = total, freeze_depths = $"0..{stages.Count}",
+                        head_parameters = head, total_parameters = total, freeze_depths = $"0..{stages.Count}", input_size = facts.InputSize,
                     }, JsonOutput.Options));
                     continue;
                 }
                 context.Out.WriteLine($"{facts.Name}: {facts.Description}");
-                context.Out.WriteLine($"  freeze_depth 0..{stages.Count}; {total:N0} parameters with a {classes}-class head");
+                context.Out.WriteLine($"  freeze_depth 0..{stages.Count}; {total:N0} parameters with a {classes}-class head; image folders are resized to {facts.InputSize} px unless image_size says otherwise");
                 for (int i = 0; i < stages.Count; i++)
                     context.Out.WriteLine($"  {i + 1}. {stages[i].Name,-8} {stages[i].Parameters,12:N0}");
                 context.Out.WriteLine($"     {"head",-8} {head,12:N0}  (new, {classes} classes)");
