@@ -33,4 +33,18 @@ public class ResultsStoreTests
         Assert.Throws<ArgumentException>(() => store.Write(new object[] { row, "not a row" }));
         Assert.Empty(store.Trials("s"));
     }
+
+    [Fact]
+    public void Completed_results_are_found_by_trial_id_across_sweeps_and_only_those()
+    {
+        var store = NewStore();
+        var a = Fixtures.Done("pretrained", 2, 1e-3, 10, 1, 0.9, 0.88);
+        var b = Fixtures.Done("pretrained", 4, 1e-3, 10, 1, 0.8, 0.78);
+        var running = Fixtures.Other("scratch", 0, 1e-3, 10, 1, "running");
+        store.Write(new object[] { a, b, running, a with { SweepId = "other" } });
+
+        var found = store.CompletedResults(new[] { a.TrialId, running.TrialId, "0000000000000000" });
+        Assert.Equal(a.TrialId, Assert.Single(found).TrialId);
+        Assert.Empty(store.CompletedResults(Array.Empty<string>()));
+    }
 }
