@@ -17,30 +17,31 @@ namespace Runner.Cli.Bench;
 /// </summary>
 public sealed class BookkeepingBench(CliContext context)
 {
-    public sealed record Options(int Trials, int Workers, int SlowTrials, double SlowSeconds, int PeerTrials, string Python, string? Data);
+    /// <param name="Slots">trial workers in each worker process (a machine with N GPUs runs N)</param>
+    public sealed record Options(int Trials, int Workers, int SlowTrials, double SlowSeconds, int PeerTrials, string Python, string? Data, int Slots = 1);
 
     public int Run(Options o)
     {
         string folder = Path.Combine(Path.GetTempPath(), "runner-bench-bookkeeping-" + Guid.NewGuid().ToString("N")[..8]);
-        context.Out.WriteLine($"bookkeeping: {o.Trials:N0} no-op trials, 1 coordinator + {o.Workers} worker processes, state and logs in {folder}");
+        context.Out.WriteLine($"bookkeeping: {o.Trials:N0} no-op trials, 1 coordinator + {o.Workers} worker processes × {o.Slots} trial worker(s), state and logs in {folder}");
         using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
         int port = RunnerProcesses.FreePort(), apiPort = RunnerProcesses.FreePort();
         string state = Path.Combine(folder, "coordinator");
         processes.Start("coordinator", "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString());
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}");
 
-        var fast = StartWorkers(processes, o.Workers, port, folder, 0, client);
+        var fast = StartWorkers(processes, o.Workers, o.Slots, port, folder, 0, client);
         var (wall, duplicates, recorded) = RunSweep(client, state, folder, "bookkeeping", "0, 1", o.Trials, o.Data, pollMs: 100);
         double rate = recorded / wall;
         context.Out.WriteLine(JsonSerializer.Serialize(new
         {
-            benchmark = "bookkeeping", trials = o.Trials, worker_processes = o.Workers, recorded, duplicates, seconds = wall, trials_per_second = rate,
+            benchmark = "bookkeeping", trials = o.Trials, worker_processes = o.Workers, trial_workers_each = o.Slots, recorded, duplicates, seconds = wall, trials_per_second = rate,
         }, JsonOutput.Options));
         context.Out.WriteLine(FormattableString.Invariant($"  no-op trials: {recorded:N0} recorded in {wall:F1} s = {rate:F0} trials/s, {duplicates} duplicates"));
 
         foreach (var w in fast) processes.Terminate(w);
         WaitForWorkers(client, 0, folder);
-        StartWorkers(processes, o.Workers, port, folder, o.SlowSeconds, client);
+        StartWorkers(processes, o.Workers, 1, port, folder, o.SlowSeconds, client);
         // Two sweeps of N and 2N trials: the difference cancels the fixed costs (submission, the last poll), leaving
         // what each further trial costs beyond its own time.
         var (shortWall, _, shortRecorded) = RunSweep(client, state, folder, "bookkeeping-slow", "2, 3", o.SlowTrials, o.Data, pollMs: 5);
@@ -58,12 +59,13 @@ public sealed class BookkeepingBench(CliContext context)
         return 0;
     }
 
-    List<Process> StartWorkers(RunnerProcesses processes, int count, int port, string folder, double seconds, CoordinatorClient client)
+    List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, int port, string folder, double seconds, CoordinatorClient client)
     {
         string tag = seconds > 0 ? "slow" : "fast";
         var started = Enumerable.Range(1, count).Select(i => processes.Start($"worker-{tag}-{i}", "worker", "--seed-nodes", $"127.0.0.1:{port}",
+            "--devices", string.Join(",", Enumerable.Repeat("cpu", slots)),
             "--bench-trial-seconds", seconds.ToString(CultureInfo.InvariantCulture), "--state", Path.Combine(folder, $"worker-{i}"), "--join-timeout", "60")).ToList();
-        WaitForWorkers(client, count, folder);
+        WaitForWorkers(client, count * slots, folder);
         return started;
     }
 

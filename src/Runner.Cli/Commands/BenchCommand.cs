@@ -10,7 +10,7 @@ public sealed class BenchCommand : ICommand
     public string Help => """
         Usage: runner bench trainer [--data DIR] [--threads 1,2] [--epochs N] [--batch-size B] [--python PATH]
                runner bench frozen-sweep [--sweep FILE] [--epochs N] [--threads N] [--data DIR] [--python PATH]
-               runner bench bookkeeping [--trials N] [--workers N] [--slow-trials N] [--trial-seconds S] [--peer-trials N] [--python PATH]
+               runner bench bookkeeping [--trials N] [--workers N] [--slots N] [--slow-trials N] [--trial-seconds S] [--peer-trials N] [--python PATH]
                runner bench scaling [--sweep FILE] [--data DIR]
                runner bench memory [--trials N] [--data DIR]
 
@@ -45,14 +45,14 @@ public sealed class BenchCommand : ICommand
           --python PATH      interpreter with torch / optuna for the peer [/usr/bin/python3]; "none" skips it
           trainer:     --threads LIST [1,2]  --epochs N timed epochs [2]  --batch-size B [64]
           frozen-sweep: --sweep FILE [experiments/fashion-transfer.yaml]  --epochs N [the file's]  --threads N [all cores]
-          bookkeeping: --trials N [10000]  --workers N worker processes [2]  --slow-trials N [20]
-                       --trial-seconds S [1]  --peer-trials N [1000; 0 skips Optuna]
+          bookkeeping: --trials N [10000]  --workers N worker processes [2]  --slots N trial workers each [1]
+                       --slow-trials N [20]  --trial-seconds S [1]  --peer-trials N [1000; 0 skips Optuna]
           scaling:     --sweep FILE [experiments/quickstart.yaml]
           memory:      --trials N [500]
         """;
     public IReadOnlyCollection<string> ValueOptions => new[]
     {
-        "data", "sweep", "threads", "epochs", "batch-size", "python", "trials", "workers", "slow-trials", "trial-seconds", "peer-trials",
+        "data", "sweep", "threads", "epochs", "batch-size", "python", "trials", "workers", "slots", "slow-trials", "trial-seconds", "peer-trials",
     };
     public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
 
@@ -88,7 +88,7 @@ public sealed class BenchCommand : ICommand
                 double seconds = args.Real("trial-seconds") ?? 1;
                 if (seconds <= 0) throw new UsageException("--trial-seconds must be > 0");
                 return new BookkeepingBench(context).Run(new BookkeepingBench.Options(args.Int("trials", 1) ?? 10_000, args.Int("workers", 1) ?? 2,
-                    args.Int("slow-trials", 1) ?? 20, seconds, args.Int("peer-trials", 0) ?? 1000, python, args.Get("data")));
+                    args.Int("slow-trials", 1) ?? 20, seconds, args.Int("peer-trials", 0) ?? 1000, python, args.Get("data"), args.Int("slots", 1) ?? 1));
             case var other:
                 throw new UsageException($"unknown benchmark '{other}': trainer, frozen-sweep, bookkeeping, scaling or memory");
         }
