@@ -24,6 +24,10 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
 
     static void AssertEveryTrialRecordedOnce(LocalCluster cluster, string sweep, string file)
     {
+        // The results store is a projection written just behind the journal (in batches): let it catch up with the
+        // status the test waited on, then check it exactly.
+        int planned = PlannedIds(file).Count;
+        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == "completed") >= planned, TimeSpan.FromSeconds(10), "the results store to catch up");
         var rows = cluster.Rows(sweep);
         Assert.Equal(PlannedIds(file), rows.Select(r => r.TrialId).ToHashSet());
         Assert.Equal(rows.Count, rows.Select(r => r.TrialId).Distinct().Count());

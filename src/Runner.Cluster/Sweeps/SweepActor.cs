@@ -11,16 +11,20 @@ namespace Runner.Cluster.Sweeps;
 /// One sweep, event sourced: it persists every decision of <see cref="SweepState"/> before acting on it, so a
 /// coordinator killed at any moment comes back (by replay) with completed trials kept and unfinished ones re-queued.
 /// <para>
-/// The per-trial decisions (start, completion, failed attempt) are applied to the state at once and written with
-/// PersistAsync: the actor goes on deciding while the journal writes them in batches, and nothing anyone outside can
-/// see (the assignment to a worker, the acknowledgement of a result, the results row) happens before its event is
-/// written. If the coordinator dies in between, the replayed state simply lacks the unwritten decision, which no one
-/// was told about. Sweep-wide events (submit, cancel, lost worker) are persisted before the next command is read.
+/// The per-trial decisions (start, completion, failed attempt) are applied to the deciding state at once and written
+/// with PersistAsync: the actor goes on deciding while the journal writes them in batches. Nothing anyone outside can
+/// see (the assignment to a worker, the acknowledgement of a result, the results rows, the status counts) happens
+/// before its event is written: those come from a second state that only written events reach. If the coordinator
+/// dies in between, the replayed state simply lacks the unwritten decision, which no one was told about. Sweep-wide
+/// events (submit, cancel, lost worker) are persisted before the next command is read.
 /// </para>
 /// </summary>
 public sealed class SweepActor : ReceivePersistentActor
 {
+    /// <summary>What the actor decides with: every decision, written or still being written.</summary>
     readonly SweepState _state = new();
+    /// <summary>What others are shown (status, progress, results rows): only events already in the journal.</summary>
+    readonly SweepState _written = new();
     readonly Func<DateTime> _clock;
     readonly IActorRef _pool;
     readonly IActorRef _projection;
@@ -45,10 +49,15 @@ public sealed class SweepActor : ReceivePersistentActor
         _clock = clock ?? (() => DateTime.UtcNow);
         (_pool, _projection) = (pool, projection);
 
-        Recover<IRunnerMessage>(e => _state.Apply(e));
+        Recover<IRunnerMessage>(e =>
+        {
+            _state.Apply(e);
+            _written.Apply(e);
+        });
         Recover<RecoveryCompleted>(_ =>
         {
             _state.RequeueUnfinished();
+            _written.RequeueUnfinished();
             if (_state.EarlyStop != null)
             {
                 _asha = new AshaPolicy(_state.EarlyStop);
@@ -174,9 +183,10 @@ public sealed class SweepActor : ReceivePersistentActor
         Written(e);
     }
 
-    /// <summary>What follows an event once it is in the journal: the log line and the results rows.</summary>
+    /// <summary>What follows an event once it is in the journal: the shown state, the log line and the results rows.</summary>
     void Written(IRunnerMessage e)
     {
+        _written.Apply(e);
         switch (e)
         {
             case SweepEvents.Submitted s:
@@ -212,14 +222,14 @@ public sealed class SweepActor : ReceivePersistentActor
 
     void ProjectAll()
     {
-        _projection.Tell(new Runner.Results.SweepRecord(_state.SweepId, _state.Name, _state.Trials.Count, _state.SubmittedAt));
-        foreach (var t in _state.Trials) Project(t.Id);
+        _projection.Tell(new Runner.Results.SweepRecord(_written.SweepId, _written.Name, _written.Trials.Count, _written.SubmittedAt));
+        foreach (var t in _written.Trials) Project(t.Id);
     }
 
     void Project(string trialId)
     {
-        if (_state.Find(trialId) is not { } t) return;
-        _projection.Tell(new Runner.Results.TrialRecord(_state.SweepId, t.Id, t.Phase.ToString().ToLowerInvariant(), t.Attempts,
+        if (_written.Find(trialId) is not { } t) return;
+        _projection.Tell(new Runner.Results.TrialRecord(_written.SweepId, t.Id, t.Phase.ToString().ToLowerInvariant(), t.Attempts,
             t.Worker, t.Spec, t.Result, t.LastFailure));
     }
 
@@ -231,17 +241,17 @@ public sealed class SweepActor : ReceivePersistentActor
 
     SweepProgress ProgressOf(string sweepId)
     {
-        var running = _state.Trials.Where(t => t.Phase == TrialPhase.Running).Select(t =>
+        var running = _written.Trials.Where(t => t.Phase == TrialPhase.Running).Select(t =>
         {
             _lastEpoch.TryGetValue(t.Id, out var last);
             return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, t.Spec.Epochs,
                 last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, t.Spec.Describe());
         }).ToArray();
-        var best = _state.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
+        var best = _written.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
         return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : best.Spec.Describe());
     }
 
-    SweepStatus StatusOf(string sweepId) => new(sweepId, _state.Name, _state.Trials.Count, _state.Count(TrialPhase.Pending),
-        _state.Count(TrialPhase.Running), _state.Count(TrialPhase.Completed), _state.Count(TrialPhase.Failed),
-        _state.Count(TrialPhase.Cancelled), _state.IsSubmitted);
+    SweepStatus StatusOf(string sweepId) => new(sweepId, _written.Name, _written.Trials.Count, _written.Count(TrialPhase.Pending),
+        _written.Count(TrialPhase.Running), _written.Count(TrialPhase.Completed), _written.Count(TrialPhase.Failed),
+        _written.Count(TrialPhase.Cancelled), _written.IsSubmitted);
 }
