@@ -1,0 +1,71 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Runner.Cluster.Protocol;
+using Runner.Cluster.Sweeps;
+using static Runner.Cluster.Protocol.SweepCommands;
+
+namespace Runner.Cluster.Tests;
+
+/// <summary>An in-memory journal whose writes wait while the test holds them back (one test class uses it).</summary>
+public sealed class HeldJournal : MemoryJournal
+{
+    static volatile TaskCompletionSource _open = Opened();
+
+    static TaskCompletionSource Opened()
+    {
+        var open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        open.SetResult();
+        return open;
+    }
+
+    public static void Hold() => _open = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+    public static void Release() => _open.TrySetResult();
+
+    protected override async Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        await _open.Task;
+        return await base.WriteMessagesAsync(messages, cancellationToken);
+    }
+}
+
+/// <summary>
+/// A sweep decides at once but shows nothing before the journal has it: no assignment, no status count, no results
+/// row for a decision still being written (a coordinator that died then would come back without it).
+/// </summary>
+public class SweepActorWriteOrderSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    public SweepActorWriteOrderSpecs() : base(ConfigurationFactory.ParseString($$"""
+        akka.persistence.journal.plugin = "akka.persistence.journal.held"
+        akka.persistence.journal.held.class = "{{typeof(HeldJournal).AssemblyQualifiedName}}"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """)) { }
+
+    [Fact]
+    public void An_assignment_its_status_and_its_results_row_wait_for_the_journal_write()
+    {
+        var projection = CreateTestProbe();
+        var sweep = Sys.ActorOf(SweepActor.Props("held", projection: projection.Ref));
+        var trials = new[] { Samples.Trial(1), Samples.Trial(2) };
+        sweep.Tell(new Submit("held", "demo", trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
+        ExpectMsg<Accepted>();
+        projection.ReceiveN(3);   // the sweep row and two pending trial rows
+
+        HeldJournal.Hold();
+        sweep.Tell(new RequestTrial("held", "w1"));
+        sweep.Tell(new GetStatus("held"));
+        var before = ExpectMsg<SweepStatus>();
+        Assert.Equal((2, 0), (before.Pending, before.Running));
+        projection.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        HeldJournal.Release();
+        var job = ExpectMsg<Assignment>();
+        Assert.Equal("running", projection.ExpectMsg<Runner.Results.TrialRecord>().Status);
+        sweep.Tell(new GetStatus("held"));
+        var after = ExpectMsg<SweepStatus>();
+        Assert.Equal((1, 1), (after.Pending, after.Running));
+        Assert.Equal(trials[0].Id, job.TrialId);
+    }
+}
