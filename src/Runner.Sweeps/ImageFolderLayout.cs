@@ -22,11 +22,11 @@ public sealed record ImageFolderLayout(
     public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg" };
     public const int TestShareDenominator = 5;
 
-    /// <summary>Training images in the smallest class (what a balanced draw can use per class).</summary>
-    public int MinTrainPerClass => TrainFiles.Min(f => f.Count);
+    /// <summary>Training images in the smallest of these classes (what a balanced draw can use per class).</summary>
+    public int TrainPerClass(IEnumerable<int> classes) => classes.Min(c => TrainFiles[c].Count);
 
     /// <summary>Facts in the shape the sweep validator uses for built-in datasets.</summary>
-    public KnownDatasets.DatasetFacts Facts => new($"image-folder:{Fingerprint}", ClassNames, MinTrainPerClass, TestFiles.Min(f => f.Count));
+    public KnownDatasets.DatasetFacts Facts => new($"image-folder:{Fingerprint}", ClassNames, TrainPerClass(Enumerable.Range(0, ClassNames.Count)), TestFiles.Min(f => f.Count));
 
     public static ImageFolderLayout Scan(string root)
     {

@@ -41,7 +41,7 @@ public static class SweepExpander
         string optimizer = Get("optimizer", d.Train.Optimizer);
         var folder = d.Target.Folder;
         int capacity = folder != null
-            ? d.Target.Classes.Min(c => folder.Layout.TrainFiles[c].Count) - d.Target.ValidationPerClass
+            ? folder.Layout.TrainPerClass(d.Target.Classes) - d.Target.ValidationPerClass
             : KnownDatasets.Get(d.Target.Dataset)?.TrainPerClass - d.Target.ValidationPerClass ?? 100;
         return new TrialSpec(
             Model: d.Base.Model,

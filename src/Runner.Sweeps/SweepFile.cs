@@ -82,7 +82,7 @@ public static class SweepFile
         if (target != null)
         {
             int? perClass = target.Folder != null
-                ? target.Classes.Min(c => target.Folder.Layout.TrainFiles[c].Count)
+                ? target.Folder.Layout.TrainPerClass(target.Classes)
                 : (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir);
             if (perClass != null) capacityPerClass = perClass.Value - target.ValidationPerClass;
             if (capacityPerClass < 1 && targetMap != null)
