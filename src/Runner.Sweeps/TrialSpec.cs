@@ -66,7 +66,13 @@ public sealed record TrialSpec(
 
     /// <summary>Stable 16-hex-digit id: SHA-256 of <see cref="Canonical"/>.</summary>
     [IgnoreMember]
-    public string Id => TrialIdOf(Canonical());
+    public string Id => IdOf.GetValue(this, spec => TrialIdOf(spec.Canonical()));
+
+    /// <summary>
+    /// Ids already computed, by instance: a sweep looks a trial's id up many times, and hashing costs more than the
+    /// rest of its bookkeeping. Keyed by reference, so a copy made with <c>with</c> computes its own.
+    /// </summary>
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<TrialSpec, string> IdOf = new();
 
     /// <summary>The resolved configuration as sorted key=value lines, numbers in round-trip form.</summary>
     public string Canonical()

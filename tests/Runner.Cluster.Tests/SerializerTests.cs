@@ -55,6 +55,25 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new PoolMessages.Workers(new[] { new PoolMessages.WorkerInfo("w", "cpu", false) }) };
         yield return new object[] { new Runner.Results.SweepRecord("s-1", "demo", 3, At) };
         yield return new object[] { new Runner.Results.TrialRecord("s-1", trial.Id, "completed", 1, "w", trial, Samples.Result(trial.Id), null) };
+        var other = Samples.Trial(2);
+        yield return new object[] { new SweepEvents.TrialsStarted("s-1", new[] { new SweepEvents.TrialStarted("s-1", trial.Id, 1, "w", At), new SweepEvents.TrialStarted("s-1", other.Id, 3, "w", At) }) };
+        yield return new object[] { new SweepEvents.TrialsCompleted("s-1", new[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)), new SweepEvents.TrialCompleted("s-1", other.Id, 1, "w", Samples.Result(other.Id)) }) };
+        yield return new object[] { new SweepCommands.ReportsCompleted("s-1", "w", new[] { new SweepCommands.ReportCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) }) };
+        yield return new object[] { new SweepCommands.Assignments("s-1", new[] { new SweepCommands.Assignment("s-1", trial.Id, 1, trial), new SweepCommands.Assignment("s-1", other.Id, 2, other) }) };
+        yield return new object[] { new SweepCommands.RequestTrial("s-1", "w", 64) };
+        yield return new object[] { new WorkerMessages.Idle("w", "cpu", 64) };
+    }
+
+    [Fact]
+    public void A_request_or_idle_message_written_before_batches_existed_reads_with_no_count()
+    {
+        // What a Runner without batched dispatch sends: the same contract without key 2. It reads as 0, which the
+        // sweep and the pool take as one trial (SweepActorSpecs, WorkerPoolSpecs).
+        var serializer = (RunnerSerializer)Sys.Serialization.FindSerializerForType(typeof(IRunnerMessage));
+        var request = (SweepCommands.RequestTrial)serializer.FromBinary(MessagePack.MessagePackSerializer.Serialize(new object[] { "s-1", "w" }), "c.req");
+        var idle = (WorkerMessages.Idle)serializer.FromBinary(MessagePack.MessagePackSerializer.Serialize(new object[] { "w", "cpu" }), "w.idle");
+        Assert.Equal(("s-1", "w", 0), (request.SweepId, request.Worker, request.Count));
+        Assert.Equal(("w", "cpu", 0), (idle.Worker, idle.Device, idle.Want));
     }
 
     [Theory]

@@ -155,4 +155,61 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         sweep.Tell(new RequestTrial("d", "w1"));
         Assert.True(ExpectMsg<NoTrial>().Finished);
     }
+
+    [Fact]
+    public void A_worker_asking_for_several_gets_them_in_one_message_and_their_results_in_one_report_survive_a_restart()
+    {
+        var sweep = Start("f");
+        sweep.Tell(new Submit("f", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
+        ExpectMsg<Accepted>();
+        sweep.Tell(new RequestTrial("f", "w1", Count: 5));
+        var batch = ExpectMsg<Assignments>();
+        Assert.Equal(Trials.Select(t => (t.Id, 1)), batch.Jobs.Select(j => (j.TrialId, j.Attempt)));
+        sweep.Tell(new GetStatus("f"));
+        Assert.Equal(3, ExpectMsg<SweepStatus>().Running);
+
+        // Two results (one sent twice); the third trial's worker is lost.
+        var reports = batch.Jobs.Take(2).Select(j => new ReportCompleted("f", j.TrialId, 1, "w1", Samples.Result(j.TrialId))).ToArray();
+        sweep.Tell(new ReportsCompleted("f", "w1", reports.Append(reports[0]).ToArray()));
+        sweep.Tell(new WorkerLost("f", "w1", "node removed"));
+        sweep.Tell(new GetStatus("f"));
+        var status = ExpectMsg<SweepStatus>();   // no acknowledgement comes before it
+        Assert.Equal((2, 0, 1), (status.Completed, status.Running, status.Pending));
+
+        Watch(sweep);
+        Sys.Stop(sweep);
+        ExpectTerminated(sweep);
+        var again = Start("f");
+        again.Tell(new GetStatus("f"));
+        var replayed = ExpectMsg<SweepStatus>();
+        Assert.Equal((2, 1), (replayed.Completed, replayed.Pending));
+        // A request from a worker that predates batches (no count: 0 on the wire) gets one trial, as it always did.
+        again.Tell(new RequestTrial("f", "w2", Count: 0));
+        var retry = ExpectMsg<Assignment>();
+        Assert.Equal((Trials[2].Id, 2), (retry.TrialId, retry.Attempt));
+    }
+
+    [Fact]
+    public void With_asha_results_reported_together_count_at_their_rungs()
+    {
+        var sweep = Start("asha-batch");
+        sweep.Tell(new Submit("asha-batch", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
+        ExpectMsg<Accepted>();
+        var batchWorker = CreateTestProbe();
+        sweep.Tell(new RequestTrial("asha-batch", "w-batch", 2), batchWorker.Ref);
+        var jobs = batchWorker.ExpectMsg<Assignments>().Jobs;
+        // Short trials run back to back stream no epochs: their rung values arrive with their results.
+        var good = Samples.Result(jobs[0].TrialId) with { Epochs = new[] { new Runner.Sweeps.EpochMetrics(1, 0.3, 0.9, 0.3, 0.90, 1, 100) } };
+        var better = Samples.Result(jobs[1].TrialId) with { Epochs = new[] { new Runner.Sweeps.EpochMetrics(1, 0.3, 0.9, 0.3, 0.92, 1, 100) } };
+        sweep.Tell(new ReportsCompleted("asha-batch", "w-batch", new[]
+        {
+            new ReportCompleted("asha-batch", jobs[0].TrialId, 1, "w-batch", good),
+            new ReportCompleted("asha-batch", jobs[1].TrialId, 1, "w-batch", better),
+        }));
+        var worker = CreateTestProbe();
+        sweep.Tell(new RequestTrial("asha-batch", "w1"), worker.Ref);
+        var c = worker.ExpectMsg<Assignment>();
+        sweep.Tell(new WorkerMessages.EpochReported("asha-batch", c.TrialId, 1, "w1", new Runner.Sweeps.EpochMetrics(1, 0.9, 0.5, 0.9, 0.50, 1, 100)));
+        Assert.Equal(new WorkerMessages.StopTrial("asha-batch", c.TrialId), worker.ExpectMsg<WorkerMessages.StopTrial>());
+    }
 }

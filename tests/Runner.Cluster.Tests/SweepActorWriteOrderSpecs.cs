@@ -68,4 +68,22 @@ public class SweepActorWriteOrderSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal((1, 1), (after.Pending, after.Running));
         Assert.Equal(trials[0].Id, job.TrialId);
     }
+
+    [Fact]
+    public void Trials_handed_out_together_wait_for_their_one_journal_write()
+    {
+        var sweep = Sys.ActorOf(SweepActor.Props("held-batch"));
+        var trials = new[] { Samples.Trial(1), Samples.Trial(2), Samples.Trial(3) };
+        sweep.Tell(new Submit("held-batch", "demo", trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
+        ExpectMsg<Accepted>();
+
+        HeldJournal.Hold();
+        sweep.Tell(new RequestTrial("held-batch", "w1", 2));
+        sweep.Tell(new GetStatus("held-batch"));
+        Assert.Equal(0, ExpectMsg<SweepStatus>().Running);
+        HeldJournal.Release();
+        Assert.Equal(new[] { trials[0].Id, trials[1].Id }, ExpectMsg<Assignments>().Jobs.Select(j => j.TrialId));
+        sweep.Tell(new GetStatus("held-batch"));
+        Assert.Equal(2, ExpectMsg<SweepStatus>().Running);
+    }
 }

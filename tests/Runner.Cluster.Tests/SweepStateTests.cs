@@ -146,4 +146,43 @@ public class SweepStateTests
         j.Record(new SweepEvents.Submitted("s", "demo", new[] { Samples.Trial(1), Samples.Trial(1), Samples.Trial(2) }, 2, Now));
         Assert.Equal(2, j.State.Trials.Count);
     }
+
+    [Fact]
+    public void Several_trials_for_one_worker_are_the_ones_single_requests_would_give_and_replay_as_one_event()
+    {
+        var one = Submitted(6);
+        var singly = Enumerable.Range(0, 4).Select(_ => one.Record(one.State.StartNext("w1", Now))!.TrialId).ToList();
+
+        var batch = Submitted(6);
+        var starts = batch.State.StartNext("w1", 4, Now);
+        Assert.Equal(singly, starts.Select(s => s.TrialId));
+        Assert.All(starts, s => Assert.Equal(1, s.Attempt));
+        batch.Record(new SweepEvents.TrialsStarted("s", starts.ToArray()));
+        Assert.Equal(4, batch.State.Count(TrialPhase.Running));
+        // Only two are left: a request for four gets two, then none.
+        Assert.Equal(2, batch.State.StartNext("w2", 4, Now).Count);
+
+        var results = starts.Take(3).Select(s => new SweepEvents.TrialCompleted("s", s.TrialId, 1, "w1", Samples.Result(s.TrialId))).ToArray();
+        batch.Record(new SweepEvents.TrialsCompleted("s", results));
+        batch.Record(batch.State.Fail(starts[3].TrialId, 1, "worker lost", Now));
+        Assert.Equal(3, batch.State.Count(TrialPhase.Completed));
+        // The failed one goes back to the queue ahead of the trials never started (plan order).
+        var again = batch.State.StartNext("w2", Now)!;
+        Assert.Equal((starts[3].TrialId, 2), (again.TrialId, again.Attempt));
+
+        var replayed = new SweepState();
+        foreach (var e in batch.Journal) replayed.Apply(e);
+        Assert.Equal(batch.State.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.Worker)), replayed.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.Worker)));
+    }
+
+    [Fact]
+    public void A_batch_keeps_to_the_feature_cache_its_worker_holds()
+    {
+        var j = new Journaled();
+        var trials = new[] { Samples.Trial(1, depth: 2), Samples.Trial(1, depth: 4), Samples.Trial(2, depth: 2), Samples.Trial(2, depth: 4), Samples.Trial(3, depth: 4) };
+        j.Record(new SweepEvents.Submitted("s", "demo", trials, 2, Now));
+        j.Record(j.State.StartNext("w2", 1, Now)[0]);   // trials[0], depth 2: w2 now holds depth 2
+        j.Record(j.State.Complete(trials[0].Id, 1, "w2", Samples.Result(trials[0].Id)));
+        Assert.Equal(new[] { trials[2].Id, trials[1].Id, trials[3].Id }, j.State.StartNext("w2", 3, Now).Select(s => s.TrialId));
+    }
 }

@@ -48,7 +48,7 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
         var done = ExpectMsg<ReportCompleted>();
         Assert.Equal((Spec.Id, 1, "w1"), (done.TrialId, done.Attempt, done.Worker));
         pool.ExpectMsg<WorkerMessages.Idle>();
-        Assert.Equal($"trial-{Spec.Id}-1", Assert.Single(threads));
+        Assert.Equal("trials-w1", Assert.Single(threads));
     }
 
     [Fact]
@@ -114,5 +114,62 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
         var refused = FishForMessage(m => m is ReportFailed, TimeSpan.FromSeconds(3));
         Assert.Equal((other.Id, "worker w1 was busy"), (((ReportFailed)refused).TrialId, ((ReportFailed)refused).Reason));
         worker.Tell(new WorkerMessages.CancelTrial("s", Spec.Id));
+    }
+
+    static Assignment[] Jobs(int count) => Enumerable.Range(10, count).Select(i => Samples.Trial(i)).Select(t => new Assignment("s", t.Id, 1, t)).ToArray();
+
+    [Fact]
+    public void Short_trials_are_asked_for_several_at_a_time_run_back_to_back_and_reported_together()
+    {
+        var (worker, pool) = StartWorker((spec, onEpoch, _) =>
+        {
+            onEpoch(new EpochMetrics(1, 0.5, 0.8, 0.4, 0.85, 0.001, 1000));
+            return Samples.Result(spec.Id);
+        });
+        worker.Tell(Job, TestActor);
+        ExpectMsg<WorkerMessages.EpochReported>();   // a lone trial streams its epochs, as a long one would
+        ExpectMsg<ReportCompleted>();
+        int want = pool.ExpectMsg<WorkerMessages.Idle>().Want;
+        Assert.True(want > 1, $"a worker whose trial took microseconds should ask for more than one, asked for {want}");
+
+        var jobs = Jobs(5);
+        worker.Tell(new Assignments("s", jobs), TestActor);
+        var messages = new List<object>();
+        var reported = new List<string>();
+        while (reported.Count < jobs.Length)
+        {
+            var m = ExpectMsg<object>(TimeSpan.FromSeconds(5));
+            messages.Add(m);
+            if (m is ReportsCompleted several) reported.AddRange(several.Reports.Select(r => r.TrialId));
+            if (m is ReportCompleted one) reported.Add(one.TrialId);
+        }
+        Assert.Equal(jobs.Select(j => j.TrialId), reported);
+        Assert.DoesNotContain(messages, m => m is WorkerMessages.EpochReported);   // results carry the epochs
+        Assert.True(messages.Count < jobs.Length, $"{jobs.Length} results took {messages.Count} messages");
+        pool.ExpectMsg<WorkerMessages.Idle>();
+    }
+
+    [Fact]
+    public void Cancelling_a_trial_still_waiting_in_a_batch_reports_it_without_running_it()
+    {
+        var ran = new List<string>();
+        var (worker, pool) = StartWorker((spec, onEpoch, cancel) =>
+        {
+            lock (ran) ran.Add(spec.Id);
+            if (spec.Seed == 10) cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));   // the first one runs until cancelled
+            cancel.ThrowIfCancellationRequested();
+            return Samples.Result(spec.Id);
+        });
+        var jobs = Jobs(3);
+        worker.Tell(new Assignments("s", jobs), TestActor);
+        worker.Tell(new WorkerMessages.CancelTrial("s", jobs[2].TrialId));
+        var waiting = ExpectMsg<ReportFailed>();
+        Assert.Equal((jobs[2].TrialId, "cancelled"), (waiting.TrialId, waiting.Reason));
+        worker.Tell(new WorkerMessages.CancelTrial("s", jobs[0].TrialId));
+        var running = ExpectMsg<ReportFailed>();
+        Assert.Equal((jobs[0].TrialId, "cancelled"), (running.TrialId, running.Reason));
+        Assert.Equal(jobs[1].TrialId, ExpectMsg<ReportCompleted>().TrialId);
+        pool.ExpectMsg<WorkerMessages.Idle>();
+        lock (ran) Assert.Equal(new[] { jobs[0].TrialId, jobs[1].TrialId }, ran);
     }
 }

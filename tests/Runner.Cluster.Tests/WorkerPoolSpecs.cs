@@ -57,4 +57,18 @@ public class WorkerPoolSpecs : Akka.TestKit.Xunit2.TestKit
         pool.Tell(new PoolMessages.GetWorkers());
         Assert.Empty(ExpectMsg<PoolMessages.Workers>().All);
     }
+
+    [Fact]
+    public void A_worker_that_wants_several_trials_is_asked_for_that_many_and_an_old_worker_for_one()
+    {
+        var sweeps = CreateTestProbe();
+        var pool = Sys.ActorOf(WorkerPool.Props(sweeps.Ref));
+        pool.Tell(new PoolMessages.SweepHasWork("a"));
+        pool.Tell(new WorkerMessages.Idle("fast", "cpu", Want: 40), CreateTestProbe().Ref);
+        var fast = sweeps.ExpectMsg<RequestTrial>();
+        Assert.Equal(("fast", 40), (fast.Worker, fast.Count));
+        pool.Tell(new WorkerMessages.Idle("old", "cpu", Want: 0), CreateTestProbe().Ref);   // no count on the wire
+        var old = sweeps.ExpectMsg<RequestTrial>();
+        Assert.Equal(("old", 1), (old.Worker, old.Count));
+    }
 }

@@ -109,6 +109,33 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Killing_a_worker_that_holds_a_batch_of_short_trials_runs_every_one_of_them_elsewhere_once()
+    {
+        using var cluster = new LocalCluster(output);
+        cluster.StartCoordinator();
+        // 10-ms trials (the benchmark's no-op trainer): each worker asks for about five at a time.
+        var victim = cluster.StartWorker("--bench-trial-seconds", "0.01");
+        var survivor = cluster.StartWorker("--bench-trial-seconds", "0.01");
+        string file = cluster.WriteSweep("batch-crash", 1200);
+        string sweep = Submit(cluster, file);
+        string victimName = $"127.0.0.1:{victim.Port}#";
+        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)) > 1,
+            SweepTimeout, "the victim worker to hold several trials");
+
+        cluster.Kill(victim.Process);
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") == 1200, SweepTimeout, "the sweep to finish on the surviving worker");
+
+        AssertEveryTrialRecordedOnce(cluster, sweep, file);
+        var rows = cluster.Rows(sweep);
+        Assert.All(rows, r => Assert.Equal(Runner.Cli.Bench.NoOpTrainer.Message, r.Result!.Message));
+        // The victim's unreported trials all went back to the queue and were completed by the survivor.
+        var retried = rows.Where(r => r.Attempts >= 2).ToList();
+        output.WriteLine($"{retried.Count} trials of the killed worker ran again on the survivor");
+        Assert.True(retried.Count > 1, $"expected the victim's batch to be re-run, {retried.Count} trials had a second attempt");
+        Assert.All(retried, r => Assert.StartsWith($"127.0.0.1:{survivor.Port}#", r.Worker));
+    }
+
+    [Fact]
     public void A_worker_that_joins_mid_sweep_gets_work()
     {
         using var cluster = new LocalCluster(output);

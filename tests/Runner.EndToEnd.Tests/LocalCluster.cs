@@ -61,11 +61,11 @@ public sealed class LocalCluster : IDisposable
     }
 
     /// <summary>Starts a worker on a known port, so that trials can be traced back to the process that ran them.</summary>
-    public (Process Process, int Port) StartWorker()
+    public (Process Process, int Port) StartWorker(params string[] extra)
     {
         int port = FreePort();
-        var p = Start("worker", "worker", "--seed-nodes", $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
-            "--threads", "1", "--data", Subset, "--state", Path.Combine(Folder, "worker-artifacts"));
+        var p = Start("worker", ["worker", "--seed-nodes", $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
+            "--threads", "1", "--data", Subset, "--state", Path.Combine(Folder, "worker-artifacts"), .. extra]);
         return (p, port);
     }
 

@@ -17,6 +17,8 @@ public sealed class WorkerPool : ReceiveActor
         public IActorRef Actor { get; } = actor;
         public string Device { get; } = device;
         public bool Idle { get; set; }
+        /// <summary>How many trials it takes at once (see TrialWorker).</summary>
+        public int Want { get; set; } = 1;
     }
 
     readonly IActorRef _sweeps;
@@ -39,7 +41,7 @@ public sealed class WorkerPool : ReceiveActor
                 _workers[m.Worker] = w;
                 Context.Watch(Sender);
             }
-            w.Idle = true;
+            (w.Idle, w.Want) = (true, Math.Max(1, m.Want));
             Dispatch();
         });
 
@@ -78,7 +80,7 @@ public sealed class WorkerPool : ReceiveActor
             string sweep = _withWork[_next++ % _withWork.Count];
             worker.Idle = false;
             // The sweep answers the worker itself (Assignment or NoTrial): the pool never relays trials.
-            _sweeps.Tell(new RequestTrial(sweep, name), worker.Actor);
+            _sweeps.Tell(new RequestTrial(sweep, name, worker.Want), worker.Actor);
         }
     }
 }

@@ -53,6 +53,10 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["p.all"] = typeof(PoolMessages.Workers),
         ["j.sweep"] = typeof(Runner.Results.SweepRecord),
         ["j.trial"] = typeof(Runner.Results.TrialRecord),
+        ["sw.starts"] = typeof(SweepEvents.TrialsStarted),
+        ["sw.dones"] = typeof(SweepEvents.TrialsCompleted),
+        ["c.dones"] = typeof(SweepCommands.ReportsCompleted),
+        ["r.assigns"] = typeof(SweepCommands.Assignments),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

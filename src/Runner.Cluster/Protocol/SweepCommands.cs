@@ -24,11 +24,12 @@ public static class SweepCommands
         [property: Key(4)] TrialResult[] Reused,
         [property: Key(5)] EarlyStopSpec? EarlyStop = null) : ISweepCommand;
 
-    /// <summary>An idle worker asks for a trial of this sweep.</summary>
+    /// <summary>An idle worker asks for a trial of this sweep, or for up to <paramref name="Count"/> of them.</summary>
     [MessagePackObject]
     public sealed record RequestTrial(
         [property: Key(0)] string SweepId,
-        [property: Key(1)] string Worker) : ISweepCommand;
+        [property: Key(1)] string Worker,
+        [property: Key(2)] int Count = 1) : ISweepCommand;
 
     [MessagePackObject]
     public sealed record ReportCompleted(
@@ -37,6 +38,16 @@ public static class SweepCommands
         [property: Key(2)] int Attempt,
         [property: Key(3)] string Worker,
         [property: Key(4)] TrialResult Result) : ISweepCommand;
+
+    /// <summary>
+    /// Several results in one message, in the order the trials ended: a worker running short trials back to back
+    /// sends them together. Not acknowledged (the worker does not wait for acknowledgements).
+    /// </summary>
+    [MessagePackObject]
+    public sealed record ReportsCompleted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] string Worker,
+        [property: Key(2)] ReportCompleted[] Reports) : ISweepCommand;
 
     [MessagePackObject]
     public sealed record ReportFailed(
@@ -77,6 +88,12 @@ public static class SweepCommands
         [property: Key(1)] string TrialId,
         [property: Key(2)] int Attempt,
         [property: Key(3)] TrialSpec Spec) : IRunnerMessage;
+
+    /// <summary>Run these trials one after another (the answer to a <see cref="RequestTrial"/> for several).</summary>
+    [MessagePackObject]
+    public sealed record Assignments(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] Assignment[] Jobs) : IRunnerMessage;
 
     /// <summary>Nothing to run now (all running or done, or cancelled).</summary>
     [MessagePackObject]

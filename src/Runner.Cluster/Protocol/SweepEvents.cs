@@ -28,6 +28,12 @@ public static class SweepEvents
         [property: Key(3)] string Worker,
         [property: Key(4)] DateTime At) : IRunnerMessage;
 
+    /// <summary>Several trials handed to one worker at once (it asked for several): one journal write for all.</summary>
+    [MessagePackObject]
+    public sealed record TrialsStarted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] TrialStarted[] Starts) : IRunnerMessage;
+
     /// <summary>The first completion of a trial (later ones are never recorded).</summary>
     [MessagePackObject]
     public sealed record TrialCompleted(
@@ -36,6 +42,12 @@ public static class SweepEvents
         [property: Key(2)] int Attempt,
         [property: Key(3)] string Worker,
         [property: Key(4)] TrialResult Result) : IRunnerMessage;
+
+    /// <summary>First completions of several trials, reported together: one journal write for all.</summary>
+    [MessagePackObject]
+    public sealed record TrialsCompleted(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] TrialCompleted[] Completions) : IRunnerMessage;
 
     /// <summary>An attempt ended without a result: the worker was lost or the trainer threw.</summary>
     [MessagePackObject]

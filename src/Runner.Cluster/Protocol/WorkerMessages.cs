@@ -6,11 +6,15 @@ namespace Runner.Cluster.Protocol;
 /// <summary>What TrialWorkers say and are told, besides the sweep commands they send.</summary>
 public static class WorkerMessages
 {
-    /// <summary>A worker is free for work (sent when it starts and after every trial).</summary>
+    /// <summary>
+    /// A worker is free for work (sent when it starts and after its trials). <paramref name="Want"/> is how many
+    /// trials it takes at once: 1 unless its trials are so short that messages would cost more than they do.
+    /// </summary>
     [MessagePackObject]
     public sealed record Idle(
         [property: Key(0)] string Worker,
-        [property: Key(1)] string Device) : IRunnerMessage;
+        [property: Key(1)] string Device,
+        [property: Key(2)] int Want = 1) : IRunnerMessage;
 
     /// <summary>Live progress of a running trial; not persisted (the result carries every epoch).</summary>
     [MessagePackObject]

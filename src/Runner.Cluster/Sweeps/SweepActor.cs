@@ -94,21 +94,37 @@ public sealed class SweepActor : ReceivePersistentActor
 
         Command<RequestTrial>(c =>
         {
-            var start = _state.StartNext(c.Worker, _clock());
-            if (start == null)
+            var starts = _state.StartNext(c.Worker, Math.Max(1, c.Count), _clock());
+            if (starts.Count == 0)
             {
                 Sender.Tell(new NoTrial(c.SweepId, _state.IsFinished));
                 return;
             }
             var worker = Sender;
-            Decide(start, e =>
+            var jobs = starts.Select(s => new Assignment(s.SweepId, s.TrialId, s.Attempt, _state.Find(s.TrialId)!.Spec)).ToArray();
+            // One trial is one event and one Assignment, as before batches existed; several are one of each.
+            IRunnerMessage started = starts.Count == 1 ? starts[0] : new SweepEvents.TrialsStarted(c.SweepId, starts.ToArray());
+            Decide(started, _ =>
             {
-                _runningOn[e.TrialId] = worker;
-                worker.Tell(new Assignment(e.SweepId, e.TrialId, e.Attempt, _state.Find(e.TrialId)!.Spec));
+                foreach (var job in jobs) _runningOn[job.TrialId] = worker;
+                worker.Tell(jobs.Length == 1 ? jobs[0] : new Assignments(c.SweepId, jobs));
             });
         });
 
-        Command<ReportCompleted>(c => Record(_state.Complete(c.TrialId, c.Attempt, c.Worker, c.Result), c.SweepId, c.TrialId));
+        Command<ReportCompleted>(c =>
+        {
+            var e = _state.Complete(c.TrialId, c.Attempt, c.Worker, c.Result);
+            if (e != null) RankForEarlyStop(e);
+            Record(e, c.SweepId, c.TrialId);
+        });
+        Command<ReportsCompleted>(c =>
+        {
+            var completions = new List<SweepEvents.TrialCompleted>();
+            foreach (var r in c.Reports.DistinctBy(r => r.TrialId))
+                if (_state.Complete(r.TrialId, r.Attempt, r.Worker, r.Result) is { } e) completions.Add(e);
+            completions.ForEach(RankForEarlyStop);
+            if (completions.Count > 0) Decide(new SweepEvents.TrialsCompleted(c.SweepId, completions.ToArray()), _ => { });
+        });
         Command<ReportFailed>(c => Record(_state.Fail(c.TrialId, c.Attempt, c.Reason, _clock()), c.SweepId, c.TrialId));
 
         Command<WorkerLost>(c =>
@@ -143,6 +159,16 @@ public sealed class SweepActor : ReceivePersistentActor
             }
         });
         Command<GetProgress>(c => Sender.Tell(ProgressOf(c.SweepId)));
+    }
+
+    /// <summary>
+    /// ASHA learns a finished trial's rung values from its result too: a worker running very short trials back to
+    /// back does not stream their epochs (see TrialWorker). Values it already saw live are not counted twice.
+    /// </summary>
+    void RankForEarlyStop(SweepEvents.TrialCompleted c)
+    {
+        if (_asha == null) return;
+        foreach (var e in c.Result.Epochs) _asha.ShouldStop(c.TrialId, e.Epoch, e.ValAccuracy);
     }
 
     void Record(IRunnerMessage? e, string sweepId, string trialId)
@@ -187,6 +213,11 @@ public sealed class SweepActor : ReceivePersistentActor
     void Written(IRunnerMessage e)
     {
         _written.Apply(e);
+        Show(e);
+    }
+
+    void Show(IRunnerMessage e)
+    {
         switch (e)
         {
             case SweepEvents.Submitted s:
@@ -201,9 +232,21 @@ public sealed class SweepActor : ReceivePersistentActor
                 _lastEpoch.Remove(s.TrialId);
                 Project(s.TrialId);
                 break;
+            case SweepEvents.TrialsStarted b:
+                foreach (var s in b.Starts) Show(s);
+                break;
             case SweepEvents.TrialCompleted c:
                 _log.Info("Sweep {SweepId} trial {TrialId} attempt {Attempt} completed on {Worker}", c.SweepId, c.TrialId, c.Attempt, c.Worker);
                 TrialEnded(c.TrialId);
+                break;
+            case SweepEvents.TrialsCompleted b:
+                // One line for the batch at info (they are trials of a few milliseconds each), each trial at debug.
+                _log.Info("Sweep {SweepId}: {Count} trials completed on {Worker}", b.SweepId, b.Completions.Length, b.Completions[0].Worker);
+                foreach (var c in b.Completions)
+                {
+                    _log.Debug("Sweep {SweepId} trial {TrialId} attempt {Attempt} completed on {Worker}", c.SweepId, c.TrialId, c.Attempt, c.Worker);
+                    TrialEnded(c.TrialId);
+                }
                 break;
             case SweepEvents.TrialAttemptFailed f:
                 _log.Warning("Sweep {SweepId} trial {TrialId} attempt {Attempt} failed: {Reason}", f.SweepId, f.TrialId, f.Attempt, f.Reason);

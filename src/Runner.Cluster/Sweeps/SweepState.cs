@@ -19,6 +19,13 @@ public sealed class SweepState
     readonly Dictionary<string, TrialState> _trials = new();
     /// <summary>The feature cache each worker used last (see <see cref="StartNext"/>).</summary>
     readonly Dictionary<string, string> _lastCacheOf = new();
+    /// <summary>
+    /// No trial before this position in plan order is pending: where the search for the next trial starts, so that
+    /// handing out a 10,000-trial sweep does not rescan the started ones each time. Lowered when a trial goes back to
+    /// the queue; a search hint only, never part of what the state means.
+    /// </summary>
+    int _firstPending;
+    readonly Dictionary<string, int> _position = new();
 
     public string SweepId { get; private set; } = "";
     public string Name { get; private set; } = "";
@@ -43,8 +50,16 @@ public sealed class SweepState
                 foreach (var spec in s.Trials)
                 {
                     var trial = new TrialState(spec);
-                    if (_trials.TryAdd(trial.Id, trial)) _order.Add(trial);
+                    if (!_trials.TryAdd(trial.Id, trial)) continue;
+                    _position[trial.Id] = _order.Count;
+                    _order.Add(trial);
                 }
+                break;
+            case SweepEvents.TrialsStarted b:
+                foreach (var started in b.Starts) Apply(started);
+                break;
+            case SweepEvents.TrialsCompleted b:
+                foreach (var completed in b.Completions) Apply(completed);
                 break;
             case SweepEvents.TrialStarted s when Find(s.TrialId) is { IsFinal: false } t:
                 (t.Phase, t.Attempts, t.Worker) = (TrialPhase.Running, s.Attempt, s.Worker);
@@ -57,6 +72,7 @@ public sealed class SweepState
                 t.LastFailure = f.Reason;
                 t.Worker = null;
                 t.Phase = t.Attempts >= MaxFailures ? TrialPhase.Failed : TrialPhase.Pending;
+                if (t.Phase == TrialPhase.Pending) _firstPending = Math.Min(_firstPending, _position[t.Id]);
                 break;
             case SweepEvents.Cancelled:
                 IsCancelled = true;
@@ -76,6 +92,14 @@ public sealed class SweepState
             t.Phase = TrialPhase.Pending;
             t.Worker = null;
         }
+        _firstPending = 0;
+    }
+
+    IEnumerable<TrialState> Pending()
+    {
+        while (_firstPending < _order.Count && _order[_firstPending].Phase != TrialPhase.Pending) _firstPending++;
+        for (int i = _firstPending; i < _order.Count; i++)
+            if (_order[i].Phase == TrialPhase.Pending) yield return _order[i];
     }
 
     // ----- decisions: they return the events to persist, and change nothing themselves -----
@@ -85,14 +109,29 @@ public sealed class SweepState
     /// except that a worker gets a trial using the same frozen-prefix features (same base and freeze depth) as its
     /// last one when any is pending: it already holds that cache.
     /// </summary>
-    public SweepEvents.TrialStarted? StartNext(string worker, DateTime now)
+    public SweepEvents.TrialStarted? StartNext(string worker, DateTime now) => StartNext(worker, 1, now).FirstOrDefault();
+
+    /// <summary>
+    /// Up to <paramref name="count"/> trials for one worker, chosen as <paramref name="count"/> calls of
+    /// <see cref="StartNext(string, DateTime)"/> would choose them one after another (each start changes which
+    /// cache the worker holds); empty when nothing is pending.
+    /// </summary>
+    public IReadOnlyList<SweepEvents.TrialStarted> StartNext(string worker, int count, DateTime now)
     {
-        if (IsCancelled) return null;
-        var pending = _order.Where(t => t.Phase == TrialPhase.Pending);
-        var next = _lastCacheOf.TryGetValue(worker, out var key)
-            ? pending.FirstOrDefault(t => t.Spec.FrozenFeaturesKey == key) ?? pending.FirstOrDefault()
-            : pending.FirstOrDefault();
-        return next == null ? null : new SweepEvents.TrialStarted(SweepId, next.Id, next.Attempts + 1, worker, now);
+        var starts = new List<SweepEvents.TrialStarted>();
+        if (IsCancelled) return starts;
+        var chosen = new HashSet<string>();
+        _lastCacheOf.TryGetValue(worker, out var key);
+        while (starts.Count < count)
+        {
+            var pending = Pending().Where(t => !chosen.Contains(t.Id));
+            var next = (key == null ? null : pending.FirstOrDefault(t => t.Spec.FrozenFeaturesKey == key)) ?? pending.FirstOrDefault();
+            if (next == null) break;
+            chosen.Add(next.Id);
+            key = next.Spec.FrozenFeaturesKey ?? key;
+            starts.Add(new SweepEvents.TrialStarted(SweepId, next.Id, next.Attempts + 1, worker, now));
+        }
+        return starts;
     }
 
     /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
