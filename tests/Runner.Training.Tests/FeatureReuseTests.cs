@@ -83,4 +83,26 @@ public class FeatureReuseTests(SharedArtifacts shared)
         var left = Directory.GetFiles(Path.Combine(artifacts, "features"), "*.dat");
         Assert.All(left, f => Assert.Contains(key, f));
     }
+
+    [Fact]
+    public void Deeper_features_made_from_a_shallower_entry_equal_those_made_from_the_images()
+    {
+        var data = Data.FashionMnist.Load(TestData.Subset);
+        var spec = TestData.SmallTrial(freezeDepth: 3, seed: 1);
+        var baseModel = PretrainedBases.GetOrTrain(new ArtifactStore(shared.Folder), "convnet4", spec.Pretrain!, data, TorchSharp.torch.CPU, null, CancellationToken.None);
+        var keys = FeatureCache.KeysAtDepths(spec, data);
+
+        var direct = new FeatureCache(new ArtifactStore(TestData.TempFolder("features-direct")));
+        using var fromImages = direct.GetOrCompute(keys(3)!, baseModel, 3, data, spec.TargetClasses, TorchSharp.torch.CPU, null);
+
+        var log = new List<string>();
+        var chained = new FeatureCache(new ArtifactStore(TestData.TempFolder("features-chained")));
+        using (chained.GetOrCompute(keys(2)!, baseModel, 2, data, spec.TargetClasses, TorchSharp.torch.CPU, log.Add, keys)) { }
+        using var fromDepth2 = chained.GetOrCompute(keys(3)!, baseModel, 3, data, spec.TargetClasses, TorchSharp.torch.CPU, log.Add, keys);
+
+        Assert.Contains(log, m => m.StartsWith("computing frozen-prefix features (depth 3)", StringComparison.Ordinal) && m.Contains("from the depth-2 features"));
+        Assert.Equal(fromImages.Train.shape, fromDepth2.Train.shape);
+        Assert.True(fromImages.Train.eq(fromDepth2.Train).all().item<bool>(), "training-image features differ");
+        Assert.True(fromImages.Test.eq(fromDepth2.Test).all().item<bool>(), "test-image features differ");
+    }
 }

@@ -43,7 +43,7 @@ public sealed class FrozenSweepBench(CliContext context)
         foreach (var t in trials.Where(t => t.FrozenFeaturesKey != null).DistinctBy(t => t.FreezeDepth)
                      .Where(t => FeatureCache.SizeOf(baseModel, t.FreezeDepth, images.Train, targetImages) <= FeatureCache.MaxEntryBytes))
             new FeatureCache(store).GetOrCompute(FeatureCache.KeyFor(t, images)!, baseModel, t.FreezeDepth, images,
-                definition.Target.Classes, CPU, null).Dispose();
+                definition.Target.Classes, CPU, null, FeatureCache.KeysAtDepths(t, images)).Dispose();
         baseModel.Network.Dispose();
         double cacheSeconds = clock.Elapsed.TotalSeconds;
         context.Out.WriteLine($"  feature caches built in {cacheSeconds:F1} s");

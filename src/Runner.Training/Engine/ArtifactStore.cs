@@ -54,6 +54,9 @@ public sealed class ArtifactStore
         File.Move(temp, path, overwrite: true);
         File.WriteAllText(path + ".sha256.tmp", hash);
         File.Move(path + ".sha256.tmp", path + ".sha256", overwrite: true);
+        // Just hashed: its first use need not read it all again (a later change of the file still shows in IsIntact).
+        var info = new FileInfo(path);
+        Verified[path] = (info.Length, info.LastWriteTimeUtc, hash);
     }
 
     public static string Sha256Of(string path)

@@ -17,6 +17,8 @@ namespace Runner.Training.Engine;
 /// recently used entries. Entries larger than <see cref="MaxEntryBytes"/> are not made: that trial computes on the fly.
 /// The entry used last stays in memory (one per process, so memory stays bounded): the scheduler sends a worker
 /// trial after trial with the same features, and those read no file at all.
+/// A deeper entry is made from the deepest shallower one of the same base that exists (depth 3 from depth 2 runs only
+/// the third stage), which gives the same values: the rows go through the same stages in the same batches.
 /// </summary>
 public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCache.DefaultMaxBytes)
 {
@@ -40,6 +42,9 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
     public static string? KeyFor(TrialSpec spec, ImageData data) =>
         spec.FrozenFeaturesKey is { } key ? Key($"{key}|{data.Fingerprint}", spec.FreezeDepth, spec.TargetClasses) : null;
 
+    /// <summary>Keys of the same base's entries at other depths (for <see cref="GetOrCompute"/> to build on).</summary>
+    public static Func<int, string?> KeysAtDepths(TrialSpec spec, ImageData data) => depth => KeyFor(spec with { FreezeDepth = depth }, data);
+
     public static string Key(string baseKey, int depth, int[] classes) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{baseKey}|depth={depth}|classes={string.Join(",", classes)}")))[..16];
 
@@ -54,7 +59,9 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
     }
 
     /// <summary>The cached features (on <paramref name="device"/>), computing and storing them first when needed.</summary>
-    public Features GetOrCompute(string key, IStagedModel baseModel, int depth, ImageData data, int[] classes, Device device, Action<string>? log)
+    /// <param name="keyAtDepth">the keys of the same base's entries at other depths, to start from the deepest shallower one that exists</param>
+    public Features GetOrCompute(string key, IStagedModel baseModel, int depth, ImageData data, int[] classes, Device device, Action<string>? log,
+        Func<int, string?>? keyAtDepth = null)
     {
         int[] trainIdx = classes.SelectMany(data.Train.IndicesOf).ToArray();
         int[] testIdx = classes.SelectMany(data.Test.IndicesOf).ToArray();
@@ -73,9 +80,13 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
                     return new Features(Share(_resident!.Value.Train, device), trainIdx, Share(_resident.Value.Test, device), testIdx);
                 }
                 if (File.Exists(trainPath)) log?.Invoke($"feature cache {key} is damaged or incomplete: computing it again");
-                log?.Invoke($"computing frozen-prefix features (depth {depth}) for {trainIdx.Length + testIdx.Length} images → cache {key}");
-                var train = Compute(baseModel, depth, data.Train, trainIdx, classes, device);
-                var test = Compute(baseModel, depth, data.Test, testIdx, classes, device);
+                var (from, trainInput, testInput) = Shallower(keyAtDepth, depth, device) ?? (0,
+                    ImagesOf(data.Train, trainIdx, classes, device), ImagesOf(data.Test, testIdx, classes, device));
+                log?.Invoke($"computing frozen-prefix features (depth {depth}) for {trainIdx.Length + testIdx.Length} images" +
+                            (from > 0 ? $" from the depth-{from} features" : "") + $" → cache {key}");
+                Tensor train, test;
+                using (trainInput) train = Compute(baseModel, from, depth, trainInput, device);
+                using (testInput) test = Compute(baseModel, from, depth, testInput, device);
                 ArtifactStore.WriteAtomically(trainPath, temp => train.cpu().save(temp));
                 ArtifactStore.WriteAtomically(testPath, temp => test.cpu().save(temp));
                 Evict(keep: new[] { trainPath, testPath });
@@ -100,16 +111,47 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
     static Tensor Share(Tensor t, Device device) =>
         t.device_type == device.type && t.device_index == device.index ? t.alias() : t.to(device);
 
-    static Tensor Compute(IStagedModel model, int depth, ImageSet set, int[] indices, int[] classes, Device device)
+    /// <summary>
+    /// The deepest entry of the same base shallower than <paramref name="depth"/> that is intact (or in memory), with
+    /// its depth; null when there is none (the features are then computed from the images).
+    /// </summary>
+    (int Depth, Tensor Train, Tensor Test)? Shallower(Func<int, string?>? keyAtDepth, int depth, Device device)
     {
-        using var images = TensorSplit.From(set, indices, classes, device);
+        for (int d = depth - 1; d >= 1 && keyAtDepth != null; d--)
+        {
+            if (keyAtDepth(d) is not { } key) continue;
+            string trainPath = store.PathFor("features", key + ".train.dat"), testPath = store.PathFor("features", key + ".test.dat");
+            if (_resident is { } r && r.Path == trainPath && ArtifactStore.IsIntact(trainPath) && ArtifactStore.IsIntact(testPath))
+                return (d, Share(r.Train, device), Share(r.Test, device));
+            if (ArtifactStore.IsIntact(trainPath) && ArtifactStore.IsIntact(testPath))
+                return (d, Load(trainPath, device), Load(testPath, device));
+        }
+        return null;
+    }
+
+    static Tensor Load(string path, Device device)
+    {
+        using var loaded = Tensor.load(path);
+        return Share(loaded, device);
+    }
+
+    static Tensor ImagesOf(ImageSet set, int[] indices, int[] classes, Device device)
+    {
+        using var split = TensorSplit.From(set, indices, classes, device);
+        return split.Images.alias();
+    }
+
+    /// <summary>Stages <paramref name="from"/> to <paramref name="depth"/> - 1 of the frozen base over every row, in evaluation batches.</summary>
+    static Tensor Compute(IStagedModel model, int from, int depth, Tensor inputs, Device device)
+    {
         model.Network.to(device).eval();
         using var _ = no_grad();
         var parts = new List<Tensor>();
-        for (int start = 0; start < images.Count; start += TrainingLoop.EvalBatch)
+        long rows = inputs.shape[0];
+        for (long start = 0; start < rows; start += TrainingLoop.EvalBatch)
         {
-            using var batch = images.Images.narrow(0, start, Math.Min(TrainingLoop.EvalBatch, images.Count - start));
-            parts.Add(model.ForwardPrefix(depth, batch));
+            using var batch = inputs.narrow(0, start, Math.Min(TrainingLoop.EvalBatch, rows - start));
+            parts.Add(model.ForwardStages(from, depth, batch));
         }
         var all = cat(parts, 0);
         foreach (var p in parts) p.Dispose();

@@ -61,7 +61,7 @@ public static class TrialRunner
                 long images = spec.TargetClasses.Sum(c => data.Train.IndicesOf(c).Count + data.Test.IndicesOf(c).Count);
                 if (FeatureCache.SizeOf(model, spec.FreezeDepth, data.Train, images) <= FeatureCache.MaxEntryBytes)
                     features = new FeatureCache(env.Artifacts).GetOrCompute(FeatureCache.KeyFor(spec, data)!, model, spec.FreezeDepth, data,
-                        spec.TargetClasses, device, env.Log);
+                        spec.TargetClasses, device, env.Log, FeatureCache.KeysAtDepths(spec, data));
             }
             int firstStage = features == null ? 0 : spec.FreezeDepth;
             using var train = features == null ? TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device);

@@ -34,10 +34,16 @@ public interface IStagedModel
     }
 
     /// <summary>What the first <paramref name="count"/> stages make of images (used to cache frozen-prefix features).</summary>
-    Tensor ForwardPrefix(int count, Tensor x)
+    Tensor ForwardPrefix(int count, Tensor x) => ForwardStages(0, count, x);
+
+    /// <summary>
+    /// Stages <paramref name="first"/> to <paramref name="end"/> - 1 only: <paramref name="x"/> is what stage first-1
+    /// produced (images when first = 0). The features of a deeper prefix are made from a shallower one's this way.
+    /// </summary>
+    Tensor ForwardStages(int first, int end, Tensor x)
     {
         var h = x;
-        for (int i = 0; i < count; i++)
+        for (int i = first; i < end; i++)
         {
             var next = Stages[i].Module.forward(h);
             if (!ReferenceEquals(h, x)) h.Dispose();
