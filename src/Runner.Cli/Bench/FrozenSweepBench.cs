@@ -52,6 +52,9 @@ public sealed class FrozenSweepBench(CliContext context)
         var off = RunAll(trials, store, data, o.Threads, reuse: false, heads);
         context.Out.WriteLine(FormattableString.Invariant($"  Runner, reuse on:  {on.Seconds:F1} s + {cacheSeconds:F1} s of caches (head-only trials {on.HeadOnly:F1} s), mean test accuracy {on.Accuracy:P2}"));
         context.Out.WriteLine(FormattableString.Invariant($"  Runner, reuse off: {off.Seconds:F1} s (head-only trials {off.HeadOnly:F1} s), mean test accuracy {off.Accuracy:P2}"));
+        // Where the time goes: trials that reuse nothing (freeze 0, scratch) bound what reuse can gain.
+        context.Out.WriteLine("  by group, reuse on / off: " + string.Join(", ",
+            on.ByGroup.Select(g => FormattableString.Invariant($"{g.Key} {g.Value:F1} / {off.ByGroup[g.Key]:F1} s"))));
 
         double? peerSeconds = null, peerPretrain = null, peerAccuracy = null;
         if (o.Python != "none")
@@ -71,7 +74,8 @@ public sealed class FrozenSweepBench(CliContext context)
         context.Out.WriteLine(JsonSerializer.Serialize(new
         {
             benchmark = "frozen-sweep", trials = trials.Count, epochs = trials[0].Epochs, threads = o.Threads, pretrain_seconds = pretrainSeconds,
-            cache_seconds = cacheSeconds, reuse_on_seconds = on.Seconds, reuse_off_seconds = off.Seconds, head_only_on_seconds = on.HeadOnly, head_only_off_seconds = off.HeadOnly,
+            cache_seconds = cacheSeconds, reuse_on_seconds = on.Seconds, reuse_off_seconds = off.Seconds,
+            reuse_on_seconds_by_group = on.ByGroup, reuse_off_seconds_by_group = off.ByGroup, head_only_on_seconds = on.HeadOnly, head_only_off_seconds = off.HeadOnly,
             pytorch_seconds = peerSeconds, pytorch_pretrain_seconds = peerPretrain,
             head_only_speedup = off.HeadOnly / on.HeadOnly, reuse_speedup = off.Seconds / (on.Seconds + cacheSeconds),
             vs_pytorch = peerSeconds / (on.Seconds + cacheSeconds),
@@ -85,22 +89,27 @@ public sealed class FrozenSweepBench(CliContext context)
         return 0;
     }
 
-    sealed record Pass(double Seconds, double HeadOnly, double Accuracy);
+    /// <param name="ByGroup">seconds of the trials of each freeze depth ("freeze 2") and of the scratch ones, in plan order</param>
+    sealed record Pass(double Seconds, double HeadOnly, double Accuracy, IReadOnlyDictionary<string, double> ByGroup);
+
+    static string GroupOf(TrialSpec t) => t.Initialization == "pretrained" ? $"freeze {t.FreezeDepth}" : t.Initialization;
 
     static Pass RunAll(IReadOnlyList<TrialSpec> trials, ArtifactStore store, string data, int threads, bool reuse, int headOnlyDepth)
     {
         var env = new TrialEnvironment(store, data, null, "cpu", threads, AllowDownload: false, ReuseFeatures: reuse);
         double total = 0, headOnly = 0, accuracy = 0;
+        var byGroup = new Dictionary<string, double>();
         foreach (var spec in trials)
         {
             var clock = Stopwatch.StartNew();
             var result = TrialRunner.Run(spec, env);
             double seconds = clock.Elapsed.TotalSeconds;
             total += seconds;
+            byGroup[GroupOf(spec)] = byGroup.GetValueOrDefault(GroupOf(spec)) + seconds;
             if (spec.Initialization == "pretrained" && spec.FreezeDepth == headOnlyDepth) headOnly += seconds;
             accuracy += result.TestAccuracy ?? 0;
         }
-        return new Pass(total, headOnly, accuracy / trials.Count);
+        return new Pass(total, headOnly, accuracy / trials.Count, byGroup);
     }
 
     static string PeerGrid(IReadOnlyList<TrialSpec> trials, PretrainSpec pretrain, TargetSpec target) => JsonSerializer.Serialize(new
