@@ -121,10 +121,10 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         {
             if (keyAtDepth(d) is not { } key) continue;
             string trainPath = store.PathFor("features", key + ".train.dat"), testPath = store.PathFor("features", key + ".test.dat");
-            if (_resident is { } r && r.Path == trainPath && ArtifactStore.IsIntact(trainPath) && ArtifactStore.IsIntact(testPath))
-                return (d, Share(r.Train, device), Share(r.Test, device));
-            if (ArtifactStore.IsIntact(trainPath) && ArtifactStore.IsIntact(testPath))
-                return (d, Load(trainPath, device), Load(testPath, device));
+            if (!ArtifactStore.IsIntact(trainPath) || !ArtifactStore.IsIntact(testPath)) continue;
+            return _resident is { } r && r.Path == trainPath
+                ? (d, Share(r.Train, device), Share(r.Test, device))
+                : (d, Load(trainPath, device), Load(testPath, device));
         }
         return null;
     }

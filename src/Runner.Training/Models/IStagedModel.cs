@@ -21,16 +21,8 @@ public interface IStagedModel
     Tensor ForwardFrom(int first, Tensor x)
     {
         if (first == 0) return Network.forward(x);
-        var h = x;
-        for (int i = first; i < Stages.Count; i++)
-        {
-            var next = Stages[i].Module.forward(h);
-            if (!ReferenceEquals(h, x)) h.Dispose();
-            h = next;
-        }
-        var y = Head.forward(h);
-        if (!ReferenceEquals(h, x)) h.Dispose();
-        return y;
+        using var features = ForwardStages(first, Stages.Count, x);
+        return Head.forward(features);
     }
 
     /// <summary>What the first <paramref name="count"/> stages make of images (used to cache frozen-prefix features).</summary>
