@@ -155,11 +155,9 @@ public sealed class ResultsStore
         Execute(db, sql);
     }
 
-    static void Execute(SqliteConnection db, string sql, params (string, object)[] args)
+    static void Execute(SqliteConnection db, string sql)
     {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+        using var cmd = Prepare(db, sql);
         cmd.ExecuteNonQuery();
     }
 
