@@ -153,9 +153,11 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
             using var batch = inputs.narrow(0, start, Math.Min(TrainingLoop.EvalBatch, rows - start));
             parts.Add(model.ForwardStages(from, depth, batch));
         }
-        var all = cat(parts, 0);
+        using var all = cat(parts, 0);
         foreach (var p in parts) p.Dispose();
-        return all;
+        // Stored and served in the plain (NCHW) layout whatever layout the stages computed in (see ChannelsLast): a
+        // file holds the storage order, and features just made must be the same tensor as features read back.
+        return all.contiguous();
     }
 
     static void Touch(params string[] files)

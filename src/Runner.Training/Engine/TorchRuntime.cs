@@ -16,6 +16,7 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_loaded) return;
+            NativeHeap.KeepFreedBlocks();
             try
             {
                 using var probe = ones(1);

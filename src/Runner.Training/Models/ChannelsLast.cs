@@ -1,0 +1,61 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Runner.Training.Models;
+
+/// <summary>
+/// Runs a model's 2-D convolutions, and so the BatchNorm, ReLU and pooling after them, on channels-last (NHWC) tensors
+/// on the CPU. LibTorch's CPU kernels for max-pooling and BatchNorm are vectorized over channels only in that layout
+/// (its NCHW max-pool is scalar), and oneDNN's convolutions need no reorder in it: convnet4 trains ~1.3× faster at
+/// one thread (docs/benchmarks.md). TorchSharp 0.107 has no memory-format argument, so the layout is made the way
+/// LibTorch recognizes it, by its strides: an NCHW-shaped view of an NHWC copy. The values are the same function up to
+/// float rounding (different summation order); the shapes, the weights and the state_dict are unchanged.
+/// A convolution's input is made channels-last before it runs, and so is its output when LibTorch left it NCHW (a
+/// one-channel input, such as a grayscale image, is both layouts at once, and the first convolution then answers NCHW).
+/// Other devices are left alone: CUDA's choice of layout is not measured here.
+/// </summary>
+public static class ChannelsLast
+{
+    /// <summary>The input the pre-hook made on this thread, for the post-hook to release once the convolution is done (a convolution calls no other).</summary>
+    [ThreadStatic] static Tensor? _madeInput;
+
+    /// <summary>Hooks every Conv2d of <paramref name="model"/> (the modules it calls through <c>call</c>, as Sequential does).</summary>
+    public static void Use(nn.Module model)
+    {
+        foreach (var module in model.modules())
+        {
+            if (module is not Conv2d conv) continue;
+            conv.register_forward_pre_hook((_, input) => Needs(input) ? _madeInput = Of(input) : input);
+            conv.register_forward_hook((_, _, output) =>
+            {
+                _madeInput?.Dispose();
+                _madeInput = null;
+                if (!Needs(output)) return output;
+                var converted = Of(output);
+                output.Dispose(); // nobody else holds this handle; autograd keeps what it needs
+                return converted;
+            });
+        }
+    }
+
+    /// <summary>Whether a 4-D tensor's strides are those of a dense NHWC layout.</summary>
+    public static bool IsChannelsLast(Tensor t)
+    {
+        if (t.dim() != 4) return false;
+        var s = t.stride();
+        long c = t.shape[1], w = t.shape[3];
+        return s[1] == 1 && s[3] == c && s[2] == c * w;
+    }
+
+    /// <summary>A 4-D CPU tensor with more than one channel that is not channels-last yet.</summary>
+    static bool Needs(Tensor t) => t.dim() == 4 && t.shape[1] > 1 && t.device_type == DeviceType.CPU && !IsChannelsLast(t);
+
+    /// <summary>The same values, laid out NHWC, as an NCHW-shaped tensor (what torch's <c>contiguous(memory_format=channels_last)</c> gives).</summary>
+    public static Tensor Of(Tensor t)
+    {
+        using var nhwc = t.permute(0, 2, 3, 1);
+        using var copy = nhwc.contiguous();
+        return copy.permute(0, 3, 1, 2);
+    }
+}
