@@ -65,8 +65,7 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
     {
         int[] trainIdx = classes.SelectMany(data.Train.IndicesOf).ToArray();
         int[] testIdx = classes.SelectMany(data.Test.IndicesOf).ToArray();
-        string trainPath = store.PathFor("features", key + ".train.dat");
-        string testPath = store.PathFor("features", key + ".test.dat");
+        var (trainPath, testPath) = FilesOf(key);
         lock (Gate)
         {
             return ArtifactStore.WithLock(trainPath, () =>
@@ -120,7 +119,7 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         for (int d = depth - 1; d >= 1 && keyAtDepth != null; d--)
         {
             if (keyAtDepth(d) is not { } key) continue;
-            string trainPath = store.PathFor("features", key + ".train.dat"), testPath = store.PathFor("features", key + ".test.dat");
+            var (trainPath, testPath) = FilesOf(key);
             if (!ArtifactStore.IsIntact(trainPath) || !ArtifactStore.IsIntact(testPath)) continue;
             return _resident is { } r && r.Path == trainPath
                 ? (d, Share(r.Train, device), Share(r.Test, device))
@@ -128,6 +127,9 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         }
         return null;
     }
+
+    /// <summary>An entry's two files: the training images' features and the test images'.</summary>
+    (string Train, string Test) FilesOf(string key) => (store.PathFor("features", key + ".train.dat"), store.PathFor("features", key + ".test.dat"));
 
     static Tensor Load(string path, Device device)
     {

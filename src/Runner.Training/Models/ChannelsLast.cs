@@ -40,16 +40,18 @@ public static class ChannelsLast
     }
 
     /// <summary>Whether a 4-D tensor's strides are those of a dense NHWC layout.</summary>
-    public static bool IsChannelsLast(Tensor t)
-    {
-        if (t.dim() != 4) return false;
-        var s = t.stride();
-        long c = t.shape[1], w = t.shape[3];
-        return s[1] == 1 && s[3] == c && s[2] == c * w;
-    }
+    public static bool IsChannelsLast(Tensor t) => t.dim() == 4 && IsChannelsLast(t.shape, t.stride());
+
+    // Shape and strides are read once per call: each read is a native call, and this runs twice per convolution.
+    static bool IsChannelsLast(long[] shape, long[] s) => s[1] == 1 && s[3] == shape[1] && s[2] == shape[1] * shape[3];
 
     /// <summary>A 4-D CPU tensor with more than one channel that is not channels-last yet.</summary>
-    static bool Needs(Tensor t) => t.dim() == 4 && t.shape[1] > 1 && t.device_type == DeviceType.CPU && !IsChannelsLast(t);
+    static bool Needs(Tensor t)
+    {
+        if (t.dim() != 4 || t.device_type != DeviceType.CPU) return false;
+        var shape = t.shape;
+        return shape[1] > 1 && !IsChannelsLast(shape, t.stride());
+    }
 
     /// <summary>The same values, laid out NHWC, as an NCHW-shaped tensor (what torch's <c>contiguous(memory_format=channels_last)</c> gives).</summary>
     public static Tensor Of(Tensor t)
