@@ -119,8 +119,19 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         string file = cluster.WriteSweep("batch-crash", 1200);
         string sweep = Submit(cluster, file);
         string victimName = $"127.0.0.1:{victim.Port}#";
-        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)) > 1,
-            SweepTimeout, "the victim worker to hold several trials");
+        // The victim is paused first, so that what it holds when it dies is known: a batch lasts ~50 ms, less than it
+        // takes to look at the results store, so a worker seen holding several trials may hold none a moment later.
+        var held = new List<string>();
+        cluster.WaitFor(() =>
+        {
+            LocalCluster.Pause(victim.Process);
+            Thread.Sleep(300); // results it sent before the pause reach the store
+            held = cluster.Rows(sweep).Where(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal))
+                .Select(r => r.TrialId).ToList();
+            if (held.Count > 1) return true;
+            LocalCluster.Resume(victim.Process);
+            return false;
+        }, SweepTimeout, "the victim worker to be paused holding several trials");
 
         cluster.Kill(victim.Process);
         cluster.WaitFor(() => cluster.Count(sweep, "completed") == 1200, SweepTimeout, "the sweep to finish on the surviving worker");
@@ -130,8 +141,8 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         Assert.All(rows, r => Assert.Equal(Runner.Cli.Bench.NoOpTrainer.Message, r.Result!.Message));
         // The victim's unreported trials all went back to the queue and were completed by the survivor.
         var retried = rows.Where(r => r.Attempts >= 2).ToList();
-        output.WriteLine($"{retried.Count} trials of the killed worker ran again on the survivor");
-        Assert.True(retried.Count > 1, $"expected the victim's batch to be re-run, {retried.Count} trials had a second attempt");
+        output.WriteLine($"the killed worker held {held.Count} trials; {retried.Count} ran again on the survivor");
+        Assert.All(held, id => Assert.Contains(retried, r => r.TrialId == id));
         Assert.All(retried, r => Assert.StartsWith($"127.0.0.1:{survivor.Port}#", r.Worker));
     }
 

@@ -75,6 +75,17 @@ public sealed class LocalCluster : IDisposable
         p.WaitForExit(10_000);
     }
 
+    /// <summary>SIGSTOP / SIGCONT: a paused process holds what it has and sends nothing, until resumed or killed.</summary>
+    public static void Pause(Process p) => Signal(p, "STOP");
+
+    public static void Resume(Process p) => Signal(p, "CONT");
+
+    static void Signal(Process p, string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {p.Id}");
+        kill.WaitForExit();
+    }
+
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     public (int Status, JsonElement Body) Api(HttpMethod method, string path, string? json = null)
