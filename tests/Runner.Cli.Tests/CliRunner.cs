@@ -47,13 +47,6 @@ internal static class CliRunner
         return new Outcome(p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    public static string TempFolder(string name)
-    {
-        string path = Path.Combine(Path.GetTempPath(), "runner-cli-tests", $"{name}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
     public static string WriteSweep(string folder, string text)
     {
         string path = Path.Combine(folder, "sweep.yaml");

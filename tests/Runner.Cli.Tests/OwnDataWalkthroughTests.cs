@@ -24,7 +24,7 @@ public class OwnDataWalkthroughTests
     [Fact]
     public void The_scripts_build_a_folder_and_checkpoint_that_the_experiment_file_trains_on()
     {
-        string root = CliRunner.TempFolder("walkthrough");
+        string root = ScratchFolders.New("walkthrough");
         string folder = Path.Combine(root, "fashion-folder");
         Python("scripts/make_image_folder.py", CliRunner.Subset, folder, "--size", "32", "--train", "30", "--test", "10");
         Assert.Equal(30, Directory.GetFiles(Path.Combine(folder, "target", "train", "Sandal"), "*.png").Length);

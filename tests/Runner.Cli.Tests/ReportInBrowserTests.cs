@@ -27,7 +27,7 @@ public class ReportInBrowserTests
     [Fact]
     public void The_report_renders_in_a_real_browser_with_its_tables_and_plot_images()
     {
-        string folder = CliRunner.TempFolder("report");
+        string folder = ScratchFolders.New("report");
         var store = new ResultsStore(folder);
         var pretrain = new PretrainSpec("fashion-mnist", new[] { 0, 1, 2, 3, 4 }, 3, 1e-3, 0, 64, "adam");
         var trials = new List<TrialRecord>();

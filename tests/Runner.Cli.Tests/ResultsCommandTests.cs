@@ -21,7 +21,7 @@ public class ResultsCommandTests
     /// <summary>A state folder with a results store holding a small, partly finished transfer sweep.</summary>
     static (string State, List<TrialRecord> Trials) State()
     {
-        string state = CliRunner.TempFolder("results");
+        string state = ScratchFolders.New("results");
         var store = new ResultsStore(state);
         var trials = new List<TrialRecord>
         {
@@ -90,7 +90,7 @@ public class ResultsCommandTests
             (new[] { "results", "demo", "--state", state, "--format", "xml" }, "--format must be table, csv, json or markdown"),
             (new[] { "results", "demo", "--state", state, "--where", "seed" }, "--where takes PARAMETER=VALUE"),
             (new[] { "trial-log", "demo", "ffff", "--state", state }, "has no trial 'ffff'"),
-            (new[] { "sweeps", "--state", CliRunner.TempFolder("empty") }, "no results in"),
+            (new[] { "sweeps", "--state", ScratchFolders.New("empty") }, "no results in"),
         };
         foreach (var (args, message) in cases)
         {

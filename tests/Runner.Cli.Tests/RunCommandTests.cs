@@ -33,7 +33,7 @@ public class RunCommandTests
     [Fact]
     public void An_embedded_run_finishes_every_trial_records_it_in_sqlite_and_the_same_command_resumes_without_rerunning()
     {
-        string dir = CliRunner.TempFolder("run");
+        string dir = ScratchFolders.New("run");
         string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset));
         string state = Path.Combine(dir, "state");
 
@@ -58,7 +58,7 @@ public class RunCommandTests
     [Fact]
     public void A_changed_definition_under_the_same_name_is_refused_unless_new_and_shared_trials_are_reused()
     {
-        string dir = CliRunner.TempFolder("run-new");
+        string dir = ScratchFolders.New("run-new");
         string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("initialization: [pretrained, scratch]", "initialization: [scratch]"));
         string state = Path.Combine(dir, "state");
         Assert.Equal(0, CliRunner.Run("run", sweep, "--state", state).ExitCode);

@@ -13,7 +13,7 @@ public class TrialCommandTests
     [Fact]
     public void A_trial_from_flags_prints_json_with_final_metrics_and_the_epoch_list()
     {
-        string state = CliRunner.TempFolder("state");
+        string state = ScratchFolders.New("state");
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
@@ -30,7 +30,7 @@ public class TrialCommandTests
     [Fact]
     public void A_fine_tune_trial_from_flags_trains_every_stage_and_bad_strategy_settings_are_one_line()
     {
-        string state = CliRunner.TempFolder("state-ft");
+        string state = ScratchFolders.New("state-ft");
         var r = CliRunner.Run(new[] { "trial", "--strategy", "fine-tune", "--freeze-depth", "2", "--base-lr-factor", "0.2", "--head", "mlp", "--dropout", "0.1",
             "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
@@ -50,7 +50,7 @@ public class TrialCommandTests
     [Fact]
     public void With_tensorboard_a_trial_writes_event_files_under_the_state_folder()
     {
-        string state = CliRunner.TempFolder("state-tb");
+        string state = ScratchFolders.New("state-tb");
         var r = CliRunner.Run(new[] { "trial", "--init", "scratch", "--json", "--tensorboard", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         string id = JsonDocument.Parse(r.Out).RootElement.GetProperty("trial").GetString()!;
@@ -62,8 +62,8 @@ public class TrialCommandTests
     [Fact]
     public void A_trial_from_a_sweep_file_is_found_by_id_prefix_and_prints_plain_progress_when_piped()
     {
-        string state = CliRunner.TempFolder("state");
-        string dir = CliRunner.TempFolder("sweep");
+        string state = ScratchFolders.New("state");
+        string dir = ScratchFolders.New("sweep");
         string sweep = CliRunner.WriteSweep(dir, File.ReadAllText(Path.Combine(CliRunner.Experiments, "quickstart.yaml"))
             .Replace("../data/fashion-mnist-subset", CliRunner.Subset).Replace("epochs: 2, lr", "epochs: 1, lr"));
         using var plan = JsonDocument.Parse(CliRunner.Run("plan", sweep, "--json").Out);
@@ -106,7 +106,7 @@ public class TrialCommandTests
     [Fact]
     public void Missing_data_is_one_line_naming_the_folder_and_exit_code_1_from_a_real_process()
     {
-        string empty = CliRunner.TempFolder("no-data");
+        string empty = ScratchFolders.New("no-data");
         var r = CliRunner.RunProcess(empty, "trial", "--data", empty, "--state", Path.Combine(empty, "state"));
         Assert.Equal(1, r.ExitCode);
         Assert.Equal($"runner trial: {empty}: no Fashion-MNIST files here (named by --data); expected train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]", r.Error.Trim());
@@ -116,7 +116,7 @@ public class TrialCommandTests
     [Fact]
     public void A_bad_sweep_file_from_a_real_process_gives_positions_and_no_stack_trace()
     {
-        string dir = CliRunner.TempFolder("bad");
+        string dir = ScratchFolders.New("bad");
         string file = CliRunner.WriteSweep(dir, "name: x\nbase: { model: convnet5 }\n");
         var r = CliRunner.RunProcess(dir, "validate", file);
         Assert.Equal(2, r.ExitCode);

@@ -20,7 +20,7 @@ public class ValidateAndPlanTests
     [Fact]
     public void Validate_reports_each_problem_as_file_line_column_and_exits_2()
     {
-        string dir = CliRunner.TempFolder("bad-sweep");
+        string dir = ScratchFolders.New("bad-sweep");
         string file = CliRunner.WriteSweep(dir, File.ReadAllText(Path.Combine(CliRunner.Experiments, "quickstart.yaml"))
             .Replace("epochs: 3, batch_size: 32", "epochs: 3, batchsize: 32")
             .Replace("learning_rate: [1e-3, 1e-2]", "learning_rate: [1e-3, 0]"));
@@ -37,7 +37,7 @@ public class ValidateAndPlanTests
     public void Dataset_sizes_are_checked_against_the_data_folder_the_sweep_names()
     {
         // The shipped subset holds 1,000 images per class; with 100 for validation, 901 cannot be drawn.
-        string dir = CliRunner.TempFolder("too-big");
+        string dir = ScratchFolders.New("too-big");
         string file = CliRunner.WriteSweep(dir, File.ReadAllText(Path.Combine(CliRunner.Experiments, "quickstart.yaml"))
             .Replace("../data/fashion-mnist-subset", CliRunner.Subset).Replace("dataset_size: [10, 100]", "dataset_size: [10, 901]"));
         var r = CliRunner.Run("validate", file);

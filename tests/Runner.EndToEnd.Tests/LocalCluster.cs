@@ -15,7 +15,7 @@ public sealed class LocalCluster : IDisposable
 
     readonly List<Process> _processes = new();
     readonly ITestOutputHelper _output;
-    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "runner-e2e", Guid.NewGuid().ToString("N"));
+    public string Folder { get; } = ScratchFolders.New("cluster");
     public string CoordinatorState => Path.Combine(Folder, "coordinator");
     public int ClusterPort { get; } = FreePort();
     public int ApiPort { get; } = FreePort();

@@ -2,7 +2,7 @@ namespace Runner.Results.Tests;
 
 public class ResultsStoreTests
 {
-    static ResultsStore NewStore() => new(Path.Combine(Path.GetTempPath(), "runner-store-" + Guid.NewGuid().ToString("N")));
+    static ResultsStore NewStore() => new(ScratchFolders.New("store"));
 
     [Fact]
     public void A_batch_is_written_in_order_and_a_completed_trial_is_never_downgraded()

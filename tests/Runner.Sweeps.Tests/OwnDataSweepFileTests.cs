@@ -6,7 +6,7 @@ public class OwnDataSweepFileTests
     /// <summary>A folder in the ImageFolder layout (the sweep layer reads names and sizes, so the bytes need not decode).</summary>
     static string Folder(params (string Class, int Train, int Test)[] classes)
     {
-        string root = Path.Combine(Path.GetTempPath(), "runner-sweep-tests", Guid.NewGuid().ToString("N"));
+        string root = ScratchFolders.New("images");
         foreach (var (name, train, test) in classes)
             foreach (var (split, count) in new[] { ("train", train), ("test", test) })
             {
@@ -18,8 +18,7 @@ public class OwnDataSweepFileTests
 
     static string Weights()
     {
-        string path = Path.Combine(Path.GetTempPath(), "runner-sweep-tests", Guid.NewGuid().ToString("N") + ".pt");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string path = Path.Combine(ScratchFolders.New("weights"), "base.pt");
         File.WriteAllBytes(path, new byte[] { 1, 2, 3 });
         return path;
     }
@@ -57,7 +56,7 @@ public class OwnDataSweepFileTests
         Assert.All(trials, x => Assert.Equal(2, x.UnfreezeEvery));
 
         // The identity follows the content, not the place: the same files elsewhere give the same ids.
-        string copy = Path.Combine(Path.GetTempPath(), "runner-sweep-tests", Guid.NewGuid().ToString("N"));
+        string copy = ScratchFolders.New("images-copy");
         foreach (string f in Directory.GetFiles(folder, "*", SearchOption.AllDirectories))
         {
             string to = Path.Combine(copy, Path.GetRelativePath(folder, f));

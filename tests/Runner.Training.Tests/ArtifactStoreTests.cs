@@ -7,7 +7,7 @@ public class ArtifactStoreTests
     [Fact]
     public void A_file_damaged_after_it_was_verified_is_still_found_damaged()
     {
-        string path = Path.Combine(TestData.TempFolder("artifact-intact"), "entry.dat");
+        string path = Path.Combine(ScratchFolders.New("artifact-intact"), "entry.dat");
         ArtifactStore.WriteAtomically(path, temp => File.WriteAllBytes(temp, Enumerable.Range(0, 4096).Select(i => (byte)i).ToArray()));
         Assert.True(ArtifactStore.IsIntact(path));
         Assert.True(ArtifactStore.IsIntact(path));   // the second check is the remembered one

@@ -12,7 +12,7 @@ public class CheckpointTests(SharedArtifacts shared)
         var spec = TestData.SmallTrial(freezeDepth: 1, seed: 9, epochs: 3);
         var uninterrupted = TrialRunner.Run(spec, TestData.Environment(shared.Folder));
 
-        string artifacts = TestData.TempFolder("checkpoint");
+        string artifacts = ScratchFolders.New("checkpoint");
         // The pretrained base is shared content; copy it so this run does not pretrain again.
         Directory.CreateDirectory(Path.Combine(artifacts, "bases"));
         foreach (string f in Directory.GetFiles(Path.Combine(shared.Folder, "bases")).Where(f => !f.EndsWith(".lock")))
@@ -43,7 +43,7 @@ public class CheckpointTests(SharedArtifacts shared)
     [Fact]
     public void A_damaged_checkpoint_is_ignored_and_the_trial_starts_over()
     {
-        string artifacts = TestData.TempFolder("checkpoint-damaged");
+        string artifacts = ScratchFolders.New("checkpoint-damaged");
         var log = new List<string>();
         var env = TestData.Environment(artifacts, log);
         var spec = TestData.SmallTrial(init: "scratch", seed: 4, epochs: 2);

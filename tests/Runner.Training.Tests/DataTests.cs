@@ -18,7 +18,7 @@ public class DataTests
     [Fact]
     public void Idx_files_read_the_same_plain_or_gzipped()
     {
-        string dir = TestData.TempFolder("idx");
+        string dir = ScratchFolders.New("idx");
         var pixels = Enumerable.Range(0, 2 * 3 * 4).Select(i => (byte)i).ToArray();
         IdxFile.WriteGzip(Path.Combine(dir, "a.gz"), new[] { 2, 3, 4 }, pixels);
         using (var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(dir, "a.gz")), System.IO.Compression.CompressionMode.Decompress))
@@ -34,7 +34,7 @@ public class DataTests
     [Fact]
     public void Truncated_and_corrupt_files_name_the_file()
     {
-        string dir = TestData.TempFolder("idx-bad");
+        string dir = ScratchFolders.New("idx-bad");
         string truncated = Path.Combine(dir, "train-images-idx3-ubyte");
         var noise = new byte[10 * 28 * 28];
         new Random(1).NextBytes(noise);
@@ -57,7 +57,7 @@ public class DataTests
     [Fact]
     public void A_named_data_folder_without_the_files_is_an_error_not_a_silent_fallback()
     {
-        string empty = TestData.TempFolder("empty-data");
+        string empty = ScratchFolders.New("empty-data");
         var e = Assert.Throws<DataException>(() => DataLocator.Locate(empty, null, allowDownload: false));
         Assert.StartsWith($"{empty}: no Fashion-MNIST files here (named by --data)", e.Message);
         Assert.Equal(TestData.Subset, DataLocator.Locate(TestData.Subset, empty, allowDownload: false));
@@ -67,7 +67,7 @@ public class DataTests
     [Fact]
     public void A_failed_download_ends_in_advice_naming_the_Debian_package_and_the_data_option()
     {
-        string cache = TestData.TempFolder("cache");
+        string cache = ScratchFolders.New("cache");
         var old = (Environment.GetEnvironmentVariable("XDG_CACHE_HOME"), Environment.GetEnvironmentVariable("RUNNER_DATA"));
         try
         {
@@ -95,7 +95,7 @@ public class DataTests
     [Fact]
     public void A_download_is_only_kept_when_its_content_hash_matches()
     {
-        string folder = TestData.TempFolder("download");
+        string folder = ScratchFolders.New("download");
         var http = new HttpClient(new ServingHandler(TestData.Subset));
         // The subset is not the published dataset, so its files must be refused.
         string? failure = DataLocator.TryDownload(folder, http);

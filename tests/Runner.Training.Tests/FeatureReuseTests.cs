@@ -29,7 +29,7 @@ public class FeatureReuseTests(SharedArtifacts shared)
     [Fact]
     public void Features_are_computed_once_per_base_and_depth_and_shared_by_seeds_sizes_and_learning_rates()
     {
-        string artifacts = TestData.TempFolder("features");
+        string artifacts = ScratchFolders.New("features");
         var log = new List<string>();
         var env = TestData.Environment(artifacts, log);
         TrialRunner.Run(TestData.SmallTrial(freezeDepth: 3, seed: 1), env);
@@ -47,7 +47,7 @@ public class FeatureReuseTests(SharedArtifacts shared)
     [Fact]
     public void A_damaged_feature_cache_is_detected_and_computed_again()
     {
-        string artifacts = TestData.TempFolder("features-damaged");
+        string artifacts = ScratchFolders.New("features-damaged");
         var log = new List<string>();
         var env = TestData.Environment(artifacts, log);
         var spec = TestData.SmallTrial(freezeDepth: 4, seed: 1);
@@ -65,7 +65,7 @@ public class FeatureReuseTests(SharedArtifacts shared)
     [Fact]
     public void The_cache_stays_under_its_size_bound_by_evicting_the_least_recently_used_entry()
     {
-        string artifacts = TestData.TempFolder("features-lru");
+        string artifacts = ScratchFolders.New("features-lru");
         var store = new ArtifactStore(artifacts);
         var env = TestData.Environment(artifacts);
         TrialRunner.Run(TestData.SmallTrial(freezeDepth: 4, seed: 1), env);
@@ -92,11 +92,11 @@ public class FeatureReuseTests(SharedArtifacts shared)
         var baseModel = PretrainedBases.GetOrTrain(new ArtifactStore(shared.Folder), "convnet4", spec.Pretrain!, data, TorchSharp.torch.CPU, null, CancellationToken.None);
         var keys = FeatureCache.KeysAtDepths(spec, data);
 
-        var direct = new FeatureCache(new ArtifactStore(TestData.TempFolder("features-direct")));
+        var direct = new FeatureCache(new ArtifactStore(ScratchFolders.New("features-direct")));
         using var fromImages = direct.GetOrCompute(keys(3)!, baseModel, 3, data, spec.TargetClasses, TorchSharp.torch.CPU, null);
 
         var log = new List<string>();
-        var chained = new FeatureCache(new ArtifactStore(TestData.TempFolder("features-chained")));
+        var chained = new FeatureCache(new ArtifactStore(ScratchFolders.New("features-chained")));
         using (chained.GetOrCompute(keys(2)!, baseModel, 2, data, spec.TargetClasses, TorchSharp.torch.CPU, log.Add, keys)) { }
         using var fromDepth2 = chained.GetOrCompute(keys(3)!, baseModel, 3, data, spec.TargetClasses, TorchSharp.torch.CPU, log.Add, keys);
 

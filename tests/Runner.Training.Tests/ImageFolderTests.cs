@@ -22,7 +22,7 @@ public class ImageFolderTests
     /// <summary>A folder with train/ and test/, two classes, images per class in each.</summary>
     internal static string MakeFolder(string name, int perClass = 6, int testPerClass = 2)
     {
-        string root = TestData.TempFolder(name);
+        string root = ScratchFolders.New(name);
         foreach (var (split, count) in new[] { ("train", perClass), ("test", testPerClass) })
             for (int i = 0; i < count; i++)
             {
@@ -35,7 +35,7 @@ public class ImageFolderTests
     [Fact]
     public void Grey_rgba_jpeg_and_odd_sizes_all_become_rgb_squares_of_the_asked_size_with_labels_by_sorted_class_name()
     {
-        string root = TestData.TempFolder("mixed");
+        string root = ScratchFolders.New("mixed");
         WriteImage(Path.Combine(root, "zebra", "grey.png"), 20, 50, 1, new byte[] { 128 });
         WriteImage(Path.Combine(root, "zebra", "rgba.png"), 64, 64, 4, new byte[] { 10, 200, 30, 100 });
         WriteImage(Path.Combine(root, "zebra", "photo.jpg"), 33, 17, 3, new byte[] { 250, 250, 0 }, jpeg: true);
@@ -78,7 +78,7 @@ public class ImageFolderTests
     [Fact]
     public void Without_train_and_test_folders_a_fixed_fifth_of_each_class_is_the_test_split()
     {
-        string root = TestData.TempFolder("flat");
+        string root = ScratchFolders.New("flat");
         for (int i = 0; i < 10; i++)
         {
             WriteImage(Path.Combine(root, "a", $"{i}.png"), 8, 8, 3, new byte[] { 1, 2, 3 });
@@ -109,7 +109,7 @@ public class ImageFolderTests
         var noTest = Assert.Throws<ImageFolderException>(() => ImageFolderLayout.Scan(root));
         Assert.Equal($"{root}: has train/ but neither test/ nor val/", noTest.Message);
 
-        string single = TestData.TempFolder("one-class");
+        string single = ScratchFolders.New("one-class");
         WriteImage(Path.Combine(single, "only", "0.png"), 8, 8, 3, new byte[] { 1, 2, 3 });
         Assert.Contains("found 1 class folder(s)", Assert.Throws<ImageFolderException>(() => ImageFolderLayout.Scan(single)).Message);
 
@@ -124,7 +124,7 @@ public class ImageFolderTests
     public void Decoded_images_are_cached_in_the_artifact_store_and_read_back_equal()
     {
         string root = MakeFolder("cached");
-        string artifacts = TestData.TempFolder("cached-artifacts");
+        string artifacts = ScratchFolders.New("cached-artifacts");
         var layout = ImageFolderLayout.Scan(root);
         var decoded = ImageFolderData.Load(layout, 12, 3, new Runner.Training.Engine.ArtifactStore(artifacts));
         string file = Assert.Single(Directory.GetFiles(Path.Combine(artifacts, "datasets"), "*.bin"));

@@ -34,7 +34,7 @@ public class NativeLibraryTests
     [Fact]
     public void The_build_patch_renames_only_the_GLIBCXX_3_4_32_requirement_and_is_idempotent()
     {
-        string copy = Path.Combine(TestData.TempFolder("elf"), "libLibTorchSharp.so");
+        string copy = Path.Combine(ScratchFolders.New("elf"), "libLibTorchSharp.so");
         File.Copy(OriginalLibrary(), copy);
         Assert.Contains("GLIBCXX_3.4.32", ReadElfVersions(copy));
 

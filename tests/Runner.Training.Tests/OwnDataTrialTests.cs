@@ -16,7 +16,7 @@ public class OwnDataTrialTests
     static readonly Lazy<(string Folder, string Weights, string Dataset)> Files = new(() =>
     {
         string folder = ImageFolderTests.MakeFolder("own-data", perClass: 8, testPerClass: 3);
-        string weights = Path.Combine(TestData.TempFolder("own-weights"), "resnet18.dat");
+        string weights = Path.Combine(ScratchFolders.New("own-weights"), "resnet18.dat");
         manual_seed(0);
         var net = ModelZoo.Create("resnet18", 2);
         net.Network.save(weights);
@@ -35,7 +35,7 @@ public class OwnDataTrialTests
     [InlineData(Strategies.GradualUnfreeze, 0, 2, -2)]
     public void A_resnet18_checkpoint_fine_tunes_on_an_image_folder_with_each_strategy(string strategy, int depth, int epochs, long trainable)
     {
-        var result = TrialRunner.Run(Spec(strategy, depth, epochs), TestData.Environment(TestData.TempFolder("own-artifacts")));
+        var result = TrialRunner.Run(Spec(strategy, depth, epochs), TestData.Environment(ScratchFolders.New("own-artifacts")));
         Assert.Equal(TrialStatus.Completed, result.Status);
         Assert.Equal(epochs, result.Epochs.Count);
         Assert.InRange(result.TestAccuracy!.Value, 0, 1);
@@ -49,7 +49,7 @@ public class OwnDataTrialTests
     public void A_weight_file_or_folder_that_changed_after_submission_fails_the_trial_with_a_message()
     {
         var spec = Spec(Strategies.FeatureExtraction, 5);
-        var env = TestData.Environment(TestData.TempFolder("changed-artifacts"));
+        var env = TestData.Environment(ScratchFolders.New("changed-artifacts"));
         var wrongHash = Assert.Throws<WeightFileException>(() => TrialRunner.Run(spec with { WeightsSha256 = new string('0', 64) }, env));
         Assert.Contains("changed since the sweep was submitted", wrongHash.Message);
         var otherFolder = Assert.Throws<DataException>(() => TrialRunner.Run(spec with { TargetDataset = "image-folder:0000000000000000" }, env));

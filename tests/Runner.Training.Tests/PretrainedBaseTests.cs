@@ -9,7 +9,7 @@ public class PretrainedBaseTests
     [Fact]
     public void A_base_is_pretrained_once_and_reused_by_every_trial_that_needs_it()
     {
-        string artifacts = TestData.TempFolder("bases");
+        string artifacts = ScratchFolders.New("bases");
         var log = new List<string>();
         var env = TestData.Environment(artifacts, log);
         TrialRunner.Run(TestData.SmallTrial(freezeDepth: 4, seed: 1), env);
@@ -35,7 +35,7 @@ public class PretrainedBaseTests
     [Fact]
     public void A_damaged_checkpoint_is_detected_and_rebuilt_with_the_same_result()
     {
-        string artifacts = TestData.TempFolder("damaged");
+        string artifacts = ScratchFolders.New("damaged");
         var log = new List<string>();
         var env = TestData.Environment(artifacts, log);
         var spec = TestData.SmallTrial(freezeDepth: 3, seed: 4);

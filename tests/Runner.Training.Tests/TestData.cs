@@ -40,13 +40,6 @@ public static class TestData
     public static Dictionary<string, float[]> Snapshot(nn.Module<Tensor, Tensor> module) =>
         module.state_dict().Where(kv => kv.Value.dtype == ScalarType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
-    public static string TempFolder(string name)
-    {
-        string path = Path.Combine(Path.GetTempPath(), "runner-tests", $"{name}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(path);
-        return path;
-    }
-
     public static TrialEnvironment Environment(string artifacts, List<string>? log = null) =>
         new(new ArtifactStore(artifacts), DataFolder: Subset, Device: "cpu", Threads: 2, AllowDownload: false,
             Log: log == null ? null : m => { lock (log) log.Add(m); });
@@ -58,5 +51,5 @@ public sealed class TorchCollection : ICollectionFixture<SharedArtifacts>;
 
 public sealed class SharedArtifacts
 {
-    public string Folder { get; } = TestData.TempFolder("shared-artifacts");
+    public string Folder { get; } = ScratchFolders.New("shared-artifacts");
 }

@@ -78,7 +78,7 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
         Assert.Contains("layer1.0.conv1.weight is [64, 64, 3, 3] in the file but [64, 64, 1, 1] in resnet50", e.Message);
         model.Network.Dispose();
 
-        string text = Path.Combine(TestData.TempFolder("weights"), "notes.pt");
+        string text = Path.Combine(ScratchFolders.New("weights"), "notes.pt");
         File.WriteAllText(text, "not a checkpoint");
         var unreadable = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5).Network, text));
         Assert.StartsWith($"{text}: cannot read it as a .pt weight file", unreadable.Message);
@@ -94,7 +94,7 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
 /// <summary>Runs the export script once for the test class: resnet18 as .pt, .safetensors and reference logits.</summary>
 public sealed class TorchVisionReference
 {
-    readonly string _folder = TestData.TempFolder("torchvision-reference");
+    readonly string _folder = ScratchFolders.New("torchvision-reference");
 
     public float[] Input { get; }
     public long[] InputShape { get; }

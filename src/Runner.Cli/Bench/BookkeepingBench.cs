@@ -20,9 +20,10 @@ public sealed class BookkeepingBench(CliContext context)
     /// <param name="Slots">trial workers in each worker process (a machine with N GPUs runs N)</param>
     public sealed record Options(int Trials, int Workers, int SlowTrials, double SlowSeconds, int PeerTrials, string Python, string? Data, int Slots = 1);
 
-    public int Run(Options o)
+    public int Run(Options o) => BenchFolder.Use("bookkeeping", folder => Run(o, folder));
+
+    int Run(Options o, string folder)
     {
-        string folder = Path.Combine(Path.GetTempPath(), "runner-bench-bookkeeping-" + Guid.NewGuid().ToString("N")[..8]);
         context.Out.WriteLine($"bookkeeping: {o.Trials:N0} no-op trials, 1 coordinator + {o.Workers} worker processes × {o.Slots} trial worker(s), state and logs in {folder}");
         using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
         int port = RunnerProcesses.FreePort(), apiPort = RunnerProcesses.FreePort();

@@ -16,7 +16,9 @@ public sealed class FrozenSweepBench(CliContext context)
 {
     public sealed record Options(string SweepFile, int? Epochs, int Threads, string? Data, string Python);
 
-    public int Run(Options o)
+    public int Run(Options o) => BenchFolder.Use("frozen", folder => Run(o, folder));
+
+    int Run(Options o, string folder)
     {
         var definition = SweepLoader.Load(o.SweepFile, o.Data);
         var all = SweepExpander.Expand(definition);
@@ -25,7 +27,6 @@ public sealed class FrozenSweepBench(CliContext context)
         var pretrain = trials.FirstOrDefault(t => t.Pretrain != null)?.Pretrain
                        ?? throw new UsageException($"{o.SweepFile}: the frozen-sweep benchmark needs a base with pretraining");
         string data = DataLocator.Locate(o.Data, definition.Target.DataDir, allowDownload: false);
-        string folder = Path.Combine(Path.GetTempPath(), "runner-bench-frozen-" + Guid.NewGuid().ToString("N")[..8]);
         int heads = trials.Max(t => t.FreezeDepth);
         context.Out.WriteLine($"frozen-sweep: {trials.Count} trials of {o.SweepFile} (seed {seed}, {trials[0].Epochs} epochs), {o.Threads} thread(s), data {data}, state {folder}");
 

@@ -16,11 +16,12 @@ public sealed class MemoryBench(CliContext context)
 {
     const int WarmUp = 60, Every = 30;
 
-    public int Run(int trials, string? dataOption)
+    public int Run(int trials, string? dataOption) => BenchFolder.Use("memory", folder => Run(trials, dataOption, folder));
+
+    int Run(int trials, string? dataOption, string folder)
     {
         if (trials <= WarmUp) throw new UsageException($"--trials must be more than {WarmUp} (the warm-up)");
         string data = DataLocator.Locate(dataOption, null, allowDownload: false);
-        string folder = Path.Combine(Path.GetTempPath(), "runner-bench-memory-" + Guid.NewGuid().ToString("N")[..8]);
         context.Out.WriteLine($"memory: {trials} small trials in this process, data {data}, state {folder}");
         var env = new TrialEnvironment(new ArtifactStore(folder), data, null, "cpu", 0, AllowDownload: false);
         var pretrain = new PretrainSpec("fashion-mnist", new[] { 0, 1, 2, 3, 4 }, 1, 1e-3, 0, 64, "adam");

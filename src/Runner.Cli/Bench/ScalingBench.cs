@@ -13,11 +13,12 @@ namespace Runner.Cli.Bench;
 /// </summary>
 public sealed class ScalingBench(CliContext context)
 {
-    public int Run(string sweepFile, string? data)
+    public int Run(string sweepFile, string? data) => BenchFolder.Use("scaling", folder => Run(sweepFile, data, folder));
+
+    int Run(string sweepFile, string? data, string folder)
     {
         var definition = SweepLoader.Load(sweepFile, data);
         int trials = SweepExpander.Expand(definition).Count;
-        string folder = Path.Combine(Path.GetTempPath(), "runner-bench-scaling-" + Guid.NewGuid().ToString("N")[..8]);
         int cores = Environment.ProcessorCount;
         context.Out.WriteLine($"scaling: {Path.GetFileName(sweepFile)} ({trials} trials), {cores} cores, state and logs in {folder}");
         using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
