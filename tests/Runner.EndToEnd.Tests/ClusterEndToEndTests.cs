@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Runner.Sweeps;
 
 namespace Runner.EndToEnd.Tests;
@@ -208,6 +209,10 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         // Timed trials are recorded too (the overhead figure itself is a measurement, too noisy at this size to assert).
         Assert.Equal(new[] { 2, 4 }, slow.GetProperty("trials").EnumerateArray().Select(t => t.GetInt32()));
         Assert.True(slow.GetProperty("overhead_seconds_per_trial").ValueKind == JsonValueKind.Number);
+        // Its state and logs (the first line names the folder) are removed once it has finished.
+        string folder = Regex.Match(r.Out, @"state and logs in (\S+)").Groups[1].Value;
+        Assert.Contains("runner-bench-bookkeeping-", folder);
+        Assert.False(Directory.Exists(folder), $"{folder} was left behind");
     }
 }
 

@@ -4,10 +4,10 @@ namespace Runner.Testing;
 
 /// <summary>
 /// Folders for a test's files. Every folder a test process makes lives under one run folder,
-/// <c>$TMP/runner-tests/run-PID-…</c>, removed when xunit is done with the assembly (<see cref="ScratchFoldersFramework"/>;
-/// see there why not at process exit); run folders whose process is gone (a
-/// run that was killed) are removed by the next run. Before, every suite run left its pretrained bases, feature caches and
-/// journals behind, and repeated runs filled the disk (and failed CI). <c>RUNNER_KEEP_TEST_FILES=1</c> keeps them, for debugging.
+/// <c>$TMPDIR/runner-tests/run-PID-…</c>, removed before xunit reports the assembly finished
+/// (<see cref="ScratchFoldersFramework"/>); run folders whose process is gone (a run that was killed) are removed by the
+/// next run. Before, every suite run left its pretrained bases, feature caches and journals behind, and repeated runs
+/// filled the disk (and failed CI). <c>RUNNER_KEEP_TEST_FILES=1</c> keeps them, for debugging.
 /// </summary>
 public static class ScratchFolders
 {
