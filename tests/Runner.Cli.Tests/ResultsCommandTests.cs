@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Runner.Results;
-using Runner.Results.Export;
+using Runner.Reports.Export;
 using Runner.Sweeps;
 
 namespace Runner.Cli.Tests;

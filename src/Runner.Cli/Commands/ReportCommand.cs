@@ -1,6 +1,6 @@
 using System.Globalization;
 using Runner.Results;
-using Runner.Results.Report;
+using Runner.Reports.Report;
 
 namespace Runner.Cli.Commands;
 

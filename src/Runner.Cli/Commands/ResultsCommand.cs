@@ -1,6 +1,6 @@
 using Runner.Results;
-using Runner.Results.Export;
-using Runner.Results.Tables;
+using Runner.Reports.Export;
+using Runner.Reports.Tables;
 using Spectre.Console;
 
 namespace Runner.Cli.Commands;

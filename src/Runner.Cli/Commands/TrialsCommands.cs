@@ -1,6 +1,6 @@
 using System.Globalization;
 using Runner.Results;
-using Runner.Results.Export;
+using Runner.Reports.Export;
 using Runner.Sweeps;
 using Spectre.Console;
 
@@ -68,7 +68,7 @@ public sealed class TrialsCommand : ICommand
             case "table": break;
             case var f: throw new UsageException($"--format must be table, csv or json, got '{f}'");
         }
-        var swept = Runner.Results.Tables.ComparisonTable.Swept(store.Trials(sweep.SweepId)).ToList();
+        var swept = Runner.Reports.Tables.ComparisonTable.Swept(store.Trials(sweep.SweepId)).ToList();
         var table = new Table().Border(TableBorder.Simple).AddColumn("trial");
         foreach (string p in swept) table.AddColumn(p);
         foreach (string c in new[] { "status", "attempts", "test acc", "best val", "seconds", "worker" }) table.AddColumn(c);

@@ -63,10 +63,10 @@ public sealed class RunnerNode : IAsyncDisposable
             system.ActorOf(ClusterSingletonManager.Props(WorkerPool.Props(sweeps), PoisonPill.Instance,
                 ClusterSingletonManagerSettings.Create(system).WithRole(NodeRoles.Coordinator)), "pool");
             // Wake every sweep the results store knows of: remembered entities come back by themselves, this also
-            // covers a sharding state that was lost, and costs one status message per sweep.
+            // covers a sharding state that was lost, and costs one status message per sweep. Nobody wants the answers.
             cluster.RegisterOnMemberUp(() =>
             {
-                foreach (var sweep in results.Sweeps()) sweeps.Tell(new SweepCommands.GetStatus(sweep.SweepId), projection);
+                foreach (var sweep in results.Sweeps()) sweeps.Tell(new SweepCommands.GetStatus(sweep.SweepId), ActorRefs.Nobody);
             });
         }
         else

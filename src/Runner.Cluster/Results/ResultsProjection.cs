@@ -32,8 +32,6 @@ public sealed class ResultsProjection : ReceiveActor
             store.Write(_batch);
             _batch.Clear();
         });
-        // Answers to the wake-up calls the coordinator sends every known sweep at start.
-        Receive<Protocol.SweepCommands.SweepStatus>(_ => { });
     }
 
     void Add(object row)

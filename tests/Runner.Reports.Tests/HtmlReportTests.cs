@@ -1,8 +1,9 @@
+using Runner.Results;
 using System.Text.RegularExpressions;
-using Runner.Results.Report;
-using static Runner.Results.Tests.Fixtures;
+using Runner.Reports.Report;
+using static Runner.Testing.Fixtures;
 
-namespace Runner.Results.Tests;
+namespace Runner.Reports.Tests;
 
 public class HtmlReportTests
 {

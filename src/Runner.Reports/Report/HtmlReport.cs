@@ -1,9 +1,10 @@
+using Runner.Results;
 using System.Globalization;
 using System.Text;
-using Runner.Results.Tables;
+using Runner.Reports.Tables;
 using Runner.Sweeps;
 
-namespace Runner.Results.Report;
+namespace Runner.Reports.Report;
 
 /// <summary>
 /// One self-contained HTML file per sweep: what was swept, the comparison and transfer-gain tables, plots as inline

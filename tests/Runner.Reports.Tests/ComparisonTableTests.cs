@@ -1,9 +1,10 @@
+using Runner.Results;
 using Runner.Sweeps;
-using Runner.Results.Export;
-using Runner.Results.Tables;
-using static Runner.Results.Tests.Fixtures;
+using Runner.Reports.Export;
+using Runner.Reports.Tables;
+using static Runner.Testing.Fixtures;
 
-namespace Runner.Results.Tests;
+namespace Runner.Reports.Tests;
 
 public class ComparisonTableTests
 {

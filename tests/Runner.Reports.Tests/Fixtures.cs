@@ -1,6 +1,7 @@
+using Runner.Results;
 using Runner.Sweeps;
 
-namespace Runner.Results.Tests;
+namespace Runner.Testing;
 
 internal static class Fixtures
 {

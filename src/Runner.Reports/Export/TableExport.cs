@@ -1,9 +1,10 @@
+using Runner.Results;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Runner.Results.Tables;
+using Runner.Reports.Tables;
 
-namespace Runner.Results.Export;
+namespace Runner.Reports.Export;
 
 /// <summary>A comparison table as Markdown (pastes into a README), CSV (one line per cell) or JSON.</summary>
 public static class TableExport

@@ -1,6 +1,7 @@
+using Runner.Results;
 using System.Globalization;
 
-namespace Runner.Results.Tables;
+namespace Runner.Reports.Tables;
 
 /// <summary>How a cell reads: "93.12 ± 0.41% (3)" for accuracies, plain numbers otherwise; "(running)" when empty.</summary>
 public static class CellText

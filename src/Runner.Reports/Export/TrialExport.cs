@@ -1,9 +1,10 @@
+using Runner.Results;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Runner.Sweeps;
 
-namespace Runner.Results.Export;
+namespace Runner.Reports.Export;
 
 /// <summary>
 /// Every trial with every parameter and metric, at full precision, as CSV (one row per trial) or JSON; both read

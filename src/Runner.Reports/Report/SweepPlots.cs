@@ -1,8 +1,9 @@
-using Runner.Results.Tables;
+using Runner.Results;
+using Runner.Reports.Tables;
 using Runner.Sweeps;
 using ScottPlot;
 
-namespace Runner.Results.Report;
+namespace Runner.Reports.Report;
 
 /// <summary>The report's pictures, as PNG bytes (ScottPlot).</summary>
 public static class SweepPlots

@@ -1,8 +1,9 @@
+using Runner.Results;
 using System.Text.Json;
-using Runner.Results.Export;
-using static Runner.Results.Tests.Fixtures;
+using Runner.Reports.Export;
+using static Runner.Testing.Fixtures;
 
-namespace Runner.Results.Tests;
+namespace Runner.Reports.Tests;
 
 public class TrialExportTests
 {

@@ -1,6 +1,7 @@
+using Runner.Results;
 using Runner.Sweeps;
 
-namespace Runner.Results.Tables;
+namespace Runner.Reports.Tables;
 
 /// <summary>One cell: the metric over seeds, how many seeds finished out of how many trials, what was chosen, or why it is empty.</summary>
 public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing);

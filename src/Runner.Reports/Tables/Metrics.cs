@@ -1,6 +1,7 @@
+using Runner.Results;
 using Runner.Sweeps;
 
-namespace Runner.Results.Tables;
+namespace Runner.Reports.Tables;
 
 /// <summary>The metrics a table can show, read from a finished trial's result.</summary>
 public static class Metrics
