@@ -54,7 +54,7 @@ public static class CliApp
             context.Error.WriteLine($"runner {command.Name}: {e.Message} (see runner {command.Name} --help)");
             return 2;
         }
-        catch (Exception e) when (e is Runner.Cluster.Hosting.SweepConflictException or BadRequestException)
+        catch (Exception e) when (e is SweepConflictException or BadRequestException)
         {
             context.Error.WriteLine($"runner {command.Name}: {e.Message}");
             return 2;

@@ -12,8 +12,11 @@ public static class SweepLoader
     public static SweepDefinition Load(string path, string? dataOption)
     {
         if (!File.Exists(path)) throw new UsageException($"{path}: no such file");
-        return SweepFile.Load(path, (dataset, sweepData) => TrainPerClass(dataset, dataOption, sweepData));
+        return SweepFile.Load(path, Capacity(dataOption));
     }
+
+    /// <summary>Images per class in the data a run will use (--data, else the sweep's own folder).</summary>
+    public static TrainPerClassLookup Capacity(string? dataOption) => (dataset, sweepData) => TrainPerClass(dataset, dataOption, sweepData);
 
     static int? TrainPerClass(string dataset, string? dataOption, string? sweepData)
     {

@@ -57,7 +57,7 @@ public sealed class TrialProgress(CliContext context, TrialSpec spec, bool plain
     public static string FormatOutcome(TrialResult r) => r.Status == TrialStatus.Diverged
         ? $"trial {r.TrialId}: diverged at epoch {r.DivergedAtEpoch}: {r.Message}"
         : string.Create(CultureInfo.InvariantCulture,
-            $"trial {r.TrialId}: {r.Status}: test accuracy {r.TestAccuracy:P2}, best val {r.BestValAccuracy:P2} (epoch {r.BestEpoch}), last val {r.LastValAccuracy:P2}; {r.TrainableParameters:N0} of {r.TotalParameters:N0} parameters trained; {r.Seconds:F1}s on {r.Device}, {r.Threads} thread(s)");
+            $"trial {r.TrialId}: {r.Status.Text()}: test accuracy {r.TestAccuracy:P2}, best val {r.BestValAccuracy:P2} (epoch {r.BestEpoch}), last val {r.LastValAccuracy:P2}; {r.TrainableParameters:N0} of {r.TotalParameters:N0} parameters trained; {r.Seconds:F1}s on {r.Device}, {r.Threads} thread(s)");
 
     static string F(double v, string format) => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
 }

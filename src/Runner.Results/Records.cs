@@ -12,15 +12,15 @@ public sealed record SweepRecord(
     [property: Key(3)] DateTime SubmittedAt);
 
 /// <summary>
-/// A trial of a sweep: its configuration, where it is (pending, running, completed, failed, cancelled), how many
-/// attempts it took, who ran it, its result and the last failure. Also the projection's message (it crosses no node,
+/// A trial of a sweep: its configuration, its status (the result's once it has one), how many attempts it took,
+/// who ran it, its result and the last failure. Also the projection's message (it crosses no node,
 /// but has a contract like every message).
 /// </summary>
 [MessagePackObject]
 public sealed record TrialRecord(
     [property: Key(0)] string SweepId,
     [property: Key(1)] string TrialId,
-    [property: Key(2)] string Status,
+    [property: Key(2)] TrialStatus Status,
     [property: Key(3)] int Attempts,
     [property: Key(4)] string? Worker,
     [property: Key(5)] TrialSpec Spec,

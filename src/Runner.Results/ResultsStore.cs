@@ -13,6 +13,8 @@ public sealed class ResultsStore
 {
 
     static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    /// <summary>The statuses of rows that have a result, as an SQL list: such a row is never downgraded, and is what reuse looks for.</summary>
+    static readonly string WithResult = string.Join(", ", TrialStatuses.WithResult.Select(s => $"'{s.Text()}'"));
     readonly string _connection;
 
     public string Path { get; }
@@ -50,11 +52,11 @@ public sealed class ResultsStore
         using var transaction = db.BeginTransaction();
         using var sweep = Prepare(db, "INSERT INTO sweeps VALUES ($id, $name, $n, $at) ON CONFLICT(sweep_id) DO UPDATE SET name = $name, trials = $n",
             "$id", "$name", "$n", "$at");
-        using var update = Prepare(db, """
+        using var update = Prepare(db, $"""
             UPDATE trials SET status = $status, attempts = $attempts, worker = $worker, result = $result, failure = $failure, updated_at = $at
-            WHERE sweep_id = $sweep AND trial_id = $trial AND status <> 'completed'
+            WHERE sweep_id = $sweep AND trial_id = $trial AND status NOT IN ({WithResult})
             """, "$sweep", "$trial", "$status", "$attempts", "$worker", "$result", "$failure", "$at");
-        // No row updated: either there is none yet, or it is completed and stays so (DO NOTHING).
+        // No row updated: either there is none yet, or it has a result and keeps it (DO NOTHING).
         using var insert = Prepare(db, """
             INSERT INTO trials VALUES ($sweep, $trial, $status, $attempts, $worker, $spec, $result, $failure, $at)
             ON CONFLICT(sweep_id, trial_id) DO NOTHING
@@ -70,8 +72,8 @@ public sealed class ResultsStore
                 case TrialRecord t:
                     object worker = (object?)t.Worker ?? DBNull.Value, failure = (object?)t.Failure ?? DBNull.Value;
                     object result = t.Result == null ? DBNull.Value : JsonSerializer.Serialize(t.Result, Json);
-                    if (Run(update, t.SweepId, t.TrialId, t.Status, t.Attempts, worker, result, failure, now) == 0)
-                        Run(insert, t.SweepId, t.TrialId, t.Status, t.Attempts, worker, JsonSerializer.Serialize(t.Spec, Json), result, failure, now);
+                    if (Run(update, t.SweepId, t.TrialId, t.Status.Text(), t.Attempts, worker, result, failure, now) == 0)
+                        Run(insert, t.SweepId, t.TrialId, t.Status.Text(), t.Attempts, worker, JsonSerializer.Serialize(t.Spec, Json), result, failure, now);
                     break;
                 default:
                     throw new ArgumentException($"not a results row: {row.GetType().Name}");
@@ -103,9 +105,9 @@ public sealed class ResultsStore
     {
         // The ids go in as one JSON array, so only the wanted rows are read and parsed, however large the store.
         string ids = JsonSerializer.Serialize(trialIds.Distinct().ToArray());
-        return Query("""
+        return Query($"""
             SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials
-            WHERE status = 'completed' AND trial_id IN (SELECT value FROM json_each($ids))
+            WHERE status IN ({WithResult}) AND trial_id IN (SELECT value FROM json_each($ids))
             """, ("$ids", ids))
             .Where(r => r.Result != null).DistinctBy(r => r.TrialId).Select(r => r.Result!).ToList();
     }
@@ -115,7 +117,7 @@ public sealed class ResultsStore
     {
         using var db = Open();
         using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT MAX(updated_at) FROM trials WHERE sweep_id = $s AND status IN ('completed', 'failed')";
+        cmd.CommandText = $"SELECT MAX(updated_at) FROM trials WHERE sweep_id = $s AND status IN ({WithResult}, '{TrialStatus.Failed.Text()}')";
         cmd.Parameters.AddWithValue("$s", sweepId);
         return cmd.ExecuteScalar() is string text ? DateTime.Parse(text, null, System.Globalization.DateTimeStyles.RoundtripKind) : null;
     }
@@ -141,11 +143,16 @@ public sealed class ResultsStore
         using var reader = cmd.ExecuteReader();
         var rows = new List<TrialRecord>();
         while (reader.Read())
-            rows.Add(new TrialRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+        {
+            var result = reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<TrialResult>(reader.GetString(6), Json);
+            // Rows written before the status was one type say "completed" for stopped and diverged results too.
+            var status = EnumText.Parse<TrialStatus>(reader.GetString(2));
+            if (status == TrialStatus.Completed && result != null && result.Status.HasResult()) status = result.Status;
+            rows.Add(new TrialRecord(reader.GetString(0), reader.GetString(1), status, reader.GetInt32(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
-                JsonSerializer.Deserialize<TrialSpec>(reader.GetString(5), Json)!,
-                reader.IsDBNull(6) ? null : JsonSerializer.Deserialize<TrialResult>(reader.GetString(6), Json),
+                JsonSerializer.Deserialize<TrialSpec>(reader.GetString(5), Json)!, result,
                 reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
         return rows;
     }
 

@@ -36,8 +36,8 @@ public static class SweepExpander
     public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed)
     {
         T Get<T>(string name, T fallback) => values.TryGetValue(name, out var v) ? (T)v : fallback;
-        string initialization = Get("initialization", "pretrained");
-        bool scratch = initialization == "scratch";
+        var initialization = EnumText.Parse<Initialization>(Get("initialization", EnumText.Of(Initialization.Pretrained)));
+        bool scratch = initialization == Initialization.Scratch;
         string optimizer = Get("optimizer", d.Train.Optimizer);
         var folder = d.Target.Folder;
         int capacity = folder != null

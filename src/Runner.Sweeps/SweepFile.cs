@@ -117,7 +117,7 @@ public static class SweepFile
     static bool UsesPretrained(SweepSpec sweep)
     {
         var init = sweep.Parameters.FirstOrDefault(p => p.Name == "initialization");
-        return init?.Values == null || init.Values.Contains("pretrained");
+        return init?.Values == null || init.Values.Contains(EnumText.Of(Initialization.Pretrained));
     }
 
     static TargetSpec? ReadTarget(YamlNodeReader r, YamlMappingNode? map, string? baseDir, string? model)

@@ -9,7 +9,7 @@ public static class SweepParameters
 
     public static readonly IReadOnlyList<Info> All = new Info[]
     {
-        new("initialization", Kind.Text, new[] { "pretrained", "scratch" }, "pretrained base or the no-transfer baseline"),
+        new("initialization", Kind.Text, EnumText.Names<Initialization>(), "pretrained base or the no-transfer baseline"),
         new("freeze_depth", Kind.Integer, null, "number of leading stages frozen (0 = fine-tune everything)"),
         new("learning_rate", Kind.Real, null, "optimizer learning rate (> 0)"),
         new("dataset_size", Kind.Integer, null, "training examples per target class"),

@@ -13,17 +13,6 @@ public sealed record EpochMetrics(
     [property: Key(5)] double Seconds,
     [property: Key(6)] double ImagesPerSecond);
 
-/// <summary>How a trial ended.</summary>
-public static class TrialStatus
-{
-    public const string Completed = "completed";
-    /// <summary>The loss became NaN or infinite: a property of the configuration (usually too high a learning rate), not a crash.</summary>
-    public const string Diverged = "diverged";
-    public const string Cancelled = "cancelled";
-    /// <summary>Ended early by the sweep's early-stopping rule (ASHA), with its metrics at that point: not a failure.</summary>
-    public const string Stopped = "stopped";
-}
-
 /// <summary>
 /// The outcome of one trial. <see cref="TestAccuracy"/> is measured once, on the official test split, with the model
 /// as it is after the last epoch; selection (best learning rate, early stopping) uses validation metrics only.
@@ -31,7 +20,7 @@ public static class TrialStatus
 [MessagePackObject]
 public sealed record TrialResult(
     [property: Key(0)] string TrialId,
-    [property: Key(1)] string Status,
+    [property: Key(1)] TrialStatus Status,
     [property: Key(2)] IReadOnlyList<EpochMetrics> Epochs,
     [property: Key(3)] double? BestValAccuracy,
     [property: Key(4)] int? BestEpoch,

@@ -21,7 +21,7 @@ public sealed record TrialSpec(
     [property: Key(2)] string TargetDataset,
     [property: Key(3)] int[] TargetClasses,
     [property: Key(4)] int ValidationPerClass,
-    [property: Key(5)] string Initialization,
+    [property: Key(5)] Initialization Initialization,
     [property: Key(6)] int FreezeDepth,
     [property: Key(7)] double LearningRate,
     [property: Key(8)] int DatasetSize,
@@ -59,7 +59,7 @@ public sealed record TrialSpec(
     /// </summary>
     [IgnoreMember]
     public string? FrozenFeaturesKey =>
-        Initialization == "pretrained" && FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment
+        Initialization == Initialization.Pretrained && FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment
         && (Pretrain != null || WeightsSha256 != null)
             ? $"{Model}|{(WeightsSha256 != null ? "weights:" + WeightsSha256 : CanonicalPretrain(Pretrain!))}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}"
             : null;
@@ -84,7 +84,7 @@ public sealed record TrialSpec(
             ["target.dataset"] = TargetDataset,
             ["target.classes"] = string.Join(",", TargetClasses),
             ["target.validation_per_class"] = Num(ValidationPerClass),
-            ["initialization"] = Initialization,
+            ["initialization"] = EnumText.Of(Initialization),
             ["freeze_depth"] = Num(FreezeDepth),
             ["learning_rate"] = Num(LearningRate),
             ["dataset_size"] = Num(DatasetSize),
@@ -110,7 +110,7 @@ public sealed record TrialSpec(
     /// <summary>One line for progress displays: the usual settings, then whatever is not the default.</summary>
     public string Describe()
     {
-        var text = new StringBuilder($"{Initialization}, freeze {FreezeDepth}, lr {Num(LearningRate)}, {DatasetSize}/class, seed {Seed}");
+        var text = new StringBuilder($"{EnumText.Of(Initialization)}, freeze {FreezeDepth}, lr {Num(LearningRate)}, {DatasetSize}/class, seed {Seed}");
         if (StrategyName != Strategies.FeatureExtraction) text.Append(", ").Append(StrategyName);
         if (HeadKind != "linear") text.Append(", ").Append(HeadKind).Append(" head");
         if (Dropout != 0) text.Append(", dropout ").Append(Num(Dropout));
@@ -120,7 +120,7 @@ public sealed record TrialSpec(
     /// <summary>The swept values as name → value, for tables and plans.</summary>
     public IReadOnlyDictionary<string, object> Parameters() => new Dictionary<string, object>
     {
-        ["initialization"] = Initialization,
+        ["initialization"] = EnumText.Of(Initialization),
         ["freeze_depth"] = FreezeDepth,
         ["learning_rate"] = LearningRate,
         ["dataset_size"] = DatasetSize,

@@ -44,7 +44,7 @@ public class OwnDataWalkthroughTests
         var trial = CliRunner.Run("trial", "--sweep", sweep, "--id", id, "--json", "--threads", "2", "--device", "cpu", "--state", Path.Combine(root, "state"));
         Assert.True(trial.ExitCode == 0, trial.Error);
         using var doc = JsonDocument.Parse(trial.Out);
-        var result = doc.RootElement.GetProperty("result");
+        var result = doc.RootElement.GetProperty("trials")[0];
         Assert.Equal("completed", result.GetProperty("status").GetString());
         Assert.Equal(result.GetProperty("total_parameters").GetInt64(), result.GetProperty("trainable_parameters").GetInt64());
         Assert.Contains("decoding 200 images", trial.Error);

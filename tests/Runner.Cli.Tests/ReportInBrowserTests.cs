@@ -36,10 +36,10 @@ public class ReportInBrowserTests
                 foreach (double lr in new[] { 1e-3, 1e-2 })
                 foreach (int seed in new[] { 1, 2 })
                 {
-                    var spec = new TrialSpec("convnet4", init == "scratch" ? null : pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 100, init, depth, lr, size, 3, 64, "adam", 0, 0.9, seed);
+                    var spec = new TrialSpec("convnet4", EnumText.Parse<Initialization>(init) == Initialization.Scratch ? null : pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 100, EnumText.Parse<Initialization>(init), depth, lr, size, 3, 64, "adam", 0, 0.9, seed);
                     double acc = 0.6 + 0.1 * Math.Log10(size) - 0.02 * depth + 0.01 * seed - (lr > 1e-3 ? 0.03 : 0);
                     var epochs = Enumerable.Range(1, 3).Select(e => new EpochMetrics(e, 1.0 / e, acc - 0.1 / e, 1.1 / e, acc - 0.05 / e, 1, 3000)).ToArray();
-                    trials.Add(new TrialRecord("browser-1", spec.Id, "completed", 1, "w", spec,
+                    trials.Add(new TrialRecord("browser-1", spec.Id, TrialStatus.Completed, 1, "w", spec,
                         new TrialResult(spec.Id, TrialStatus.Completed, epochs, acc - 0.05 / 3, 3, acc - 0.05 / 3, acc, 0.3, 1000, 130_405, 2, "cpu", 2), null));
                 }
         store.UpsertSweep(new SweepRecord("browser-1", "browser", trials.Count, DateTime.UtcNow.AddMinutes(-3)));

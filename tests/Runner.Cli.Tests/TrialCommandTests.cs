@@ -17,13 +17,14 @@ public class TrialCommandTests
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        var result = doc.RootElement.GetProperty("result");
-        Assert.Equal("completed", result.GetProperty("status").GetString());
-        Assert.InRange(result.GetProperty("test_accuracy").GetDouble(), 0, 1);
-        Assert.Equal(1, result.GetProperty("epochs").GetArrayLength());
-        Assert.True(result.GetProperty("epochs")[0].GetProperty("images_per_second").GetDouble() > 0);
-        Assert.Equal(2, doc.RootElement.GetProperty("parameters").GetProperty("freeze_depth").GetInt32());
-        Assert.Equal(0.003, doc.RootElement.GetProperty("parameters").GetProperty("learning_rate").GetDouble());
+        Assert.Equal(1, doc.RootElement.GetProperty("schema_version").GetInt32());
+        var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();
+        Assert.Equal("completed", trial.GetProperty("status").GetString());
+        Assert.InRange(trial.GetProperty("test_accuracy").GetDouble(), 0, 1);
+        Assert.Equal(1, trial.GetProperty("epoch_metrics").GetArrayLength());
+        Assert.True(trial.GetProperty("epoch_metrics")[0].GetProperty("images_per_second").GetDouble() > 0);
+        Assert.Equal(2, trial.GetProperty("freeze_depth").GetInt32());
+        Assert.Equal(0.003, trial.GetProperty("learning_rate").GetDouble());
         Assert.Single(Directory.GetFiles(Path.Combine(state, "artifacts", "bases"), "*.dat"));
     }
 
@@ -35,16 +36,15 @@ public class TrialCommandTests
             "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        var parameters = doc.RootElement.GetProperty("parameters");
-        Assert.Equal(("fine-tune", 0.2, "mlp"), (parameters.GetProperty("strategy").GetString(), parameters.GetProperty("base_lr_factor").GetDouble(), parameters.GetProperty("head").GetString()));
-        var result = doc.RootElement.GetProperty("result");
-        Assert.Equal(result.GetProperty("total_parameters").GetInt64(), result.GetProperty("trainable_parameters").GetInt64());
+        var trial = doc.RootElement.GetProperty("trials")[0];
+        Assert.Equal(("fine-tune", 0.2, "mlp"), (trial.GetProperty("strategy").GetString(), trial.GetProperty("base_lr_factor").GetDouble(), trial.GetProperty("head").GetString()));
+        Assert.Equal(trial.GetProperty("total_parameters").GetInt64(), trial.GetProperty("trainable_parameters").GetInt64());
 
         var bad = CliRunner.Run("trial", "--strategy", "fine-tuning", "--data", CliRunner.Subset, "--state", state);
         Assert.Equal(2, bad.ExitCode);
-        Assert.Equal("runner trial: --strategy must be one of feature-extraction, fine-tune, gradual-unfreeze, got 'fine-tuning' (see runner trial --help)", bad.Error.Trim());
+        Assert.Equal("runner trial: --strategy: train.strategy must be one of feature-extraction, fine-tune, gradual-unfreeze, got 'fine-tuning' (did you mean 'fine-tune'?) (see runner trial --help)", bad.Error.Trim());
         var dropout = CliRunner.Run("trial", "--dropout", "1.5", "--data", CliRunner.Subset, "--state", state);
-        Assert.Equal("runner trial: --dropout must be in [0, 1), got 1.5 (see runner trial --help)", dropout.Error.Trim());
+        Assert.Equal("runner trial: --dropout: train.dropout must be in [0, 1), got 1.5 (see runner trial --help)", dropout.Error.Trim());
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class TrialCommandTests
         string state = ScratchFolders.New("state-tb");
         var r = CliRunner.Run(new[] { "trial", "--init", "scratch", "--json", "--tensorboard", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
-        string id = JsonDocument.Parse(r.Out).RootElement.GetProperty("trial").GetString()!;
+        string id = JsonDocument.Parse(r.Out).RootElement.GetProperty("trials")[0].GetProperty("trial_id").GetString()!;
         var events = Directory.GetFiles(Path.Combine(state, "tensorboard", id), "events.out.tfevents*", SearchOption.AllDirectories);
         Assert.NotEmpty(events);
         Assert.True(new FileInfo(events[0]).Length > 100);
@@ -85,9 +85,9 @@ public class TrialCommandTests
         var cases = new (string[] Args, string Message)[]
         {
             (new[] { "trial", "--init", "scratch", "--freeze-depth", "2" }, "--freeze-depth needs --init pretrained"),
-            (new[] { "trial", "--freeze-depth", "5" }, "--freeze-depth 5 is beyond convnet4's 4 stages"),
-            (new[] { "trial", "--lr", "-1" }, "--lr must be > 0"),
-            (new[] { "trial", "--lr", "fast" }, "--lr must be a number, got 'fast'"),
+            (new[] { "trial", "--freeze-depth", "5" }, "--freeze-depth: freeze_depth 5 is outside 0..4 (convnet4 has 4 stages)"),
+            (new[] { "trial", "--lr", "-1" }, "--lr: learning_rate must be > 0, got -1"),
+            (new[] { "trial", "--lr", "fast" }, "--lr: sweep.parameters.learning_rate entry must be a number, got 'fast'"),
             (new[] { "trial", "--target-classes", "3,4,5,6", "--source-classes", "0,1,2,3" }, "overlap"),
             (new[] { "trial", "--target-classes", "5,Sneakers" }, "no class 'Sneakers'"),
             (new[] { "trial", "--sweep", Path.Combine(CliRunner.Experiments, "quickstart.yaml"), "--lr", "0.1", "--id", "x" }, "--lr cannot be combined with --sweep"),
@@ -101,6 +101,58 @@ public class TrialCommandTests
             Assert.Contains(message, r.Error);
             Assert.Single(r.Error.Trim().Split('\n'));
         }
+    }
+
+    [Theory]
+    [InlineData("--lr", "-1", "learning_rate: [-1]", "learning_rate must be > 0, got -1")]
+    [InlineData("--freeze-depth", "7", "freeze_depth: [7]", "freeze_depth 7 is outside 0..4 (convnet4 has 4 stages)")]
+    [InlineData("--dataset-size", "5000", "dataset_size: [5000]", "dataset_size 5000 is more than the data holds")]
+    public void The_same_bad_value_gets_the_same_message_from_trial_flags_and_from_a_sweep_file(string flag, string value, string parameter, string message)
+    {
+        string dir = ScratchFolders.New("doors");
+        string file = CliRunner.WriteSweep(dir, $$"""
+            name: doors
+            base: { model: convnet4, pretrain: { classes: [0, 1, 2, 3, 4], epochs: 1 } }
+            target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {{CliRunner.Subset}}, validation_per_class: 20 }
+            sweep:
+              parameters:
+                {{parameter}}
+            """);
+        var fromFile = CliRunner.Run("validate", file);
+        var fromFlags = CliRunner.Run("trial", flag, value, "--validation-per-class", "20", "--data", CliRunner.Subset);
+        Assert.Equal((2, 2), (fromFile.ExitCode, fromFlags.ExitCode));
+        Assert.Contains(message, fromFile.Error);
+        Assert.Contains($"runner trial: {flag}: ", fromFlags.Error);
+        Assert.Contains(message, fromFlags.Error);
+        // After its place (FILE:LINE:COL, or the flag), the message is the same text.
+        string inFile = System.Text.RegularExpressions.Regex.Match(fromFile.Error, @"^.*?:\d+:\d+: (.*)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value.Trim();
+        string inFlags = System.Text.RegularExpressions.Regex.Match(fromFlags.Error, $@"^runner trial: {flag}: (.*) \(see runner trial --help\)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value.Trim();
+        Assert.Equal(inFile, inFlags);
+    }
+
+    [Fact]
+    public void A_trial_from_flags_has_the_id_of_the_same_trial_in_a_sweep_file()
+    {
+        string dir = ScratchFolders.New("same-id");
+        string file = CliRunner.WriteSweep(dir, $$"""
+            name: same
+            base: { model: convnet4, pretrain: { classes: [0, 1, 2, 3, 4], epochs: 1 } }
+            target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {{CliRunner.Subset}}, validation_per_class: 20 }
+            train: { epochs: 1, batch_size: 16 }
+            sweep:
+              parameters:
+                freeze_depth: [2]
+                learning_rate: [0.003]
+                dataset_size: [10]
+              seeds: [4]
+            """);
+        using var plan = JsonDocument.Parse(CliRunner.Run("plan", file, "--json").Out);
+        string fromFile = plan.RootElement.GetProperty("trials")[0].GetProperty("id").GetString()!;
+        var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--dataset-size", "10", "--epochs", "1",
+            "--pretrain-epochs", "1", "--validation-per-class", "20", "--batch-size", "16", "--json", "--data", CliRunner.Subset,
+            "--state", ScratchFolders.New("state"), "--threads", "2", "--device", "cpu" });
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Equal(fromFile, JsonDocument.Parse(r.Out).RootElement.GetProperty("trials")[0].GetProperty("trial_id").GetString());
     }
 
     [Fact]

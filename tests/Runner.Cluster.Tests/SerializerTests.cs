@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using Akka.Actor;
 using Akka.Configuration;
 using Runner.Cluster.Protocol;
@@ -54,7 +55,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new PoolMessages.WorkerInfo("w", "cpu", true) };
         yield return new object[] { new PoolMessages.Workers(new[] { new PoolMessages.WorkerInfo("w", "cpu", false) }) };
         yield return new object[] { new Runner.Results.SweepRecord("s-1", "demo", 3, At) };
-        yield return new object[] { new Runner.Results.TrialRecord("s-1", trial.Id, "completed", 1, "w", trial, Samples.Result(trial.Id), null) };
+        yield return new object[] { new Runner.Results.TrialRecord("s-1", trial.Id, TrialStatus.Completed, 1, "w", trial, Samples.Result(trial.Id), null) };
         var other = Samples.Trial(2);
         yield return new object[] { new SweepEvents.TrialsStarted("s-1", new[] { new SweepEvents.TrialStarted("s-1", trial.Id, 1, "w", At), new SweepEvents.TrialStarted("s-1", other.Id, 3, "w", At) }) };
         yield return new object[] { new SweepEvents.TrialsCompleted("s-1", new[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)), new SweepEvents.TrialCompleted("s-1", other.Id, 1, "w", Samples.Result(other.Id)) }) };

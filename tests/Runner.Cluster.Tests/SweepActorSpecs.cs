@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using Akka.Actor;
 using Akka.Configuration;
 using Runner.Cluster.Protocol;
@@ -117,7 +118,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(Trials[2].Id, ExpectMsg<Assignment>().TrialId);
         // The projection received the sweep row and a row per trial, the reused one completed.
         var rows = projection.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m).OfType<Runner.Results.TrialRecord>().ToList();
-        Assert.Contains(rows, r => r.TrialId == Trials[1].Id && r.Status == "completed" && r.Result!.TestAccuracy == 0.77);
+        Assert.Contains(rows, r => r.TrialId == Trials[1].Id && r.Status == TrialStatus.Completed && r.Result!.TestAccuracy == 0.77);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
@@ -62,7 +63,7 @@ public class SweepActorWriteOrderSpecs : Akka.TestKit.Xunit2.TestKit
 
         HeldJournal.Release();
         var job = ExpectMsg<Assignment>();
-        Assert.Equal("running", projection.ExpectMsg<Runner.Results.TrialRecord>().Status);
+        Assert.Equal(TrialStatus.Running, projection.ExpectMsg<Runner.Results.TrialRecord>().Status);
         sweep.Tell(new GetStatus("held"));
         var after = ExpectMsg<SweepStatus>();
         Assert.Equal((1, 1), (after.Pending, after.Running));

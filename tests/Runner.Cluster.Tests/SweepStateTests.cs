@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using Runner.Cluster.Protocol;
 using Runner.Cluster.Sweeps;
 
@@ -38,7 +39,7 @@ public class SweepStateTests
         Assert.Equal(Samples.Trial(1).Id, a.TrialId);
         Assert.Equal(Samples.Trial(2).Id, b.TrialId);
         Assert.Equal((1, 1), (a.Attempt, b.Attempt));
-        Assert.Equal(2, j.State.Count(TrialPhase.Running));
+        Assert.Equal(2, j.State.Count(TrialStatus.Running));
         j.Record(j.State.StartNext("w3", Now));
         Assert.Null(j.State.StartNext("w4", Now));
     }
@@ -49,12 +50,12 @@ public class SweepStateTests
         var j = Submitted(1, maxFailures: 2);
         var first = j.Record(j.State.StartNext("w1", Now))!;
         j.Record(j.State.Fail(first.TrialId, 1, "worker lost", Now));
-        Assert.Equal(TrialPhase.Pending, j.State.Find(first.TrialId)!.Phase);
+        Assert.Equal(TrialStatus.Pending, j.State.Find(first.TrialId)!.Status);
         var second = j.Record(j.State.StartNext("w2", Now))!;
         Assert.Equal(2, second.Attempt);
         j.Record(j.State.Fail(first.TrialId, 2, "CUDA out of memory", Now));
         var trial = j.State.Find(first.TrialId)!;
-        Assert.Equal(TrialPhase.Failed, trial.Phase);
+        Assert.Equal(TrialStatus.Failed, trial.Status);
         Assert.Equal("CUDA out of memory", trial.LastFailure);
         Assert.True(j.State.IsFinished);
         Assert.Null(j.State.StartNext("w3", Now));
@@ -86,7 +87,7 @@ public class SweepStateTests
         j.Record(j.State.Fail(a1.TrialId, 1, "crash", Now));
         j.Record(j.State.StartNext("w2", Now));
         Assert.Null(j.State.Fail(a1.TrialId, 1, "the same crash, reported twice", Now));
-        Assert.Equal(TrialPhase.Running, j.State.Find(a1.TrialId)!.Phase);
+        Assert.Equal(TrialStatus.Running, j.State.Find(a1.TrialId)!.Status);
     }
 
     [Fact]
@@ -101,13 +102,13 @@ public class SweepStateTests
 
         var replayed = new SweepState();
         foreach (var e in j.Journal) replayed.Apply(e);
-        Assert.Equal(j.State.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.LastFailure, t.Result?.TestAccuracy)),
-                     replayed.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.LastFailure, t.Result?.TestAccuracy)));
+        Assert.Equal(j.State.Trials.Select(t => (t.Id, t.Status, t.Attempts, t.LastFailure, t.Result?.TestAccuracy)),
+                     replayed.Trials.Select(t => (t.Id, t.Status, t.Attempts, t.LastFailure, t.Result?.TestAccuracy)));
 
         // The coordinator died: b was running on a worker nobody knows any more.
         replayed.RequeueUnfinished();
-        Assert.Equal(TrialPhase.Pending, replayed.Find(b.TrialId)!.Phase);
-        Assert.Equal(TrialPhase.Completed, replayed.Find(a.TrialId)!.Phase);
+        Assert.Equal(TrialStatus.Pending, replayed.Find(b.TrialId)!.Status);
+        Assert.Equal(TrialStatus.Completed, replayed.Find(a.TrialId)!.Status);
         var restarted = replayed.StartNext("w9", Now)!;
         Assert.Equal((b.TrialId, 2), (restarted.TrialId, restarted.Attempt));
     }
@@ -121,8 +122,8 @@ public class SweepStateTests
         j.Record(j.State.StartNext("w1", Now));
         j.Record(new SweepEvents.Cancelled("s", Now));
         Assert.Null(j.State.StartNext("w1", Now));
-        Assert.Equal(1, j.State.Count(TrialPhase.Completed));
-        Assert.Equal(2, j.State.Count(TrialPhase.Cancelled));
+        Assert.Equal(1, j.State.Count(TrialStatus.Completed));
+        Assert.Equal(2, j.State.Count(TrialStatus.Cancelled));
         Assert.True(j.State.IsFinished);
     }
 
@@ -158,21 +159,21 @@ public class SweepStateTests
         Assert.Equal(singly, starts.Select(s => s.TrialId));
         Assert.All(starts, s => Assert.Equal(1, s.Attempt));
         batch.Record(new SweepEvents.TrialsStarted("s", starts.ToArray()));
-        Assert.Equal(4, batch.State.Count(TrialPhase.Running));
+        Assert.Equal(4, batch.State.Count(TrialStatus.Running));
         // Only two are left: a request for four gets two, then none.
         Assert.Equal(2, batch.State.StartNext("w2", 4, Now).Count);
 
         var results = starts.Take(3).Select(s => new SweepEvents.TrialCompleted("s", s.TrialId, 1, "w1", Samples.Result(s.TrialId))).ToArray();
         batch.Record(new SweepEvents.TrialsCompleted("s", results));
         batch.Record(batch.State.Fail(starts[3].TrialId, 1, "worker lost", Now));
-        Assert.Equal(3, batch.State.Count(TrialPhase.Completed));
+        Assert.Equal(3, batch.State.Count(TrialStatus.Completed));
         // The failed one goes back to the queue ahead of the trials never started (plan order).
         var again = batch.State.StartNext("w2", Now)!;
         Assert.Equal((starts[3].TrialId, 2), (again.TrialId, again.Attempt));
 
         var replayed = new SweepState();
         foreach (var e in batch.Journal) replayed.Apply(e);
-        Assert.Equal(batch.State.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.Worker)), replayed.Trials.Select(t => (t.Id, t.Phase, t.Attempts, t.Worker)));
+        Assert.Equal(batch.State.Trials.Select(t => (t.Id, t.Status, t.Attempts, t.Worker)), replayed.Trials.Select(t => (t.Id, t.Status, t.Attempts, t.Worker)));
     }
 
     [Fact]

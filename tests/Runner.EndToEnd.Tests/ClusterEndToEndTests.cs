@@ -18,7 +18,11 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
     {
         var r = cluster.Cli("submit", file);
         Assert.True(r.ExitCode == 0, r.Error + r.Out);
-        return r.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+        string id = r.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+        // The sweep's id is decided in one place: what `plan` says before submitting is what the coordinator uses.
+        using var plan = System.Text.Json.JsonDocument.Parse(cluster.Cli("plan", file, "--json").Out);
+        Assert.Equal(plan.RootElement.GetProperty("sweep_id").GetString(), id);
+        return id;
     }
 
     static HashSet<string> PlannedIds(string file) => SweepExpander.Expand(SweepFile.Load(file)).Select(t => t.Id).ToHashSet();
@@ -28,13 +32,13 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         // The results store is a projection written just behind the journal (in batches): let it catch up with the
         // status the test waited on, then check it exactly.
         int planned = PlannedIds(file).Count;
-        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == "completed") >= planned, TimeSpan.FromSeconds(10), "the results store to catch up");
+        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == TrialStatus.Completed) >= planned, TimeSpan.FromSeconds(10), "the results store to catch up");
         var rows = cluster.Rows(sweep);
         Assert.Equal(PlannedIds(file), rows.Select(r => r.TrialId).ToHashSet());
         Assert.Equal(rows.Count, rows.Select(r => r.TrialId).Distinct().Count());
         Assert.All(rows, r =>
         {
-            Assert.Equal("completed", r.Status);
+            Assert.Equal(TrialStatus.Completed, r.Status);
             Assert.Equal(TrialStatus.Completed, r.Result!.Status);
             Assert.Equal(r.TrialId, r.Result.TrialId);
         });
@@ -73,7 +77,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         string sweep = Submit(cluster, file);
         cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 2 && cluster.Count(sweep, "running") > 0, SweepTimeout, "two trials done and more running");
 
-        var before = cluster.Rows(sweep).Where(r => r.Status == "completed").ToDictionary(r => r.TrialId, r => JsonSerializer.Serialize(r.Result));
+        var before = cluster.Rows(sweep).Where(r => r.Status == TrialStatus.Completed).ToDictionary(r => r.TrialId, r => JsonSerializer.Serialize(r.Result));
         cluster.Kill(coordinator);
         var restart = Stopwatch.StartNew();
         cluster.StartCoordinator();
@@ -96,9 +100,9 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         string file = cluster.WriteSweep("worker-crash", 6);
         string sweep = Submit(cluster, file);
         string victimName = $"127.0.0.1:{victim.Port}#";
-        cluster.WaitFor(() => cluster.Rows(sweep).Any(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)),
+        cluster.WaitFor(() => cluster.Rows(sweep).Any(r => r.Status == TrialStatus.Running && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)),
             SweepTimeout, "the victim worker to be training");
-        var lostTrial = cluster.Rows(sweep).First(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)).TrialId;
+        var lostTrial = cluster.Rows(sweep).First(r => r.Status == TrialStatus.Running && r.Worker!.StartsWith(victimName, StringComparison.Ordinal)).TrialId;
 
         cluster.Kill(victim.Process);
         cluster.WaitFor(() => cluster.Count(sweep, "completed") == 6, SweepTimeout, "the sweep to finish on the surviving worker");
@@ -127,7 +131,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         {
             LocalCluster.Pause(victim.Process);
             Thread.Sleep(300); // results it sent before the pause reach the store
-            held = cluster.Rows(sweep).Where(r => r.Status == "running" && r.Worker!.StartsWith(victimName, StringComparison.Ordinal))
+            held = cluster.Rows(sweep).Where(r => r.Status == TrialStatus.Running && r.Worker!.StartsWith(victimName, StringComparison.Ordinal))
                 .Select(r => r.TrialId).ToList();
             if (held.Count > 1) return true;
             LocalCluster.Resume(victim.Process);

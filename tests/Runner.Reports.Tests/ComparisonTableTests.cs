@@ -18,10 +18,10 @@ public class ComparisonTableTests
         Done("pretrained", 2, 1e-2, 10, 1, test: 0.90, val: 0.70), Done("pretrained", 2, 1e-2, 10, 2, test: 0.92, val: 0.72),
         // one seed only
         Done("pretrained", 2, 1e-3, 100, 1, test: 0.91, val: 0.90),
-        Other("pretrained", 2, 1e-3, 100, 2, "running"),
+        Other("pretrained", 2, 1e-3, 100, 2, TrialStatus.Running),
         // scratch baseline
         Done("scratch", 0, 1e-3, 10, 1, test: 0.70, val: 0.71), Done("scratch", 0, 1e-3, 10, 2, test: 0.74, val: 0.73),
-        Other("scratch", 0, 1e-3, 100, 1, "pending"), Other("scratch", 0, 1e-3, 100, 2, "failed"),
+        Other("scratch", 0, 1e-3, 100, 1, TrialStatus.Pending), Other("scratch", 0, 1e-3, 100, 2, TrialStatus.Failed),
     };
 
     [Fact]
@@ -48,7 +48,7 @@ public class ComparisonTableTests
     {
         var t = ComparisonTable.Build(Sweep(), Rows, Cols);
         Assert.Equal("pending", t.Cells[("scratch, 0", "100")].Missing);
-        var failedOnly = ComparisonTable.Build(new List<TrialRecord> { Other("scratch", 0, 1e-3, 100, 1, "failed") }, Rows, Cols);
+        var failedOnly = ComparisonTable.Build(new List<TrialRecord> { Other("scratch", 0, 1e-3, 100, 1, TrialStatus.Failed) }, Rows, Cols);
         Assert.Equal("(failed)", CellText.Value(failedOnly.Cells[("scratch, 0", "100")], "test_accuracy"));
     }
 

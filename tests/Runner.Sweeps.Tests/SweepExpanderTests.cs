@@ -8,7 +8,7 @@ public class SweepExpanderTests
         var trials = SweepExpander.Expand(SweepText.Parse(SweepText.Example));
         // pretrained: 3 depths x 2 lr x 3 sizes; scratch: 2 lr x 3 sizes (freeze depth is meaningless); x 3 seeds.
         Assert.Equal((18 + 6) * 3, trials.Count);
-        Assert.All(trials.Where(t => t.Initialization == "scratch"), t =>
+        Assert.All(trials.Where(t => t.Initialization == Initialization.Scratch), t =>
         {
             Assert.Equal(0, t.FreezeDepth);
             Assert.Null(t.Pretrain);
@@ -23,7 +23,7 @@ public class SweepExpanderTests
         var b = SweepExpander.Expand(SweepText.Parse(SweepText.Example));
         Assert.Equal(a.Select(t => t.Id), b.Select(t => t.Id));
         Assert.Equal(new[] { 1, 2, 3 }, a.Take(3).Select(t => t.Seed));
-        Assert.Equal(("pretrained", 0, 1e-3, 10), (a[0].Initialization, a[0].FreezeDepth, a[0].LearningRate, a[0].DatasetSize));
+        Assert.Equal((Initialization.Pretrained, 0, 1e-3, 10), (a[0].Initialization, a[0].FreezeDepth, a[0].LearningRate, a[0].DatasetSize));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public static class TestData
 
     /// <summary>A trial small enough to run in a second or two: 20 images per class, one epoch.</summary>
     public static TrialSpec SmallTrial(int freezeDepth = 0, string init = "pretrained", int seed = 1, double lr = 1e-3, string optimizer = "adam", int epochs = 1) =>
-        new("convnet4", init == "scratch" ? null : Pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 40, init,
+        new("convnet4", EnumText.Parse<Initialization>(init) == Initialization.Scratch ? null : Pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 40, EnumText.Parse<Initialization>(init),
             freezeDepth, lr, 20, epochs, 16, optimizer, 0, 0.9, seed);
 
     /// <summary>20 training images of each target class (5..9) of the subset, on the CPU, with 2 torch threads.</summary>

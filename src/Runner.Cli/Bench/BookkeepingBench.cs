@@ -97,7 +97,7 @@ public sealed class BookkeepingBench(CliContext context)
         var definition = SweepLoader.Load(file, data);
         var specs = SweepExpander.Expand(definition).ToArray();
         var watch = Stopwatch.StartNew();
-        var reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(name, specs, 1, false, false));
+        var reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(new SweepRequest(name, specs, MaxFailures: 1)));
         string id = reply.GetProperty("sweep_id").GetString()!;
         while (true)
         {
@@ -110,7 +110,7 @@ public sealed class BookkeepingBench(CliContext context)
         // Every attempt is an assignment the journal recorded before sending it: attempts beyond one per trial are
         // trials that ran twice.
         var rows = WaitForStore(state, id, trials);
-        return (seconds, rows.Sum(r => r.Attempts) - rows.Count, rows.Count(r => r.Status == "completed"));
+        return (seconds, rows.Sum(r => r.Attempts) - rows.Count, rows.Count(r => r.Status == TrialStatus.Completed));
     }
 
     /// <summary>The results store is written just behind the journal: wait for its last rows.</summary>
@@ -121,7 +121,7 @@ public sealed class BookkeepingBench(CliContext context)
         while (true)
         {
             var rows = store.Trials(sweepId);
-            if (rows.Count(r => r.Status is "completed" or "failed") == trials || DateTime.UtcNow > deadline) return rows;
+            if (rows.Count(r => r.Status is TrialStatus.Completed or TrialStatus.Failed) == trials || DateTime.UtcNow > deadline) return rows;
             Thread.Sleep(100);
         }
     }

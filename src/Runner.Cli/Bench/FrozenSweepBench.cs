@@ -93,7 +93,7 @@ public sealed class FrozenSweepBench(CliContext context)
     /// <param name="ByGroup">seconds of the trials of each freeze depth ("freeze 2") and of the scratch ones, in plan order</param>
     sealed record Pass(double Seconds, double HeadOnly, double Accuracy, IReadOnlyDictionary<string, double> ByGroup);
 
-    static string GroupOf(TrialSpec t) => t.Initialization == "pretrained" ? $"freeze {t.FreezeDepth}" : t.Initialization;
+    static string GroupOf(TrialSpec t) => t.Initialization == Initialization.Pretrained ? $"freeze {t.FreezeDepth}" : EnumText.Of(t.Initialization);
 
     static Pass RunAll(IReadOnlyList<TrialSpec> trials, ArtifactStore store, string data, int threads, bool reuse, int headOnlyDepth)
     {
@@ -107,7 +107,7 @@ public sealed class FrozenSweepBench(CliContext context)
             double seconds = clock.Elapsed.TotalSeconds;
             total += seconds;
             byGroup[GroupOf(spec)] = byGroup.GetValueOrDefault(GroupOf(spec)) + seconds;
-            if (spec.Initialization == "pretrained" && spec.FreezeDepth == headOnlyDepth) headOnly += seconds;
+            if (spec.Initialization == Initialization.Pretrained && spec.FreezeDepth == headOnlyDepth) headOnly += seconds;
             accuracy += result.TestAccuracy ?? 0;
         }
         return new Pass(total, headOnly, accuracy / trials.Count, byGroup);
@@ -120,7 +120,7 @@ public sealed class FrozenSweepBench(CliContext context)
         validation_per_class = target.ValidationPerClass,
         trials = trials.Select(t => new
         {
-            initialization = t.Initialization, freeze_depth = t.FreezeDepth, lr = t.LearningRate, dataset_size = t.DatasetSize, epochs = t.Epochs,
+            initialization = EnumText.Of(t.Initialization), freeze_depth = t.FreezeDepth, lr = t.LearningRate, dataset_size = t.DatasetSize, epochs = t.Epochs,
             batch_size = t.BatchSize, optimizer = t.Optimizer, weight_decay = t.WeightDecay, momentum = t.Momentum, seed = t.Seed,
         }),
     });

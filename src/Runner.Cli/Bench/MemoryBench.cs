@@ -29,7 +29,7 @@ public sealed class MemoryBench(CliContext context)
         var samples = new List<(int Trial, double Mb)>();
         for (int i = 1; i <= trials; i++)
         {
-            var spec = new TrialSpec("convnet4", pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 10, "pretrained", depths[i % depths.Length],
+            var spec = new TrialSpec("convnet4", pretrain, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 10, Initialization.Pretrained, depths[i % depths.Length],
                 1e-3, 10, 1, 32, "adam", 0, 0.9, i);
             TrialRunner.Run(spec, env);
             if (i >= WarmUp && i % Every == 0)

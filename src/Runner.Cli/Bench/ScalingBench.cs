@@ -67,7 +67,7 @@ public sealed class ScalingBench(CliContext context)
         JsonElement reply = default;
         for (var deadline = DateTime.UtcNow.AddSeconds(60); ;)
         {
-            try { reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(definition.Name, trials, definition.Resources.MaxFailures, false, false)); break; }
+            try { reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(SweepRequest.From(definition))); break; }
             catch (CommandFailedException) when (DateTime.UtcNow < deadline) { Thread.Sleep(200); }   // still starting
         }
         string id = reply.GetProperty("sweep_id").GetString()!;

@@ -29,10 +29,8 @@ public sealed class SubmitCommand : ICommand
     public int Execute(Arguments args, CliContext context)
     {
         var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"));
-        var trials = SweepExpander.Expand(definition);
         var reply = CoordinatorClient.From(args).Expect(HttpMethod.Post, "sweeps",
-            new CoordinatorApi.SubmitRequest(definition.Name, trials.ToArray(), definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun"),
-                definition.Sweep.EarlyStop));
+            new CoordinatorApi.SubmitRequest(SweepRequest.From(definition), args.Has("new"), args.Has("rerun")));
         string id = reply.GetProperty("sweep_id").GetString()!;
         context.Out.WriteLine(reply.GetProperty("already_known").GetBoolean()
             ? $"sweep {id} was already submitted: {reply.GetProperty("trials").GetInt32()} trials"

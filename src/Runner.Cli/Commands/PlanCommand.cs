@@ -31,6 +31,7 @@ public sealed class PlanCommand : ICommand
             var doc = new
             {
                 sweep = definition.Name,
+                sweep_id = SweepRequest.From(definition).Id,
                 count = trials.Count,
                 trials = trials.Select(t => new { id = t.Id, parameters = t.Parameters() }),
             };
@@ -47,7 +48,7 @@ public sealed class PlanCommand : ICommand
             table.AddRow(new[] { (++n).ToString(), trial.Id }.Concat(swept.Select(s => Markup.Escape(SweepParameters.Format(values[s])))).ToArray());
         }
         context.Console.Write(table);
-        context.Out.WriteLine($"{trials.Count} trials in sweep '{definition.Name}' ({ValidateCommand.Describe(definition)})");
+        context.Out.WriteLine($"{trials.Count} trials in sweep '{definition.Name}', id {SweepRequest.From(definition).Id} ({ValidateCommand.Describe(definition)})");
         return 0;
     }
 }

@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using System.Globalization;
 using Runner.Results;
 using Runner.Reports.Report;
@@ -65,7 +66,7 @@ public sealed class ReportCommand : ICommand
         {
             var wall = last - sweep.SubmittedAt;
             env["wall time"] = $"{wall.TotalMinutes:F1} min (submission to last result)";
-            env["trials per hour"] = (trials.Count(t => t.Status == "completed") / wall.TotalHours).ToString("F0", CultureInfo.InvariantCulture);
+            env["trials per hour"] = (trials.Count(t => t.Status.HasResult()) / wall.TotalHours).ToString("F0", CultureInfo.InvariantCulture);
         }
         return env;
     }

@@ -36,7 +36,7 @@ public sealed class RunCommand : ICommand
     {
         string file = args.Single("a sweep FILE");
         var definition = SweepLoader.Load(file, args.Get("data"));
-        var trials = SweepExpander.Expand(definition);
+        var request = SweepRequest.From(definition);
         var devices = ClusterWiring.Devices(args);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         int threads = ClusterWiring.ThreadsPerWorker(args, devices, definition.Resources.Threads);
@@ -53,8 +53,7 @@ public sealed class RunCommand : ICommand
         });
         try
         {
-            var submit = SweepSubmission.Prepare(node.Results!, definition.Name, trials, definition.Resources.MaxFailures, args.Has("new"), args.Has("rerun"),
-                definition.Sweep.EarlyStop);
+            var submit = SweepSubmission.Prepare(node.Results!, request, args.Has("new"), args.Has("rerun"));
             var accepted = node.Sweeps.Ask<Accepted>(submit, TimeSpan.FromSeconds(60), context.Cancel).GetAwaiter().GetResult();
             context.Out.WriteLine($"sweep {accepted.SweepId}: {accepted.Trials} trials on {devices.Count} local worker(s) [{string.Join(", ", devices)}], {threads} thread(s) each; state in {state}");
             Serilog.Log.Information("Sweep {SweepId} accepted: {Trials} trials, {Reused} reused, resumed {Resumed}, devices {Devices}",

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Runner.Reports.Export;
 using Runner.Sweeps;
 using Runner.Training.Engine;
 using Spectre.Console;
@@ -53,12 +54,7 @@ public sealed class TrialCommand : ICommand
           --no-feature-reuse       run frozen stages every batch instead of training on their cached outputs
         """;
 
-    static readonly string[] TrialOptions =
-    {
-        "model", "init", "freeze-depth", "lr", "dataset-size", "seed", "epochs", "batch-size", "optimizer",
-        "weight-decay", "momentum", "source-classes", "target-classes", "pretrain-epochs", "pretrain-lr", "validation-per-class",
-        "strategy", "base-lr-factor", "unfreeze-every", "head", "dropout",
-    };
+    static readonly IReadOnlyList<string> TrialOptions = TrialFlags.Flags;
 
     public IReadOnlyCollection<string> ValueOptions => TrialOptions.Concat(new[] { "sweep", "id", "data", "state", "device", "threads" }).ToArray();
     public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress", "tensorboard", "no-feature-reuse" };
@@ -66,7 +62,9 @@ public sealed class TrialCommand : ICommand
     public int Execute(Arguments args, CliContext context)
     {
         args.NoPositional();
-        var (spec, sweepData, sweepDevice, sweepThreads) = args.IsSet("sweep") ? FromSweep(args) : (FromFlags(args), null, null, null);
+        if (!args.IsSet("sweep") && args.IsSet("id")) throw new UsageException("--id needs --sweep FILE");
+        var (spec, sweepData, sweepDevice, sweepThreads) = args.IsSet("sweep") ? FromSweep(args)
+            : (TrialFlags.Resolve(args, SweepLoader.Capacity(args.Get("data")), context.WorkingDirectory), null, null, null);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         bool json = args.Has("json");
         var env = new TrialEnvironment(
@@ -85,7 +83,9 @@ public sealed class TrialCommand : ICommand
 
         if (json)
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(new { trial = spec.Id, parameters = spec.Parameters(), result }, JsonOutput.Options));
+            // The public trial schema, as `runner trials --format json` prints every trial of a sweep.
+            context.Out.WriteLine(JsonSerializer.Serialize(new TrialExport.Document(TrialRow.SchemaVersion, null, new[] { TrialRow.From(spec, result) }),
+                TrialExport.Options));
             return 0;
         }
         progress.PrintSummary(result);
@@ -102,54 +102,5 @@ public sealed class TrialCommand : ICommand
         if (matches.Count == 0) throw new UsageException($"sweep '{definition.Name}' has no trial with id {id} (see `runner plan {args.Get("sweep")}`)");
         if (matches.Count > 1) throw new UsageException($"id prefix {id} matches {matches.Count} trials: give more digits");
         return (matches[0], definition.Target.DataDir, definition.Resources.Device, definition.Resources.Threads);
-    }
-
-    static TrialSpec FromFlags(Arguments args)
-    {
-        if (args.IsSet("id")) throw new UsageException("--id needs --sweep FILE");
-        string model = args.Get("model") ?? "convnet4";
-        var facts = KnownModels.Get(model) ?? throw new UsageException($"unknown model '{model}'; known: {string.Join(", ", KnownModels.All.Select(m => m.Name))}");
-        string init = args.Get("init") ?? "pretrained";
-        if (init is not ("pretrained" or "scratch")) throw new UsageException($"--init must be pretrained or scratch, got '{init}'");
-        int depth = args.Int("freeze-depth", 0) ?? 0;
-        if (depth > facts.Stages.Count) throw new UsageException($"--freeze-depth {depth} is beyond {model}'s {facts.Stages.Count} stages ({string.Join(", ", facts.Stages)})");
-        if (init == "scratch" && depth > 0) throw new UsageException("--freeze-depth needs --init pretrained: a scratch model has nothing pretrained to freeze");
-        double lr = args.Real("lr") ?? 1e-3;
-        if (lr <= 0) throw new UsageException($"--lr must be > 0, got {lr}");
-        string optimizer = args.Get("optimizer") ?? "adam";
-        if (optimizer is not ("adam" or "sgd")) throw new UsageException($"--optimizer must be adam or sgd, got '{optimizer}'");
-        var source = Classes(args.Get("source-classes") ?? "0,1,2,3,4", "--source-classes");
-        var target = Classes(args.Get("target-classes") ?? "5,6,7,8,9", "--target-classes");
-        if (init == "pretrained" && source.Intersect(target).Any()) throw new UsageException("--source-classes and --target-classes overlap");
-        double pretrainLr = args.Real("pretrain-lr") ?? 1e-3;
-        if (pretrainLr <= 0) throw new UsageException("--pretrain-lr must be > 0");
-        var pretrain = new PretrainSpec(KnownDatasets.FashionMnist.Name, source, args.Int("pretrain-epochs", 1) ?? 3, pretrainLr, 0, 64, "adam");
-        string strategy = args.Get("strategy") ?? Strategies.FeatureExtraction;
-        if (!Strategies.All.Contains(strategy)) throw new UsageException($"--strategy must be one of {string.Join(", ", Strategies.All)}, got '{strategy}'");
-        if (init == "scratch" && strategy != Strategies.FeatureExtraction) throw new UsageException("--strategy needs --init pretrained: a scratch model has no base to adapt");
-        string head = args.Get("head") ?? "linear";
-        if (head is not ("linear" or "mlp")) throw new UsageException($"--head must be linear or mlp, got '{head}'");
-        double factor = args.Real("base-lr-factor") ?? Strategies.DefaultBaseLrFactor, dropout = args.Real("dropout") ?? 0;
-        foreach (var (name, value) in new (string, object)[] { ("base_lr_factor", factor), ("dropout", dropout) })
-            if (SweepParameters.Check(name, value, model, int.MaxValue) is { } problem) throw new UsageException($"--{problem.Replace('_', '-')}");
-        return new TrialSpec(model, init == "scratch" ? null : pretrain, KnownDatasets.FashionMnist.Name, target,
-            args.Int("validation-per-class", 1) ?? 100, init, depth, lr, args.Int("dataset-size", 1) ?? 100,
-            args.Int("epochs", 1) ?? 5, args.Int("batch-size", 1) ?? 64, optimizer, args.Real("weight-decay") ?? 0,
-            args.Real("momentum") ?? 0.9, args.Int("seed", 0) ?? 0,
-            Strategy: strategy, BaseLrFactor: factor, UnfreezeEvery: args.Int("unfreeze-every", 1) ?? 1, Head: head, Dropout: dropout);
-    }
-
-    static int[] Classes(string list, string option)
-    {
-        var result = new List<int>();
-        foreach (string token in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            int c = KnownDatasets.ResolveClass(KnownDatasets.FashionMnist, token)
-                    ?? throw new UsageException($"{option}: fashion-mnist has no class '{token}' (0..9 or names such as 'Sneaker')");
-            if (result.Contains(c)) throw new UsageException($"{option} lists class {c} twice");
-            result.Add(c);
-        }
-        if (result.Count < 2) throw new UsageException($"{option} needs at least two classes");
-        return result.ToArray();
     }
 }

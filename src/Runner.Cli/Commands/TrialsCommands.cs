@@ -28,8 +28,8 @@ public sealed class SweepsCommand : ICommand
         {
             var trials = store.Trials(s.SweepId);
             var age = DateTime.UtcNow - s.SubmittedAt;
-            table.AddRow(Markup.Escape(s.SweepId), Markup.Escape(s.Name), $"{trials.Count(t => t.Status == "completed")}/{trials.Count}",
-                trials.Count(t => t.Status == "failed").ToString(CultureInfo.InvariantCulture),
+            table.AddRow(Markup.Escape(s.SweepId), Markup.Escape(s.Name), $"{trials.Count(t => t.Status.HasResult())}/{trials.Count}",
+                trials.Count(t => t.Status == TrialStatus.Failed).ToString(CultureInfo.InvariantCulture),
                 age.TotalHours >= 24 ? $"{age.TotalDays:F0} d ago" : age.TotalMinutes >= 60 ? $"{age.TotalHours:F0} h ago" : $"{age.TotalMinutes:F0} min ago");
         }
         context.Console.Write(table);
@@ -49,7 +49,7 @@ public sealed class TrialsCommand : ICommand
         CSV and JSON carry every parameter and metric (epochs included) at full precision and read back losslessly.
 
         Options:
-          --status S   only trials in that state: pending, running, completed, failed, cancelled
+          --status S   only trials in that state: pending, running, completed, stopped, diverged, failed, cancelled
           --format F   table | csv | json [table]
           --state DIR  state folder [$RUNNER_STATE or .runner]
         """;
@@ -60,11 +60,13 @@ public sealed class TrialsCommand : ICommand
     {
         var store = ResultsAccess.Open(args, context);
         var sweep = ResultsAccess.FindSweep(store, args.Single("a SWEEP"));
-        var trials = store.Trials(sweep.SweepId).Where(t => args.Get("status") is not { } s || t.Status == s).ToList();
+        var wanted = args.Get("status") is { } s ? EnumText.TryParse<TrialStatus>(s)
+            ?? throw new UsageException($"--status must be one of {string.Join(", ", EnumText.Names<TrialStatus>())}, got '{s}'") : (TrialStatus?)null;
+        var trials = store.Trials(sweep.SweepId).Where(t => wanted == null || t.Status == wanted).ToList();
         switch (args.Get("format") ?? "table")
         {
             case "csv": context.Out.Write(TrialExport.Csv(trials)); return 0;
-            case "json": context.Out.WriteLine(TrialExport.Json(trials)); return 0;
+            case "json": context.Out.WriteLine(TrialExport.Json(trials, sweep.SweepId)); return 0;
             case "table": break;
             case var f: throw new UsageException($"--format must be table, csv or json, got '{f}'");
         }
@@ -75,9 +77,8 @@ public sealed class TrialsCommand : ICommand
         foreach (var t in trials)
         {
             var values = t.Spec.Parameters();
-            string status = t.Result?.Status is TrialStatus.Diverged or TrialStatus.Stopped ? t.Result.Status : t.Status;
             table.AddRow(swept.Select(p => SweepParameters.Format(values[p])).Prepend(t.TrialId)
-                .Append(status).Append(t.Attempts.ToString(CultureInfo.InvariantCulture))
+                .Append(t.Status.Text()).Append(t.Attempts.ToString(CultureInfo.InvariantCulture))
                 .Append(Percent(t.Result?.TestAccuracy)).Append(Percent(t.Result?.BestValAccuracy))
                 .Append(t.Result == null ? "" : t.Result.Seconds.ToString("F1", CultureInfo.InvariantCulture))
                 .Append(t.Worker ?? (t.Failure == null ? "" : "last failure: " + t.Failure))
@@ -114,7 +115,7 @@ public sealed class TrialLogCommand : ICommand
         if (matches.Count != 1)
             throw new BadRequestException(matches.Count == 0 ? $"sweep {sweep.SweepId} has no trial '{args.Positional[1]}'" : $"'{args.Positional[1]}' matches {matches.Count} trials: give more digits");
         var trial = matches[0];
-        context.Out.WriteLine($"trial {trial.TrialId} of {sweep.SweepId}: {trial.Status}, attempt(s) {trial.Attempts}{(trial.Failure == null ? "" : ", last failure: " + trial.Failure)}");
+        context.Out.WriteLine($"trial {trial.TrialId} of {sweep.SweepId}: {trial.Status.Text()}, attempt(s) {trial.Attempts}{(trial.Failure == null ? "" : ", last failure: " + trial.Failure)}");
         if (trial.Result == null)
         {
             context.Out.WriteLine("no epochs recorded yet");

@@ -11,7 +11,7 @@ namespace Runner.Cluster.Hosting;
 /// The coordinator's small HTTP API, bound to loopback by default: how `runner submit|status|cancel|resume` reach a
 /// running cluster from a shell. JSON in and out.
 /// <list type="bullet">
-/// <item>POST /sweeps {name, trials, max_failures, new, rerun} → the sweep's id and trial count (409 on a name conflict)</item>
+/// <item>POST /sweeps {sweep: {name, trials, max_failures, early_stop}, new, rerun} → the sweep's id and trial count (409 on a name conflict)</item>
 /// <item>GET /sweeps → every sweep with its status; GET /sweeps/ID → one (404 if unknown); GET /sweeps/ID/progress → live</item>
 /// <item>POST /sweeps/ID/cancel, POST /sweeps/ID/resume</item>
 /// <item>GET /workers → the workers the pool knows</item>
@@ -19,7 +19,7 @@ namespace Runner.Cluster.Hosting;
 /// </summary>
 public sealed class CoordinatorApi : IDisposable
 {
-    public sealed record SubmitRequest(string Name, TrialSpec[] Trials, int MaxFailures, bool New, bool Rerun, EarlyStopSpec? EarlyStop = null);
+    public sealed record SubmitRequest(SweepRequest Sweep, bool New = false, bool Rerun = false);
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -85,7 +85,7 @@ public sealed class CoordinatorApi : IDisposable
             case ["sweeps"] when method == "POST":
                 var submit = await JsonSerializer.DeserializeAsync<SubmitRequest>(request.InputStream, Json)
                              ?? throw new JsonException("empty body");
-                var command = SweepSubmission.Prepare(store, submit.Name, submit.Trials, submit.MaxFailures, submit.New, submit.Rerun, submit.EarlyStop);
+                var command = SweepSubmission.Prepare(store, submit.Sweep ?? throw new JsonException("no sweep in the request"), submit.New, submit.Rerun);
                 var accepted = await _node.Sweeps.Ask<Accepted>(command, AskTimeout);
                 await Stored(accepted.SweepId);
                 return (200, new { accepted.SweepId, accepted.Trials, accepted.AlreadyKnown, reused = command.Reused.Length });

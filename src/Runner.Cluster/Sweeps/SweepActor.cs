@@ -150,7 +150,7 @@ public sealed class SweepActor : ReceivePersistentActor
         // Live progress is kept in memory only (the result carries every epoch).
         Command<WorkerMessages.EpochReported>(e =>
         {
-            if (_state.Find(e.TrialId) is not { Phase: TrialPhase.Running } t || t.Attempts != e.Attempt) return;
+            if (_state.Find(e.TrialId) is not { Status: TrialStatus.Running } t || t.Attempts != e.Attempt) return;
             _lastEpoch[e.TrialId] = e;
             if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, e.Metrics.ValAccuracy) && _runningOn.TryGetValue(e.TrialId, out var worker))
             {
@@ -272,19 +272,19 @@ public sealed class SweepActor : ReceivePersistentActor
     void Project(string trialId)
     {
         if (_written.Find(trialId) is not { } t) return;
-        _projection.Tell(new Runner.Results.TrialRecord(_written.SweepId, t.Id, t.Phase.ToString().ToLowerInvariant(), t.Attempts,
+        _projection.Tell(new Runner.Results.TrialRecord(_written.SweepId, t.Id, t.Status, t.Attempts,
             t.Worker, t.Spec, t.Result, t.LastFailure));
     }
 
     void AnnounceWork()
     {
-        if (_state.IsSubmitted && !_state.IsCancelled && _state.Count(TrialPhase.Pending) > 0)
+        if (_state.IsSubmitted && !_state.IsCancelled && _state.Count(TrialStatus.Pending) > 0)
             _pool.Tell(new PoolMessages.SweepHasWork(_state.SweepId));
     }
 
     SweepProgress ProgressOf(string sweepId)
     {
-        var running = _written.Trials.Where(t => t.Phase == TrialPhase.Running).Select(t =>
+        var running = _written.Trials.Where(t => t.Status == TrialStatus.Running).Select(t =>
         {
             _lastEpoch.TryGetValue(t.Id, out var last);
             return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, t.Spec.Epochs,
@@ -294,7 +294,8 @@ public sealed class SweepActor : ReceivePersistentActor
         return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : best.Spec.Describe());
     }
 
-    SweepStatus StatusOf(string sweepId) => new(sweepId, _written.Name, _written.Trials.Count, _written.Count(TrialPhase.Pending),
-        _written.Count(TrialPhase.Running), _written.Count(TrialPhase.Completed), _written.Count(TrialPhase.Failed),
-        _written.Count(TrialPhase.Cancelled), _written.IsSubmitted);
+    /// <summary>Counts for status displays; "completed" counts every trial with a result (stopped and diverged too).</summary>
+    SweepStatus StatusOf(string sweepId) => new(sweepId, _written.Name, _written.Trials.Count, _written.Count(TrialStatus.Pending),
+        _written.Count(TrialStatus.Running), _written.Count(TrialStatuses.HasResult), _written.Count(TrialStatus.Failed),
+        _written.Count(TrialStatus.Cancelled), _written.IsSubmitted);
 }

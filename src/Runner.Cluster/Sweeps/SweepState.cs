@@ -38,7 +38,8 @@ public sealed class SweepState
     public IReadOnlyList<TrialState> Trials => _order;
     public TrialState? Find(string trialId) => _trials.GetValueOrDefault(trialId);
     public bool IsFinished => IsSubmitted && _order.All(t => t.IsFinal);
-    public int Count(TrialPhase phase) => _order.Count(t => t.Phase == phase);
+    public int Count(TrialStatus status) => _order.Count(t => t.Status == status);
+    public int Count(Func<TrialStatus, bool> which) => _order.Count(t => which(t.Status));
 
     /// <summary>Updates the state with one recorded event. Must accept every event ever written.</summary>
     public void Apply(IRunnerMessage e)
@@ -62,21 +63,21 @@ public sealed class SweepState
                 foreach (var completed in b.Completions) Apply(completed);
                 break;
             case SweepEvents.TrialStarted s when Find(s.TrialId) is { IsFinal: false } t:
-                (t.Phase, t.Attempts, t.Worker) = (TrialPhase.Running, s.Attempt, s.Worker);
+                (t.Status, t.Attempts, t.Worker) = (TrialStatus.Running, s.Attempt, s.Worker);
                 if (t.Spec.FrozenFeaturesKey is { } key) _lastCacheOf[s.Worker] = key;
                 break;
-            case SweepEvents.TrialCompleted c when Find(c.TrialId) is { Phase: not TrialPhase.Completed } t:
-                (t.Phase, t.Result, t.Worker) = (TrialPhase.Completed, c.Result, c.Worker);
+            case SweepEvents.TrialCompleted c when Find(c.TrialId) is { } t && !t.Status.HasResult():
+                (t.Status, t.Result, t.Worker) = (c.Result.Status.HasResult() ? c.Result.Status : TrialStatus.Completed, c.Result, c.Worker);
                 break;
             case SweepEvents.TrialAttemptFailed f when Find(f.TrialId) is { IsFinal: false } t && f.Attempt == t.Attempts:
                 t.LastFailure = f.Reason;
                 t.Worker = null;
-                t.Phase = t.Attempts >= MaxFailures ? TrialPhase.Failed : TrialPhase.Pending;
-                if (t.Phase == TrialPhase.Pending) _firstPending = Math.Min(_firstPending, _position[t.Id]);
+                t.Status = t.Attempts >= MaxFailures ? TrialStatus.Failed : TrialStatus.Pending;
+                if (t.Status == TrialStatus.Pending) _firstPending = Math.Min(_firstPending, _position[t.Id]);
                 break;
             case SweepEvents.Cancelled:
                 IsCancelled = true;
-                foreach (var t in _order.Where(t => !t.IsFinal)) t.Phase = TrialPhase.Cancelled;
+                foreach (var t in _order.Where(t => !t.IsFinal)) t.Status = TrialStatus.Cancelled;
                 break;
         }
     }
@@ -87,9 +88,9 @@ public sealed class SweepState
     /// </summary>
     public void RequeueUnfinished()
     {
-        foreach (var t in _order.Where(t => t.Phase == TrialPhase.Running))
+        foreach (var t in _order.Where(t => t.Status == TrialStatus.Running))
         {
-            t.Phase = TrialPhase.Pending;
+            t.Status = TrialStatus.Pending;
             t.Worker = null;
         }
         _firstPending = 0;
@@ -97,9 +98,9 @@ public sealed class SweepState
 
     IEnumerable<TrialState> Pending()
     {
-        while (_firstPending < _order.Count && _order[_firstPending].Phase != TrialPhase.Pending) _firstPending++;
+        while (_firstPending < _order.Count && _order[_firstPending].Status != TrialStatus.Pending) _firstPending++;
         for (int i = _firstPending; i < _order.Count; i++)
-            if (_order[i].Phase == TrialPhase.Pending) yield return _order[i];
+            if (_order[i].Status == TrialStatus.Pending) yield return _order[i];
     }
 
     // ----- decisions: they return the events to persist, and change nothing themselves -----
@@ -136,18 +137,18 @@ public sealed class SweepState
 
     /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
     public SweepEvents.TrialCompleted? Complete(string trialId, int attempt, string worker, TrialResult result) =>
-        Find(trialId) is { Phase: not (TrialPhase.Completed or TrialPhase.Cancelled) }
+        Find(trialId) is { } t && !t.Status.HasResult() && t.Status != TrialStatus.Cancelled
             ? new SweepEvents.TrialCompleted(SweepId, trialId, attempt, worker, result)
             : null;
 
     /// <summary>An attempt failed. Null when it is not the trial's current attempt (stale news of an older one).</summary>
     public SweepEvents.TrialAttemptFailed? Fail(string trialId, int attempt, string reason, DateTime now) =>
-        Find(trialId) is { IsFinal: false } t && t.Attempts == attempt && t.Phase == TrialPhase.Running
+        Find(trialId) is { IsFinal: false } t && t.Attempts == attempt && t.Status == TrialStatus.Running
             ? new SweepEvents.TrialAttemptFailed(SweepId, trialId, attempt, reason, now)
             : null;
 
     /// <summary>Every running attempt on a worker that is gone fails with the given reason.</summary>
     public IReadOnlyList<SweepEvents.TrialAttemptFailed> WorkerLost(string worker, string reason, DateTime now) =>
-        _order.Where(t => t.Phase == TrialPhase.Running && t.Worker == worker)
+        _order.Where(t => t.Status == TrialStatus.Running && t.Worker == worker)
             .Select(t => new SweepEvents.TrialAttemptFailed(SweepId, t.Id, t.Attempts, reason, now)).ToList();
 }

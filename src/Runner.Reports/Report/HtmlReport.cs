@@ -38,7 +38,7 @@ public static class HtmlReport
               .muted { color: #666; } img { max-width: 100%; border: 1px solid #eee; margin: .5em 0; }
             </style></head><body>
             <h1>{{E(sweep.Name)}}</h1>
-            <p class="muted">sweep {{E(sweep.SweepId)}} · submitted {{sweep.SubmittedAt:yyyy-MM-dd HH:mm}} UTC · {{trials.Count(t => t.Status == "completed")}} of {{trials.Count}} trials completed</p>
+            <p class="muted">sweep {{E(sweep.SweepId)}} · submitted {{sweep.SubmittedAt:yyyy-MM-dd HH:mm}} UTC · {{trials.Count(t => t.Status.HasResult())}} of {{trials.Count}} trials completed</p>
             """);
 
         html.Append("<h2>Sweep definition</h2>");

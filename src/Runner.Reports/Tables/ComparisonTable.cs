@@ -42,7 +42,7 @@ public sealed record ComparisonTable(
     }
 
     /// <summary>A trial with metrics to show: completed, or stopped early by ASHA (its metrics at that point).</summary>
-    static bool Finished(TrialRecord t) => t.Status == "completed" && t.Result?.Status is TrialStatus.Completed or TrialStatus.Stopped;
+    static bool Finished(TrialRecord t) => t.Status.HasMetrics() && t.Result != null;
 
     static TableCell MakeCell(List<TrialRecord> trials, List<string> rest, string metric, string over)
     {
@@ -67,11 +67,10 @@ public sealed record ComparisonTable(
 
     static string WhyMissing(List<TrialRecord> trials)
     {
-        if (trials.Any(t => t.Status == "running")) return "running";
-        if (trials.Any(t => t.Status == "pending")) return "pending";
-        if (trials.Any(t => t.Result?.Status == TrialStatus.Diverged)) return "diverged";
-        if (trials.Any(t => t.Status == "failed")) return "failed";
-        return trials.FirstOrDefault()?.Status ?? "no trials";
+        // The first of these that any trial of the cell is in says why the cell is empty.
+        foreach (var status in new[] { TrialStatus.Running, TrialStatus.Pending, TrialStatus.Diverged, TrialStatus.Failed })
+            if (trials.Any(t => t.Status == status)) return status.Text();
+        return trials.FirstOrDefault()?.Status.Text() ?? "no trials";
     }
 
     /// <summary>Keys in a stable, readable order: numbers numerically, "pretrained" before "scratch".</summary>
@@ -134,7 +133,7 @@ public sealed record ComparisonTable(
     {
         int init = RowParameters.ToList().IndexOf("initialization");
         if (init < 0) throw new ArgumentException("the transfer-gain view needs initialization among the rows");
-        string? scratchRow = RowKeys.FirstOrDefault(r => r.Split(", ")[init] == "scratch");
+        string? scratchRow = RowKeys.FirstOrDefault(r => r.Split(", ")[init] == EnumText.Of(Initialization.Scratch));
         if (scratchRow == null) throw new ArgumentException("the sweep has no scratch baseline to compare with");
         var cells = new Dictionary<(string, string), TableCell>();
         foreach (string row in RowKeys.Where(r => r != scratchRow))

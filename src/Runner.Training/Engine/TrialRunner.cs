@@ -32,7 +32,7 @@ public static class TrialRunner
         var data = TargetData.Load(spec, env);
         var split = TaskSplits.Target(data.Train, data.Test, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
 
-        IStagedModel? pretrained = spec.Initialization == "pretrained" && spec.WeightsPath == null
+        IStagedModel? pretrained = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
             ? PretrainedBases.GetOrTrain(env.Artifacts, spec.Model,
                 spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings or a weight file"),
                 TargetData.Source(spec, env, data), device, env.Log, cancel)
@@ -49,7 +49,7 @@ public static class TrialRunner
                     model.Stages[i].Module.load_state_dict(pretrained.Stages[i].Module.state_dict());
                 pretrained.Network.Dispose();
             }
-            else if (spec.Initialization == "pretrained")
+            else if (spec.Initialization == Initialization.Pretrained)
                 LoadWeights(model, spec);
             Freezing.Freeze(model, spec.StrategyName == Strategies.FeatureExtraction ? spec.FreezeDepth : 0);
 
@@ -90,7 +90,7 @@ public static class TrialRunner
 
             var (testLoss, testAcc) = TrainingLoop.Evaluate(model, test, firstStage);
             // Fewer epochs than asked means the sweep's early-stopping rule ended it (the callback returned false).
-            string status = epochs.Count < spec.Epochs ? TrialStatus.Stopped : TrialStatus.Completed;
+            var status = epochs.Count < spec.Epochs ? TrialStatus.Stopped : TrialStatus.Completed;
             return new TrialResult(spec.Id, status, epochs, best?.ValAccuracy, best?.Epoch,
                 epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads);
         }

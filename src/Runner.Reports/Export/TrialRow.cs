@@ -1,0 +1,52 @@
+using Runner.Results;
+using Runner.Sweeps;
+
+namespace Runner.Reports.Export;
+
+/// <summary>
+/// One trial as Runner publishes it: the public schema of `runner trials --format csv|json` and `runner trial --json`
+/// (docs/results-schema.md). Property names in snake_case are the CSV columns and the JSON keys, in this order.
+/// Internal records may change; this changes only with <see cref="SchemaVersion"/>. Everything in it reads back into
+/// the record it came from.
+/// </summary>
+public sealed record TrialRow(
+    string? SweepId, string TrialId, TrialStatus Status, int Attempts, string? Worker, string? Failure,
+    string Model, Initialization Initialization, int FreezeDepth, double LearningRate, int DatasetSize, int Epochs, int BatchSize,
+    string Optimizer, double WeightDecay, double Momentum, int Seed, string TargetDataset, int[] TargetClasses, int ValidationPerClass,
+    PretrainSpec? Pretrain, string Strategy, double BaseLrFactor, int UnfreezeEvery, string Head, double Dropout, int ImageSize, bool Augment,
+    string? WeightsSha256, string? WeightsPath, string? DataPath,
+    TrialStatus? ResultStatus, double? TestAccuracy, double? TestLoss, double? BestValAccuracy, int? BestEpoch, double? LastValAccuracy,
+    long? TrainableParameters, long? TotalParameters, double? Seconds, string? Device, int? Threads, int? DivergedAtEpoch, string? Message,
+    IReadOnlyList<EpochMetrics>? EpochMetrics)
+{
+    /// <summary>1: the first published schema (2026-11).</summary>
+    public const int SchemaVersion = 1;
+
+    public static TrialRow From(TrialRecord t)
+    {
+        var (s, r) = (t.Spec, t.Result);
+        return new TrialRow(t.SweepId, t.TrialId, t.Status, t.Attempts, t.Worker, t.Failure,
+            s.Model, s.Initialization, s.FreezeDepth, s.LearningRate, s.DatasetSize, s.Epochs, s.BatchSize,
+            s.Optimizer, s.WeightDecay, s.Momentum, s.Seed, s.TargetDataset, s.TargetClasses, s.ValidationPerClass,
+            s.Pretrain, s.StrategyName, s.BaseLrFactor, s.UnfreezeEvery, s.HeadKind, s.Dropout, s.ImageSize, s.Augment,
+            s.WeightsSha256, s.WeightsPath, s.DataPath,
+            r?.Status, r?.TestAccuracy, r?.TestLoss, r?.BestValAccuracy, r?.BestEpoch, r?.LastValAccuracy,
+            r?.TrainableParameters, r?.TotalParameters, r?.Seconds, r?.Device, r?.Threads, r?.DivergedAtEpoch, r?.Message,
+            r?.Epochs);
+    }
+
+    /// <summary>A trial run on its own (`runner trial`): no sweep, one attempt.</summary>
+    public static TrialRow From(TrialSpec spec, TrialResult result) =>
+        From(new TrialRecord("", spec.Id, result.Status, 1, null, spec, result, null)) with { SweepId = null };
+
+    public TrialRecord ToRecord()
+    {
+        var spec = new TrialSpec(Model, Pretrain, TargetDataset, TargetClasses, ValidationPerClass, Initialization, FreezeDepth, LearningRate,
+            DatasetSize, Epochs, BatchSize, Optimizer, WeightDecay, Momentum, Seed, Strategy, BaseLrFactor, UnfreezeEvery, Head, Dropout,
+            ImageSize, Augment, WeightsSha256, WeightsPath, DataPath);
+        var result = ResultStatus is not { } status ? null : new TrialResult(TrialId, status, EpochMetrics ?? Array.Empty<EpochMetrics>(),
+            BestValAccuracy, BestEpoch, LastValAccuracy, TestAccuracy, TestLoss, TrainableParameters ?? 0, TotalParameters ?? 0,
+            Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message);
+        return new TrialRecord(SweepId ?? "", TrialId, Status, Attempts, Worker, spec, result, Failure);
+    }
+}
