@@ -1,5 +1,6 @@
 using Runner.Cluster.Hosting;
 using Runner.Cluster.Workers;
+using Runner.Sweeps;
 using Runner.Training.Engine;
 
 namespace Runner.Cli;
@@ -15,22 +16,30 @@ public static class ClusterWiring
                 TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null),
             e => onEpoch(e), cancel);
 
-    /// <summary>--devices cpu,cpu | cuda:0,cuda:1; default one per GPU, else --workers N (default 1) CPU workers.</summary>
-    public static IReadOnlyList<string> Devices(Arguments args)
+    /// <summary>
+    /// The local workers' devices: --devices cpu,cpu | cuda:0,cuda:1; else --workers N (default one per GPU, else 1)
+    /// on the device a sweep asks for (<paramref name="required"/>, its resources.device: auto takes GPUs when there
+    /// are any). Local workers that could never run the sweep are refused here rather than left idle.
+    /// </summary>
+    public static IReadOnlyList<string> Devices(Arguments args, string required = DeviceNames.Auto)
     {
         if (args.Get("devices") is { } list)
         {
             var devices = list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             foreach (string d in devices)
-                if (!Sweeps.DeviceNames.IsValid(d) || d == "auto") throw new UsageException($"--devices: '{d}' is not cpu, cuda or cuda:N");
+                if (!DeviceNames.IsValid(d) || d == DeviceNames.Auto) throw new UsageException($"--devices: '{d}' is not cpu, cuda or cuda:N");
             if (devices.Length == 0) throw new UsageException("--devices is empty");
             if (args.IsSet("workers") && args.Int("workers", 1) != devices.Length)
                 throw new UsageException("--workers and --devices disagree: give one of them");
+            if (devices.FirstOrDefault(d => !DeviceNames.Serves(required, d)) is { } idle)
+                throw new UsageException($"--devices {idle} cannot run this sweep: its resources.device is {required}");
             return devices;
         }
-        int gpus = GpuCount();
-        int workers = args.Int("workers", 1) ?? Math.Max(1, gpus);
-        return Enumerable.Range(0, workers).Select(i => gpus > 0 ? $"cuda:{i % gpus}" : "cpu").ToList();
+        int gpus = required == "cpu" ? 0 : GpuCount();
+        if (required.StartsWith("cuda", StringComparison.Ordinal) && gpus == 0)
+            throw new CommandFailedException($"the sweep asks for resources.device {required} and this machine has no CUDA device (set resources.device: auto or cpu to run it here)");
+        int workers = args.Int("workers", 1) ?? (required.StartsWith("cuda:", StringComparison.Ordinal) ? 1 : Math.Max(1, gpus));
+        return Enumerable.Range(0, workers).Select(i => required.StartsWith("cuda:", StringComparison.Ordinal) ? required : gpus > 0 ? $"cuda:{i % gpus}" : "cpu").ToList();
     }
 
     static int GpuCount()

@@ -38,9 +38,18 @@ public sealed record PretrainSpec(
 /// <summary>
 /// The target task. <paramref name="DataDir"/> says where the files are, not what they are: it is not part of a
 /// trial's identity. <paramref name="Folder"/> is set for image-folder data (then <paramref name="Dataset"/> names its
-/// fingerprint: image-folder:HASH).
+/// fingerprint: image-folder:HASH). <paramref name="TrainPerClass"/> is how many training images the smallest target
+/// class has in the data this sweep was checked against (null until known).
 /// </summary>
-public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPerClass, string? DataDir, ImageFolderSpec? Folder = null);
+public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPerClass, string? DataDir, ImageFolderSpec? Folder = null,
+    int? TrainPerClass = null)
+{
+    /// <summary>The most <c>dataset_size</c> may be: what is left per class once validation is carved out (the default dataset_size).</summary>
+    public int Capacity => TrainPerClass is { } n ? CapacityOf(n, ValidationPerClass) : int.MaxValue;
+
+    /// <summary>The rule, written once: validation images come first out of every class; the rest may train.</summary>
+    public static int CapacityOf(int trainImagesPerClass, int validationPerClass) => trainImagesPerClass - validationPerClass;
+}
 
 /// <summary>Training settings shared by every trial unless a sweep parameter overrides them.</summary>
 public sealed record TrainSpec(

@@ -40,9 +40,6 @@ public static class SweepExpander
         bool scratch = initialization == Initialization.Scratch;
         string optimizer = Get("optimizer", d.Train.Optimizer);
         var folder = d.Target.Folder;
-        int capacity = folder != null
-            ? folder.Layout.TrainPerClass(d.Target.Classes) - d.Target.ValidationPerClass
-            : KnownDatasets.Get(d.Target.Dataset)?.TrainPerClass - d.Target.ValidationPerClass ?? 100;
         return new TrialSpec(
             Model: d.Base.Model,
             Pretrain: scratch ? null : d.Base.Pretrain,
@@ -52,7 +49,7 @@ public static class SweepExpander
             Initialization: initialization,
             FreezeDepth: scratch ? 0 : Get("freeze_depth", 0),
             LearningRate: Get("learning_rate", d.Train.LearningRate),
-            DatasetSize: Get("dataset_size", capacity),
+            DatasetSize: Get("dataset_size", d.Target.Capacity),
             Epochs: Get("epochs", d.Train.Epochs),
             BatchSize: Get("batch_size", d.Train.BatchSize),
             Optimizer: optimizer,

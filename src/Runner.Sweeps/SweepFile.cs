@@ -78,19 +78,20 @@ public static class SweepFile
         var train = ReadTrain(r, r.Mapping(YamlNodeReader.Get(root, "train"), "train"));
         var resources = ReadResources(r, r.Mapping(YamlNodeReader.Get(root, "resources"), "resources"));
 
-        int capacityPerClass = int.MaxValue;
         if (target != null)
         {
-            int? perClass = target.Folder != null
-                ? target.Folder.Layout.TrainPerClass(target.Classes)
-                : (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir);
-            if (perClass != null) capacityPerClass = perClass.Value - target.ValidationPerClass;
-            if (capacityPerClass < 1 && targetMap != null)
+            target = target with
+            {
+                TrainPerClass = target.Folder != null
+                    ? target.Folder.Layout.TrainPerClass(target.Classes)
+                    : (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir),
+            };
+            if (target.Capacity < 1 && targetMap != null)
                 r.Error(YamlNodeReader.Get(targetMap, "validation_per_class") ?? targetMap,
-                    $"validation_per_class {target.ValidationPerClass} leaves no training examples: the data holds {perClass} per class");
+                    $"validation_per_class {target.ValidationPerClass} leaves no training examples: the data holds {target.TrainPerClass} per class");
         }
         var sweepMap = r.Mapping(r.Require(root, "sweep", ""), "sweep");
-        var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(capacityPerClass, 1));
+        var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(target?.Capacity ?? int.MaxValue, 1));
         if (sweep != null && train != null && r.Mapping(YamlNodeReader.Get(sweepMap, "early_stop"), "sweep.early_stop") is { } stopMap)
             sweep = sweep with { EarlyStop = ReadEarlyStop(r, stopMap, train.Epochs) };
 

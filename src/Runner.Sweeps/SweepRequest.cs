@@ -10,12 +10,14 @@ public sealed class SweepConflictException(string message) : Exception(message);
 /// A sweep as it is submitted, whatever the door (`runner run`, `runner submit`, the HTTP API, the benchmarks): its
 /// name, its expanded trials in scheduling order, how many attempts a trial gets, and its early-stopping rule. Its
 /// <see cref="Id"/> is the name plus a hash of all of that, so the same file always resumes the same sweep.
+/// <paramref name="Device"/> (resources.device) says which workers may run its trials; it changes where, not what, so
+/// it is not part of the id.
 /// </summary>
-public sealed record SweepRequest(string Name, TrialSpec[] Trials, int MaxFailures, EarlyStopSpec? EarlyStop = null)
+public sealed record SweepRequest(string Name, TrialSpec[] Trials, int MaxFailures, EarlyStopSpec? EarlyStop = null, string Device = DeviceNames.Auto)
 {
     /// <summary>The one way a sweep file becomes a request.</summary>
     public static SweepRequest From(SweepDefinition d) =>
-        new(d.Name, SweepExpander.Expand(d).ToArray(), d.Resources.MaxFailures, d.Sweep.EarlyStop);
+        new(d.Name, SweepExpander.Expand(d).ToArray(), d.Resources.MaxFailures, d.Sweep.EarlyStop, d.Resources.Device);
 
     public string Id
     {

@@ -140,6 +140,25 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_trial_its_worker_reports_stopped_is_recorded_and_shown_as_stopped()
+    {
+        var projection = CreateTestProbe();
+        var sweep = Sys.ActorOf(SweepActor.Props("stop", null, projection.Ref));
+        sweep.Tell(new Submit("stop", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
+        ExpectMsg<Accepted>();
+        sweep.Tell(new RequestTrial("stop", "w1"));
+        var job = ExpectMsg<Assignment>();
+        // The worker ended the trial after epoch 1 because the sweep said so: its result says stopped.
+        var stopped = Samples.Result(job.TrialId) with { Status = TrialStatus.Stopped };
+        sweep.Tell(new ReportCompleted("stop", job.TrialId, job.Attempt, "w1", stopped));
+        Assert.True(ExpectMsg<ReportAck>().Recorded);
+        var row = projection.FishForMessage<Runner.Results.TrialRecord>(r => r.TrialId == job.TrialId && r.Result != null);
+        Assert.Equal(TrialStatus.Stopped, row.Status);
+        sweep.Tell(new GetStatus("stop"));
+        Assert.Equal(1, ExpectMsg<SweepStatus>().Completed);
+    }
+
+    [Fact]
     public void Cancelling_keeps_results_and_stops_new_work()
     {
         var sweep = Start("d");

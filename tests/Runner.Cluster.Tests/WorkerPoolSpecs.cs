@@ -41,6 +41,24 @@ public class WorkerPoolSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_worker_is_only_asked_for_sweeps_whose_device_it_serves()
+    {
+        var sweeps = CreateTestProbe();
+        var pool = Sys.ActorOf(WorkerPool.Props(sweeps.Ref));
+        pool.Tell(new PoolMessages.SweepHasWork("gpu-only", "cuda"));
+        var cpu = CreateTestProbe();
+        pool.Tell(new WorkerMessages.Idle("c", "cpu"), cpu.Ref);
+        sweeps.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        pool.Tell(new WorkerMessages.Idle("g", "cuda:1"), CreateTestProbe().Ref);
+        Assert.Equal(("gpu-only", "g"), sweeps.ExpectMsg<RequestTrial>() is var r ? (r.SweepId, r.Worker) : default);
+        // The idle CPU worker takes the next sweep that any device may run, and not one pinned to another device.
+        pool.Tell(new PoolMessages.SweepHasWork("pinned", "cuda:0"));
+        pool.Tell(new PoolMessages.SweepHasWork("anywhere"));
+        Assert.Equal(("anywhere", "c"), sweeps.ExpectMsg<RequestTrial>() is var a ? (a.SweepId, a.Worker) : default);
+        sweeps.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public void A_worker_that_dies_is_reported_to_every_sweep_and_forgotten()
     {
         var sweeps = CreateTestProbe();

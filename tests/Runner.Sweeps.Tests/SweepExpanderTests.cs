@@ -74,3 +74,19 @@ public class SweepExpanderTests
         Assert.Contains("needs sweep.samples", error.Message);
     }
 }
+
+public class DatasetCapacityTests
+{
+    [Fact]
+    public void Without_dataset_size_every_trial_trains_on_what_the_data_holds_after_validation_the_number_the_validator_checks()
+    {
+        string yaml = SweepText.Example.Replace("    dataset_size: [10, 100, 1000]\n", "").Replace("target:   { dataset: fashion-mnist, classes: [5,6,7,8,9] }",
+            "target:   { dataset: fashion-mnist, classes: [5,6,7,8,9], validation_per_class: 20 }");
+        // The data folder holds 60 images in its smallest class (a subset), not the published 6,000.
+        var d = SweepText.Parse(yaml, (_, _) => 60);
+        Assert.Equal(40, d.Target.Capacity);
+        Assert.All(SweepExpander.Expand(d), t => Assert.Equal(40, t.DatasetSize));
+        var tooMany = SweepText.Errors(yaml.Replace("    learning_rate:", "    dataset_size: [41]\n    learning_rate:"), (_, _) => 60);
+        Assert.Contains(tooMany, e => e.Message.Contains("dataset_size 41 is more than the data holds: 40 training examples per class"));
+    }
+}

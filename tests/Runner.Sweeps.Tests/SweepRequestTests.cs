@@ -35,3 +35,27 @@ public class SweepRequestTests
         Assert.Equal(request.Id + "-rerun-20261127120000", request.IdAmong(other, false, rerun: true, now, "/state"));
     }
 }
+
+public class DeviceNamesTests
+{
+    [Theory]
+    [InlineData("auto", "cpu", true)]
+    [InlineData("auto", "cuda:3", true)]
+    [InlineData("cpu", "cpu", true)]
+    [InlineData("cpu", "cuda:0", false)]
+    [InlineData("cuda", "cuda:2", true)]
+    [InlineData("cuda", "cpu", false)]
+    [InlineData("cuda:1", "cuda:1", true)]
+    [InlineData("cuda:1", "cuda:0", false)]
+    public void A_sweeps_resources_device_says_which_workers_may_run_it(string required, string worker, bool serves) =>
+        Assert.Equal(serves, DeviceNames.Serves(required, worker));
+
+    [Fact]
+    public void The_request_of_a_sweep_file_carries_its_device_which_is_not_part_of_its_id()
+    {
+        var auto = SweepRequest.From(SweepText.Parse(SweepText.Example));
+        var cpu = SweepRequest.From(SweepText.Parse(SweepText.Example.Replace("device: auto", "device: cpu")));
+        Assert.Equal(("auto", "cpu"), (auto.Device, cpu.Device));
+        Assert.Equal(auto.Id, cpu.Id);
+    }
+}

@@ -23,7 +23,6 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
         using var train = TestData.SmallTargetSplit();
         manual_seed(3);
         var model = ModelZoo.Create(name, 5);
-        Freezing.Freeze(model, depth);
         var before = model.Stages.Select(s => TestData.Snapshot(s.Module)).ToList();
         var headBefore = TestData.Snapshot(model.Head);
         TrainingLoop.Run(model, train, null, new TrainingLoop.Settings(1, 16, "adam", 1e-2, 0, 0.9, 3, depth), null, CancellationToken.None);

@@ -32,7 +32,6 @@ public class TrainingTests(SharedArtifacts shared)
         using var train = TensorSplit.From(data.Train, split.Train, new[] { 5, 6, 7, 8, 9 }, CPU);
         manual_seed(3);
         var model = ModelZoo.Create("convnet4", 5);
-        Freezing.Freeze(model, depth);
         var before = TestData.Snapshot(model.Network);
         TrainingLoop.Run(model, train, null, new TrainingLoop.Settings(1, 16, "adam", 1e-2, 0, 0.9, 3, depth), null, CancellationToken.None);
         return (before, TestData.Snapshot(model.Network), model);

@@ -19,7 +19,7 @@ public sealed class RunCommand : ICommand
         (same trial id) are reused, not run again.
 
         Options:
-          --workers N     local workers (default: one per GPU, else 1)
+          --workers N     local workers (default: one per GPU, else 1; on the sweep's resources.device)
           --devices LIST  one worker per device: cpu,cpu or cuda:0,cuda:1
           --threads N     torch threads per worker (default: the cores split between CPU workers)
           --state DIR     state folder [$RUNNER_STATE or .runner]
@@ -37,7 +37,7 @@ public sealed class RunCommand : ICommand
         string file = args.Single("a sweep FILE");
         var definition = SweepLoader.Load(file, args.Get("data"));
         var request = SweepRequest.From(definition);
-        var devices = ClusterWiring.Devices(args);
+        var devices = ClusterWiring.Devices(args, definition.Resources.Device);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         int threads = ClusterWiring.ThreadsPerWorker(args, devices, definition.Resources.Threads);
 

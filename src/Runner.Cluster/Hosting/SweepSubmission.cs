@@ -14,6 +14,6 @@ public static class SweepSubmission
         string id = request.IdAmong(store.Sweeps().Select(s => (s.Name, s.SweepId)), startNew, rerun, DateTime.UtcNow,
             Path.GetDirectoryName(store.Path)!);
         var reused = rerun ? Array.Empty<TrialResult>() : store.CompletedResults(request.Trials.Select(t => t.Id)).ToArray();
-        return new Submit(id, request.Name, request.Trials, request.MaxFailures, reused, request.EarlyStop);
+        return new Submit(id, request.Name, request.Trials, request.MaxFailures, reused, request.EarlyStop, request.Device);
     }
 }

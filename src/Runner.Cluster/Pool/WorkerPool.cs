@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Runner.Cluster.Protocol;
+using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
 
 namespace Runner.Cluster.Pool;
@@ -8,7 +9,8 @@ namespace Runner.Cluster.Pool;
 /// The cluster singleton that matches idle TrialWorkers to sweeps with work. Pull: a worker says it is idle, the pool
 /// asks one sweep (round robin over the sweeps with work, so concurrent sweeps share the workers fairly) for a trial
 /// on the worker's behalf, and the sweep answers the worker directly. The pool watches every worker: when one dies
-/// or its node leaves, every sweep is told so that the attempt it was running goes back to the queue.
+/// or its node leaves, every sweep is told so that the attempt it was running goes back to the queue. A worker is
+/// only asked for the sweeps whose resources.device its device serves (<see cref="DeviceNames.Serves"/>).
 /// </summary>
 public sealed class WorkerPool : ReceiveActor
 {
@@ -24,7 +26,7 @@ public sealed class WorkerPool : ReceiveActor
     readonly IActorRef _sweeps;
     readonly Dictionary<string, Worker> _workers = new();
     readonly List<string> _withWork = new();   // sweeps that may have pending trials, in round-robin order
-    readonly HashSet<string> _known = new();   // every sweep seen, to report lost workers to
+    readonly Dictionary<string, string> _deviceOf = new();   // every sweep seen (to report lost workers to), and the device it asks for
     int _next;
 
     public static Props Props(IActorRef sweeps) => Akka.Actor.Props.Create(() => new WorkerPool(sweeps));
@@ -47,7 +49,7 @@ public sealed class WorkerPool : ReceiveActor
 
         Receive<PoolMessages.SweepHasWork>(m =>
         {
-            _known.Add(m.SweepId);
+            _deviceOf[m.SweepId] = m.Device ?? DeviceNames.Auto;
             if (!_withWork.Contains(m.SweepId)) _withWork.Add(m.SweepId);
             Dispatch();
         });
@@ -64,7 +66,7 @@ public sealed class WorkerPool : ReceiveActor
             var lost = _workers.FirstOrDefault(kv => kv.Value.Actor.Equals(t.ActorRef));
             if (lost.Key == null) return;
             _workers.Remove(lost.Key);
-            foreach (string sweep in _known)
+            foreach (string sweep in _deviceOf.Keys)
                 _sweeps.Tell(new WorkerLost(sweep, lost.Key, "worker lost (process or node gone)"));
         });
 
@@ -76,8 +78,9 @@ public sealed class WorkerPool : ReceiveActor
     {
         foreach (var (name, worker) in _workers.Where(kv => kv.Value.Idle).OrderBy(kv => kv.Key))
         {
-            if (_withWork.Count == 0) return;
-            string sweep = _withWork[_next++ % _withWork.Count];
+            var mine = _withWork.Where(s => DeviceNames.Serves(_deviceOf[s], worker.Device)).ToList();
+            if (mine.Count == 0) continue;
+            string sweep = mine[_next++ % mine.Count];
             worker.Idle = false;
             // The sweep answers the worker itself (Assignment or NoTrial): the pool never relays trials.
             _sweeps.Tell(new RequestTrial(sweep, name, worker.Want), worker.Actor);

@@ -1,13 +1,14 @@
 using MessagePack;
+using Runner.Sweeps;
 
 namespace Runner.Cluster.Protocol;
 
 /// <summary>What the WorkerPool singleton is told besides workers' <see cref="WorkerMessages.Idle"/>.</summary>
 public static class PoolMessages
 {
-    /// <summary>A sweep has trials waiting (after a submission, a re-queue or a coordinator restart).</summary>
+    /// <summary>A sweep has trials waiting (after a submission, a re-queue or a coordinator restart), for workers on <paramref name="Device"/>.</summary>
     [MessagePackObject]
-    public sealed record SweepHasWork([property: Key(0)] string SweepId) : IRunnerMessage;
+    public sealed record SweepHasWork([property: Key(0)] string SweepId, [property: Key(1)] string Device = DeviceNames.Auto) : IRunnerMessage;
 
     /// <summary>A worker asked a sweep for a trial and got none; the pool tries another sweep for it.</summary>
     [MessagePackObject]

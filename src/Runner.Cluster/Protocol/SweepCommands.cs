@@ -22,7 +22,8 @@ public static class SweepCommands
         [property: Key(2)] TrialSpec[] Trials,
         [property: Key(3)] int MaxFailures,
         [property: Key(4)] TrialResult[] Reused,
-        [property: Key(5)] EarlyStopSpec? EarlyStop = null) : ISweepCommand;
+        [property: Key(5)] EarlyStopSpec? EarlyStop = null,
+        [property: Key(6)] string Device = DeviceNames.Auto) : ISweepCommand;
 
     /// <summary>An idle worker asks for a trial of this sweep, or for up to <paramref name="Count"/> of them.</summary>
     [MessagePackObject]

@@ -9,7 +9,7 @@ namespace Runner.Cluster.Protocol;
 /// </summary>
 public static class SweepEvents
 {
-    /// <summary>A sweep was accepted with its expanded trials, in scheduling order.</summary>
+    /// <summary>A sweep was accepted with its expanded trials, in scheduling order, for workers on <paramref name="Device"/> (see DeviceNames.Serves).</summary>
     [MessagePackObject]
     public sealed record Submitted(
         [property: Key(0)] string SweepId,
@@ -17,7 +17,8 @@ public static class SweepEvents
         [property: Key(2)] TrialSpec[] Trials,
         [property: Key(3)] int MaxFailures,
         [property: Key(4)] DateTime At,
-        [property: Key(5)] EarlyStopSpec? EarlyStop = null) : IRunnerMessage;
+        [property: Key(5)] EarlyStopSpec? EarlyStop = null,
+        [property: Key(6)] string Device = DeviceNames.Auto) : IRunnerMessage;
 
     /// <summary>Attempt <paramref name="Attempt"/> (1, 2, ...) of a trial was handed to a worker.</summary>
     [MessagePackObject]

@@ -79,7 +79,7 @@ public sealed class SweepActor : ReceivePersistentActor
             // Trials this state folder already finished (same id) are recorded as reused, not run again;
             // the submission and those results are one atomic write.
             var ids = c.Trials.Select(t => t.Id).ToHashSet();
-            var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop) };
+            var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop, c.Device ?? DeviceNames.Auto) };
             if (c.EarlyStop != null) _asha = new AshaPolicy(c.EarlyStop);
             events.AddRange(c.Reused.Where(r => ids.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
                 .Select(r => new SweepEvents.TrialCompleted(c.SweepId, r.TrialId, 0, "reused", r)));
@@ -279,7 +279,7 @@ public sealed class SweepActor : ReceivePersistentActor
     void AnnounceWork()
     {
         if (_state.IsSubmitted && !_state.IsCancelled && _state.Count(TrialStatus.Pending) > 0)
-            _pool.Tell(new PoolMessages.SweepHasWork(_state.SweepId));
+            _pool.Tell(new PoolMessages.SweepHasWork(_state.SweepId, _state.Device));
     }
 
     SweepProgress ProgressOf(string sweepId)

@@ -34,6 +34,8 @@ public sealed class SweepState
     public bool IsCancelled { get; private set; }
     public DateTime SubmittedAt { get; private set; }
     public EarlyStopSpec? EarlyStop { get; private set; }
+    /// <summary>Which workers may run its trials (resources.device; see DeviceNames.Serves).</summary>
+    public string Device { get; private set; } = DeviceNames.Auto;
 
     public IReadOnlyList<TrialState> Trials => _order;
     public TrialState? Find(string trialId) => _trials.GetValueOrDefault(trialId);
@@ -47,7 +49,7 @@ public sealed class SweepState
         switch (e)
         {
             case SweepEvents.Submitted s:
-                (SweepId, Name, MaxFailures, IsSubmitted, SubmittedAt, EarlyStop) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true, s.At, s.EarlyStop);
+                (SweepId, Name, MaxFailures, IsSubmitted, SubmittedAt, EarlyStop, Device) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true, s.At, s.EarlyStop, s.Device ?? DeviceNames.Auto);
                 foreach (var spec in s.Trials)
                 {
                     var trial = new TrialState(spec);

@@ -1,3 +1,5 @@
+using Runner.Sweeps;
+
 namespace Runner.Training.Data;
 
 /// <summary>
@@ -24,7 +26,7 @@ public static class TaskSplits
         {
             var all = train.IndicesOf(c);
             Shuffle(all, ValidationSeed + c);
-            if (all.Count < validationPerClass + datasetSize)
+            if (TargetSpec.CapacityOf(all.Count, validationPerClass) < datasetSize)
                 throw new DataException(
                     $"class {c} has {all.Count} training images: not enough for {validationPerClass} validation + {datasetSize} training images per class");
             valIdx.AddRange(all.Take(validationPerClass));

@@ -75,7 +75,7 @@ public static class PretrainedBases
         var network = ModelZoo.Create(model, p.Classes.Length);
         network.Network.to(device);
         var settings = new TrainingLoop.Settings(p.Epochs, p.BatchSize, p.Optimizer, p.LearningRate, 0, 0.9, p.Seed, 0);
-        var (_, diverged) = TrainingLoop.Run(network, train, null, settings, null, cancel);
+        var diverged = TrainingLoop.Run(network, train, null, settings, null, cancel).DivergedAt;
         if (diverged != null)
             throw new InvalidOperationException($"pretraining diverged at epoch {diverged}: lower base.pretrain.lr");
         network.Network.to(CPU);

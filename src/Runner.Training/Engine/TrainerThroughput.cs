@@ -22,7 +22,7 @@ public static class TrainerThroughput
         try
         {
             var settings = new TrainingLoop.Settings(epochs + 1, batchSize, "adam", 1e-3, 0, 0.9, 0, 0);
-            var (run, _) = TrainingLoop.Run(model, train, null, settings, null, CancellationToken.None);
+            var run = TrainingLoop.Run(model, train, null, settings, null, CancellationToken.None).Epochs;
             var timed = run.Skip(1).ToList();
             return timed.Count * (double)train.Count / timed.Sum(e => e.Seconds);
         }

@@ -30,9 +30,11 @@ public static class TrainingLoop
     /// <summary>Per-epoch callback; returning false stops training after this epoch (early stopping).</summary>
     public delegate bool EpochCallback(EpochMetrics metrics);
 
-    /// <summary>Returns the epochs run and, when the loss stopped being finite, the epoch it happened in.</summary>
+    /// <summary>What a run of the loop did: its epochs; the epoch the loss stopped being finite in, if it did; whether the callback stopped it before its last epoch.</summary>
+    public sealed record Outcome(List<EpochMetrics> Epochs, int? DivergedAt, bool StoppedEarly);
+
     /// <param name="checkpoint">when given, training continues after its last epoch and saves one after each epoch</param>
-    public static (List<EpochMetrics> Epochs, int? DivergedAt) Run(
+    public static Outcome Run(
         IStagedModel model, TensorSplit train, TensorSplit? validation, Settings s, EpochCallback? onEpoch,
         CancellationToken cancel, TrialCheckpoint? checkpoint = null, Action<string>? log = null)
     {
@@ -81,16 +83,16 @@ public static class TrainingLoop
             if (!double.IsFinite(trainLoss))
             {
                 epochs.Add(new EpochMetrics(epoch, trainLoss, trainAcc, double.NaN, double.NaN, seconds, train.Count / seconds));
-                return (epochs, epoch);
+                return new Outcome(epochs, epoch, false);
             }
             var (valLoss, valAcc) = validation == null ? (double.NaN, double.NaN) : Evaluate(model, validation, s.FirstStage);
             var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds);
             epochs.Add(metrics);
-            if (validation != null && !double.IsFinite(valLoss)) return (epochs, epoch);
+            if (validation != null && !double.IsFinite(valLoss)) return new Outcome(epochs, epoch, false);
             checkpoint?.Save(model, optimizer, epochs);
-            if (onEpoch != null && !onEpoch(metrics)) break;
+            if (onEpoch != null && !onEpoch(metrics)) return new Outcome(epochs, null, StoppedEarly: epoch < s.Epochs);
         }
-        return (epochs, null);
+        return new Outcome(epochs, null, false);
     }
 
     /// <summary>Mean loss and accuracy over a split, in eval mode, without gradients.</summary>

@@ -19,7 +19,12 @@ public sealed record TrialEnvironment(
     string? TensorBoardFolder = null,
     bool ReuseFeatures = true);
 
-/// <summary>Runs one trial end to end: data, base model (pretrained here or loaded from a weight file), strategy, training, test evaluation.</summary>
+/// <summary>
+/// Runs one trial end to end, in five steps: its data (<see cref="TargetData"/>), its network (new head on the
+/// pretrained or loaded base), its inputs (images, or the cached outputs of its frozen stages), training (the
+/// strategy's plan decides which stages train in each epoch, see <see cref="TrainingLoop"/>), and its result (test
+/// metrics of the final model).
+/// </summary>
 public static class TrialRunner
 {
     public static TrialResult Run(TrialSpec spec, TrialEnvironment env, TrainingLoop.EpochCallback? onEpoch = null,
@@ -30,74 +35,112 @@ public static class TrialRunner
         int threads = TorchRuntime.SetThreads(env.Threads);
         var device = TorchRuntime.ResolveDevice(env.Device);
         var data = TargetData.Load(spec, env);
-        var split = TaskSplits.Target(data.Train, data.Test, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
-
-        IStagedModel? pretrained = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
-            ? PretrainedBases.GetOrTrain(env.Artifacts, spec.Model,
-                spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings or a weight file"),
-                TargetData.Source(spec, env, data), device, env.Log, cancel)
-            : null;
-
-        manual_seed(spec.Seed);
-        var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
+        var model = Network(spec, env, data, device, cancel);
         try
         {
-            if (pretrained != null)
-            {
-                // Take every stage from the base; the head is new because the target classes differ.
-                for (int i = 0; i < model.Stages.Count; i++)
-                    model.Stages[i].Module.load_state_dict(pretrained.Stages[i].Module.state_dict());
-                pretrained.Network.Dispose();
-            }
-            else if (spec.Initialization == Initialization.Pretrained)
-                LoadWeights(model, spec);
-            Freezing.Freeze(model, spec.StrategyName == Strategies.FeatureExtraction ? spec.FreezeDepth : 0);
-
-            // Frozen-prefix reuse: train the unfrozen stages on cached outputs of the frozen ones (same result, less work).
-            // Computing them uses no randomness, so the head and the shuffles come out the same as without the cache.
-            FeatureCache.Features? features = null;
-            if (spec.FrozenFeaturesKey != null && env.ReuseFeatures)
-            {
-                long images = spec.TargetClasses.Sum(c => data.Train.IndicesOf(c).Count + data.Test.IndicesOf(c).Count);
-                if (FeatureCache.SizeOf(model, spec.FreezeDepth, data.Train, images) <= FeatureCache.MaxEntryBytes)
-                    features = new FeatureCache(env.Artifacts).GetOrCompute(FeatureCache.KeyFor(spec, data)!, model, spec.FreezeDepth, data,
-                        spec.TargetClasses, device, env.Log, FeatureCache.KeysAtDepths(spec, data));
-            }
-            int firstStage = features == null ? 0 : spec.FreezeDepth;
-            using var train = features == null ? TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device);
-            using var validation = features == null ? TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device) : Rows(features.Train, features.TrainIndices, split.Validation, data.Train, spec.TargetClasses, device);
-            using var test = features == null ? TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device) : Rows(features.Test, features.TestIndices, split.Test, data.Test, spec.TargetClasses, device);
-            features?.Dispose();
+            using var inputs = Inputs(spec, env, data, model, device);
             model.Network.to(device);
-
-            var settings = new TrainingLoop.Settings(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate,
-                spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth, firstStage,
-                spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment);
-            var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
-            var board = env.TensorBoardFolder == null ? null : new TensorBoardLog(Path.Combine(env.TensorBoardFolder, spec.Id));
-            TrainingLoop.EpochCallback? report = board == null ? onEpoch : e => { board.Write(e); return onEpoch?.Invoke(e) ?? true; };
-            var (epochs, divergedAt) = TrainingLoop.Run(model, train, validation, settings, report, cancel, checkpoint, env.Log);
-            checkpoint.Delete();
-
-            long trainable = Freezing.Count(Freezing.Trainable(model));
-            long total = Freezing.Count(model.Network.parameters());
-            string deviceName = TorchRuntime.Describe(device);
-            var best = BestVal(epochs);
-            if (divergedAt != null)
-                return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
-                    null, null, null, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads, divergedAt,
-                    $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
-
-            var (testLoss, testAcc) = TrainingLoop.Evaluate(model, test, firstStage);
-            // Fewer epochs than asked means the sweep's early-stopping rule ended it (the callback returned false).
-            var status = epochs.Count < spec.Epochs ? TrialStatus.Stopped : TrialStatus.Completed;
-            return new TrialResult(spec.Id, status, epochs, best?.ValAccuracy, best?.Epoch,
-                epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, clock.Elapsed.TotalSeconds, deviceName, threads);
+            var settings = SettingsOf(spec, inputs.FirstStage);
+            var outcome = Train(spec, env, model, inputs, settings, onEpoch, cancel);
+            return Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed);
         }
         finally
         {
             model.Network.Dispose();
         }
+    }
+
+    /// <summary>Step 2: the trial's network: a new head (the target classes differ) on the base's stages, or on random ones for scratch.</summary>
+    static IStagedModel Network(TrialSpec spec, TrialEnvironment env, ImageData data, Device device, CancellationToken cancel)
+    {
+        IStagedModel? pretrained = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
+            ? PretrainedBases.GetOrTrain(env.Artifacts, spec.Model,
+                spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings or a weight file"),
+                TargetData.Source(spec, env, data), device, env.Log, cancel)
+            : null;
+        manual_seed(spec.Seed);
+        var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
+        if (pretrained != null)
+        {
+            for (int i = 0; i < model.Stages.Count; i++)
+                model.Stages[i].Module.load_state_dict(pretrained.Stages[i].Module.state_dict());
+            pretrained.Network.Dispose();
+        }
+        else if (spec.Initialization == Initialization.Pretrained)
+            LoadWeights(model, spec);
+        return model;
+    }
+
+    /// <summary>The train, validation and test rows a trial trains and is measured on; <see cref="FirstStage"/> says what they hold.</summary>
+    /// <param name="FirstStage">0 for images; k for the cached outputs of the first k (frozen) stages</param>
+    sealed record TrialInputs(TensorSplit Train, TensorSplit Validation, TensorSplit Test, int FirstStage) : IDisposable
+    {
+        public void Dispose()
+        {
+            Train.Dispose();
+            Validation.Dispose();
+            Test.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Step 3: the rows of the trial's split. Frozen-prefix reuse trains the unfrozen stages on cached outputs of the
+    /// frozen ones (same result, less work); computing them uses no randomness, so the head and the shuffles come out
+    /// the same as without the cache.
+    /// </summary>
+    static TrialInputs Inputs(TrialSpec spec, TrialEnvironment env, ImageData data, IStagedModel model, Device device)
+    {
+        var split = TaskSplits.Target(data.Train, data.Test, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
+        FeatureCache.Features? features = null;
+        if (spec.FrozenFeaturesKey != null && env.ReuseFeatures)
+        {
+            long images = spec.TargetClasses.Sum(c => data.Train.IndicesOf(c).Count + data.Test.IndicesOf(c).Count);
+            if (FeatureCache.SizeOf(model, spec.FreezeDepth, data.Train, images) <= FeatureCache.MaxEntryBytes)
+                features = new FeatureCache(env.Artifacts).GetOrCompute(FeatureCache.KeyFor(spec, data)!, model, spec.FreezeDepth, data,
+                    spec.TargetClasses, device, env.Log, FeatureCache.KeysAtDepths(spec, data));
+        }
+        if (features == null)
+            return new TrialInputs(TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device),
+                TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device),
+                TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device), 0);
+        using (features)
+            return new TrialInputs(Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device),
+                Rows(features.Train, features.TrainIndices, split.Validation, data.Train, spec.TargetClasses, device),
+                Rows(features.Test, features.TestIndices, split.Test, data.Test, spec.TargetClasses, device), spec.FreezeDepth);
+    }
+
+    static TrainingLoop.Settings SettingsOf(TrialSpec spec, int firstStage) =>
+        new(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate, spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth,
+            firstStage, spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment);
+
+    /// <summary>Step 4: the epochs, continuing after the last checkpoint of an earlier attempt; TensorBoard files when asked.</summary>
+    static TrainingLoop.Outcome Train(TrialSpec spec, TrialEnvironment env, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings,
+        TrainingLoop.EpochCallback? onEpoch, CancellationToken cancel)
+    {
+        var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
+        var board = env.TensorBoardFolder == null ? null : new TensorBoardLog(Path.Combine(env.TensorBoardFolder, spec.Id));
+        TrainingLoop.EpochCallback? report = board == null ? onEpoch : e => { board.Write(e); return onEpoch?.Invoke(e) ?? true; };
+        var outcome = TrainingLoop.Run(model, inputs.Train, inputs.Validation, settings, report, cancel, checkpoint, env.Log);
+        checkpoint.Delete();
+        return outcome;
+    }
+
+    /// <summary>Step 5: the result: test metrics of the final model, or why there are none (diverged); stopped when the sweep said so.</summary>
+    static TrialResult Result(TrialSpec spec, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings, TrainingLoop.Outcome outcome,
+        string device, int threads, TimeSpan took)
+    {
+        // What the plan trains by its last epoch (a gradually unfrozen stage counts once it joins).
+        long trainable = Freezing.Count(Freezing.TrainedBy(model, settings.StageRates(model.Stages.Count, settings.Epochs)));
+        long total = Freezing.Count(model.Network.parameters());
+        var epochs = outcome.Epochs;
+        var best = epochs.Where(e => double.IsFinite(e.ValAccuracy)).OrderByDescending(e => e.ValAccuracy).ThenBy(e => e.Epoch).FirstOrDefault();
+        if (outcome.DivergedAt is { } divergedAt)
+            return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
+                null, null, null, trainable, total, took.TotalSeconds, device, threads, divergedAt,
+                $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
+        var (testLoss, testAcc) = TrainingLoop.Evaluate(model, inputs.Test, inputs.FirstStage);
+        return new TrialResult(spec.Id, outcome.StoppedEarly ? TrialStatus.Stopped : TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
+            epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, took.TotalSeconds, device, threads);
     }
 
     /// <summary>The user's checkpoint, checked against the SHA-256 the sweep recorded so every trial starts from the same base.</summary>
@@ -119,7 +162,4 @@ public static class TrialRunner
         using var rows = tensor(wanted.Select(i => (long)row[i]).ToArray()).to(device);
         return TensorSplit.FromRows(features.index_select(0, rows), tensor(wanted.Select(i => map[set.Labels[i]]).ToArray()).to(device));
     }
-
-    static EpochMetrics? BestVal(IEnumerable<EpochMetrics> epochs) =>
-        epochs.Where(e => double.IsFinite(e.ValAccuracy)).OrderByDescending(e => e.ValAccuracy).ThenBy(e => e.Epoch).FirstOrDefault();
 }
