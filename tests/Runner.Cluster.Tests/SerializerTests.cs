@@ -57,6 +57,9 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new Runner.Results.SweepRecord("s-1", "demo", 3, At) };
         yield return new object[] { new Runner.Results.TrialRecord("s-1", trial.Id, TrialStatus.Completed, 1, "w", trial, Samples.Result(trial.Id), null) };
         var other = Samples.Trial(2);
+        yield return new object[] { new SweepSnapshot("s-1", "demo", 2, At, new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 9), "cuda", false,
+            new[] { new SweepSnapshot.Trial(trial, TrialStatus.Stopped, 2, "w", "lost", Samples.Result(trial.Id)), new SweepSnapshot.Trial(other, TrialStatus.Pending, 0, null, null, null) },
+            new Dictionary<string, string> { ["w"] = "key" }) };
         yield return new object[] { new SweepEvents.TrialsStarted("s-1", new[] { new SweepEvents.TrialStarted("s-1", trial.Id, 1, "w", At), new SweepEvents.TrialStarted("s-1", other.Id, 3, "w", At) }) };
         yield return new object[] { new SweepEvents.TrialsCompleted("s-1", new[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)), new SweepEvents.TrialCompleted("s-1", other.Id, 1, "w", Samples.Result(other.Id)) }) };
         yield return new object[] { new SweepCommands.ReportsCompleted("s-1", "w", new[] { new SweepCommands.ReportCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) }) };

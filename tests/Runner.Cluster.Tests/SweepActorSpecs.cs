@@ -159,6 +159,39 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_restarted_sweep_recovers_from_its_latest_snapshot_and_the_events_after_it()
+    {
+        var sweep = Sys.ActorOf(SweepActor.Props("snap", snapshotEvery: 3));
+        sweep.Tell(new Submit("snap", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
+        ExpectMsg<Accepted>();
+        // Submitted, started, completed, started: a snapshot after the third event, one event after it.
+        sweep.Tell(new RequestTrial("snap", "w1"));
+        var first = ExpectMsg<Assignment>();
+        sweep.Tell(new ReportCompleted("snap", first.TrialId, first.Attempt, "w1", Samples.Result(first.TrialId, 0.61)));
+        ExpectMsg<ReportAck>();
+        sweep.Tell(new RequestTrial("snap", "w1"));
+        var second = ExpectMsg<Assignment>();
+        Watch(sweep);
+        Sys.Stop(sweep);
+        ExpectTerminated(sweep);
+
+        var store = Akka.Persistence.Persistence.Instance.Apply(Sys).SnapshotStoreFor(null);
+        store.Tell(new Akka.Persistence.LoadSnapshot("sweep-snap", Akka.Persistence.SnapshotSelectionCriteria.Latest, long.MaxValue));
+        var saved = ExpectMsg<Akka.Persistence.LoadSnapshotResult>().Snapshot;
+        Assert.NotNull(saved);
+        Assert.Equal(3, saved.Metadata.SequenceNr);
+
+        var again = Sys.ActorOf(SweepActor.Props("snap", snapshotEvery: 3));
+        again.Tell(new GetStatus("snap"));
+        var status = ExpectMsg<SweepStatus>();
+        // The completion (in the snapshot) is kept; the trial started after it (an event after the snapshot) is re-queued.
+        Assert.Equal((3, 1, 2, 0), (status.Total, status.Completed, status.Pending, status.Running));
+        again.Tell(new RequestTrial("snap", "w2"));
+        var next = ExpectMsg<Assignment>();
+        Assert.Equal((second.TrialId, 2), (next.TrialId, next.Attempt));
+    }
+
+    [Fact]
     public void Cancelling_keeps_results_and_stops_new_work()
     {
         var sweep = Start("d");

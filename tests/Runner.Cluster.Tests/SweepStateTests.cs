@@ -186,4 +186,31 @@ public class SweepStateTests
         j.Record(j.State.Complete(trials[0].Id, 1, "w2", Samples.Result(trials[0].Id)));
         Assert.Equal(new[] { trials[2].Id, trials[1].Id, trials[3].Id }, j.State.StartNext("w2", 3, Now).Select(s => s.TrialId));
     }
+
+    [Fact]
+    public void A_snapshot_at_any_event_plus_the_events_after_it_gives_the_state_of_the_whole_journal()
+    {
+        var j = Submitted(5, maxFailures: 2);
+        var a = j.Record(j.State.StartNext("w1", Now))!;
+        var b = j.Record(j.State.StartNext("w2", Now))!;
+        j.Record(j.State.Complete(a.TrialId, a.Attempt, "w1", Samples.Result(a.TrialId)));
+        j.Record(j.State.Fail(b.TrialId, b.Attempt, "out of memory", Now));
+        j.Record(new SweepEvents.TrialsStarted("s", j.State.StartNext("w1", 2, Now).ToArray()));
+        j.Record(j.State.Complete(b.TrialId, 2, "w1", Samples.Result(b.TrialId) with { Status = TrialStatus.Stopped }));
+        j.Record(new SweepEvents.Cancelled("s", Now));
+        string Of(SweepState state) => System.Text.Json.JsonSerializer.Serialize(state.ToSnapshot(),
+            new System.Text.Json.JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+
+        string whole = Of(j.State);
+        for (int at = 1; at <= j.Journal.Count; at++)
+        {
+            var before = new SweepState();
+            foreach (var e in j.Journal.Take(at)) before.Apply(e);
+            var restored = new SweepState();
+            restored.Restore(before.ToSnapshot());
+            foreach (var e in j.Journal.Skip(at)) restored.Apply(e);
+            Assert.Equal(whole, Of(restored));
+        }
+        Assert.Equal(TrialStatus.Stopped, j.State.Find(b.TrialId)!.Status);
+    }
 }

@@ -57,6 +57,7 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["sw.dones"] = typeof(SweepEvents.TrialsCompleted),
         ["c.dones"] = typeof(SweepCommands.ReportsCompleted),
         ["r.assigns"] = typeof(SweepCommands.Assignments),
+        ["sw.snap"] = typeof(SweepSnapshot),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

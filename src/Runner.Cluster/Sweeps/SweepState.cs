@@ -84,6 +84,31 @@ public sealed class SweepState
         }
     }
 
+    /// <summary>This state as a snapshot: applying the events after it to <see cref="Restore"/>d state gives this state plus them.</summary>
+    public SweepSnapshot ToSnapshot() => new(SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled,
+        _order.Select(t => new SweepSnapshot.Trial(t.Spec, t.Status, t.Attempts, t.Worker, t.LastFailure, t.Result)).ToArray(),
+        new Dictionary<string, string>(_lastCacheOf));
+
+    /// <summary>Replaces this state with a snapshot's (at recovery, before the events after it are applied).</summary>
+    public void Restore(SweepSnapshot s)
+    {
+        (SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled, IsSubmitted) =
+            (s.SweepId, s.Name, s.MaxFailures, s.SubmittedAt, s.EarlyStop, s.Device, s.Cancelled, true);
+        _order.Clear();
+        _trials.Clear();
+        _position.Clear();
+        _lastCacheOf.Clear();
+        _firstPending = 0;
+        foreach (var t in s.Trials)
+        {
+            var trial = new TrialState(t.Spec) { Status = t.Status, Attempts = t.Attempts, Worker = t.Worker, LastFailure = t.LastFailure, Result = t.Result };
+            _trials[trial.Id] = trial;
+            _position[trial.Id] = _order.Count;
+            _order.Add(trial);
+        }
+        foreach (var (worker, key) in s.LastCacheOf) _lastCacheOf[worker] = key;
+    }
+
     /// <summary>
     /// After a restart, trials that were dispatched but never finished go back to the queue; their next attempt gets
     /// the next number. Nothing is recorded for this: the journal already says the attempt started.
