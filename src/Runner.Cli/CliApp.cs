@@ -16,14 +16,23 @@ public static class CliApp
     {
         new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
         new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(),
-        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(), new BenchCommand(),
+        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(),
     };
 
-    public static int Run(string[] args, CliContext context)
+    public static int Run(string[] args, CliContext context) => Run(args, context, Runner);
+
+    /// <summary>A program's name, what it is for, and its verbs: `runner`, or the benchmarks' `runner-bench`.</summary>
+    public sealed record Program(string Name, string Purpose, IReadOnlyList<ICommand> Commands);
+
+    public static readonly Program Runner = new("runner",
+        "Runner sweeps transfer-learning experiments: freeze depth × learning rate × dataset size × seeds.", Commands);
+
+    public static int Run(string[] args, CliContext context, Program program)
     {
+        var (runner, Commands) = (program.Name, program.Commands);
         if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
         {
-            context.Out.WriteLine(Usage());
+            context.Out.WriteLine(Usage(program));
             return args.Length == 0 ? 2 : 0;
         }
         if (args[0] == "--version")
@@ -35,7 +44,7 @@ public static class CliApp
         if (command == null)
         {
             string? closest = DidYouMean.Closest(args[0], Commands.Select(c => c.Name));
-            context.Error.WriteLine($"runner: unknown command '{args[0]}'{(closest == null ? "" : $" (did you mean '{closest}'?)")}; see runner --help");
+            context.Error.WriteLine($"{runner}: unknown command '{args[0]}'{(closest == null ? "" : $" (did you mean '{closest}'?)")}; see {runner} --help");
             return 2;
         }
         var rest = args.Skip(1).ToArray();
@@ -51,12 +60,12 @@ public static class CliApp
         }
         catch (UsageException e)
         {
-            context.Error.WriteLine($"runner {command.Name}: {e.Message} (see runner {command.Name} --help)");
+            context.Error.WriteLine($"{runner} {command.Name}: {e.Message} (see {runner} {command.Name} --help)");
             return 2;
         }
         catch (Exception e) when (e is SweepConflictException or BadRequestException)
         {
-            context.Error.WriteLine($"runner {command.Name}: {e.Message}");
+            context.Error.WriteLine($"{runner} {command.Name}: {e.Message}");
             return 2;
         }
         catch (SweepFileException e)
@@ -68,25 +77,24 @@ public static class CliApp
         {
             context.Error.WriteLine(command.Name == "run"
                 ? "runner run: interrupted; finished trials are recorded: run the same command again to resume"
-                : $"runner {command.Name}: interrupted");
+                : $"{runner} {command.Name}: interrupted");
             return 130;
         }
         catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException or Training.Models.WeightFileException)
         {
-            context.Error.WriteLine($"runner {command.Name}: {e.Message}");
+            context.Error.WriteLine($"{runner} {command.Name}: {e.Message}");
             return 1;
         }
         catch (Exception e)
         {
-            context.Error.WriteLine($"runner {command.Name}: unexpected error: {e.GetType().Name}: {e.Message}");
+            context.Error.WriteLine($"{runner} {command.Name}: unexpected error: {e.GetType().Name}: {e.Message}");
             if (Environment.GetEnvironmentVariable("RUNNER_DEBUG") == "1") context.Error.WriteLine(e);
             else context.Error.WriteLine("(set RUNNER_DEBUG=1 to see the stack trace)");
             return 1;
         }
     }
 
-    public static string Usage() =>
-        "Usage: runner COMMAND [options]   (runner COMMAND --help for each)\n\n" +
-        "Runner sweeps transfer-learning experiments: freeze depth × learning rate × dataset size × seeds.\n\nCommands:\n" +
-        string.Join("\n", Commands.Select(c => $"  {c.Name,-10} {c.Summary}"));
+    public static string Usage(Program program) =>
+        $"Usage: {program.Name} COMMAND [options]   ({program.Name} COMMAND --help for each)\n\n{program.Purpose}\n\nCommands:\n" +
+        string.Join("\n", program.Commands.Select(c => $"  {c.Name,-12} {c.Summary}"));
 }

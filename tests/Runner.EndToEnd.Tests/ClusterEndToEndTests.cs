@@ -119,8 +119,8 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
         using var cluster = new LocalCluster(output);
         cluster.StartCoordinator();
         // 10-ms trials (the benchmark's no-op trainer): each worker asks for about five at a time.
-        var victim = cluster.StartWorker("--bench-trial-seconds", "0.01");
-        var survivor = cluster.StartWorker("--bench-trial-seconds", "0.01");
+        var victim = cluster.StartNoOpWorker(0.01);
+        var survivor = cluster.StartNoOpWorker(0.01);
         string file = cluster.WriteSweep("batch-crash", 1200);
         string sweep = Submit(cluster, file);
         string victimName = $"127.0.0.1:{victim.Port}#";
@@ -143,7 +143,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
 
         AssertEveryTrialRecordedOnce(cluster, sweep, file);
         var rows = cluster.Rows(sweep);
-        Assert.All(rows, r => Assert.Equal(Runner.Cli.Bench.NoOpTrainer.Message, r.Result!.Message));
+        Assert.All(rows, r => Assert.Equal(Runner.Bench.NoOpTrainer.Message, r.Result!.Message));
         // The victim's unreported trials all went back to the queue and were completed by the survivor.
         var retried = rows.Where(r => r.Attempts >= 2).ToList();
         output.WriteLine($"the killed worker held {held.Count} trials; {retried.Count} ran again on the survivor");
@@ -202,7 +202,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
     public void The_bookkeeping_benchmark_runs_every_no_op_trial_exactly_once_through_real_processes()
     {
         using var cluster = new LocalCluster(output);
-        var r = cluster.Cli("bench", "bookkeeping", "--trials", "300", "--slow-trials", "2", "--trial-seconds", "0.2", "--peer-trials", "0");
+        var r = cluster.BenchCli("bookkeeping", "--trials", "300", "--slow-trials", "2", "--trial-seconds", "0.2", "--peer-trials", "0");
         Assert.True(r.ExitCode == 0, r.Error + r.Out);
         var lines = r.Out.Split('\n').Where(l => l.StartsWith('{')).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var fast = lines.Single(l => l.GetProperty("benchmark").GetString() == "bookkeeping");

@@ -34,12 +34,16 @@ public sealed class LocalCluster : IDisposable
         return dir!.FullName;
     }
 
-    public static int FreePort() => Runner.Cli.Bench.RunnerProcesses.FreePort();
+    public static int FreePort() => global::Runner.Bench.RunnerProcesses.FreePort();
 
-    Process Start(string name, params string[] args)
+    const string RunnerDll = "runner.dll", BenchDll = "runner-bench.dll";
+
+    Process Start(string name, params string[] args) => Start(name, RunnerDll, args);
+
+    Process Start(string name, string program, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runner.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (string a in args) start.ArgumentList.Add(a);
         // Every message, local ones included, goes through its serializer, as it would between machines.
         start.Environment["RUNNER_AKKA_CONFIG"] = "akka.actor.serialize-messages = on";
@@ -61,10 +65,16 @@ public sealed class LocalCluster : IDisposable
     }
 
     /// <summary>Starts a worker on a known port, so that trials can be traced back to the process that ran them.</summary>
-    public (Process Process, int Port) StartWorker(params string[] extra)
+    public (Process Process, int Port) StartWorker(params string[] extra) => StartWorker(RunnerDll, extra);
+
+    /// <summary>A worker of the benchmarks' program whose trials take <paramref name="seconds"/> and train nothing.</summary>
+    public (Process Process, int Port) StartNoOpWorker(double seconds) =>
+        StartWorker(BenchDll, ["--trial-seconds", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+    (Process Process, int Port) StartWorker(string program, string[] extra)
     {
         int port = FreePort();
-        var p = Start("worker", ["worker", "--seed-nodes", $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
+        var p = Start("worker", program, ["worker", "--seed-nodes", $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
             "--threads", "1", "--data", Subset, "--state", Path.Combine(Folder, "worker-artifacts"), .. extra]);
         return (p, port);
     }
@@ -105,10 +115,15 @@ public sealed class LocalCluster : IDisposable
     }
 
     /// <summary>Runs a `runner` command to completion (submit, status ...) against this cluster.</summary>
-    public (int ExitCode, string Out, string Error) Cli(params string[] args)
+    public (int ExitCode, string Out, string Error) Cli(params string[] args) => Run(RunnerDll, args);
+
+    /// <summary>Runs a `runner-bench` command to completion.</summary>
+    public (int ExitCode, string Out, string Error) BenchCli(params string[] args) => Run(BenchDll, args);
+
+    (int ExitCode, string Out, string Error) Run(string program, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Folder };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runner.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["RUNNER_COORDINATOR"] = $"127.0.0.1:{ApiPort}";
         using var p = Process.Start(start)!;

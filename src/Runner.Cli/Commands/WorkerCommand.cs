@@ -1,12 +1,26 @@
 using Runner.Cluster.Hosting;
+using Runner.Cluster.Workers;
 
 namespace Runner.Cli.Commands;
 
-public sealed class WorkerCommand : ICommand
+/// <param name="trainer">how this process's workers run trials: the TorchSharp trainer, or the benchmarks' stand-in</param>
+/// <param name="extraOptions">value options the trainer reads, with their help lines</param>
+public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOnlyList<(string Option, string Help)>? extraOptions = null) : ICommand
 {
+    /// <summary>The trial executor of each device, given the command line, the state folder and the threads per worker.</summary>
+    public delegate Func<string, TrialExecutor> Trainer(Arguments args, string stateFolder, int threads);
+
+    static readonly Trainer Torch = (args, state, threads) =>
+        ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard"));
+
+    readonly Trainer _trainer = trainer ?? Torch;
+    readonly IReadOnlyList<(string Option, string Help)> _extra = extraOptions ?? Array.Empty<(string, string)>();
+
     public string Name => "worker";
     public string Summary => "join a cluster with one trial worker per device";
-    public string Help => """
+    public string Help => Usage + string.Concat(_extra.Select(o => $"  --{o.Option,-17} {o.Help}\n"));
+
+    const string Usage = """
         Usage: runner worker --seed-nodes HOST:PORT[,HOST:PORT] [--devices LIST | --workers N] [options]
 
         Joins the cluster of the coordinator at the seed nodes and runs one TrialWorker per device. Add machines
@@ -24,10 +38,10 @@ public sealed class WorkerCommand : ICommand
           --state DIR        where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]
           --join-timeout S   give up when the first join takes longer [30]
           --tensorboard      write TensorBoard event files per trial under STATE/tensorboard
-          --bench-trial-seconds S  benchmarks only: no training, every trial waits S seconds (0: returns at once)
-                             and reports an empty result (see `runner bench bookkeeping`)
+
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout", "bench-trial-seconds" };
+    public IReadOnlyCollection<string> ValueOptions =>
+        new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout" }.Concat(_extra.Select(o => o.Option)).ToArray();
     public IReadOnlyCollection<string> FlagOptions => new[] { "tensorboard" };
 
     public int Execute(Arguments args, CliContext context)
@@ -46,9 +60,7 @@ public sealed class WorkerCommand : ICommand
             Roles = new[] { NodeRoles.Worker },
             StateFolder = state,
             Devices = devices,
-            Executor = args.IsSet("bench-trial-seconds")
-                ? device => Bench.NoOpTrainer.Create(Math.Max(0, args.Real("bench-trial-seconds") ?? 0), device)
-                : ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard")),
+            Executor = _trainer(args, state, threads),
         };
         var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
 

@@ -5,7 +5,9 @@ using Runner.Training.Data;
 using Runner.Training.Engine;
 using static TorchSharp.torch;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>
 /// `runner bench frozen-sweep`: the freeze-depth × learning-rate × dataset-size grid of a sweep file (one seed), run

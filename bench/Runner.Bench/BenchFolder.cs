@@ -1,4 +1,6 @@
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>
 /// A benchmark's state and logs, in a new folder under the system's temp folder. A benchmark that finishes removes

@@ -3,7 +3,10 @@ using Runner.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Runner.Training.Engine;
+using Runner.Cli;
+using Runner.Training.Engine;
+
+namespace Runner.Bench;
 
 /// <summary>
 /// Training throughput of convnet4 at freeze depth 0: one untimed warm-up epoch, then timed epochs over the target

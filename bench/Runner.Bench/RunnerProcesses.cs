@@ -2,18 +2,23 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>
-/// Real `runner` processes (coordinator, workers) started by the benchmarks from this very program, each with its
-/// output in a log file; all killed on dispose, and as soon as the benchmark is interrupted (Ctrl-C, SIGTERM), so
-/// that none is left behind running.
+/// Real processes started by the benchmarks: the product's `runner` (coordinator, workers, run) and this program's
+/// own no-op workers (`runner-bench worker`), each with its output in a log file; all killed on dispose, and as soon
+/// as the benchmark is interrupted (Ctrl-C, SIGTERM), so that none is left behind running.
 /// </summary>
 public sealed class RunnerProcesses : IDisposable
 {
     readonly List<Process> _running = new();
     readonly string _logFolder;
     readonly CancellationTokenRegistration _onCancel;
+
+    /// <summary>Environment variables given to the processes started from now on.</summary>
+    public Dictionary<string, string> Environment { get; } = new();
 
     public RunnerProcesses(string logFolder, CancellationToken cancel = default)
     {
@@ -31,13 +36,22 @@ public sealed class RunnerProcesses : IDisposable
         return port;
     }
 
-    public Process Start(string name, params string[] args)
+    /// <summary>`runner ARGS`: the product, as a user runs it.</summary>
+    public Process Start(string name, params string[] args) => Start(name, typeof(Runner.Cli.CliApp).Assembly, args);
+
+    /// <summary>`runner-bench ARGS`: this program (its no-op worker).</summary>
+    public Process StartBench(string name, params string[] args) => Start(name, typeof(RunnerProcesses).Assembly, args);
+
+    /// <summary>The program's apphost when it has one beside its assembly, else `dotnet ASSEMBLY`.</summary>
+    Process Start(string name, System.Reflection.Assembly program, string[] args)
     {
-        // Run as `runner ARGS` when this is the apphost, `dotnet runner.dll ARGS` when started through dotnet.
-        string host = Environment.ProcessPath ?? "dotnet";
-        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(RunnerProcesses).Assembly.Location);
+        string dll = program.Location, apphost = Path.ChangeExtension(dll, null);
+        bool native = File.Exists(apphost);
+        var start = new ProcessStartInfo(native ? apphost : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (!native) start.ArgumentList.Add(dll);
+        foreach (var (key, value) in Environment) start.Environment[key] = value;
         foreach (string a in args) start.ArgumentList.Add(a);
+        string host = start.FileName;
         var process = Process.Start(start) ?? throw new CommandFailedException($"cannot start {host}");
         var log = new StreamWriter(Path.Combine(_logFolder, $"{name}.log")) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };

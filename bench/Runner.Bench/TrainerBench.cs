@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Runner.Training.Engine;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>`runner bench trainer`: convnet4 training images/s here and in the PyTorch peer, per thread count.</summary>
 public sealed class TrainerBench(CliContext context)

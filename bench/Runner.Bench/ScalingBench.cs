@@ -4,7 +4,9 @@ using Runner.Cluster.Hosting;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>
 /// `runner bench scaling`: wall time of a whole sweep (default the quickstart) with 1 and 2 local workers of

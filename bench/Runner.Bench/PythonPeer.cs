@@ -1,6 +1,8 @@
 using System.Diagnostics;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>Runs a peer script of bench/ with a Python that has the peer library (Debian's python3-torch, python3-optuna).</summary>
 public static class PythonPeer

@@ -3,7 +3,9 @@ using Runner.Sweeps;
 using Runner.Training.Data;
 using Runner.Training.Engine;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>
 /// `runner bench memory`: many small trials in one process through TrialRunner (what a worker runs), with the

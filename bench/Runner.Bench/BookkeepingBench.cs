@@ -7,7 +7,9 @@ using Runner.Results;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
 
-namespace Runner.Cli.Bench;
+using Runner.Cli;
+
+namespace Runner.Bench;
 
 /// <summary>
 /// `runner bench bookkeeping`: how fast trials go through the whole path when training costs nothing. A coordinator
@@ -60,17 +62,17 @@ public sealed class BookkeepingBench(CliContext context)
         return 0;
     }
 
-    List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, int port, string folder, double seconds, CoordinatorClient client)
+    internal static List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, int port, string folder, double seconds, CoordinatorClient client)
     {
         string tag = seconds > 0 ? "slow" : "fast";
-        var started = Enumerable.Range(1, count).Select(i => processes.Start($"worker-{tag}-{i}", "worker", "--seed-nodes", $"127.0.0.1:{port}",
+        var started = Enumerable.Range(1, count).Select(i => processes.StartBench($"worker-{tag}-{i}", "worker", "--seed-nodes", $"127.0.0.1:{port}",
             "--devices", string.Join(",", Enumerable.Repeat("cpu", slots)),
-            "--bench-trial-seconds", seconds.ToString(CultureInfo.InvariantCulture), "--state", Path.Combine(folder, $"worker-{i}"), "--join-timeout", "60")).ToList();
+            "--trial-seconds", seconds.ToString(CultureInfo.InvariantCulture), "--state", Path.Combine(folder, $"worker-{i}"), "--join-timeout", "60")).ToList();
         WaitForWorkers(client, count * slots, folder);
         return started;
     }
 
-    static void WaitForWorkers(CoordinatorClient client, int count, string folder)
+    internal static void WaitForWorkers(CoordinatorClient client, int count, string folder)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
@@ -82,7 +84,7 @@ public sealed class BookkeepingBench(CliContext context)
         }
     }
 
-    static (int, JsonElement) TrySend(CoordinatorClient client, HttpMethod method, string path)
+    internal static (int, JsonElement) TrySend(CoordinatorClient client, HttpMethod method, string path)
     {
         try { return client.Send(method, path); }
         catch (CommandFailedException) { return (0, default); }   // the coordinator is still starting
@@ -97,7 +99,7 @@ public sealed class BookkeepingBench(CliContext context)
         var definition = SweepLoader.Load(file, data);
         var specs = SweepExpander.Expand(definition).ToArray();
         var watch = Stopwatch.StartNew();
-        var reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(new SweepRequest(name, specs, MaxFailures: 1)));
+        var reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(SweepRequest.From(definition)));
         string id = reply.GetProperty("sweep_id").GetString()!;
         while (true)
         {
@@ -127,7 +129,7 @@ public sealed class BookkeepingBench(CliContext context)
     }
 
     /// <summary>learning rates × seeds, 100 seeds a learning rate; the Optuna script builds the same values.</summary>
-    static string SweepYaml(string name, int trials, string classes)
+    internal static string SweepYaml(string name, int trials, string classes)
     {
         int seeds = Math.Min(100, trials), rates = (trials + seeds - 1) / seeds;
         var lr = string.Join(", ", Enumerable.Range(0, rates).Select(i => (1e-4 + i * 1e-6).ToString("R", CultureInfo.InvariantCulture)));
@@ -141,6 +143,7 @@ public sealed class BookkeepingBench(CliContext context)
         sb.AppendLine($"  parameters: {{ initialization: [scratch], learning_rate: [{lr}], dataset_size: [10] }}");
         sb.AppendLine($"  seeds: [{string.Join(", ", Enumerable.Range(0, seeds))}]");
         sb.AppendLine($"  max_trials: {rates * seeds}");
+        sb.AppendLine("resources: { max_failures: 1 }");
         return sb.ToString();
     }
 
