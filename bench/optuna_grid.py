@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Optuna peer of `runner bench bookkeeping` (Debian's python3-optuna): the same grid of no-op trials, run by
+"""The Optuna peer of `runner-bench bookkeeping` (Debian's python3-optuna): the same grid of no-op trials, run by
 Optuna's GridSampler with SQLite storage and several worker processes, as Optuna documents for parallel studies.
 
 Each process runs study.optimize on the shared study until the grid is exhausted (GridSampler stops the study then).

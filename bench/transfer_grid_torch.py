@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of `runner bench frozen-sweep`: the same transfer grid as a plain PyTorch loop, the way a
+"""The PyTorch peer of `runner-bench frozen-sweep`: the same transfer grid as a plain PyTorch loop, the way a
 practitioner writes it without Runner (Debian's python3-torch).
 
 Reads the trials Runner expanded (a JSON file: pretraining settings, target classes, validation images per class,

@@ -12,7 +12,7 @@ using Runner.Cli;
 namespace Runner.Bench;
 
 /// <summary>
-/// `runner bench bookkeeping`: how fast trials go through the whole path when training costs nothing. A coordinator
+/// `runner-bench bookkeeping`: how fast trials go through the whole path when training costs nothing. A coordinator
 /// process (SQLite journal and results store) and worker processes on loopback, workers with the no-op trainer; a
 /// generated grid sweep is submitted over the HTTP API and timed until every trial is recorded. Then the per-trial
 /// overhead with trials that take a fixed time, and the same grid in Optuna (GridSampler, SQLite, as many processes).

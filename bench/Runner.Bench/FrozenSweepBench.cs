@@ -10,7 +10,7 @@ using Runner.Cli;
 namespace Runner.Bench;
 
 /// <summary>
-/// `runner bench frozen-sweep`: the freeze-depth × learning-rate × dataset-size grid of a sweep file (one seed), run
+/// `runner-bench frozen-sweep`: the freeze-depth × learning-rate × dataset-size grid of a sweep file (one seed), run
 /// trial after trial in this process with frozen-prefix reuse on, then off, then as a plain PyTorch loop
 /// (bench/transfer_grid_torch.py). The base is pretrained once beforehand and timed apart, as is the peer's.
 /// </summary>

@@ -8,7 +8,7 @@ using Runner.Cli;
 namespace Runner.Bench;
 
 /// <summary>
-/// `runner bench memory`: many small trials in one process through TrialRunner (what a worker runs), with the
+/// `runner-bench memory`: many small trials in one process through TrialRunner (what a worker runs), with the
 /// process's resident memory read from /proc after trial 60 and every 30 after. Native memory that trials leak
 /// (tensors not disposed, caches that only grow) shows as steady growth; the goal is under 50 MB over 500 trials.
 /// Trials cycle through freeze depths 0, 2, 4 and samples are taken at the same point of the cycle, because the

@@ -9,7 +9,7 @@ using Runner.Cli;
 namespace Runner.Bench;
 
 /// <summary>
-/// `runner bench scaling`: wall time of a whole sweep (default the quickstart) with 1 and 2 local workers of
+/// `runner-bench scaling`: wall time of a whole sweep (default the quickstart) with 1 and 2 local workers of
 /// `runner run` (the cores split between them), then with a coordinator process and 1 or 2 worker processes
 /// (the cores split between the processes). Every run starts from an empty state folder, pretraining included.
 /// </summary>

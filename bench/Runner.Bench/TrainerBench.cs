@@ -5,7 +5,7 @@ using Runner.Cli;
 
 namespace Runner.Bench;
 
-/// <summary>`runner bench trainer`: convnet4 training images/s here and in the PyTorch peer, per thread count.</summary>
+/// <summary>`runner-bench trainer`: convnet4 training images/s here and in the PyTorch peer, per thread count.</summary>
 public sealed class TrainerBench(CliContext context)
 {
     static readonly int[] TargetClasses = { 5, 6, 7, 8, 9 };

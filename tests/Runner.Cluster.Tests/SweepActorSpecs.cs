@@ -9,6 +9,9 @@ namespace Runner.Cluster.Tests;
 
 public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
 {
+    /// <summary>A new actor system's first sweep recovers and writes before it answers: slow while other test assemblies load the cores.</summary>
+    static readonly TimeSpan FirstAnswer = TimeSpan.FromSeconds(15);
+
     // Every message and persisted event goes through the Runner serializer, as it would between nodes.
     public SweepActorSpecs() : base(ConfigurationFactory.ParseString($$"""
         akka.actor {
@@ -33,9 +36,9 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("a");
         sweep.Tell(new Submit("a", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        Assert.Equal(new Accepted("a", 3, false), ExpectMsg<Accepted>());
+        Assert.Equal(new Accepted("a", 3, false), ExpectMsg<Accepted>(FirstAnswer));
         sweep.Tell(new Submit("a", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        Assert.True(ExpectMsg<Accepted>().AlreadyKnown);
+        Assert.True(ExpectMsg<Accepted>(FirstAnswer).AlreadyKnown);
 
         sweep.Tell(new RequestTrial("a", "w1"));
         var job = ExpectMsg<Assignment>();
@@ -57,7 +60,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("b");
         sweep.Tell(new Submit("b", "demo", Trials, 3, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         sweep.Tell(new RequestTrial("b", "w1"));
         var first = ExpectMsg<Assignment>();
         sweep.Tell(new RequestTrial("b", "w2"));
@@ -88,7 +91,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("c");
         sweep.Tell(new Submit("c", "demo", Trials.Take(1).ToArray(), 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         sweep.Tell(new RequestTrial("c", "w1"));
         ExpectMsg<Assignment>();
         sweep.Tell(new WorkerLost("c", "w1", "node removed"));
@@ -108,7 +111,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         var projection = CreateTestProbe();
         var sweep = Sys.ActorOf(SweepActor.Props("e", pool.Ref, projection.Ref));
         sweep.Tell(new Submit("e", "demo", Trials, 2, new[] { Samples.Result(Trials[1].Id, 0.77), Samples.Result("not-in-this-sweep") }));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         Assert.Equal("e", pool.ExpectMsg<PoolMessages.SweepHasWork>().SweepId);
         sweep.Tell(new GetStatus("e"));
         Assert.Equal((1, 2), (ExpectMsg<SweepStatus>().Completed, 2));
@@ -126,7 +129,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("asha");
         sweep.Tell(new Submit("asha", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         var good = CreateTestProbe();
         var bad = CreateTestProbe();
         sweep.Tell(new RequestTrial("asha", "w-good"), good.Ref);
@@ -145,7 +148,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         var projection = CreateTestProbe();
         var sweep = Sys.ActorOf(SweepActor.Props("stop", null, projection.Ref));
         sweep.Tell(new Submit("stop", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         sweep.Tell(new RequestTrial("stop", "w1"));
         var job = ExpectMsg<Assignment>();
         // The worker ended the trial after epoch 1 because the sweep said so: its result says stopped.
@@ -163,7 +166,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Sys.ActorOf(SweepActor.Props("snap", snapshotEvery: 3));
         sweep.Tell(new Submit("snap", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         // Submitted, started, completed, started: a snapshot after the third event, one event after it.
         sweep.Tell(new RequestTrial("snap", "w1"));
         var first = ExpectMsg<Assignment>();
@@ -196,7 +199,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("d");
         sweep.Tell(new Submit("d", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         var worker = CreateTestProbe();
         sweep.Tell(new RequestTrial("d", "w1"), worker.Ref);
         var running = worker.ExpectMsg<Assignment>();
@@ -214,7 +217,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("f");
         sweep.Tell(new Submit("f", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         sweep.Tell(new RequestTrial("f", "w1", Count: 5));
         var batch = ExpectMsg<Assignments>();
         Assert.Equal(Trials.Select(t => (t.Id, 1)), batch.Jobs.Select(j => (j.TrialId, j.Attempt)));
@@ -247,7 +250,7 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     {
         var sweep = Start("asha-batch");
         sweep.Tell(new Submit("asha-batch", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         var batchWorker = CreateTestProbe();
         sweep.Tell(new RequestTrial("asha-batch", "w-batch", 2), batchWorker.Ref);
         var jobs = batchWorker.ExpectMsg<Assignments>().Jobs;

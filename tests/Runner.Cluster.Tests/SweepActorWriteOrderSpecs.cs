@@ -38,6 +38,9 @@ public sealed class HeldJournal : MemoryJournal
 /// </summary>
 public class SweepActorWriteOrderSpecs : Akka.TestKit.Xunit2.TestKit
 {
+    /// <summary>A new actor system's first sweep recovers and writes before it answers: slow while other test assemblies load the cores.</summary>
+    static readonly TimeSpan FirstAnswer = TimeSpan.FromSeconds(15);
+
     public SweepActorWriteOrderSpecs() : base(ConfigurationFactory.ParseString($$"""
         akka.persistence.journal.plugin = "akka.persistence.journal.held"
         akka.persistence.journal.held.class = "{{typeof(HeldJournal).AssemblyQualifiedName}}"
@@ -51,7 +54,7 @@ public class SweepActorWriteOrderSpecs : Akka.TestKit.Xunit2.TestKit
         var sweep = Sys.ActorOf(SweepActor.Props("held", projection: projection.Ref));
         var trials = new[] { Samples.Trial(1), Samples.Trial(2) };
         sweep.Tell(new Submit("held", "demo", trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
         projection.ReceiveN(3);   // the sweep row and two pending trial rows
 
         HeldJournal.Hold();
@@ -76,7 +79,7 @@ public class SweepActorWriteOrderSpecs : Akka.TestKit.Xunit2.TestKit
         var sweep = Sys.ActorOf(SweepActor.Props("held-batch"));
         var trials = new[] { Samples.Trial(1), Samples.Trial(2), Samples.Trial(3) };
         sweep.Tell(new Submit("held-batch", "demo", trials, 2, Array.Empty<Runner.Sweeps.TrialResult>()));
-        ExpectMsg<Accepted>();
+        ExpectMsg<Accepted>(FirstAnswer);
 
         HeldJournal.Hold();
         sweep.Tell(new RequestTrial("held-batch", "w1", 2));

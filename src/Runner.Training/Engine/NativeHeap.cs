@@ -8,7 +8,7 @@ namespace Runner.Training.Engine;
 /// blocks that size with fresh mmaps or trimmed them off the heap on free, so every step paid page faults and the
 /// kernel's zeroing of the pages again: 27% of a one-thread convnet4 step (perf), ~1.35× its speed when kept
 /// (docs/benchmarks.md). The price is a plateau: a long run's resident memory stays flat, ~240 MB higher than when
-/// the blocks went back (runner bench memory). Debian's PyTorch gained nothing measurable from the same settings (its
+/// the blocks went back (runner-bench memory). Debian's PyTorch gained nothing measurable from the same settings (its
 /// process was not losing them), so this is a difference of hosts, not of kernels.
 /// </summary>
 static class NativeHeap
