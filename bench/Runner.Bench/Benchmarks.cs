@@ -7,19 +7,18 @@ namespace Runner.Bench;
 /// The verbs of `runner-bench`: each benchmark prints one JSON line per measurement and a human summary; every figure
 /// has its peer or baseline, run in the same command (docs/benchmarks.md has the figures of a 2-core machine).
 /// </summary>
-public sealed class Benchmark(string name, string summary, string help, string[] options, Func<Arguments, CliContext, int> run) : ICommand
+public sealed class Benchmark(string name, string summary, string description, OptionSpec[] options, Func<Arguments, CliContext, int> run) : ICommand
 {
     public string Name => name;
     public string Summary => summary;
-    public string Help => help + Common;
-    public IReadOnlyCollection<string> ValueOptions => options.Concat(new[] { "data", "python" }).ToArray();
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public string Description => description;
+    public IReadOnlyList<OptionSpec> Options => options.Concat(Common).ToArray();
 
-    const string Common = """
-
-          --data DIR         Fashion-MNIST folder (default: the usual search)
-          --python PATH      interpreter with torch / optuna for the peer [/usr/bin/python3]; "none" skips it
-        """;
+    static readonly OptionSpec[] Common =
+    {
+        new("data", "DIR", "Fashion-MNIST folder (default: the usual search)"),
+        new("python", "PATH", "interpreter with torch / optuna for the peer [/usr/bin/python3]; \"none\" skips it"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -41,16 +40,10 @@ public sealed class Benchmark(string name, string summary, string help, string[]
         "Runner's benchmarks, each beside its peer (PyTorch, Optuna) or baseline; not part of the product.", new ICommand[]
         {
             new Benchmark("trainer", "training images/s of convnet4, Runner vs PyTorch", """
-                Usage: runner-bench trainer [--threads 1,2] [--epochs N] [--batch-size B] [--data DIR] [--python PATH]
-
                 Training images per second of convnet4 (freeze depth 0, Adam) on the target classes' training images,
                 after one untimed warm-up epoch, for each thread count; then the same network and loop in PyTorch
                 (bench/convnet4_torch.py, plain and channels-last) and the ratios.
-
-                  --threads LIST     thread counts [1,2]
-                  --epochs N         timed epochs [2]
-                  --batch-size B     [64]
-                """, new[] { "threads", "epochs", "batch-size" }, (args, context) =>
+                """, new OptionSpec[] { new OptionSpec("threads", "LIST", "thread counts [1,2]"), new OptionSpec("epochs", "N", "timed epochs [2]"), new OptionSpec("batch-size", "B", "[64]") }, (args, context) =>
             {
                 var threadCounts = (args.Get("threads") ?? "1,2").Split(',').Select(t =>
                     int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--threads: '{t}' is not a positive whole number")).ToArray();
@@ -58,36 +51,20 @@ public sealed class Benchmark(string name, string summary, string help, string[]
                     args.Int("batch-size", 1) ?? 64, Python(args));
             }),
             new Benchmark("frozen-sweep", "a frozen grid with and without feature reuse, vs a PyTorch loop", """
-                Usage: runner-bench frozen-sweep [--sweep FILE] [--epochs N] [--threads N] [--data DIR] [--python PATH]
-
                 The grid of a sweep file, its first seed only, trial after trial in this process: with frozen-prefix
                 feature reuse, without it, and as a plain PyTorch loop (bench/transfer_grid_torch.py); the base is
                 pretrained once first and timed apart.
-
-                  --sweep FILE       [experiments/fashion-transfer.yaml]
-                  --epochs N         overrides the file's epochs to keep the run short
-                  --threads N        [all cores]
-                """, new[] { "sweep", "epochs", "threads" }, (args, context) =>
+                """, new OptionSpec[] { new OptionSpec("sweep", "FILE", "[experiments/fashion-transfer.yaml]"), new OptionSpec("epochs", "N", "overrides the file's epochs to keep the run short"), new OptionSpec("threads", "N", "[all cores]") }, (args, context) =>
                 new FrozenSweepBench(context).Run(new FrozenSweepBench.Options(
                     SweepPath(args, context, "experiments/fashion-transfer.yaml"),
                     args.Int("epochs", 1), args.Int("threads", 1) ?? Environment.ProcessorCount, args.Get("data"), Python(args)))),
             new Benchmark("bookkeeping", "trials/s through coordinator, journal and workers with no training, vs Optuna", """
-                Usage: runner-bench bookkeeping [--trials N] [--workers N] [--slots N] [--slow-trials N] [--trial-seconds S]
-                                                [--peer-trials N] [--data DIR] [--python PATH]
-
                 Trials per second through the whole path (submit, sweep actor and its SQLite journal, pool, worker
                 processes, results store) with a trainer that returns at once: a `runner coordinator` and --workers
                 no-op worker processes (`runner-bench worker`) on loopback run a generated --trials grid; duplicates =
                 attempts beyond one per trial. Then --slow-trials trials of --trial-seconds each give the overhead per
                 trial. Then Optuna (GridSampler, SQLite, as many processes, bench/optuna_grid.py) on a --peer-trials grid.
-
-                  --trials N         [10000]
-                  --workers N        worker processes [2]
-                  --slots N          trial workers each [1]
-                  --slow-trials N    [20]
-                  --trial-seconds S  [1]
-                  --peer-trials N    [1000; 0 skips Optuna]
-                """, new[] { "trials", "workers", "slots", "slow-trials", "trial-seconds", "peer-trials" }, (args, context) =>
+                """, new OptionSpec[] { new OptionSpec("trials", "N", "[10000]"), new OptionSpec("workers", "N", "worker processes [2]"), new OptionSpec("slots", "N", "trial workers each [1]"), new OptionSpec("slow-trials", "N", "[20]"), new OptionSpec("trial-seconds", "S", "[1]"), new OptionSpec("peer-trials", "N", "[1000; 0 skips Optuna]") }, (args, context) =>
             {
                 double seconds = args.Real("trial-seconds") ?? 1;
                 if (seconds <= 0) throw new UsageException("--trial-seconds must be > 0");
@@ -95,8 +72,6 @@ public sealed class Benchmark(string name, string summary, string help, string[]
                     args.Int("slow-trials", 1) ?? 20, seconds, args.Int("peer-trials", 0) ?? 1000, Python(args), args.Get("data"), args.Int("slots", 1) ?? 1));
             }),
             new Benchmark("recovery", "time from a coordinator's start to `status` answering, with and without snapshots", """
-                Usage: runner-bench recovery [--trials LIST] [--workers N] [--slots N] [--trial-seconds S]
-
                 For each size: a `runner coordinator` and --workers no-op worker processes (--slots trial workers each)
                 run a generated sweep of that many trials of --trial-seconds each to its end (trials of 0.05 s or more
                 are dispatched and recorded one by one, as real trials are); then the coordinator is killed (SIGKILL) and started again on the same state
@@ -104,33 +79,21 @@ public sealed class Benchmark(string name, string summary, string help, string[]
                 asks) is measured, with snapshots (the default) and with snapshots turned off (the whole journal
                 replayed). Then the same for a sweep killed half-way (workers and coordinator killed at half the
                 trials done).
-
-                  --trials LIST      sweep sizes [10000,100000]
-                  --workers N        no-op worker processes [2]
-                  --slots N          trial workers in each [8]
-                  --trial-seconds S  [0.06]
-                """, new[] { "trials", "workers", "slots", "trial-seconds" }, (args, context) =>
+                """, new OptionSpec[] { new OptionSpec("trials", "LIST", "sweep sizes [10000,100000]"), new OptionSpec("workers", "N", "no-op worker processes [2]"), new OptionSpec("slots", "N", "trial workers in each [8]"), new OptionSpec("trial-seconds", "S", "[0.06]") }, (args, context) =>
                 new RecoveryBench(context).Run(new RecoveryBench.Options((args.Get("trials") ?? "10000,100000").Split(',').Select(t =>
                     int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--trials: '{t}' is not a positive whole number")).ToArray(),
                     args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 8, args.Real("trial-seconds") ?? 0.06, args.Get("data")))),
             new Benchmark("scaling", "wall time of a sweep on 1 and 2 workers, embedded and as processes", """
-                Usage: runner-bench scaling [--sweep FILE] [--data DIR]
-
                 Wall time of a sweep with `runner run --workers 1` and 2 (the cores split between the workers), then
                 with a coordinator and 1 or 2 worker processes; each from an empty state folder.
-
-                  --sweep FILE       [experiments/quickstart.yaml]
-                """, new[] { "sweep" }, (args, context) =>
+                """, new OptionSpec[] { new OptionSpec("sweep", "FILE", "[experiments/quickstart.yaml]") }, (args, context) =>
                 new ScalingBench(context).Run(SweepPath(args, context, "experiments/quickstart.yaml"), args.Get("data"))),
             new Benchmark("memory", "resident memory over hundreds of small trials in one process", """
-                Usage: runner-bench memory [--trials N] [--data DIR]
-
                 --trials small trials (10 images a class, one epoch; freeze depths 0, 2, 4 in turn, so feature reuse and
                 the full network alternate) in this process, the same code a worker runs; resident memory (RSS) after
                 trial 60 and every 30 after, and the growth from trial 60 to the last sample.
-
-                  --trials N         [500]
-                """, new[] { "trials" }, (args, context) => new MemoryBench(context).Run(args.Int("trials", 60) ?? 500, args.Get("data"))),
+                """, new OptionSpec[] { new OptionSpec("trials", "N", "[500]") }, (args, context) => new MemoryBench(context).Run(args.Int("trials", 60) ?? 500, args.Get("data"))),
             NoOpTrainer.Worker(),
+            new Runner.Cli.Commands.CompletionCommand("runner-bench"),
         });
 }

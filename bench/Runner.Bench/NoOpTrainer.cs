@@ -27,5 +27,5 @@ public static class NoOpTrainer
     /// <summary>`runner-bench worker`: the product's worker command with this trainer.</summary>
     public static WorkerCommand Worker() => new(
         (args, _, _) => device => Create(Math.Max(0, args.Real("trial-seconds") ?? 0), device),
-        new[] { ("trial-seconds", "every trial waits S seconds (0: returns at once) and reports an empty result [0]") });
+        new[] { new OptionSpec("trial-seconds", "S", "every trial waits S seconds (0: returns at once) and reports an empty result [0]") });
 }

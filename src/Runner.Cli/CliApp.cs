@@ -16,7 +16,7 @@ public static class CliApp
     {
         new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
         new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(),
-        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(),
+        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(), new CompletionCommand("runner"),
     };
 
     public static int Run(string[] args, CliContext context) => Run(args, context, Runner);
@@ -35,6 +35,12 @@ public static class CliApp
             context.Out.WriteLine(Usage(program));
             return args.Length == 0 ? 2 : 0;
         }
+        // Shell completion (see `runner completion`): [suggest:POSITION] "LINE".
+        if (args.Length == 2 && args[0].StartsWith("[suggest:", StringComparison.Ordinal) && int.TryParse(args[0][9..^1], out int position))
+        {
+            foreach (string item in new CommandLine(program).Complete(args[1], position)) context.Out.WriteLine(item);
+            return 0;
+        }
         if (args[0] == "--version")
         {
             context.Out.WriteLine(typeof(CliApp).Assembly.GetName().Version);
@@ -47,16 +53,10 @@ public static class CliApp
             context.Error.WriteLine($"{runner}: unknown command '{args[0]}'{(closest == null ? "" : $" (did you mean '{closest}'?)")}; see {runner} --help");
             return 2;
         }
-        var rest = args.Skip(1).ToArray();
-        if (rest.Contains("--help") || rest.Contains("-h"))
-        {
-            context.Out.WriteLine(command.Help.TrimEnd());
-            return 0;
-        }
         try
         {
-            return command.Execute(Arguments.Parse(command.Name, rest, command.ValueOptions.Concat(command.RepeatableOptions).ToArray(),
-                command.FlagOptions, command.RepeatableOptions), context);
+            var parsed = new CommandLine(program).Parse(args, context.Out);
+            return parsed == null ? 0 : command.Execute(parsed, context);
         }
         catch (UsageException e)
         {

@@ -11,18 +11,32 @@ namespace Runner.Cli;
 /// </summary>
 public static class TrialFlags
 {
-    /// <summary>Flag → where it goes in the sweep file, in file order. Flags not given take the sweep file's defaults.</summary>
-    static readonly (string Flag, string Section, string Key)[] Map =
+    /// <summary>A flag, where it goes in the sweep file, and its help. In file order; flags not given take the sweep file's defaults.</summary>
+    sealed record Flag(string Name, string Section, string Key, string Value, string Help);
+
+    static readonly Flag[] Map =
     {
-        ("model", "base", "model"),
-        ("source-classes", "base.pretrain", "classes"), ("pretrain-epochs", "base.pretrain", "epochs"), ("pretrain-lr", "base.pretrain", "lr"),
-        ("target-classes", "target", "classes"), ("validation-per-class", "target", "validation_per_class"),
-        ("optimizer", "train", "optimizer"), ("weight-decay", "train", "weight_decay"), ("momentum", "train", "momentum"),
-        ("epochs", "train", "epochs"), ("batch-size", "train", "batch_size"), ("strategy", "train", "strategy"),
-        ("base-lr-factor", "train", "base_lr_factor"), ("unfreeze-every", "train", "unfreeze_every"), ("head", "train", "head"), ("dropout", "train", "dropout"),
-        ("init", "sweep.parameters", "initialization"), ("freeze-depth", "sweep.parameters", "freeze_depth"),
-        ("lr", "sweep.parameters", "learning_rate"), ("dataset-size", "sweep.parameters", "dataset_size"),
-        ("seed", "sweep", "seeds"),
+        new("model", "base", "model", "NAME", "convnet4 | resnet18 | resnet50 | mobilenet_v2 [convnet4]"),
+        new("source-classes", "base.pretrain", "classes", "LIST", "pretraining classes, indices or names [0,1,2,3,4]"),
+        new("pretrain-epochs", "base.pretrain", "epochs", "E", "pretraining epochs [3]"),
+        new("pretrain-lr", "base.pretrain", "lr", "X", "pretraining learning rate [0.001]"),
+        new("target-classes", "target", "classes", "LIST", "target classes [5,6,7,8,9]"),
+        new("validation-per-class", "target", "validation_per_class", "N", "validation images carved per target class [100]"),
+        new("optimizer", "train", "optimizer", "adam|sgd", "[adam]"),
+        new("weight-decay", "train", "weight_decay", "X", "[0]"),
+        new("momentum", "train", "momentum", "X", "SGD momentum [0.9]"),
+        new("epochs", "train", "epochs", "E", "[5]"),
+        new("batch-size", "train", "batch_size", "B", "[64]"),
+        new("strategy", "train", "strategy", "S", "feature-extraction | fine-tune | gradual-unfreeze [feature-extraction]"),
+        new("base-lr-factor", "train", "base_lr_factor", "X", "fine-tune: rate of the stages below --freeze-depth, × --lr [0.1]"),
+        new("unfreeze-every", "train", "unfreeze_every", "E", "gradual-unfreeze: epochs between unfreezing one more stage [1]"),
+        new("head", "train", "head", "linear|mlp", "the new head [linear]"),
+        new("dropout", "train", "dropout", "X", "dropout in the head, in [0, 1) [0]"),
+        new("init", "sweep.parameters", "initialization", "pretrained|scratch", "[pretrained]"),
+        new("freeze-depth", "sweep.parameters", "freeze_depth", "K", "leading stages frozen, 0..4 for convnet4 [0]"),
+        new("lr", "sweep.parameters", "learning_rate", "X", "learning rate [0.001]"),
+        new("dataset-size", "sweep.parameters", "dataset_size", "N", "training images per target class [100]"),
+        new("seed", "sweep", "seeds", "S", "[0]"),
     };
 
     /// <summary>What `runner trial` assumes where the sweep file has no default of its own.</summary>
@@ -32,7 +46,9 @@ public static class TrialFlags
         ["init"] = EnumText.Of(Initialization.Pretrained),
     };
 
-    public static IReadOnlyList<string> Flags => Map.Select(m => m.Flag).ToArray();
+    /// <summary>The trial-setting options of `runner trial`, the swept ones first (they are what people set most).</summary>
+    public static IReadOnlyList<OptionSpec> Options =>
+        Map.OrderBy(f => f.Section.StartsWith("sweep", StringComparison.Ordinal) ? 0 : 1).Select(f => new OptionSpec(f.Name, f.Value, f.Help)).ToArray();
 
     public static TrialSpec Resolve(Arguments args, TrainPerClassLookup capacity, string workingDirectory)
     {
@@ -45,7 +61,7 @@ public static class TrialFlags
         var yaml = new StringBuilder("name: trial\n");
         var flagAtLine = new Dictionary<int, string>();
         string? section = null;
-        foreach (var (flag, where, key) in Map)
+        foreach (var (flag, where, key, _, _) in Map)
         {
             if (args.Get(flag) == null && !Defaults.ContainsKey(flag)) continue;
             if (scratch && where == "base.pretrain") continue;

@@ -79,16 +79,65 @@ public class ValidateAndPlanTests
     }
 
     [Fact]
-    public void Every_verb_has_help()
+    public void Every_verb_has_help_generated_from_the_options_it_parses()
     {
         foreach (var command in CliApp.Commands)
         {
             var r = CliRunner.Run(command.Name, "--help");
             Assert.Equal(0, r.ExitCode);
-            Assert.StartsWith($"Usage: runner {command.Name}", r.Out);
-            foreach (string option in command.ValueOptions.Concat(command.FlagOptions))
-                Assert.Contains($"--{option}", r.Out);
+            Assert.Contains($"Usage:\n  runner {command.Name}", r.Out.Replace("\r", ""));
+            Assert.Contains(command.Summary, r.Out);
+            foreach (var option in command.Options)
+                Assert.Contains(option.IsFlag ? $"--{option.Name}" : $"--{option.Name} <{option.Value}>", r.Out);
+            foreach (var argument in command.Arguments) Assert.Contains($"<{argument.Name}>", r.Out);
         }
-        Assert.Contains("validate", CliRunner.Run("--help").Out);
+        var root = CliRunner.Run("--help").Out;
+        Assert.All(CliApp.Commands, c => Assert.Contains($"  {c.Name}", root));
+    }
+
+    [Fact]
+    public void Option_mistakes_are_one_line_with_exit_code_2()
+    {
+        string file = Path.Combine(CliRunner.Experiments, "quickstart.yaml");
+        var cases = new (string[] Args, string Message)[]
+        {
+            (new[] { "run", file, "--workers" }, "runner run: --workers needs a value (see runner run --help)"),
+            (new[] { "run", file, "--state", "a", "--state", "b" }, "runner run: --state is given twice (see runner run --help)"),
+            (new[] { "run", file, "--workers", "two" }, "runner run: --workers must be a whole number, got 'two' (see runner run --help)"),
+            (new[] { "trial", "--thread", "2" }, "runner trial: unknown option --thread for 'trial' (did you mean --threads?) (see runner trial --help)"),
+            (new[] { "status", "--jsn" }, "runner status: unknown option --jsn for 'status' (did you mean --json?) (see runner status --help)"),
+        };
+        foreach (var (args, message) in cases)
+        {
+            var r = CliRunner.Run(args);
+            Assert.Equal(2, r.ExitCode);
+            Assert.Equal(message, r.Error.Trim());
+        }
+        var missing = CliRunner.Run("run");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.StartsWith("runner run: ", missing.Error);
+        Assert.Single(missing.Error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void The_shell_completes_verbs_and_options_from_the_same_declarations()
+    {
+        Assert.Equal(new[] { "trial", "trial-log", "trials" }, CliRunner.Run("[suggest:12]", "runner trial").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        var options = CliRunner.Run("[suggest:21]", "runner trial --freeze").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(new[] { "--freeze-depth" }, options);
+        var bash = CliRunner.Run("completion", "bash");
+        Assert.Equal(0, bash.ExitCode);
+        Assert.Contains("complete -o default -F _runner_complete runner", bash.Out);
+        Assert.Contains("\"[suggest:${COMP_POINT}]\"", bash.Out);
+
+        // In a real bash, with the built `runner` on PATH, as a user's shell would run it.
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("source <(runner completion bash); COMP_LINE='runner trial --lr 0.1 --dat'; COMP_POINT=${#COMP_LINE}; _runner_complete; echo \"${COMPREPLY[@]}\"");
+        start.Environment["PATH"] = AppContext.BaseDirectory + ":" + Environment.GetEnvironmentVariable("PATH");
+        using var shell = System.Diagnostics.Process.Start(start)!;
+        string reply = shell.StandardOutput.ReadToEnd();
+        shell.WaitForExit();
+        Assert.Equal("--data --dataset-size", reply.Trim());
     }
 }

@@ -10,21 +10,19 @@ public sealed class SubmitCommand : ICommand
 {
     public string Name => "submit";
     public string Summary => "submit a sweep file to a running cluster";
-    public string Help => """
-        Usage: runner submit FILE [--coordinator HOST:PORT] [--new] [--rerun] [--data DIR]
-
+    public string Description => """
         Validates FILE here (errors as FILE:LINE:COL, exit 2, nothing sent), expands it and submits it to the
         coordinator's HTTP API. Submitting the same file again is harmless (same sweep id). Trials the cluster's state
         folder already finished are reused.
-
-        Options:
-          --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
-          --new                    allow a changed definition under a name the cluster already has
-          --rerun                  run every trial again
-          --data DIR               Fashion-MNIST folder used to check dataset_size here
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator", "data" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "new", "rerun" };
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("FILE", "the sweep file") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
+        OptionSpec.Flag("new", "allow a changed definition under a name the cluster already has"),
+        OptionSpec.Flag("rerun", "run every trial again"),
+        new("data", "DIR", "Fashion-MNIST folder used to check dataset_size here"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -44,21 +42,19 @@ public sealed class StatusCommand : ICommand
 {
     public string Name => "status";
     public string Summary => "show the progress of the sweeps in a running cluster";
-    public string Help => """
-        Usage: runner status [SWEEP] [--json] [--watch] [--coordinator HOST:PORT]
-
+    public string Description => """
         One line per sweep (or the named one): trials completed, running, pending, failed, cancelled; and the workers.
         With --watch SWEEP: live progress until the sweep is finished (progress bar, ETA, one line per running trial
         with its worker, epoch, validation accuracy and images per second, the best result so far; plain lines when
         the output is not a terminal).
-
-        Options:
-          --json                   print the status as JSON
-          --watch                  follow one sweep live until it is finished
-          --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "watch" };
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "a sweep id (default: every sweep)", Required: false) };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        OptionSpec.Flag("json", "print the status as JSON"),
+        OptionSpec.Flag("watch", "follow one sweep live until it is finished"),
+        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -102,16 +98,14 @@ public sealed class SweepActionCommand(string name, string summary, string endpo
 
     public string Name => name;
     public string Summary => summary;
-    public string Help => $"""
-        Usage: runner {name} SWEEP [--coordinator HOST:PORT]
-
+    public string Description => $"""
         {char.ToUpperInvariant(summary[0])}{summary[1..]}. SWEEP is the id printed by `runner submit` or `runner status`.
-
-        Options:
-          --coordinator HOST:PORT  the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "coordinator" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "the id printed by `runner submit` or `runner status`") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

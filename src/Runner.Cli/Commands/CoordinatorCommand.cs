@@ -6,23 +6,20 @@ public sealed class CoordinatorCommand : ICommand
 {
     public string Name => "coordinator";
     public string Summary => "start the coordinator of a cluster (sweeps, worker pool, journal, HTTP API)";
-    public string Help => """
-        Usage: runner coordinator [--host H] [--port P] [--state DIR] [--api-host H] [--api-port N]
-
+    public string Description => """
         Starts the coordinator role: every sweep (persistent, in the state folder's SQLite journal), the worker pool
         and the results store, plus a small HTTP API for `runner submit|status|cancel|resume`. Workers join it with
         `runner worker --seed-nodes HOST:PORT`. Runs until Ctrl-C or SIGTERM; started again with the same state
         folder it carries on every unfinished sweep.
-
-        Options (environment variable in brackets):
-          --host H       address workers reach this node at [RUNNER_HOST, default 127.0.0.1]
-          --port P       cluster port [RUNNER_PORT, default 4053]
-          --state DIR    state folder [RUNNER_STATE, default .runner]
-          --api-host H   HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]
-          --api-port N   HTTP API port [RUNNER_API_PORT, default 4080]
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "host", "port", "state", "api-host", "api-port" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("host", "H", "address workers reach this node at [RUNNER_HOST, default 127.0.0.1]"),
+        new("port", "P", "cluster port [RUNNER_PORT, default 4053]"),
+        new("state", "DIR", "state folder [RUNNER_STATE, default .runner]"),
+        new("api-host", "H", "HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]"),
+        new("api-port", "N", "HTTP API port [RUNNER_API_PORT, default 4080]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

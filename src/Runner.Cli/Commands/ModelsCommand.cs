@@ -10,19 +10,16 @@ public sealed class ModelsCommand : ICommand
 {
     public string Name => "models";
     public string Summary => "list the models, their stages (what freeze_depth counts) and parameter counts";
-    public string Help => """
-        Usage: runner models [--classes N] [--json]
-
+    public string Description => """
         For each model a sweep file can name in base.model: its stages in order (freeze_depth = k freezes the first
         k of them), the parameters of each stage, those of a new linear head for N target classes, and the image size
         an image folder is resized to by default.
-
-        Options:
-          --classes N   target classes for the head's count [10]
-          --json        one JSON object per model
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "classes" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json" };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("classes", "N", "target classes for the head's count [10]"),
+        OptionSpec.Flag("json", "one JSON object per model"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

@@ -8,18 +8,16 @@ public sealed class PlanCommand : ICommand
 {
     public string Name => "plan";
     public string Summary => "list the trials a sweep file expands to";
-    public string Help => """
-        Usage: runner plan FILE [--json] [--data DIR]
-
+    public string Description => """
         Expands a sweep file into its trials, in the order they are scheduled, each with its stable id (a hash of the
         fully resolved configuration: the same trial in another sweep has the same id).
-
-        Options:
-          --json       one JSON object: {"sweep", "count", "trials": [{"id", "parameters"}]}
-          --data DIR   Fashion-MNIST folder used to check dataset_size against the data
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "data" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json" };
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("FILE", "the sweep file") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        OptionSpec.Flag("json", "one JSON object: {\"sweep\", \"count\", \"trials\": [{\"id\", \"parameters\"}]}"),
+        new("data", "DIR", "Fashion-MNIST folder used to check dataset_size against the data"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

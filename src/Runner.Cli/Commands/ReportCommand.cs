@@ -9,22 +9,20 @@ public sealed class ReportCommand : ICommand
 {
     public string Name => "report";
     public string Summary => "write a self-contained HTML report of a sweep (tables, plots, environment)";
-    public string Help => """
-        Usage: runner report SWEEP --out DIR|FILE.html [--png] [--state DIR]
-
+    public string Description => """
         One HTML file with no network fetches (inline CSS, plots as inline PNG): the sweep's parameters, the
         comparison table (freeze depth × dataset size, mean ± std over seeds, best learning rate per cell chosen on
         validation accuracy), the transfer gain over scratch, plots (test accuracy against dataset size on a log axis
         with ± std bands, validation curves of the best trials, learning-rate sensitivity) and the environment
         (versions, devices, workers, wall time, trials per hour).
-
-        Options:
-          --out PATH   a folder (report.html is written in it) or a file name ending in .html
-          --png        also write each plot as a PNG file next to the report
-          --state DIR  state folder [$RUNNER_STATE or .runner]
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "out", "state" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "png" };
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "a sweep id, id prefix or name") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("out", "PATH", "a folder (report.html is written in it) or a file name ending in .html"),
+        OptionSpec.Flag("png", "also write each plot as a PNG file next to the report"),
+        new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

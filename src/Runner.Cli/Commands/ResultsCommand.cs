@@ -9,29 +9,25 @@ public sealed class ResultsCommand : ICommand
 {
     public string Name => "results";
     public string Summary => "comparison table of a sweep: freeze depth × dataset size, mean ± std over seeds";
-    public string Help => """
-        Usage: runner results SWEEP [--rows P[,P]] [--cols P[,P]] [--metric M] [--where P=V ...] [--over best|mean]
-                                    [--gain] [--format table|csv|json|markdown] [--state DIR]
-
+    public string Description => """
         Pivots a sweep's trials (finished, running or interrupted) into a table. Default: rows initialization ×
         freeze_depth, columns dataset_size, cells test_accuracy as mean ± std over seeds with the seed count. Any other
         swept parameter (e.g. learning_rate) is chosen per cell by the best mean validation accuracy and shown
         (--over best, the default), or pooled (--over mean). The best cell of each column stands out. Empty cells
         say why (running, pending, failed, diverged). SWEEP is an id, an id prefix or a name (its latest sweep).
-
-        Options:
-          --rows LIST      row parameters [initialization,freeze_depth; with strategy between them when it varies]
-          --cols LIST      column parameters [dataset_size]
-          --metric M       test_accuracy | best_val_accuracy | last_val_accuracy | test_loss | seconds | trainable_parameters
-          --where P=V      keep only trials with that value (repeatable)
-          --over R         best | mean: what to do with the other swept parameters [best]
-          --gain           each pretrained cell minus the scratch baseline at the same dataset size
-          --format F       table | csv | json | markdown [table]
-          --state DIR      state folder [$RUNNER_STATE or .runner]
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "rows", "cols", "metric", "over", "format", "state" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "gain" };
-    public IReadOnlyCollection<string> RepeatableOptions => new[] { "where" };
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "a sweep id, id prefix or name (its latest sweep)") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("rows", "LIST", "row parameters [initialization,freeze_depth; with strategy between them when it varies]"),
+        new("cols", "LIST", "column parameters [dataset_size]"),
+        new("metric", "M", "test_accuracy | best_val_accuracy | last_val_accuracy | test_loss | seconds | trainable_parameters"),
+        new("where", "P=V", "keep only trials with that value (repeatable)", Repeatable: true),
+        new("over", "R", "best | mean: what to do with the other swept parameters [best]"),
+        OptionSpec.Flag("gain", "each pretrained cell minus the scratch baseline at the same dataset size"),
+        new("format", "F", "table | csv | json | markdown [table]"),
+        new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

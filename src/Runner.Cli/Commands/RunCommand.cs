@@ -9,28 +9,26 @@ public sealed class RunCommand : ICommand
 {
     public string Name => "run";
     public string Summary => "run a sweep here: one process with every role and N local workers";
-    public string Help => """
-        Usage: runner run FILE [--workers N | --devices LIST] [--threads N] [--state DIR] [--data DIR] [--new] [--rerun]
-
+    public string Description => """
         Runs the sweep embedded: a one-node Akka cluster in this process with the coordinator (sweeps, worker pool,
         SQLite journal in the state folder) and N local TrialWorkers. Prints progress, then test accuracy as
         mean ± std over seeds per configuration. Ctrl-C stops cleanly; the same command again resumes the same sweep
         (its id is the name plus a hash of the expanded trials), and trials finished in this state folder by any sweep
         (same trial id) are reused, not run again.
-
-        Options:
-          --workers N     local workers (default: one per GPU, else 1; on the sweep's resources.device)
-          --devices LIST  one worker per device: cpu,cpu or cuda:0,cuda:1
-          --threads N     torch threads per worker (default: the cores split between CPU workers)
-          --state DIR     state folder [$RUNNER_STATE or .runner]
-          --data DIR      Fashion-MNIST folder (default: the sweep's target.data, then the usual search)
-          --new           allow a changed definition under a name this state folder already has
-          --rerun         run every trial again, even those with recorded results
-          --no-progress   plain line-by-line progress even on a terminal
-          --tensorboard   write TensorBoard event files per trial under STATE/tensorboard
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "workers", "devices", "threads", "state", "data" };
-    public IReadOnlyCollection<string> FlagOptions => new[] { "new", "rerun", "no-progress", "tensorboard" };
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("FILE", "the sweep file") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("workers", "N", "local workers (default: one per GPU, else 1; on the sweep's resources.device)"),
+        new("devices", "LIST", "one worker per device: cpu,cpu or cuda:0,cuda:1"),
+        new("threads", "N", "torch threads per worker (default: the cores split between CPU workers)"),
+        new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+        new("data", "DIR", "Fashion-MNIST folder (default: the sweep's target.data, then the usual search)"),
+        OptionSpec.Flag("new", "allow a changed definition under a name this state folder already has"),
+        OptionSpec.Flag("rerun", "run every trial again, even those with recorded results"),
+        OptionSpec.Flag("no-progress", "plain line-by-line progress even on a terminal"),
+        OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

@@ -10,54 +10,30 @@ public sealed class TrialCommand : ICommand
 {
     public string Name => "trial";
     public string Summary => "run one trial in this process and print its metrics";
-    public string Help => """
-        Usage: runner trial --sweep FILE --id TRIAL [options]
-               runner trial [--model convnet4] [--init pretrained|scratch] [--freeze-depth K] [--lr X]
-                            [--dataset-size N] [--seed S] [--epochs E] [options]
-
+    public string Description => """
         Runs one transfer-learning trial with TorchSharp: pretrains the base on the source classes (once; the
         checkpoint is reused from the state folder), then trains on the target classes and reports validation and
-        test accuracy. With --sweep/--id the trial is taken from a sweep file (an id prefix is enough when unique).
-
-        Trial settings (without --sweep; defaults in brackets):
-          --model NAME             [convnet4]
-          --init pretrained|scratch [pretrained]
-          --freeze-depth K         leading stages frozen, 0..4 for convnet4 [0]
-          --lr X                   learning rate [0.001]
-          --dataset-size N         training images per target class [100]
-          --seed S                 [0]
-          --epochs E               [5]
-          --batch-size B           [64]
-          --optimizer adam|sgd     [adam]
-          --weight-decay X         [0]
-          --momentum X             SGD momentum [0.9]
-          --strategy S             feature-extraction | fine-tune | gradual-unfreeze [feature-extraction]
-          --base-lr-factor X       fine-tune: rate of the stages below --freeze-depth, × --lr [0.1]
-          --unfreeze-every E       gradual-unfreeze: epochs between unfreezing one more stage [1]
-          --head linear|mlp        the new head [linear]
-          --dropout X              dropout in the head, in [0, 1) [0]
-          --source-classes LIST    pretraining classes, indices or names [0,1,2,3,4]
-          --target-classes LIST    target classes [5,6,7,8,9]
-          --pretrain-epochs E      [3]
-          --pretrain-lr X          [0.001]
-          --validation-per-class N validation images carved per target class [100]
-
-        Where and how:
-          --data DIR               Fashion-MNIST folder (else the sweep's target.data, $RUNNER_DATA, the user
-                                   cache, /usr/share/datasets/fashion-mnist, then a download)
-          --state DIR              state folder for artifacts [$RUNNER_STATE or .runner]
-          --device D               auto | cpu | cuda | cuda:N [auto, or the sweep's resources.device]
-          --threads N              torch threads, 0 = all cores [0]
-          --json                   print one JSON object with the final metrics and the per-epoch list
-          --no-progress            plain output even on a terminal
-          --tensorboard            write TensorBoard event files under STATE/tensorboard/TRIAL_ID
-          --no-feature-reuse       run frozen stages every batch instead of training on their cached outputs
+        test accuracy. Either --sweep FILE --id TRIAL (a trial of a sweep file; an id prefix is enough when unique),
+        or the trial's settings as flags (defaults in brackets), checked like a one-point sweep file.
         """;
 
-    static readonly IReadOnlyList<string> TrialOptions = TrialFlags.Flags;
+    static readonly IReadOnlyList<string> TrialOptions = TrialFlags.Options.Select(o => o.Name).ToArray();
 
-    public IReadOnlyCollection<string> ValueOptions => TrialOptions.Concat(new[] { "sweep", "id", "data", "state", "device", "threads" }).ToArray();
-    public IReadOnlyCollection<string> FlagOptions => new[] { "json", "no-progress", "tensorboard", "no-feature-reuse" };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("sweep", "FILE", "take the trial from this sweep file (with --id)"),
+        new("id", "TRIAL", "the trial's id or id prefix in --sweep (see `runner plan FILE`)"),
+    }.Concat(TrialFlags.Options).Concat(new OptionSpec[]
+    {
+        new("data", "DIR", "Fashion-MNIST folder (else the sweep's target.data, $RUNNER_DATA, the user cache, /usr/share/datasets/fashion-mnist, then a download)"),
+        new("state", "DIR", "state folder for artifacts [$RUNNER_STATE or .runner]"),
+        new("device", "D", "auto | cpu | cuda | cuda:N [auto, or the sweep's resources.device]"),
+        new("threads", "N", "torch threads, 0 = all cores [0]"),
+        OptionSpec.Flag("json", "print the trial in the public trial schema (docs/results-schema.md)"),
+        OptionSpec.Flag("no-progress", "plain output even on a terminal"),
+        OptionSpec.Flag("tensorboard", "write TensorBoard event files under STATE/tensorboard/TRIAL_ID"),
+        OptionSpec.Flag("no-feature-reuse", "run frozen stages every batch instead of training on their cached outputs"),
+    }).ToArray();
 
     public int Execute(Arguments args, CliContext context)
     {

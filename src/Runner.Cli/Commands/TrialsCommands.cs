@@ -11,13 +11,13 @@ public sealed class SweepsCommand : ICommand
 {
     public string Name => "sweeps";
     public string Summary => "list the sweeps recorded in the state folder";
-    public string Help => """
-        Usage: runner sweeps [--state DIR]
-
+    public string Description => """
         Every sweep of the state folder: id, name, trials completed/failed/total, and when it was submitted.
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "state" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -42,19 +42,17 @@ public sealed class TrialsCommand : ICommand
 {
     public string Name => "trials";
     public string Summary => "one row per trial of a sweep (table, or lossless CSV/JSON)";
-    public string Help => """
-        Usage: runner trials SWEEP [--status S] [--format table|csv|json] [--state DIR]
-
+    public string Description => """
         Every trial: id, swept parameters, status, attempts, test and best validation accuracy, seconds, worker.
         CSV and JSON carry every parameter and metric (epochs included) at full precision and read back losslessly.
-
-        Options:
-          --status S   only trials in that state: pending, running, completed, stopped, diverged, failed, cancelled
-          --format F   table | csv | json [table]
-          --state DIR  state folder [$RUNNER_STATE or .runner]
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "status", "format", "state" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "a sweep id, id prefix or name") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("status", "S", "only trials in that state: pending, running, completed, stopped, diverged, failed, cancelled"),
+        new("format", "F", "table | csv | json [table]"),
+        new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -97,14 +95,15 @@ public sealed class TrialLogCommand : ICommand
 {
     public string Name => "trial-log";
     public string Summary => "the per-epoch metrics of one trial";
-    public string Help => """
-        Usage: runner trial-log SWEEP TRIAL [--state DIR]
-
+    public string Description => """
         Train and validation loss and accuracy, seconds and images per second for every epoch of the trial (an id
         prefix is enough), then its final metrics.
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "state" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "a sweep id, id prefix or name"), new("TRIAL", "a trial id or id prefix") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

@@ -6,17 +6,15 @@ public sealed class ValidateCommand : ICommand
 {
     public string Name => "validate";
     public string Summary => "check a sweep file and say how many trials it expands to";
-    public string Help => """
-        Usage: runner validate FILE [--data DIR]
-
+    public string Description => """
         Checks a sweep file. Prints a one-line summary and exits 0 when it is valid; otherwise prints every problem
         as FILE:LINE:COLUMN: message on stderr and exits 2.
-
-        Options:
-          --data DIR   Fashion-MNIST folder used to check dataset_size against the data (default: the usual search)
         """;
-    public IReadOnlyCollection<string> ValueOptions => new[] { "data" };
-    public IReadOnlyCollection<string> FlagOptions => Array.Empty<string>();
+    public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("FILE", "the sweep file") };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("data", "DIR", "Fashion-MNIST folder used to check dataset_size against the data (default: the usual search)"),
+    };
 
     public int Execute(Arguments args, CliContext context)
     {

@@ -4,8 +4,8 @@ using Runner.Cluster.Workers;
 namespace Runner.Cli.Commands;
 
 /// <param name="trainer">how this process's workers run trials: the TorchSharp trainer, or the benchmarks' stand-in</param>
-/// <param name="extraOptions">value options the trainer reads, with their help lines</param>
-public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOnlyList<(string Option, string Help)>? extraOptions = null) : ICommand
+/// <param name="extraOptions">options that trainer reads</param>
+public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOnlyList<OptionSpec>? extraOptions = null) : ICommand
 {
     /// <summary>The trial executor of each device, given the command line, the state folder and the threads per worker.</summary>
     public delegate Func<string, TrialExecutor> Trainer(Arguments args, string stateFolder, int threads);
@@ -14,35 +14,28 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard"));
 
     readonly Trainer _trainer = trainer ?? Torch;
-    readonly IReadOnlyList<(string Option, string Help)> _extra = extraOptions ?? Array.Empty<(string, string)>();
 
     public string Name => "worker";
     public string Summary => "join a cluster with one trial worker per device";
-    public string Help => Usage + string.Concat(_extra.Select(o => $"  --{o.Option,-17} {o.Help}\n"));
-
-    const string Usage = """
-        Usage: runner worker --seed-nodes HOST:PORT[,HOST:PORT] [--devices LIST | --workers N] [options]
-
+    public string Description => """
         Joins the cluster of the coordinator at the seed nodes and runs one TrialWorker per device. Add machines
         while a sweep runs: new workers get work at once. If the coordinator goes away (restart, crash), the worker
-        keeps trying to join it again; trials it was running are re-queued by the coordinator.
-
-        Options (environment variable in brackets):
-          --seed-nodes LIST  coordinator addresses, HOST:PORT [RUNNER_SEED_NODES]
-          --devices LIST     cpu,cpu or cuda:0,cuda:1 (default: one per GPU, else --workers N CPU workers)
-          --workers N        CPU workers when no GPU [1]
-          --threads N        torch threads per worker (default: the cores split between CPU workers)
-          --host H           this node's address [RUNNER_HOST, default 127.0.0.1]
-          --port P           this node's port [RUNNER_PORT, default 0 = any free port]
-          --data DIR         Fashion-MNIST folder on this machine (else $RUNNER_DATA and the usual search)
-          --state DIR        where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]
-          --join-timeout S   give up when the first join takes longer [30]
-          --tensorboard      write TensorBoard event files per trial under STATE/tensorboard
-
+        keeps trying to join it again; trials it was running are re-queued by the coordinator. A worker runs the
+        trials of sweeps whose resources.device its device serves. Environment variables in brackets.
         """;
-    public IReadOnlyCollection<string> ValueOptions =>
-        new[] { "seed-nodes", "devices", "workers", "threads", "host", "port", "data", "state", "join-timeout" }.Concat(_extra.Select(o => o.Option)).ToArray();
-    public IReadOnlyCollection<string> FlagOptions => new[] { "tensorboard" };
+    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
+    {
+        new("seed-nodes", "LIST", "coordinator addresses, HOST:PORT[,HOST:PORT] [RUNNER_SEED_NODES]"),
+        new("devices", "LIST", "cpu,cpu or cuda:0,cuda:1 (default: one per GPU, else --workers N CPU workers)"),
+        new("workers", "N", "CPU workers when no GPU [1]"),
+        new("threads", "N", "torch threads per worker (default: the cores split between CPU workers)"),
+        new("host", "H", "this node's address [RUNNER_HOST, default 127.0.0.1]"),
+        new("port", "P", "this node's port [RUNNER_PORT, default 0 = any free port]"),
+        new("data", "DIR", "Fashion-MNIST folder on this machine (else $RUNNER_DATA and the usual search)"),
+        new("state", "DIR", "where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]"),
+        new("join-timeout", "S", "give up when the first join takes longer [30]"),
+        OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
+    }.Concat(extraOptions ?? Array.Empty<OptionSpec>()).ToArray();
 
     public int Execute(Arguments args, CliContext context)
     {
