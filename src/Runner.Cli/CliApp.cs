@@ -21,6 +21,29 @@ public static class CliApp
 
     public static int Run(string[] args, CliContext context) => Run(args, context, Runner);
 
+    /// <summary>
+    /// A program's Main: the console as context. Ctrl-C asks the running trial to stop between batches, and SIGTERM
+    /// (docker stop, kill, systemd) is the same polite request, so a worker leaves the cluster instead of being torn
+    /// down under its own reconnect loop; a second signal takes the default path and ends the process at once.
+    /// </summary>
+    public static int RunProcess(string[] args, Program program)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (cancel.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            if (cancel.IsCancellationRequested) return;
+            context.Cancel = true;
+            cancel.Cancel();
+        });
+        return Run(args, CliContext.ForProcess(cancel.Token), program);
+    }
+
     /// <summary>A program's name, what it is for, and its verbs: `runner`, or the benchmarks' `runner-bench`.</summary>
     public sealed record Program(string Name, string Purpose, IReadOnlyList<ICommand> Commands);
 

@@ -20,7 +20,10 @@ public sealed record SweepSnapshot(
     [property: Key(7)] SweepSnapshot.Trial[] Trials,
     [property: Key(8)] Dictionary<string, string> LastCacheOf) : IRunnerMessage
 {
-    /// <summary>One trial, in plan order.</summary>
+    /// <summary>
+    /// One trial, in plan order, with its id: hashing 100,000 specs again would cost a restarted coordinator about half
+    /// a second (runner-bench recovery).
+    /// </summary>
     [MessagePackObject]
     public sealed record Trial(
         [property: Key(0)] TrialSpec Spec,
@@ -28,5 +31,6 @@ public sealed record SweepSnapshot(
         [property: Key(2)] int Attempts,
         [property: Key(3)] string? Worker,
         [property: Key(4)] string? LastFailure,
-        [property: Key(5)] TrialResult? Result);
+        [property: Key(5)] TrialResult? Result,
+        [property: Key(6)] string? Id = null);
 }

@@ -86,7 +86,7 @@ public sealed class SweepState
 
     /// <summary>This state as a snapshot: applying the events after it to <see cref="Restore"/>d state gives this state plus them.</summary>
     public SweepSnapshot ToSnapshot() => new(SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled,
-        _order.Select(t => new SweepSnapshot.Trial(t.Spec, t.Status, t.Attempts, t.Worker, t.LastFailure, t.Result)).ToArray(),
+        _order.Select(t => new SweepSnapshot.Trial(t.Spec, t.Status, t.Attempts, t.Worker, t.LastFailure, t.Result, t.Id)).ToArray(),
         new Dictionary<string, string>(_lastCacheOf));
 
     /// <summary>Replaces this state with a snapshot's (at recovery, before the events after it are applied).</summary>
@@ -101,7 +101,7 @@ public sealed class SweepState
         _firstPending = 0;
         foreach (var t in s.Trials)
         {
-            var trial = new TrialState(t.Spec) { Status = t.Status, Attempts = t.Attempts, Worker = t.Worker, LastFailure = t.LastFailure, Result = t.Result };
+            var trial = new TrialState(t.Spec, t.Id) { Status = t.Status, Attempts = t.Attempts, Worker = t.Worker, LastFailure = t.LastFailure, Result = t.Result };
             _trials[trial.Id] = trial;
             _position[trial.Id] = _order.Count;
             _order.Add(trial);

@@ -3,10 +3,11 @@ using Runner.Sweeps;
 namespace Runner.Cluster.Sweeps;
 
 /// <summary>One trial of a sweep as the sweep's journal knows it.</summary>
-public sealed class TrialState(TrialSpec spec)
+/// <param name="id">the spec's id when already known (from a snapshot); computed from the spec otherwise</param>
+public sealed class TrialState(TrialSpec spec, string? id = null)
 {
     public TrialSpec Spec { get; } = spec;
-    public string Id { get; } = spec.Id;
+    public string Id { get; } = id ?? spec.Id;
     /// <summary>Pending or running; once it has a result, the result's status; else failed or cancelled.</summary>
     public TrialStatus Status { get; internal set; } = TrialStatus.Pending;
     /// <summary>Number of the latest attempt started (0 before the first).</summary>
