@@ -43,7 +43,12 @@ public sealed class Benchmark(string name, string summary, string description, O
                 Training images per second of convnet4 (freeze depth 0, Adam) on the target classes' training images,
                 after one untimed warm-up epoch, for each thread count; then the same network and loop in PyTorch
                 (bench/convnet4_torch.py, plain and channels-last) and the ratios.
-                """, new OptionSpec[] { new OptionSpec("threads", "LIST", "thread counts [1,2]"), new OptionSpec("epochs", "N", "timed epochs [2]"), new OptionSpec("batch-size", "B", "[64]") }, (args, context) =>
+                """, new OptionSpec[]
+                {
+                    new("threads", "LIST", "thread counts [1,2]"),
+                    new("epochs", "N", "timed epochs [2]"),
+                    new("batch-size", "B", "[64]"),
+                }, (args, context) =>
             {
                 var threadCounts = (args.Get("threads") ?? "1,2").Split(',').Select(t =>
                     int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--threads: '{t}' is not a positive whole number")).ToArray();
@@ -54,7 +59,12 @@ public sealed class Benchmark(string name, string summary, string description, O
                 The grid of a sweep file, its first seed only, trial after trial in this process: with frozen-prefix
                 feature reuse, without it, and as a plain PyTorch loop (bench/transfer_grid_torch.py); the base is
                 pretrained once first and timed apart.
-                """, new OptionSpec[] { new OptionSpec("sweep", "FILE", "[experiments/fashion-transfer.yaml]"), new OptionSpec("epochs", "N", "overrides the file's epochs to keep the run short"), new OptionSpec("threads", "N", "[all cores]") }, (args, context) =>
+                """, new OptionSpec[]
+                {
+                    new("sweep", "FILE", "[experiments/fashion-transfer.yaml]"),
+                    new("epochs", "N", "overrides the file's epochs to keep the run short"),
+                    new("threads", "N", "[all cores]"),
+                }, (args, context) =>
                 new FrozenSweepBench(context).Run(new FrozenSweepBench.Options(
                     SweepPath(args, context, "experiments/fashion-transfer.yaml"),
                     args.Int("epochs", 1), args.Int("threads", 1) ?? Environment.ProcessorCount, args.Get("data"), Python(args)))),
@@ -64,7 +74,15 @@ public sealed class Benchmark(string name, string summary, string description, O
                 no-op worker processes (`runner-bench worker`) on loopback run a generated --trials grid; duplicates =
                 attempts beyond one per trial. Then --slow-trials trials of --trial-seconds each give the overhead per
                 trial. Then Optuna (GridSampler, SQLite, as many processes, bench/optuna_grid.py) on a --peer-trials grid.
-                """, new OptionSpec[] { new OptionSpec("trials", "N", "[10000]"), new OptionSpec("workers", "N", "worker processes [2]"), new OptionSpec("slots", "N", "trial workers each [1]"), new OptionSpec("slow-trials", "N", "[20]"), new OptionSpec("trial-seconds", "S", "[1]"), new OptionSpec("peer-trials", "N", "[1000; 0 skips Optuna]") }, (args, context) =>
+                """, new OptionSpec[]
+                {
+                    new("trials", "N", "[10000]"),
+                    new("workers", "N", "worker processes [2]"),
+                    new("slots", "N", "trial workers each [1]"),
+                    new("slow-trials", "N", "[20]"),
+                    new("trial-seconds", "S", "[1]"),
+                    new("peer-trials", "N", "[1000; 0 skips Optuna]"),
+                }, (args, context) =>
             {
                 double seconds = args.Real("trial-seconds") ?? 1;
                 if (seconds <= 0) throw new UsageException("--trial-seconds must be > 0");
@@ -79,20 +97,32 @@ public sealed class Benchmark(string name, string summary, string description, O
                 asks) is measured, with snapshots (the default) and with snapshots turned off (the whole journal
                 replayed). Then the same for a sweep killed half-way (workers and coordinator killed at half the
                 trials done).
-                """, new OptionSpec[] { new OptionSpec("trials", "LIST", "sweep sizes [10000,100000]"), new OptionSpec("workers", "N", "no-op worker processes [2]"), new OptionSpec("slots", "N", "trial workers in each [8]"), new OptionSpec("trial-seconds", "S", "[0.06]") }, (args, context) =>
+                """, new OptionSpec[]
+                {
+                    new("trials", "LIST", "sweep sizes [10000,100000]"),
+                    new("workers", "N", "no-op worker processes [2]"),
+                    new("slots", "N", "trial workers in each [8]"),
+                    new("trial-seconds", "S", "[0.06]"),
+                }, (args, context) =>
                 new RecoveryBench(context).Run(new RecoveryBench.Options((args.Get("trials") ?? "10000,100000").Split(',').Select(t =>
                     int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--trials: '{t}' is not a positive whole number")).ToArray(),
                     args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 8, args.Real("trial-seconds") ?? 0.06, args.Get("data")))),
             new Benchmark("scaling", "wall time of a sweep on 1 and 2 workers, embedded and as processes", """
                 Wall time of a sweep with `runner run --workers 1` and 2 (the cores split between the workers), then
                 with a coordinator and 1 or 2 worker processes; each from an empty state folder.
-                """, new OptionSpec[] { new OptionSpec("sweep", "FILE", "[experiments/quickstart.yaml]") }, (args, context) =>
+                """, new OptionSpec[]
+                {
+                    new("sweep", "FILE", "[experiments/quickstart.yaml]"),
+                }, (args, context) =>
                 new ScalingBench(context).Run(SweepPath(args, context, "experiments/quickstart.yaml"), args.Get("data"))),
             new Benchmark("memory", "resident memory over hundreds of small trials in one process", """
                 --trials small trials (10 images a class, one epoch; freeze depths 0, 2, 4 in turn, so feature reuse and
                 the full network alternate) in this process, the same code a worker runs; resident memory (RSS) after
                 trial 60 and every 30 after, and the growth from trial 60 to the last sample.
-                """, new OptionSpec[] { new OptionSpec("trials", "N", "[500]") }, (args, context) => new MemoryBench(context).Run(args.Int("trials", 60) ?? 500, args.Get("data"))),
+                """, new OptionSpec[]
+                {
+                    new("trials", "N", "[500]"),
+                }, (args, context) => new MemoryBench(context).Run(args.Int("trials", 60) ?? 500, args.Get("data"))),
             NoOpTrainer.Worker(),
             new Runner.Cli.Commands.CompletionCommand("runner-bench"),
         });

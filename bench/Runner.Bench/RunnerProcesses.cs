@@ -17,8 +17,8 @@ public sealed class RunnerProcesses : IDisposable
     readonly string _logFolder;
     readonly CancellationTokenRegistration _onCancel;
 
-    /// <summary>Environment variables given to the processes started from now on.</summary>
-    public Dictionary<string, string> Environment { get; } = new();
+    /// <summary>Environment variables given to the processes started from now on (stack traces of unexpected errors go to their logs).</summary>
+    public Dictionary<string, string> Environment { get; } = new() { ["RUNNER_DEBUG"] = "1" };
 
     public RunnerProcesses(string logFolder, CancellationToken cancel = default)
     {
