@@ -29,7 +29,27 @@ public sealed class HostBed : IDisposable
         if (Environment.UserName != "root") return "host beds need root (network and mount namespaces)";
         foreach (string tool in new[] { "/usr/sbin/ip", "/usr/bin/unshare", "/usr/bin/nsenter" })
             if (!File.Exists(tool)) return $"host beds need {tool} (iproute2, util-linux)";
-        return null;
+        // Root is not always enough (a container without CAP_NET_ADMIN or CAP_SYS_ADMIN): try each kind of thing a bed makes.
+        string probe = "rp" + Guid.NewGuid().ToString("N")[..8];
+        try
+        {
+            foreach (var (what, args) in new (string, string[])[]
+            {
+                ("a bridge", new[] { "/usr/sbin/ip", "link", "add", probe, "type", "bridge" }),
+                ("a network namespace", new[] { "/usr/sbin/ip", "netns", "add", probe }),
+                ("a mount namespace with a tmpfs", new[] { "/usr/bin/unshare", "-m", "--propagation", "private", "mount", "-t", "tmpfs", "none", "/mnt" }),
+            })
+            {
+                var (code, _, error) = Exec(args[0], args[1..]);
+                if (code != 0) return $"cannot make {what} here: {error.Trim()}";
+            }
+            return null;
+        }
+        finally
+        {
+            TryRun("/usr/sbin/ip", "netns", "del", probe);
+            TryRun("/usr/sbin/ip", "link", "del", probe);
+        }
     }
 
     public HostBed(int hosts, string logs)
