@@ -53,13 +53,19 @@ public sealed class RunnerProcesses : IDisposable
         foreach (string a in args) start.ArgumentList.Add(a);
         string host = start.FileName;
         var process = Process.Start(start) ?? throw new CommandFailedException($"cannot start {host}");
-        var log = new StreamWriter(Path.Combine(_logFolder, $"{name}.log")) { AutoFlush = true };
+        LogTo(process, Path.Combine(_logFolder, $"{name}.log"));
+        lock (_running) _running.Add(process);
+        return process;
+    }
+
+    /// <summary>Writes a started process's standard output and error, line by line as they come, to one log file.</summary>
+    public static void LogTo(Process process, string path)
+    {
+        var log = new StreamWriter(path) { AutoFlush = true };
         process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        lock (_running) _running.Add(process);
-        return process;
     }
 
     /// <summary>SIGTERM, as Ctrl-C would: a worker leaves the cluster cleanly, so the pool forgets it at once.</summary>

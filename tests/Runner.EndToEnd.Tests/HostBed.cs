@@ -99,11 +99,7 @@ public sealed class HostBed : IDisposable
             start.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var p = Process.Start(start)!;
-        var log = new StreamWriter(Path.Combine(_logs, $"{name}.log")) { AutoFlush = true };
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        global::Runner.Bench.RunnerProcesses.LogTo(p, Path.Combine(_logs, $"{name}.log"));
         lock (_processes) _processes.Add(p);
         return p;
     }

@@ -48,11 +48,7 @@ public sealed class LocalCluster : IDisposable
         // Every message, local ones included, goes through its serializer, as it would between machines.
         start.Environment["RUNNER_AKKA_CONFIG"] = "akka.actor.serialize-messages = on";
         var p = Process.Start(start)!;
-        var log = new StreamWriter(Path.Combine(Folder, $"{name}-{p.Id}.log")) { AutoFlush = true };
-        p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
+        global::Runner.Bench.RunnerProcesses.LogTo(p, Path.Combine(Folder, $"{name}-{p.Id}.log"));
         _processes.Add(p);
         return p;
     }
