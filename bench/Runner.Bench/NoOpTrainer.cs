@@ -15,13 +15,13 @@ public static class NoOpTrainer
 {
     public const string Message = "benchmark no-op trainer: no training was done";
 
-    public static TrialExecutor Create(double seconds, string device) => (spec, onEpoch, cancel) =>
+    public static TrialExecutor Create(double seconds, string device) => (job, onEpoch, cancel) =>
     {
         if (seconds > 0) cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(seconds));
         cancel.ThrowIfCancellationRequested();
         var epoch = new EpochMetrics(1, 0, 0, 0, 0, seconds, 0);
         onEpoch(epoch);
-        return new TrialResult(spec.Id, TrialStatus.Completed, new[] { epoch }, 0, 1, 0, null, null, 0, 0, seconds, device, 0, Message: Message);
+        return new TrialResult(job.TrialId, TrialStatus.Completed, new[] { epoch }, 0, 1, 0, null, null, 0, 0, seconds, device, 0, Message: Message);
     };
 
     /// <summary>`runner-bench worker`: the product's worker command with this trainer.</summary>

@@ -1,3 +1,4 @@
+using Runner.Artifacts;
 using Runner.Cluster.Hosting;
 using Runner.Cluster.Workers;
 using Runner.Sweeps;
@@ -8,13 +9,25 @@ namespace Runner.Cli;
 /// <summary>Connects the actor runtime to the TorchSharp trainer, and reads node settings from flags and environment.</summary>
 public static class ClusterWiring
 {
-    /// <summary>The trainer behind every TrialWorker of this process; torch threads are split between local workers.</summary>
+    /// <summary>
+    /// The trainer behind every TrialWorker of this process (trials, and the pretraining of a sweep's bases); torch
+    /// threads are split between local workers. Artifacts come from the coordinator each assignment names (cached
+    /// here, at most <paramref name="cacheBytes"/>).
+    /// </summary>
     public static Func<string, TrialExecutor> Executors(string stateFolder, string? dataFolder, string? sweepDataFolder, int threadsPerWorker,
-        Action<string>? log, bool tensorBoard = false) =>
-        device => (spec, onEpoch, cancel) => TrialRunner.Run(spec,
-            new TrialEnvironment(new ArtifactStore(StateFolder.Artifacts(stateFolder)), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log,
-                TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null),
-            e => onEpoch(e), cancel);
+        Action<string>? log, bool tensorBoard = false, long cacheBytes = ArtifactCache.DefaultMaxBytes)
+    {
+        string artifacts = StateFolder.Artifacts(stateFolder);
+        var sources = new System.Collections.Concurrent.ConcurrentDictionary<string, ArtifactSource>();
+        return device => (job, onEpoch, cancel) =>
+        {
+            var env = new TrialEnvironment(new ArtifactStore(artifacts), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log,
+                TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null,
+                Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, cacheBytes)),
+                BaseSha256: job.BaseSha256);
+            return job.Pretrain ? BaseBuilder.Build(job.TrialId, job.Spec, env, cancel) : TrialRunner.Run(job.Spec, env, e => onEpoch(e), cancel);
+        };
+    }
 
     /// <summary>
     /// The local workers' devices: --devices cpu,cpu | cuda:0,cuda:1; else --workers N (default one per GPU, else 1)

@@ -10,7 +10,7 @@ public static class StateFolder
         return Path.GetFullPath(Path.Combine(workingDirectory, folder));
     }
 
-    public static string Artifacts(string state) => Path.Combine(state, "artifacts");
+    public static string Artifacts(string state) => Runner.Artifacts.ArtifactSource.FolderIn(state);
 
     /// <summary>TensorBoard event files, one folder per trial id (with --tensorboard).</summary>
     public static string TensorBoard(string state) => Path.Combine(state, "tensorboard");

@@ -33,4 +33,5 @@ public sealed record TrialResult(
     [property: Key(11)] string Device,
     [property: Key(12)] int Threads,
     [property: Key(13)] int? DivergedAtEpoch = null,
-    [property: Key(14)] string? Message = null);
+    [property: Key(14)] string? Message = null,
+    [property: Key(15)] string? BaseSha256 = null);

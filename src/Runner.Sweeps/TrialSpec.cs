@@ -10,7 +10,9 @@ namespace Runner.Sweeps;
 /// <see cref="Id"/> is a hash of exactly these fields, so the same trial in another sweep has the same id. The two
 /// paths it carries (<see cref="DataPath"/>, <see cref="WeightsPath"/>) tell a worker where to read; they are not part
 /// of the identity: the folder's fingerprint (in <see cref="TargetDataset"/>) and the weights' SHA-256 are. For a
-/// built-in dataset <see cref="DataPath"/> is the sweep file's <c>target.data</c> folder, if it names one.
+/// built-in dataset <see cref="DataPath"/> is the sweep file's <c>target.data</c> folder, if it names one. A sweep
+/// submitted to a cluster also carries <see cref="DataArchiveSha256"/>, the artifact a worker that lacks the folder
+/// fetches it from (the weights it fetches by their SHA-256).
 /// Fields added after the first version are left out of <see cref="Canonical"/> while they hold their defaults, so
 /// the ids of trials that do not use them never change.
 /// </summary>
@@ -40,8 +42,18 @@ public sealed record TrialSpec(
     [property: Key(21)] bool Augment = false,
     [property: Key(22)] string? WeightsSha256 = null,
     [property: Key(23)] string? WeightsPath = null,
-    [property: Key(24)] string? DataPath = null)
+    [property: Key(24)] string? DataPath = null,
+    [property: Key(25)] string? DataArchiveSha256 = null)
 {
+    /// <summary>
+    /// The sweep task that builds this trial's pretrained base, named by what determines the base (model and
+    /// pretraining settings); null when the trial needs none (scratch, or a weight file).
+    /// </summary>
+    [IgnoreMember]
+    public string? PretrainTaskId => Initialization == Initialization.Pretrained && WeightsSha256 == null && WeightsPath == null && Pretrain != null
+        ? "base-" + TrialIdOf($"{Model}|{CanonicalPretrain(Pretrain)}")
+        : null;
+
     /// <summary>feature-extraction, fine-tune or gradual-unfreeze (null in records written before strategies existed).</summary>
     [IgnoreMember]
     public string StrategyName => Strategy ?? Strategies.FeatureExtraction;

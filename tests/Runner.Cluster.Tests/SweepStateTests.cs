@@ -213,4 +213,83 @@ public class SweepStateTests
         }
         Assert.Equal(TrialStatus.Stopped, j.State.Find(b.TrialId)!.Status);
     }
+
+    // ----- pretrained bases: tasks of the sweep -----
+
+    static Journaled SubmittedMixed(params TrialSpec[] trials)
+    {
+        var j = new Journaled();
+        j.Record(new SweepEvents.Submitted("s", "demo", trials, 2, Now));
+        return j;
+    }
+
+    [Fact]
+    public void A_base_is_built_once_before_its_trials_while_scratch_trials_run_meanwhile()
+    {
+        var (p1, p2, scratch) = (Samples.PretrainedTrial(1), Samples.PretrainedTrial(2), Samples.ScratchTrial(3));
+        var j = SubmittedMixed(p1, p2, scratch);
+        Assert.Single(j.State.Bases);
+        Assert.Equal(3, j.State.Trials.Count);   // the base is not a trial: counts and tables hold trials only
+
+        var build = j.Record(j.State.StartNext("w1", Now))!;
+        Assert.Equal(p1.PretrainTaskId, build.TrialId);
+        // While the base is built, only the scratch trial can start; a second worker gets nothing more.
+        Assert.Equal(scratch.Id, j.Record(j.State.StartNext("w2", Now))!.TrialId);
+        Assert.Null(j.State.StartNext("w3", Now));
+        Assert.Null(j.State.BaseOf(p1));
+
+        j.Record(j.State.Complete(build.TrialId, 1, "w1", Samples.BaseBuilt(build.TrialId, new string('c', 64))));
+        Assert.Equal(new string('c', 64), j.State.BaseOf(p2));
+        Assert.Equal(new[] { p1.Id, p2.Id }, j.State.StartNext("w1", 2, Now).Select(s => s.TrialId));
+        Assert.False(j.State.IsFinished);
+    }
+
+    [Fact]
+    public void A_base_that_fails_for_good_fails_the_trials_waiting_for_it_and_replays_the_same()
+    {
+        var (p1, p2, scratch) = (Samples.PretrainedTrial(1), Samples.PretrainedTrial(2), Samples.ScratchTrial(3));
+        var j = SubmittedMixed(p1, p2, scratch);
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            var build = j.Record(j.State.StartNext("w1", Now))!;
+            Assert.Equal((p1.PretrainTaskId, attempt), (build.TrialId, build.Attempt));
+            j.Record(j.State.Fail(build.TrialId, attempt, "pretraining diverged", Now));
+        }
+        Assert.All(new[] { p1, p2 }, t => Assert.Equal(TrialStatus.Failed, j.State.Find(t.Id)!.Status));
+        Assert.Contains("pretraining diverged", j.State.Find(p1.Id)!.LastFailure);
+        Assert.Equal(TrialStatus.Pending, j.State.Find(scratch.Id)!.Status);
+
+        var replayed = new SweepState();
+        foreach (var e in j.Journal) replayed.Apply(e);
+        Assert.Equal(TrialStatus.Failed, replayed.Find(p2.Id)!.Status);
+    }
+
+    [Fact]
+    public void Different_pretrainings_are_different_bases_and_a_base_whose_trials_were_all_reused_is_not_built()
+    {
+        var (a, b) = (Samples.PretrainedTrial(1, pretrainSeed: 0), Samples.PretrainedTrial(1, pretrainSeed: 1));
+        Assert.NotEqual(a.PretrainTaskId, b.PretrainTaskId);
+        var j = SubmittedMixed(a, b);
+        Assert.Equal(2, j.State.Bases.Count());
+        j.Record(new SweepEvents.TrialCompleted("s", a.Id, 0, "reused", Samples.Result(a.Id)));
+        Assert.Equal(b.PretrainTaskId, j.Record(j.State.StartNext("w1", Now))!.TrialId);
+        Assert.Null(j.State.StartNext("w2", Now));   // a's base is wanted by no pending trial
+    }
+
+    [Fact]
+    public void A_running_base_on_a_lost_worker_goes_back_to_the_queue_and_snapshots_keep_bases()
+    {
+        var p1 = Samples.PretrainedTrial(1);
+        var j = SubmittedMixed(p1);
+        var build = j.Record(j.State.StartNext("w1", Now))!;
+        foreach (var e in j.State.WorkerLost("w1", "host gone", Now)) j.Record(e);
+        Assert.Equal(TrialStatus.Pending, j.State.FindTask(build.TrialId)!.Status);
+        var again = j.Record(j.State.StartNext("w2", Now))!;
+        j.Record(j.State.Complete(again.TrialId, 2, "w2", Samples.BaseBuilt(again.TrialId, new string('d', 64))));
+
+        var restored = new SweepState();
+        restored.Restore(j.State.ToSnapshot());
+        Assert.Equal(new string('d', 64), restored.BaseOf(p1));
+        Assert.Equal(p1.Id, restored.StartNext("w1", Now)!.TrialId);
+    }
 }

@@ -13,7 +13,7 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
     static readonly Assignment Job = new("s", Spec.Id, 1, Spec);
 
     /// <summary>A fake trainer: a few "batches" per epoch, checking cancellation between them like the real loop.</summary>
-    static TrialExecutor Fake(int epochs, int batchMs, List<string>? threads = null, Exception? fail = null) => (spec, onEpoch, cancel) =>
+    static TrialExecutor Fake(int epochs, int batchMs, List<string>? threads = null, Exception? fail = null) => (job, onEpoch, cancel) =>
     {
         lock (threads ?? new List<string>()) threads?.Add(Thread.CurrentThread.Name ?? "");
         for (int e = 1; e <= epochs; e++)
@@ -26,7 +26,7 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
             if (fail != null) throw fail;
             onEpoch(new EpochMetrics(e, 0.5, 0.8, 0.4, 0.85, 0.1, 1000));
         }
-        return Samples.Result(spec.Id);
+        return Samples.Result(job.TrialId);
     };
 
     (IActorRef Worker, TestProbe Pool) StartWorker(TrialExecutor execute)
@@ -79,7 +79,7 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
     {
         int epochsRun = 0;
         using var afterFirstEpoch = new ManualResetEventSlim();
-        TrialExecutor execute = (spec, onEpoch, cancel) =>
+        TrialExecutor execute = (job, onEpoch, cancel) =>
         {
             for (int e = 1; e <= 1000; e++)
             {
@@ -87,7 +87,7 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
                 if (!onEpoch(new EpochMetrics(e, 0.5, 0.8, 0.4, 0.85, 0.1, 1000))) break;
                 if (e == 1) afterFirstEpoch.Wait(TimeSpan.FromSeconds(10));
             }
-            return Samples.Result(spec.Id);
+            return Samples.Result(job.TrialId);
         };
         var (worker, pool) = StartWorker(execute);
         worker.Tell(Job, TestActor);
@@ -121,10 +121,10 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Short_trials_are_asked_for_several_at_a_time_run_back_to_back_and_reported_together()
     {
-        var (worker, pool) = StartWorker((spec, onEpoch, _) =>
+        var (worker, pool) = StartWorker((job, onEpoch, _) =>
         {
             onEpoch(new EpochMetrics(1, 0.5, 0.8, 0.4, 0.85, 0.001, 1000));
-            return Samples.Result(spec.Id);
+            return Samples.Result(job.TrialId);
         });
         worker.Tell(Job, TestActor);
         ExpectMsg<WorkerMessages.EpochReported>();   // a lone trial streams its epochs, as a long one would
@@ -153,12 +153,12 @@ public class TrialWorkerSpecs : Akka.TestKit.Xunit2.TestKit
     public void Cancelling_a_trial_still_waiting_in_a_batch_reports_it_without_running_it()
     {
         var ran = new List<string>();
-        var (worker, pool) = StartWorker((spec, onEpoch, cancel) =>
+        var (worker, pool) = StartWorker((job, onEpoch, cancel) =>
         {
-            lock (ran) ran.Add(spec.Id);
-            if (spec.Seed == 10) cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));   // the first one runs until cancelled
+            lock (ran) ran.Add(job.TrialId);
+            if (job.Spec.Seed == 10) cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(10));   // the first one runs until cancelled
             cancel.ThrowIfCancellationRequested();
-            return Samples.Result(spec.Id);
+            return Samples.Result(job.TrialId);
         });
         var jobs = Jobs(3);
         worker.Tell(new Assignments("s", jobs), TestActor);

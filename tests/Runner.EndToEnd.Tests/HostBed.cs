@@ -88,12 +88,16 @@ public sealed class HostBed : IDisposable
     public string Address(int host) => $"{_subnet}.{10 + host}";
 
     /// <summary>
-    /// Starts `dotnet DLL ARGS` on a host, in its own mount namespace with an empty tmpfs at <see cref="StateFolder"/>;
-    /// output goes to a log file named <paramref name="name"/>.
+    /// Starts `dotnet DLL ARGS` on a host, in its own mount namespace with an empty tmpfs at <see cref="StateFolder"/>
+    /// and over each of <paramref name="hidden"/> (folders of this machine the host must not see, such as the
+    /// client's files); output goes to a log file named <paramref name="name"/>.
     /// </summary>
-    public Process Start(int host, string name, string dll, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public Process Start(int host, string name, string dll, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null,
+        IReadOnlyList<string>? hidden = null)
     {
-        string command = $"mkdir -p {StateFolder} && mount -t tmpfs none {StateFolder} && exec dotnet {Quote(dll)} {string.Join(" ", args.Select(Quote))}";
+        string mounts = string.Join(" && ", new[] { StateFolder }.Concat(hidden ?? Array.Empty<string>())
+            .Select(f => $"mkdir -p {Quote(f)} && mount -t tmpfs none {Quote(f)}"));
+        string command = $"{mounts} && exec dotnet {Quote(dll)} {string.Join(" ", args.Select(Quote))}";
         var start = new ProcessStartInfo("/usr/sbin/ip") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { "netns", "exec", _namespaces[host], "unshare", "-m", "--propagation", "private", "bash", "-c", command })
             start.ArgumentList.Add(a);
@@ -102,6 +106,27 @@ public sealed class HostBed : IDisposable
         global::Runner.Bench.RunnerProcesses.LogTo(p, Path.Combine(_logs, $"{name}.log"));
         lock (_processes) _processes.Add(p);
         return p;
+    }
+
+    /// <summary>Why partitions cannot be made here (no iptables), or null.</summary>
+    public static string? WhyNoPartitions() => File.Exists("/usr/sbin/iptables") ? null : "partitions need /usr/sbin/iptables (Debian package iptables)";
+
+    /// <summary>Cuts a host off the network (every packet in or out of its interface is dropped) until <see cref="Reconnect"/>.</summary>
+    public void Isolate(int host) => Firewall(host, "-A");
+
+    public void Reconnect(int host) => Firewall(host, "-D");
+
+    void Firewall(int host, string action)
+    {
+        foreach (var (chain, side) in new[] { ("INPUT", "-i"), ("OUTPUT", "-o") })
+            Run("/usr/sbin/ip", "netns", "exec", _namespaces[host], "iptables", action, chain, side, "eth0", "-j", "DROP");
+    }
+
+    /// <summary>Kills a host's process at once (SIGKILL), as a machine that loses power.</summary>
+    public static void Kill(Process process)
+    {
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit(10_000);
     }
 
     /// <summary>Runs a command to its end inside a running process's namespaces (its network and its private state).</summary>

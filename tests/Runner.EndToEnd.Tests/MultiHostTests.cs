@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Runner.EndToEnd.Tests;
 
@@ -10,90 +11,170 @@ namespace Runner.EndToEnd.Tests;
 /// </summary>
 public sealed class MultiHostTests(ITestOutputHelper output)
 {
-    static string Runner => Path.Combine(AppContext.BaseDirectory, "runner.dll");
+    static string Yaml(string name, string baseSection, string train, string parameters, string seeds = "[1, 2]") => $$"""
+        name: {{name}}
+        base: {{baseSection}}
+        target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {{LocalCluster.Subset}}, validation_per_class: 20 }
+        train: {{train}}
+        sweep:
+          parameters:
+        {{parameters}}
+          seeds: {{seeds}}
+        resources: { max_failures: 3 }
+        """;
+
+    static string HostOf(JsonElement trial) => trial.GetProperty("worker").GetString()!.Split(':')[0];
 
     [SkippableFact]
     public void A_scratch_sweep_runs_on_two_worker_hosts_that_share_no_folder_each_trial_once()
     {
         string? why = HostBed.WhyNot();
         Skip.If(why != null, why);
-        string folder = ScratchFolders.New("hosts");
-        using var bed = new HostBed(3, Path.Combine(folder, "logs"));
-        string coordinatorAddress = bed.Address(0);
-        var coordinator = bed.Start(0, "coordinator", Runner, new[] { "coordinator", "--host", coordinatorAddress, "--port", "4053",
-            "--api-host", coordinatorAddress, "--api-port", "4080", "--state", HostBed.StateFolder });
-        string api = $"{coordinatorAddress}:4080";
-        WaitFor(() => Client("status", "--json", "--coordinator", api).ExitCode == 0, TimeSpan.FromSeconds(60), "the coordinator's API", folder);
         // Different thread counts on the two hosts, as on machines of different sizes.
-        for (int host = 1; host <= 2; host++)
-            bed.Start(host, $"worker-{host}", Runner, new[] { "worker", "--seed-nodes", $"{coordinatorAddress}:4053", "--host", bed.Address(host),
-                "--port", "4054", "--devices", "cpu", "--threads", host.ToString(), "--data", LocalCluster.Subset, "--state", HostBed.StateFolder });
-        WaitFor(() => Workers(api) == 2, TimeSpan.FromSeconds(60), "both worker hosts to join", folder);
-
-        string file = Path.Combine(folder, "hosts.yaml");
-        File.WriteAllText(file, $$"""
-            name: hosts
-            base: { model: convnet4 }
-            target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {{LocalCluster.Subset}}, validation_per_class: 20 }
-            train: { epochs: 1, batch_size: 16 }
-            sweep:
-              parameters:
+        using var cluster = new BedCluster("hosts", threads: new[] { 1, 2 });
+        string sweep = cluster.Submit("hosts", Yaml("hosts", "{ model: convnet4 }", "{ epochs: 1, batch_size: 16 }", """
                 initialization: [scratch]
                 learning_rate: [0.001, 0.003]
                 dataset_size: [20]
-              seeds: [1, 2, 3, 4]
-            resources: { max_failures: 2 }
-            """);
-        var submit = Client("submit", file, "--coordinator", api);
-        Assert.True(submit.ExitCode == 0, submit.Error + submit.Out);
-        string sweep = submit.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
-        WaitFor(() => Done(api, sweep) == 8, TimeSpan.FromMinutes(4), "the sweep to finish", folder);
+            """, "[1, 2, 3, 4]"));
+        cluster.WaitFor(() => cluster.Finished(sweep) == 8, TimeSpan.FromMinutes(4), "the sweep to finish");
 
-        // The results store lives in the coordinator host's private state folder: read it there.
-        var trials = bed.Inside(coordinator, Runner, "trials", sweep, "--state", HostBed.StateFolder, "--format", "json");
-        Assert.True(trials.ExitCode == 0, trials.Error);
-        var rows = JsonDocument.Parse(trials.Out).RootElement.GetProperty("trials").EnumerateArray().ToList();
+        var rows = cluster.Trials(sweep);
         Assert.Equal(8, rows.Count);
         Assert.All(rows, r => Assert.Equal(("completed", 1), (r.GetProperty("status").GetString(), r.GetProperty("attempts").GetInt32())));
-        var hosts = rows.Select(r => r.GetProperty("worker").GetString()!.Split(':')[0]).Distinct().Order().ToList();
-        output.WriteLine($"trials per host: {string.Join(", ", rows.GroupBy(r => r.GetProperty("worker").GetString()!.Split(':')[0]).Select(g => $"{g.Key} {g.Count()}"))}");
-        Assert.Equal(new[] { bed.Address(1), bed.Address(2) }.Order(), hosts);
+        output.WriteLine($"trials per host: {string.Join(", ", rows.GroupBy(HostOf).Select(g => $"{g.Key} {g.Count()}"))}");
+        Assert.Equal(new[] { cluster.Bed.Address(1), cluster.Bed.Address(2) }.Order(), rows.Select(HostOf).Distinct().Order());
         Assert.Equal(new[] { 1, 2 }, rows.Select(r => r.GetProperty("threads").GetInt32()).Distinct().Order());
     }
 
-    /// <summary>A `runner` command run on this machine, outside every host, as a user's client.</summary>
-    static (int ExitCode, string Out, string Error) Client(params string[] args)
+    [SkippableFact]
+    public void A_pretrained_sweep_builds_its_base_once_for_the_cluster_and_every_trial_starts_from_it()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Runner);
+        string? why = HostBed.WhyNot();
+        Skip.If(why != null, why);
+        using var cluster = new BedCluster("bases", threads: new[] { 1, 2 });
+        string sweep = cluster.Submit("bases", Yaml("bases", "{ model: convnet4, pretrain: { classes: [0, 1, 2, 3, 4], epochs: 1 } }",
+            "{ epochs: 1, batch_size: 16 }", """
+                initialization: [pretrained]
+                freeze_depth: [0, 2]
+                dataset_size: [20]
+            """, "[1, 2, 3]"));
+        cluster.WaitFor(() => cluster.Finished(sweep) == 6, TimeSpan.FromMinutes(4), "the sweep to finish");
+
+        var status = cluster.Status(sweep);
+        Assert.Equal((1, 1), (status.GetProperty("bases").GetInt32(), status.GetProperty("bases_built").GetInt32()));
+        var rows = cluster.Trials(sweep);
+        Assert.All(rows, r => Assert.Equal("completed", r.GetProperty("status").GetString()));
+        var bases = rows.Select(r => r.GetProperty("base_sha256").GetString()).Distinct().ToList();
+        Assert.Single(bases);
+        Assert.Equal(status.GetProperty("base_sha256")[0].GetString(), bases[0]);
+        // Trained once, on one host, for both (whose threads differ and would round differently).
+        string logs = cluster.Log("worker-1") + cluster.Log("worker-2");
+        Assert.Single(Regex.Matches(logs, "pretraining convnet4"));
+        output.WriteLine($"base {bases[0]}; trials per host: {string.Join(", ", rows.GroupBy(HostOf).Select(g => $"{g.Key} {g.Count()}"))}");
+    }
+
+    [SkippableFact]
+    public void A_trial_whose_worker_host_is_killed_continues_on_the_other_host_after_its_last_epoch()
+    {
+        string? why = HostBed.WhyNot();
+        Skip.If(why != null, why);
+        using var cluster = new BedCluster("kill", threads: new[] { 1, 1 });
+        string sweep = cluster.Submit("kill", Yaml("kill", "{ model: convnet4 }", "{ epochs: 8, batch_size: 16 }", """
+                initialization: [scratch]
+                dataset_size: [200]
+            """, "[1]"));
+        string? host = null;
+        cluster.WaitFor(() =>
+        {
+            var running = cluster.Progress(sweep).GetProperty("running");
+            if (running.GetArrayLength() == 0 || running[0].GetProperty("epoch").GetInt32() < 3) return false;
+            host = running[0].GetProperty("worker").GetString()!.Split(':')[0];
+            return true;
+        }, TimeSpan.FromMinutes(3), "the trial to finish 3 epochs");
+        int killed = host == cluster.Bed.Address(1) ? 0 : 1;
+        HostBed.Kill(cluster.Workers[killed]);
+        cluster.WaitFor(() => cluster.Finished(sweep) == 1, TimeSpan.FromMinutes(3), "the trial to finish on the other host");
+
+        var trial = cluster.Trials(sweep).Single();
+        Assert.Equal(("completed", 2), (trial.GetProperty("status").GetString(), trial.GetProperty("attempts").GetInt32()));
+        Assert.Equal(cluster.Bed.Address(2 - killed), HostOf(trial));
+        Assert.Equal(8, trial.GetProperty("epoch_metrics").GetArrayLength());
+        string survivor = cluster.Log($"worker-{2 - killed}");
+        Assert.Contains("fetched its checkpoint from the coordinator", survivor);
+        var resumed = Regex.Match(survivor, @"continues after epoch (\d+)");
+        Assert.True(resumed.Success, "the surviving host started the trial over");
+        Assert.True(int.Parse(resumed.Groups[1].Value) >= 2, $"continued after epoch {resumed.Groups[1].Value}");
+        output.WriteLine($"killed {cluster.Bed.Address(killed + 1)}; {resumed.Value} on {cluster.Bed.Address(2 - killed)}");
+    }
+
+    [SkippableFact]
+    public void A_worker_host_cut_off_for_20_seconds_loses_and_repeats_nothing()
+    {
+        string? why = HostBed.WhyNot() ?? HostBed.WhyNoPartitions();
+        Skip.If(why != null, why);
+        using var cluster = new BedCluster("partition", threads: new[] { 1, 1 });
+        string sweep = cluster.Submit("partition", Yaml("partition", "{ model: convnet4 }", "{ epochs: 2, batch_size: 16 }", """
+                initialization: [scratch]
+                learning_rate: [0.001, 0.003]
+                dataset_size: [50]
+            """, "[1, 2, 3, 4, 5]"));
+        cluster.WaitFor(() => cluster.Finished(sweep) >= 1, TimeSpan.FromMinutes(3), "a first result");
+        var clock = Stopwatch.StartNew();
+        cluster.Bed.Isolate(1);
+        Thread.Sleep(TimeSpan.FromSeconds(20));
+        cluster.Bed.Reconnect(1);
+        output.WriteLine($"cut worker host 1 off the network for {clock.Elapsed.TotalSeconds:F0} s");
+        cluster.WaitFor(() => cluster.Finished(sweep) == 10, TimeSpan.FromMinutes(4), "the sweep to finish");
+        cluster.WaitFor(() => cluster.WorkerCount() == 2, TimeSpan.FromMinutes(1), "the cut-off host to join again");
+
+        var rows = cluster.Trials(sweep);
+        Assert.Equal(10, rows.Count);
+        Assert.Equal(10, rows.Select(r => r.GetProperty("trial_id").GetString()).Distinct().Count());
+        Assert.All(rows, r => Assert.Equal("completed", r.GetProperty("status").GetString()));
+        Assert.All(rows, r => Assert.Equal(2, r.GetProperty("epoch_metrics").GetArrayLength()));
+        output.WriteLine($"attempts: {string.Join(", ", rows.Select(r => r.GetProperty("attempts").GetInt32()))}");
+    }
+
+    [SkippableFact]
+    public void An_own_data_sweep_runs_on_hosts_that_have_neither_its_image_folder_nor_its_weights()
+    {
+        string? why = HostBed.WhyNot();
+        Skip.If(why != null, why);
+        string files = ScratchFolders.New("client-files");
+        string folder = Path.Combine(files, "fashion-folder");
+        Python("scripts/make_image_folder.py", LocalCluster.Subset, folder, "--size", "32", "--train", "30", "--test", "10");
+        Python("scripts/export_torchvision_reference.py", "--model", "resnet18", "--out", folder, "--size", "32",
+            "--train-folder", Path.Combine(folder, "source"), "--epochs", "1");
+        // The client's files live under the temporary folder: every host gets an empty one instead.
+        using var cluster = new BedCluster("own-data", threads: new[] { 1, 1 }, hidden: new[] { Path.GetTempPath() });
+        string sweep = cluster.Submit("own-data", $$"""
+            name: own-data
+            base: { model: resnet18, weights: {{Path.Combine(folder, "resnet18.pt")}} }
+            target: { dataset: { type: image-folder, path: {{Path.Combine(folder, "target")}}, image_size: 32 }, validation_per_class: 10 }
+            train: { epochs: 1, batch_size: 32 }
+            sweep:
+              parameters:
+                freeze_depth: [3, 5]
+              seeds: [1]
+            resources: { max_failures: 1 }
+            """);
+        cluster.WaitFor(() => cluster.Finished(sweep) == 2, TimeSpan.FromMinutes(4), "the sweep to finish");
+
+        var rows = cluster.Trials(sweep);
+        Assert.All(rows, r => Assert.True(r.GetProperty("status").GetString() == "completed", r.GetProperty("failure").ToString()));
+        string weightsSha = global::Runner.Artifacts.ContentHash.Of(Path.Combine(folder, "resnet18.pt"));
+        Assert.All(rows, r => Assert.Equal(weightsSha, r.GetProperty("base_sha256").GetString()));
+    }
+
+    static void Python(params string[] args)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = LocalCluster.RepoRoot };
         foreach (string a in args) start.ArgumentList.Add(a);
         using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit(60_000);
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    static int Workers(string api)
-    {
-        try { return JsonDocument.Parse(LocalCluster.Http.GetStringAsync($"http://{api}/workers").Result).RootElement.GetArrayLength(); }
-        catch (AggregateException) { return -1; }
-    }
-
-    static int Done(string api, string sweep)
-    {
-        var r = Client("status", sweep, "--json", "--coordinator", api);
-        return r.ExitCode == 0 ? JsonDocument.Parse(r.Out).RootElement.GetProperty("completed").GetInt32() : -1;
-    }
-
-    static void WaitFor(Func<bool> condition, TimeSpan timeout, string what, string folder)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition()) return;
-            Thread.Sleep(500);
-        }
-        throw new TimeoutException($"waited {timeout.TotalSeconds:F0}s for {what}; logs in {folder}");
+        string error = p.StandardError.ReadToEnd();
+        p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"{args[0]} failed (needs python3-torch, python3-torchvision): {error}");
     }
 }

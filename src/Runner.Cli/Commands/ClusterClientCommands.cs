@@ -12,8 +12,9 @@ public sealed class SubmitCommand : ICommand
     public string Summary => "submit a sweep file to a running cluster";
     public string Description => """
         Validates FILE here (errors as FILE:LINE:COL, exit 2, nothing sent), expands it and submits it to the
-        coordinator's HTTP API. Submitting the same file again is harmless (same sweep id). Trials the cluster's state
-        folder already finished are reused.
+        coordinator's HTTP API. The weight file and image folder it names are uploaded first (only what the
+        coordinator lacks; an interrupted upload resumes), so workers need no copy of them. Submitting the same file
+        again is harmless (same sweep id). Trials the cluster's state folder already finished are reused.
         """;
     public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("FILE", "the sweep file") };
     public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
@@ -27,8 +28,10 @@ public sealed class SubmitCommand : ICommand
     public int Execute(Arguments args, CliContext context)
     {
         var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"));
-        var reply = CoordinatorClient.From(args).Expect(HttpMethod.Post, "sweeps",
-            new CoordinatorApi.SubmitRequest(SweepRequest.From(definition), args.Has("new"), args.Has("rerun")));
+        var coordinator = CoordinatorClient.From(args);
+        // The workers may be other machines: the files the sweep names here go to the coordinator first.
+        var request = SweepUploads.Send(SweepRequest.From(definition), new Runner.Artifacts.ArtifactClient(coordinator.BaseUrl), context);
+        var reply = coordinator.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(request, args.Has("new"), args.Has("rerun")));
         string id = reply.GetProperty("sweep_id").GetString()!;
         context.Out.WriteLine(reply.GetProperty("already_known").GetBoolean()
             ? $"sweep {id} was already submitted: {reply.GetProperty("trials").GetInt32()} trials"
@@ -78,8 +81,10 @@ public sealed class StatusCommand : ICommand
         if (sweeps.Count == 0) context.Out.WriteLine("no sweeps yet");
         foreach (var s in sweeps)
         {
-            int Get(string n) => s.GetProperty(n).GetInt32();
-            context.Out.WriteLine($"{s.GetProperty("sweep_id").GetString()}: {Get("completed") + Get("failed") + Get("cancelled")}/{Get("total")} done · completed {Get("completed")}, running {Get("running")}, pending {Get("pending")}, failed {Get("failed")}, cancelled {Get("cancelled")}");
+            int Get(string n) => s.TryGetProperty(n, out var v) ? v.GetInt32() : 0;
+            // Pretrained bases are tasks of the sweep: trials that need one wait until it is built.
+            string bases = Get("bases") > 0 ? $" · bases built {Get("bases_built")}/{Get("bases")}" : "";
+            context.Out.WriteLine($"{s.GetProperty("sweep_id").GetString()}: {Get("completed") + Get("failed") + Get("cancelled")}/{Get("total")} done · completed {Get("completed")}, running {Get("running")}, pending {Get("pending")}, failed {Get("failed")}, cancelled {Get("cancelled")}{bases}");
         }
         var workers = client.Expect(HttpMethod.Get, "workers");
         var table = new Table().Border(TableBorder.Simple).AddColumn("worker").AddColumn("device").AddColumn("state");

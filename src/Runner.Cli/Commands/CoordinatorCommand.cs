@@ -19,6 +19,7 @@ public sealed class CoordinatorCommand : ICommand
         new("state", "DIR", "state folder [RUNNER_STATE, default .runner]"),
         new("api-host", "H", "HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]"),
         new("api-port", "N", "HTTP API port [RUNNER_API_PORT, default 4080]"),
+        new("api-url", "URL", "the API's address as workers reach it, for artifacts [RUNNER_API_URL, default http://API-HOST:API-PORT/, with --host when API-HOST is * or 0.0.0.0]"),
     };
 
     public int Execute(Arguments args, CliContext context)
@@ -30,10 +31,16 @@ public sealed class CoordinatorCommand : ICommand
         int apiPort = ClusterWiring.Port(args, "api-port", "RUNNER_API_PORT", 4080);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
 
-        var node = RunnerNode.Start(new NodeOptions { Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state });
+        // Workers fetch bases, the user's files and checkpoints from this API: tell them an address they can reach.
+        bool anyAddress = apiHost is "*" or "+" or "0.0.0.0";
+        string artifactsUrl = ClusterWiring.Setting(args, "api-url", "RUNNER_API_URL", $"http://{(anyAddress ? host : apiHost)}:{apiPort}/");
+        var node = RunnerNode.Start(new NodeOptions
+        {
+            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, ArtifactsUrl = artifactsUrl,
+        });
         try
         {
-            using var api = new CoordinatorApi(node, apiHost, apiPort);
+            using var api = new CoordinatorApi(node, anyAddress ? "*" : apiHost, apiPort);
             context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {api.Url}, state {state}");
             context.Out.Flush();
             WaitForStop(context, node.System.WhenTerminated);

@@ -60,6 +60,10 @@ public sealed class ReportCommand : ICommand
             ["workers"] = trials.Select(t => t.Worker).Where(w => w != null && w != "reused").Distinct().Count().ToString(CultureInfo.InvariantCulture),
             ["training time (sum over trials)"] = $"{results.Sum(r => r.Seconds) / 60:F1} min",
         };
+        // Which pretrained bases the trials started from (SHA-256): one per distinct pretraining, built once for the cluster.
+        var bases = results.Where(r => r.BaseSha256 != null).GroupBy(r => r.BaseSha256!).ToList();
+        if (bases.Count > 0)
+            env["pretrained bases"] = string.Join("; ", bases.Select(b => $"{b.Key[..16]}… ({b.Count()} trial(s))"));
         if (store.LastUpdate(sweep.SweepId) is { } last && last > sweep.SubmittedAt)
         {
             var wall = last - sweep.SubmittedAt;

@@ -1,3 +1,4 @@
+using Runner.Artifacts;
 using Runner.Cluster.Hosting;
 using Runner.Cluster.Workers;
 
@@ -11,7 +12,8 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
     public delegate Func<string, TrialExecutor> Trainer(Arguments args, string stateFolder, int threads);
 
     static readonly Trainer Torch = (args, state, threads) =>
-        ClusterWiring.Executors(state, args.Get("data"), null, threads, null, args.Has("tensorboard"));
+        ClusterWiring.Executors(state, args.Get("data"), null, threads, m => Serilog.Log.Information("{Message}", m), args.Has("tensorboard"),
+            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)));
 
     readonly Trainer _trainer = trainer ?? Torch;
 
@@ -34,6 +36,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         new("data", "DIR", "Fashion-MNIST folder on this machine (else $RUNNER_DATA and the usual search)"),
         new("state", "DIR", "where this worker keeps artifacts (base checkpoints) [RUNNER_STATE, default .runner]"),
         new("join-timeout", "S", "give up when the first join takes longer [30]"),
+        new("cache-gb", "N", "at most this many GiB of artifacts fetched from the coordinator are kept here, least recently used go first [20]"),
         OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
     }.Concat(extraOptions ?? Array.Empty<OptionSpec>()).ToArray();
 

@@ -15,6 +15,7 @@ namespace Runner.Cluster.Hosting;
 /// <item>GET /sweeps → every sweep with its status; GET /sweeps/ID → one (404 if unknown); GET /sweeps/ID/progress → live</item>
 /// <item>POST /sweeps/ID/cancel, POST /sweeps/ID/resume</item>
 /// <item>GET /workers → the workers the pool knows</item>
+/// <item>/artifacts and /refs: the artifact store (<see cref="ArtifactRoutes"/>)</item>
 /// </list>
 /// </summary>
 public sealed class CoordinatorApi : IDisposable
@@ -30,12 +31,14 @@ public sealed class CoordinatorApi : IDisposable
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
     readonly HttpListener _listener = new();
     readonly RunnerNode _node;
+    readonly ArtifactRoutes _artifacts;
 
     public string Url { get; }
 
     public CoordinatorApi(RunnerNode node, string host, int port)
     {
         _node = node;
+        _artifacts = new ArtifactRoutes(new Runner.Artifacts.ContentStore(node.Options.ArtifactStoreFolder));
         Url = $"http://{host}:{port}/";
         _listener.Prefixes.Add(Url);
         _listener.Start();
@@ -56,6 +59,12 @@ public sealed class CoordinatorApi : IDisposable
 
     async Task Handle(HttpListenerContext http)
     {
+        string[] path = http.Request.Url!.AbsolutePath.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (ArtifactRoutes.Serves(path))
+        {
+            await _artifacts.Handle(http, path);
+            return;
+        }
         var (status, body) = (500, (object)new { error = "internal error" });
         try
         {

@@ -19,11 +19,18 @@ public sealed record NodeOptions
     public Func<string, TrialExecutor>? Executor { get; init; }
     /// <summary>Console log level (stderr); the log file in the state folder always gets debug.</summary>
     public Serilog.Events.LogEventLevel ConsoleLogLevel { get; init; } = Serilog.Events.LogEventLevel.Information;
+    /// <summary>
+    /// The coordinator's HTTP API as workers reach it (they fetch and store artifacts there); null when every worker
+    /// shares this coordinator's state folder (`runner run`).
+    /// </summary>
+    public string? ArtifactsUrl { get; init; }
     /// <summary>Extra HOCON that wins over everything else (tests use it for serialize-messages).</summary>
     public string ExtraConfig { get; init; } = "";
 
     public bool IsCoordinator => Roles.Contains(NodeRoles.Coordinator);
     public bool IsWorker => Roles.Contains(NodeRoles.Worker);
+    /// <summary>The coordinator's content-addressed artifact store, in its state folder.</summary>
+    public string ArtifactStoreFolder => Runner.Artifacts.ArtifactSource.StoreFolder(Runner.Artifacts.ArtifactSource.FolderIn(StateFolder));
 }
 
 public static class NodeRoles

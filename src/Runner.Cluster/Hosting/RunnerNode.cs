@@ -59,7 +59,8 @@ public sealed class RunnerNode : IAsyncDisposable
             var projection = system.ActorOf(ResultsProjection.Props(results), ResultsProjection.Name);
             // runner.snapshot-every: events between a sweep's snapshots (0: never; the recovery benchmark's baseline).
             int snapshotEvery = system.Settings.Config.GetInt("runner.snapshot-every", SweepActor.SnapshotEvery);
-            sweeps = sharding.Start(SweepTypeName, id => SweepActor.Props(id, pool, projection, snapshotEvery: snapshotEvery <= 0 ? int.MaxValue : snapshotEvery),
+            sweeps = sharding.Start(SweepTypeName, id => SweepActor.Props(id, pool, projection,
+                    snapshotEvery: snapshotEvery <= 0 ? int.MaxValue : snapshotEvery, artifactsUrl: o.ArtifactsUrl),
                 ClusterShardingSettings.Create(system).WithRole(NodeRoles.Coordinator).WithRememberEntities(true),
                 new SweepMessageExtractor());
             system.ActorOf(ClusterSingletonManager.Props(WorkerPool.Props(sweeps), PoisonPill.Instance,

@@ -82,13 +82,21 @@ public static class SweepCommands
         [property: Key(1)] int Trials,
         [property: Key(2)] bool AlreadyKnown) : IRunnerMessage;
 
-    /// <summary>Run this attempt of this trial.</summary>
+    /// <summary>
+    /// Run this attempt of this trial; or, with <paramref name="Pretrain"/>, build the pretrained base of
+    /// <paramref name="Spec"/> (a trial that needs it) once for the cluster. <paramref name="BaseSha256"/> is the base
+    /// a trial starts from, <paramref name="ArtifactsUrl"/> the coordinator's artifact store (null: its state folder
+    /// is this process's).
+    /// </summary>
     [MessagePackObject]
     public sealed record Assignment(
         [property: Key(0)] string SweepId,
         [property: Key(1)] string TrialId,
         [property: Key(2)] int Attempt,
-        [property: Key(3)] TrialSpec Spec) : IRunnerMessage;
+        [property: Key(3)] TrialSpec Spec,
+        [property: Key(4)] bool Pretrain = false,
+        [property: Key(5)] string? BaseSha256 = null,
+        [property: Key(6)] string? ArtifactsUrl = null) : IRunnerMessage;
 
     /// <summary>Run these trials one after another (the answer to a <see cref="RequestTrial"/> for several).</summary>
     [MessagePackObject]
@@ -119,7 +127,10 @@ public static class SweepCommands
         [property: Key(5)] int Completed,
         [property: Key(6)] int Failed,
         [property: Key(7)] int Cancelled,
-        [property: Key(8)] bool Known) : IRunnerMessage;
+        [property: Key(8)] bool Known,
+        [property: Key(9)] int Bases = 0,
+        [property: Key(10)] int BasesBuilt = 0,
+        [property: Key(11)] string[]? BaseSha256 = null) : IRunnerMessage;
 
     /// <summary>A running trial as its worker last reported it (epoch 0 until the first epoch ends).</summary>
     [MessagePackObject]

@@ -18,7 +18,8 @@ public sealed record SweepSnapshot(
     [property: Key(5)] string Device,
     [property: Key(6)] bool Cancelled,
     [property: Key(7)] SweepSnapshot.Trial[] Trials,
-    [property: Key(8)] Dictionary<string, string> LastCacheOf) : IRunnerMessage
+    [property: Key(8)] Dictionary<string, string> LastCacheOf,
+    [property: Key(9)] SweepSnapshot.Trial[]? Bases = null) : IRunnerMessage
 {
     /// <summary>
     /// One trial, in plan order, with its id: hashing 100,000 specs again would cost a restarted coordinator about half

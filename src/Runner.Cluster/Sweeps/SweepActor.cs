@@ -40,6 +40,8 @@ public sealed class SweepActor : ReceivePersistentActor
     readonly Func<DateTime> _clock;
     readonly IActorRef _pool;
     readonly IActorRef _projection;
+    /// <summary>Where workers fetch and store artifacts (the coordinator's API), told in every assignment.</summary>
+    readonly string? _artifactsUrl;
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
     /// <summary>Who runs each started trial (in memory only: after a restart every running trial is re-queued anyway).</summary>
     readonly Dictionary<string, IActorRef> _runningOn = new();
@@ -53,12 +55,14 @@ public sealed class SweepActor : ReceivePersistentActor
     /// <param name="pool">told when trials are waiting (the WorkerPool singleton, or its proxy)</param>
     /// <param name="projection">receives every recorded event, to keep the results store current</param>
     /// <param name="snapshotEvery">events between snapshots (<see cref="SnapshotEvery"/>; tests use fewer)</param>
+    /// <param name="artifactsUrl">the coordinator's API as workers reach it (null: workers share its state folder)</param>
     public static Props Props(string sweepId, IActorRef? pool = null, IActorRef? projection = null, Func<DateTime>? clock = null,
-        int snapshotEvery = SnapshotEvery) =>
-        Akka.Actor.Props.Create(() => new SweepActor(sweepId, pool ?? ActorRefs.Nobody, projection ?? ActorRefs.Nobody, clock, snapshotEvery));
+        int snapshotEvery = SnapshotEvery, string? artifactsUrl = null) =>
+        Akka.Actor.Props.Create(() => new SweepActor(sweepId, pool ?? ActorRefs.Nobody, projection ?? ActorRefs.Nobody, clock, snapshotEvery, artifactsUrl));
 
-    public SweepActor(string sweepId, IActorRef pool, IActorRef projection, Func<DateTime>? clock, int snapshotEvery)
+    public SweepActor(string sweepId, IActorRef pool, IActorRef projection, Func<DateTime>? clock, int snapshotEvery, string? artifactsUrl)
     {
+        _artifactsUrl = artifactsUrl;
         _snapshotEvery = Math.Max(1, snapshotEvery);
         PersistenceId = "sweep-" + sweepId;
         _clock = clock ?? (() => DateTime.UtcNow);
@@ -122,7 +126,7 @@ public sealed class SweepActor : ReceivePersistentActor
                 return;
             }
             var worker = Sender;
-            var jobs = starts.Select(s => new Assignment(s.SweepId, s.TrialId, s.Attempt, _state.Find(s.TrialId)!.Spec)).ToArray();
+            var jobs = starts.Select(AssignmentOf).ToArray();
             // One trial is one event and one Assignment, as before batches existed; several are one of each.
             IRunnerMessage started = starts.Count == 1 ? starts[0] : new SweepEvents.TrialsStarted(c.SweepId, starts.ToArray());
             Decide(started, _ =>
@@ -187,6 +191,13 @@ public sealed class SweepActor : ReceivePersistentActor
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Sweep {SweepId}: old snapshots not deleted", _written.SweepId));
     }
 
+    Assignment AssignmentOf(SweepEvents.TrialStarted s)
+    {
+        var task = _state.FindTask(s.TrialId)!;
+        return new Assignment(s.SweepId, s.TrialId, s.Attempt, task.Spec, Pretrain: _state.IsBase(s.TrialId),
+            BaseSha256: _state.IsBase(s.TrialId) ? null : _state.BaseOf(task.Spec), ArtifactsUrl: _artifactsUrl);
+    }
+
     /// <summary>
     /// ASHA learns a finished trial's rung values from its result too: a worker running very short trials back to
     /// back does not stream their epochs (see TrialWorker). Values it already saw live are not counted twice.
@@ -206,7 +217,8 @@ public sealed class SweepActor : ReceivePersistentActor
             Decide(e, _ =>
             {
                 sender.Tell(new ReportAck(sweepId, trialId, Recorded: true));
-                if (e is SweepEvents.TrialAttemptFailed) AnnounceWork();
+                // A failed attempt goes back to the queue; a built base releases the trials waiting for it.
+                if (e is SweepEvents.TrialAttemptFailed || _state.IsBase(trialId)) AnnounceWork();
             });
         }
     }
@@ -281,8 +293,11 @@ public sealed class SweepActor : ReceivePersistentActor
                 }
                 break;
             case SweepEvents.TrialAttemptFailed f:
-                _log.Warning("Sweep {SweepId} trial {TrialId} attempt {Attempt} failed: {Reason}", f.SweepId, f.TrialId, f.Attempt, f.Reason);
+                _log.Warning("Sweep {SweepId} {Task} {TrialId} attempt {Attempt} failed: {Reason}", f.SweepId, _written.IsBase(f.TrialId) ? "base" : "trial",
+                    f.TrialId, f.Attempt, f.Reason);
                 TrialEnded(f.TrialId);
+                // A base that failed for good failed the trials waiting for it.
+                if (_written.FindTask(f.TrialId) is { Status: TrialStatus.Failed } && _written.IsBase(f.TrialId)) ProjectAll();
                 break;
         }
     }
@@ -310,17 +325,19 @@ public sealed class SweepActor : ReceivePersistentActor
 
     void AnnounceWork()
     {
-        if (_state.IsSubmitted && !_state.IsCancelled && _state.Count(TrialStatus.Pending) > 0)
+        if (_state.IsSubmitted && _state.HasWork)
             _pool.Tell(new PoolMessages.SweepHasWork(_state.SweepId, _state.Device));
     }
 
     SweepProgress ProgressOf(string sweepId)
     {
-        var running = _written.Trials.Where(t => t.Status == TrialStatus.Running).Select(t =>
+        // Bases being built show as running tasks too: trials wait on them.
+        var running = _written.Bases.Concat(_written.Trials).Where(t => t.Status == TrialStatus.Running).Select(t =>
         {
             _lastEpoch.TryGetValue(t.Id, out var last);
-            return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, t.Spec.Epochs,
-                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, t.Spec.Describe());
+            bool isBase = _written.IsBase(t.Id);
+            return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, isBase ? t.Spec.Pretrain!.Epochs : t.Spec.Epochs,
+                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, isBase ? $"pretraining the base ({t.Spec.Model}, {t.Spec.Pretrain!.Epochs} epochs, seed {t.Spec.Pretrain.Seed})" : t.Spec.Describe());
         }).ToArray();
         var best = _written.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
         return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : best.Spec.Describe());
@@ -329,5 +346,6 @@ public sealed class SweepActor : ReceivePersistentActor
     /// <summary>Counts for status displays; "completed" counts every trial with a result (stopped and diverged too).</summary>
     SweepStatus StatusOf(string sweepId) => new(sweepId, _written.Name, _written.Trials.Count, _written.Count(TrialStatus.Pending),
         _written.Count(TrialStatus.Running), _written.Count(TrialStatuses.HasResult), _written.Count(TrialStatus.Failed),
-        _written.Count(TrialStatus.Cancelled), _written.IsSubmitted);
+        _written.Count(TrialStatus.Cancelled), _written.IsSubmitted, _written.Bases.Count(), _written.Bases.Count(b => b.Status.HasResult()),
+        _written.Bases.Where(b => b.Result?.BaseSha256 != null).Select(b => b.Result!.BaseSha256!).Distinct().ToArray());
 }

@@ -12,11 +12,19 @@ namespace Runner.Cluster.Sweeps;
 /// trial is recorded and every later one ignored (a lost worker that comes back late); after <c>MaxFailures</c>
 /// failed attempts a trial is failed with the last reason and the sweep goes on.
 /// </para>
+/// <para>
+/// Pretrained bases are tasks of the sweep too (<see cref="Bases"/>): one per distinct pretraining of its trials
+/// (<see cref="TrialSpec.PretrainTaskId"/>), started, retried and recorded with the same events as trials, and
+/// handed out before any trial. A trial that needs a base waits until the base is built (scratch trials and trials
+/// of other bases run meanwhile); a base that fails for good fails the trials still waiting for it.
+/// </para>
 /// </summary>
 public sealed class SweepState
 {
     readonly List<TrialState> _order = new();
     readonly Dictionary<string, TrialState> _trials = new();
+    /// <summary>The pretraining tasks, by task id, in the order their first trial appears in the plan.</summary>
+    readonly Dictionary<string, TrialState> _bases = new();
     /// <summary>The feature cache each worker used last (see <see cref="StartNext"/>).</summary>
     readonly Dictionary<string, string> _lastCacheOf = new();
     /// <summary>
@@ -38,7 +46,14 @@ public sealed class SweepState
     public string Device { get; private set; } = DeviceNames.Auto;
 
     public IReadOnlyList<TrialState> Trials => _order;
+    public IEnumerable<TrialState> Bases => _bases.Values;
+    /// <summary>A trial (never a base task: tables, counts and the results store hold trials only).</summary>
     public TrialState? Find(string trialId) => _trials.GetValueOrDefault(trialId);
+    /// <summary>A trial or a base task: what events and reports name.</summary>
+    public TrialState? FindTask(string taskId) => _trials.GetValueOrDefault(taskId) ?? _bases.GetValueOrDefault(taskId);
+    public bool IsBase(string taskId) => _bases.ContainsKey(taskId);
+    /// <summary>The base a trial starts from, once built: the SHA-256 of its checkpoint in the artifact store.</summary>
+    public string? BaseOf(TrialSpec spec) => spec.PretrainTaskId is { } b && _bases.TryGetValue(b, out var task) ? task.Result?.BaseSha256 : null;
     public bool IsFinished => IsSubmitted && _order.All(t => t.IsFinal);
     public int Count(TrialStatus status) => _order.Count(t => t.Status == status);
     public int Count(Func<TrialStatus, bool> which) => _order.Count(t => which(t.Status));
@@ -56,6 +71,7 @@ public sealed class SweepState
                     if (!_trials.TryAdd(trial.Id, trial)) continue;
                     _position[trial.Id] = _order.Count;
                     _order.Add(trial);
+                    AddBaseOf(spec);
                 }
                 break;
             case SweepEvents.TrialsStarted b:
@@ -64,18 +80,23 @@ public sealed class SweepState
             case SweepEvents.TrialsCompleted b:
                 foreach (var completed in b.Completions) Apply(completed);
                 break;
-            case SweepEvents.TrialStarted s when Find(s.TrialId) is { IsFinal: false } t:
+            case SweepEvents.TrialStarted s when FindTask(s.TrialId) is { IsFinal: false } t:
                 (t.Status, t.Attempts, t.Worker) = (TrialStatus.Running, s.Attempt, s.Worker);
-                if (t.Spec.FrozenFeaturesKey is { } key) _lastCacheOf[s.Worker] = key;
+                if (!IsBase(t.Id) && t.Spec.FrozenFeaturesKey is { } key) _lastCacheOf[s.Worker] = key;
                 break;
-            case SweepEvents.TrialCompleted c when Find(c.TrialId) is { } t && !t.Status.HasResult():
+            case SweepEvents.TrialCompleted c when FindTask(c.TrialId) is { } t && !t.Status.HasResult():
                 (t.Status, t.Result, t.Worker) = (c.Result.Status.HasResult() ? c.Result.Status : TrialStatus.Completed, c.Result, c.Worker);
+                if (IsBase(t.Id)) _firstPending = 0;   // its trials are ready now
                 break;
-            case SweepEvents.TrialAttemptFailed f when Find(f.TrialId) is { IsFinal: false } t && f.Attempt == t.Attempts:
+            case SweepEvents.TrialAttemptFailed f when FindTask(f.TrialId) is { IsFinal: false } t && f.Attempt == t.Attempts:
                 t.LastFailure = f.Reason;
                 t.Worker = null;
                 t.Status = t.Attempts >= MaxFailures ? TrialStatus.Failed : TrialStatus.Pending;
-                if (t.Status == TrialStatus.Pending) _firstPending = Math.Min(_firstPending, _position[t.Id]);
+                if (IsBase(t.Id))
+                {
+                    if (t.Status == TrialStatus.Failed) FailWaitingFor(t);
+                }
+                else if (t.Status == TrialStatus.Pending) _firstPending = Math.Min(_firstPending, _position[t.Id]);
                 break;
             case SweepEvents.Cancelled:
                 IsCancelled = true;
@@ -84,10 +105,32 @@ public sealed class SweepState
         }
     }
 
+    void AddBaseOf(TrialSpec spec)
+    {
+        if (spec.PretrainTaskId is { } id && !_bases.ContainsKey(id)) _bases[id] = new TrialState(spec, id);
+    }
+
+    /// <summary>A base that will never be built fails the trials waiting for it (a consequence of its last failed attempt, not an event of its own).</summary>
+    void FailWaitingFor(TrialState baseTask)
+    {
+        foreach (var t in _order.Where(t => t.Status == TrialStatus.Pending && t.Spec.PretrainTaskId == baseTask.Id))
+        {
+            t.Status = TrialStatus.Failed;
+            t.LastFailure = $"its pretrained base could not be built: {baseTask.LastFailure}";
+        }
+    }
+
+    /// <summary>Whether a pending trial can start: it needs no base, or its base is built.</summary>
+    bool Ready(TrialState t) => t.Spec.PretrainTaskId is not { } b || _bases[b].Status.HasResult();
+
     /// <summary>This state as a snapshot: applying the events after it to <see cref="Restore"/>d state gives this state plus them.</summary>
     public SweepSnapshot ToSnapshot() => new(SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled,
-        _order.Select(t => new SweepSnapshot.Trial(t.Spec, t.Status, t.Attempts, t.Worker, t.LastFailure, t.Result, t.Id)).ToArray(),
-        new Dictionary<string, string>(_lastCacheOf));
+        _order.Select(SnapshotOf).ToArray(), new Dictionary<string, string>(_lastCacheOf), _bases.Values.Select(SnapshotOf).ToArray());
+
+    static SweepSnapshot.Trial SnapshotOf(TrialState t) => new(t.Spec, t.Status, t.Attempts, t.Worker, t.LastFailure, t.Result, t.Id);
+
+    static TrialState StateOf(SweepSnapshot.Trial t) =>
+        new(t.Spec, t.Id) { Status = t.Status, Attempts = t.Attempts, Worker = t.Worker, LastFailure = t.LastFailure, Result = t.Result };
 
     /// <summary>Replaces this state with a snapshot's (at recovery, before the events after it are applied).</summary>
     public void Restore(SweepSnapshot s)
@@ -98,15 +141,19 @@ public sealed class SweepState
         _trials.Clear();
         _position.Clear();
         _lastCacheOf.Clear();
+        _bases.Clear();
         _firstPending = 0;
         foreach (var t in s.Trials)
         {
-            var trial = new TrialState(t.Spec, t.Id) { Status = t.Status, Attempts = t.Attempts, Worker = t.Worker, LastFailure = t.LastFailure, Result = t.Result };
+            var trial = StateOf(t);
             _trials[trial.Id] = trial;
             _position[trial.Id] = _order.Count;
             _order.Add(trial);
         }
         foreach (var (worker, key) in s.LastCacheOf) _lastCacheOf[worker] = key;
+        // Snapshots from before bases were tasks have none: the trials' specs say which bases there are.
+        foreach (var b in s.Bases ?? Array.Empty<SweepSnapshot.Trial>()) _bases[b.Id!] = StateOf(b);
+        foreach (var t in _order) AddBaseOf(t.Spec);
     }
 
     /// <summary>
@@ -115,7 +162,7 @@ public sealed class SweepState
     /// </summary>
     public void RequeueUnfinished()
     {
-        foreach (var t in _order.Where(t => t.Status == TrialStatus.Running))
+        foreach (var t in _order.Concat(_bases.Values).Where(t => t.Status == TrialStatus.Running))
         {
             t.Status = TrialStatus.Pending;
             t.Worker = null;
@@ -123,12 +170,24 @@ public sealed class SweepState
         _firstPending = 0;
     }
 
+    /// <summary>Pending trials that can start now, in plan order.</summary>
     IEnumerable<TrialState> Pending()
     {
         while (_firstPending < _order.Count && _order[_firstPending].Status != TrialStatus.Pending) _firstPending++;
         for (int i = _firstPending; i < _order.Count; i++)
-            if (_order[i].Status == TrialStatus.Pending) yield return _order[i];
+            if (_order[i].Status == TrialStatus.Pending && Ready(_order[i])) yield return _order[i];
     }
+
+    /// <summary>Pending base tasks that a pending trial waits for (a base whose trials were all reused is never built).</summary>
+    IEnumerable<TrialState> PendingBases()
+    {
+        if (!_bases.Values.Any(b => b.Status == TrialStatus.Pending)) return Array.Empty<TrialState>();
+        var wanted = _order.Where(t => t.Status == TrialStatus.Pending && t.Spec.PretrainTaskId != null).Select(t => t.Spec.PretrainTaskId!).ToHashSet();
+        return _bases.Values.Where(b => b.Status == TrialStatus.Pending && wanted.Contains(b.Id));
+    }
+
+    /// <summary>Whether anything can be handed out now (a ready trial or a wanted base).</summary>
+    public bool HasWork => !IsCancelled && (PendingBases().Any() || Pending().Any());
 
     // ----- decisions: they return the events to persist, and change nothing themselves -----
 
@@ -148,6 +207,12 @@ public sealed class SweepState
     {
         var starts = new List<SweepEvents.TrialStarted>();
         if (IsCancelled) return starts;
+        // A base first, alone: every trial waiting for it waits on it.
+        if (PendingBases().FirstOrDefault() is { } baseTask)
+        {
+            starts.Add(new SweepEvents.TrialStarted(SweepId, baseTask.Id, baseTask.Attempts + 1, worker, now));
+            return starts;
+        }
         var chosen = new HashSet<string>();
         _lastCacheOf.TryGetValue(worker, out var key);
         while (starts.Count < count)
@@ -164,18 +229,18 @@ public sealed class SweepState
 
     /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
     public SweepEvents.TrialCompleted? Complete(string trialId, int attempt, string worker, TrialResult result) =>
-        Find(trialId) is { } t && !t.Status.HasResult() && t.Status != TrialStatus.Cancelled
+        FindTask(trialId) is { } t && !t.Status.HasResult() && t.Status != TrialStatus.Cancelled
             ? new SweepEvents.TrialCompleted(SweepId, trialId, attempt, worker, result)
             : null;
 
     /// <summary>An attempt failed. Null when it is not the trial's current attempt (stale news of an older one).</summary>
     public SweepEvents.TrialAttemptFailed? Fail(string trialId, int attempt, string reason, DateTime now) =>
-        Find(trialId) is { IsFinal: false } t && t.Attempts == attempt && t.Status == TrialStatus.Running
+        FindTask(trialId) is { IsFinal: false } t && t.Attempts == attempt && t.Status == TrialStatus.Running
             ? new SweepEvents.TrialAttemptFailed(SweepId, trialId, attempt, reason, now)
             : null;
 
     /// <summary>Every running attempt on a worker that is gone fails with the given reason.</summary>
     public IReadOnlyList<SweepEvents.TrialAttemptFailed> WorkerLost(string worker, string reason, DateTime now) =>
-        _order.Where(t => t.Status == TrialStatus.Running && t.Worker == worker)
+        _order.Concat(_bases.Values).Where(t => t.Status == TrialStatus.Running && t.Worker == worker)
             .Select(t => new SweepEvents.TrialAttemptFailed(SweepId, t.Id, t.Attempts, reason, now)).ToList();
 }

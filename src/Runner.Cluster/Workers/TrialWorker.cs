@@ -148,7 +148,7 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try
             {
-                var result = _execute(job.Spec, m =>
+                var result = _execute(job, m =>
                 {
                     if (stream) self.Tell(new Epoch(job, m));
                     return !_stopAfterEpoch;

@@ -17,10 +17,10 @@ public sealed record TrialRow(
     string? WeightsSha256, string? WeightsPath, string? DataPath,
     TrialStatus? ResultStatus, double? TestAccuracy, double? TestLoss, double? BestValAccuracy, int? BestEpoch, double? LastValAccuracy,
     long? TrainableParameters, long? TotalParameters, double? Seconds, string? Device, int? Threads, int? DivergedAtEpoch, string? Message,
-    IReadOnlyList<EpochMetrics>? EpochMetrics)
+    string? BaseSha256, IReadOnlyList<EpochMetrics>? EpochMetrics)
 {
-    /// <summary>1: the first published schema (2026-11).</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>1: the first published schema (2026-11); 2: adds base_sha256 (2026-11-27).</summary>
+    public const int SchemaVersion = 2;
 
     public static TrialRow From(TrialRecord t)
     {
@@ -32,7 +32,7 @@ public sealed record TrialRow(
             s.WeightsSha256, s.WeightsPath, s.DataPath,
             r?.Status, r?.TestAccuracy, r?.TestLoss, r?.BestValAccuracy, r?.BestEpoch, r?.LastValAccuracy,
             r?.TrainableParameters, r?.TotalParameters, r?.Seconds, r?.Device, r?.Threads, r?.DivergedAtEpoch, r?.Message,
-            r?.Epochs);
+            r?.BaseSha256, r?.Epochs);
     }
 
     /// <summary>A trial run on its own (`runner trial`): no sweep, one attempt.</summary>
@@ -46,7 +46,7 @@ public sealed record TrialRow(
             ImageSize, Augment, WeightsSha256, WeightsPath, DataPath);
         var result = ResultStatus is not { } status ? null : new TrialResult(TrialId, status, EpochMetrics ?? Array.Empty<EpochMetrics>(),
             BestValAccuracy, BestEpoch, LastValAccuracy, TestAccuracy, TestLoss, TrainableParameters ?? 0, TotalParameters ?? 0,
-            Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message);
+            Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message, BaseSha256);
         return new TrialRecord(SweepId ?? "", TrialId, Status, Attempts, Worker, spec, result, Failure);
     }
 }

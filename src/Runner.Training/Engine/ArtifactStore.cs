@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Runner.Training.Engine;
 
 /// <summary>
@@ -59,11 +57,7 @@ public sealed class ArtifactStore
         Verified[path] = (info.Length, info.LastWriteTimeUtc, hash);
     }
 
-    public static string Sha256Of(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
-    }
+    public static string Sha256Of(string path) => Runner.Artifacts.ContentHash.Of(path);
 
     /// <summary>
     /// Holds an exclusive lock file while <paramref name="action"/> runs, so that two processes sharing the store do

@@ -45,6 +45,25 @@ public static class PretrainedBases
         }
     }
 
+    /// <summary>The SHA-256 of a base checkpoint this store holds (recorded beside it when it was written).</summary>
+    public static string Sha256Of(string checkpointPath) => File.ReadAllText(checkpointPath + ".sha256").Trim();
+
+    /// <summary>A base checkpoint fetched from the cluster's artifact store (already verified by its SHA-256).</summary>
+    public static IStagedModel Load(string path, string model, PretrainSpec pretrain)
+    {
+        var network = ModelZoo.Create(model, pretrain.Classes.Length);
+        try
+        {
+            network.Network.load(path);
+            return network;
+        }
+        catch
+        {
+            network.Network.Dispose();
+            throw;
+        }
+    }
+
     static IStagedModel? TryLoad(string path, string model, int classes, Action<string>? log)
     {
         if (!File.Exists(path)) return null;

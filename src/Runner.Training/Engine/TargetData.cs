@@ -10,18 +10,39 @@ public static class TargetData
     {
         if (!spec.IsImageFolder)
             return FashionMnist.Load(DataLocator.Locate(env.DataFolder, spec.DataPath ?? env.SweepDataFolder, env.AllowDownload));
-        ImageFolderLayout layout;
-        try { layout = ImageFolderLayout.Scan(spec.DataPath ?? throw new DataException($"trial {spec.Id}: an image-folder trial without its folder")); }
-        catch (ImageFolderException e) { throw new DataException(e.Message); }
-        if (layout.Facts.Name != spec.TargetDataset)
-            throw new DataException($"{spec.DataPath}: the folder's files changed since the sweep was submitted (fingerprint {layout.Fingerprint}, submitted {spec.TargetDataset}); submit the sweep again");
+        var layout = Folder(spec, env);
         int size = spec.ImageSize > 0 ? spec.ImageSize : KnownModels.Get(spec.Model)?.InputSize ?? 224;
         return ImageFolderData.Load(layout, size, ChannelsOf(spec.Model), env.Artifacts, env.Log);
     }
 
+    /// <summary>
+    /// The trial's image folder: the path the sweep names when this host has it with the files the sweep was
+    /// submitted with; else the copy the client uploaded to the coordinator (fetched and unpacked once per host).
+    /// </summary>
+    static ImageFolderLayout Folder(TrialSpec spec, TrialEnvironment env)
+    {
+        string path = spec.DataPath ?? throw new DataException($"trial {spec.Id}: an image-folder trial without its folder");
+        ImageFolderLayout? local = null;
+        string? problem = null;
+        try { local = ImageFolderLayout.Scan(path); }
+        catch (ImageFolderException e) { problem = e.Message; }
+        if (local != null && local.Facts.Name == spec.TargetDataset) return local;
+        if (spec.DataArchiveSha256 != null && env.Shared != null)
+        {
+            string copy = env.Shared.Folder(spec.DataArchiveSha256);
+            try { return ImageFolderLayout.Scan(copy); }
+            catch (ImageFolderException e) { throw new DataException($"the uploaded copy of {path}: {e.Message}"); }
+        }
+        if (local == null) throw new DataException(problem!);
+        throw new DataException($"{path}: the folder's files changed since the sweep was submitted (fingerprint {local.Fingerprint}, submitted {spec.TargetDataset}); submit the sweep again");
+    }
+
     /// <summary>The source data Runner pretrains on: the built-in dataset, even when the target is a folder.</summary>
-    public static FashionMnist Source(TrialSpec spec, TrialEnvironment env, ImageData target) =>
-        target as FashionMnist ?? FashionMnist.Load(DataLocator.Locate(env.DataFolder, null, env.AllowDownload));
+    public static FashionMnist Source(TrialSpec spec, TrialEnvironment env, ImageData target) => target as FashionMnist ?? Source(spec, env);
+
+    /// <summary>The source data of a trial's base, without loading its target (what a pretraining task reads).</summary>
+    public static FashionMnist Source(TrialSpec spec, TrialEnvironment env) =>
+        FashionMnist.Load(DataLocator.Locate(env.DataFolder, spec.IsImageFolder ? null : spec.DataPath ?? env.SweepDataFolder, env.AllowDownload));
 
     /// <summary>convnet4 is built for grayscale; the torchvision models for RGB.</summary>
     public static int ChannelsOf(string model) => model == "convnet4" ? 1 : 3;

@@ -10,9 +10,11 @@ namespace Runner.Training.Engine;
 /// The state of a trial after its last finished epoch: model weights (BatchNorm statistics included), optimizer
 /// state and the epochs' metrics, kept in the artifact store under the trial's id. A trial that is started again
 /// (its worker was lost, its coordinator restarted) continues from here, with the same result as an uninterrupted
-/// run. Files are checksummed; a damaged checkpoint is ignored and the trial starts over.
+/// run. Files are checksummed; a damaged checkpoint is ignored and the trial starts over. With a
+/// <see cref="CheckpointMirror"/> each checkpoint is also copied to the coordinator, and a host that has none of its
+/// own continues from that copy.
 /// </summary>
-public sealed class TrialCheckpoint(ArtifactStore store, string trialId)
+public sealed class TrialCheckpoint(ArtifactStore store, string trialId, CheckpointMirror? mirror = null)
 {
     readonly string _model = store.PathFor("checkpoints", trialId + ".model.dat");
     readonly string _optimizer = store.PathFor("checkpoints", trialId + ".optim.dat");
@@ -21,7 +23,7 @@ public sealed class TrialCheckpoint(ArtifactStore store, string trialId)
     /// <summary>Restores model and optimizer; returns the epochs already done, or none when there is no usable checkpoint.</summary>
     public List<EpochMetrics> TryRestore(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, Action<string>? log)
     {
-        if (!File.Exists(_epochs)) return new();
+        if (!File.Exists(_epochs) && mirror?.TryFetch(Files) != true) return new();
         if (!ArtifactStore.IsIntact(_model) || !ArtifactStore.IsIntact(_optimizer) || !ArtifactStore.IsIntact(_epochs))
         {
             log?.Invoke($"checkpoint of trial {trialId} is damaged: starting from epoch 1");
@@ -48,7 +50,10 @@ public sealed class TrialCheckpoint(ArtifactStore store, string trialId)
         ArtifactStore.WriteAtomically(_optimizer, temp => optimizer.save_state_dict(temp));
         // Written last: its presence says the two files above belong to these epochs.
         ArtifactStore.WriteAtomically(_epochs, temp => File.WriteAllText(temp, JsonSerializer.Serialize(epochs, Json)));
+        mirror?.Offer(Files);
     }
+
+    string[] Files => new[] { _model, _optimizer, _epochs };
 
     public void Delete()
     {
@@ -57,6 +62,7 @@ public sealed class TrialCheckpoint(ArtifactStore store, string trialId)
             File.Delete(f);
             File.Delete(f + ".sha256");
         }
+        mirror?.Finish();
     }
 
     static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };

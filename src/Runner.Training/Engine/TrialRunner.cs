@@ -7,7 +7,12 @@ using static TorchSharp.torch;
 
 namespace Runner.Training.Engine;
 
-/// <summary>Where a trial finds its data and shared artifacts, and what it runs on. None of this changes the trial's identity.</summary>
+/// <summary>
+/// Where a trial finds its data and shared artifacts, and what it runs on. None of this changes the trial's identity.
+/// In a cluster, <paramref name="Shared"/> is the coordinator's artifact store (bases, the user's files, checkpoints
+/// that follow the trial) and <paramref name="BaseSha256"/> the base the sweep built for it; without them (`runner
+/// trial`) the base is pretrained here, in <paramref name="Artifacts"/>.
+/// </summary>
 public sealed record TrialEnvironment(
     ArtifactStore Artifacts,
     string? DataFolder = null,
@@ -17,7 +22,9 @@ public sealed record TrialEnvironment(
     bool AllowDownload = true,
     Action<string>? Log = null,
     string? TensorBoardFolder = null,
-    bool ReuseFeatures = true);
+    bool ReuseFeatures = true,
+    Runner.Artifacts.ArtifactSource? Shared = null,
+    string? BaseSha256 = null);
 
 /// <summary>
 /// Runs one trial end to end, in five steps: its data (<see cref="TargetData"/>), its network (new head on the
@@ -35,14 +42,14 @@ public static class TrialRunner
         int threads = TorchRuntime.SetThreads(env.Threads);
         var device = TorchRuntime.ResolveDevice(env.Device);
         var data = TargetData.Load(spec, env);
-        var model = Network(spec, env, data, device, cancel);
+        var (model, baseSha) = Network(spec, env, data, device, cancel);
         try
         {
             using var inputs = Inputs(spec, env, data, model, device);
             model.Network.to(device);
             var settings = SettingsOf(spec, inputs.FirstStage);
             var outcome = Train(spec, env, model, inputs, settings, onEpoch, cancel);
-            return Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed);
+            return Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed) with { BaseSha256 = baseSha };
         }
         finally
         {
@@ -50,14 +57,15 @@ public static class TrialRunner
         }
     }
 
-    /// <summary>Step 2: the trial's network: a new head (the target classes differ) on the base's stages, or on random ones for scratch.</summary>
-    static IStagedModel Network(TrialSpec spec, TrialEnvironment env, ImageData data, Device device, CancellationToken cancel)
+    /// <summary>
+    /// Step 2: the trial's network: a new head (the target classes differ) on the base's stages, or on random ones
+    /// for scratch; with the SHA-256 of the base it started from (null for scratch).
+    /// </summary>
+    static (IStagedModel Model, string? BaseSha256) Network(TrialSpec spec, TrialEnvironment env, ImageData data, Device device, CancellationToken cancel)
     {
-        IStagedModel? pretrained = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
-            ? PretrainedBases.GetOrTrain(env.Artifacts, spec.Model,
-                spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings or a weight file"),
-                TargetData.Source(spec, env, data), device, env.Log, cancel)
-            : null;
+        var (pretrained, baseSha) = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
+            ? Base(spec, env, data, device, cancel)
+            : (null, spec.Initialization == Initialization.Pretrained ? spec.WeightsSha256 : null);
         manual_seed(spec.Seed);
         var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
         if (pretrained != null)
@@ -67,8 +75,19 @@ public static class TrialRunner
             pretrained.Network.Dispose();
         }
         else if (spec.Initialization == Initialization.Pretrained)
-            LoadWeights(model, spec);
-        return model;
+            LoadWeights(model, spec, env, cancel);
+        return (model, baseSha);
+    }
+
+    /// <summary>The pretrained base: the one the sweep built for the cluster (fetched by its SHA-256), else built or found here.</summary>
+    static (IStagedModel, string) Base(TrialSpec spec, TrialEnvironment env, ImageData data, Device device, CancellationToken cancel)
+    {
+        var pretrain = spec.Pretrain ?? throw new ArgumentException("a pretrained trial needs pretraining settings or a weight file");
+        if (env.BaseSha256 is { } sha)
+            return (PretrainedBases.Load(env.Shared!.File(sha, cancel), spec.Model, pretrain), sha);
+        var source = TargetData.Source(spec, env, data);
+        var model = PretrainedBases.GetOrTrain(env.Artifacts, spec.Model, pretrain, source, device, env.Log, cancel);
+        return (model, PretrainedBases.Sha256Of(PretrainedBases.CheckpointPath(env.Artifacts, spec.Model, pretrain, source.Fingerprint)));
     }
 
     /// <summary>The train, validation and test rows a trial trains and is measured on; <see cref="FirstStage"/> says what they hold.</summary>
@@ -117,7 +136,9 @@ public static class TrialRunner
     static TrainingLoop.Outcome Train(TrialSpec spec, TrialEnvironment env, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings,
         TrainingLoop.EpochCallback? onEpoch, CancellationToken cancel)
     {
-        var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id);
+        // Across machines each epoch's checkpoint is copied to the coordinator, so another host can continue the trial.
+        var mirror = env.Shared?.Remote != null ? new CheckpointMirror(env.Shared, spec.Id, env.Log) : null;
+        var checkpoint = new TrialCheckpoint(env.Artifacts, spec.Id, mirror);
         var board = env.TensorBoardFolder == null ? null : new TensorBoardLog(Path.Combine(env.TensorBoardFolder, spec.Id));
         TrainingLoop.EpochCallback? report = board == null ? onEpoch : e => { board.Write(e); return onEpoch?.Invoke(e) ?? true; };
         var outcome = TrainingLoop.Run(model, inputs.Train, inputs.Validation, settings, report, cancel, checkpoint, env.Log);
@@ -143,14 +164,23 @@ public static class TrialRunner
             epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, took.TotalSeconds, device, threads);
     }
 
-    /// <summary>The user's checkpoint, checked against the SHA-256 the sweep recorded so every trial starts from the same base.</summary>
-    static void LoadWeights(IStagedModel model, TrialSpec spec)
+    /// <summary>
+    /// The user's checkpoint, checked against the SHA-256 the sweep recorded so every trial starts from the same
+    /// base: the file at its path when this host has it unchanged, else the copy uploaded to the coordinator.
+    /// </summary>
+    static void LoadWeights(IStagedModel model, TrialSpec spec, TrialEnvironment env, CancellationToken cancel)
     {
         string path = spec.WeightsPath!;
-        if (!File.Exists(path)) throw new WeightFileException($"{path}: no such weight file on this worker");
-        if (spec.WeightsSha256 != null && ArtifactStore.Sha256Of(path) != spec.WeightsSha256)
+        bool here = File.Exists(path) && (spec.WeightsSha256 == null || ArtifactStore.Sha256Of(path) == spec.WeightsSha256);
+        if (!here && spec.WeightsSha256 != null && env.Shared != null)
+        {
+            try { path = env.Shared.File(spec.WeightsSha256, cancel); here = true; }
+            catch (Runner.Artifacts.ArtifactMissingException) { /* not uploaded: say what is wrong with the path below */ }
+        }
+        if (!here && !File.Exists(path)) throw new WeightFileException($"{path}: no such weight file on this worker");
+        if (!here)
             throw new WeightFileException($"{path}: changed since the sweep was submitted (its SHA-256 differs); submit the sweep again to use the new file");
-        WeightFiles.Load(model.Network, path);
+        WeightFiles.Load(model.Network, path, namedAs: spec.WeightsPath);
     }
 
     /// <summary>The cached feature rows of the given images (indices into the split), with their remapped labels.</summary>

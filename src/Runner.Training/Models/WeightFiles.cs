@@ -22,14 +22,15 @@ public static class WeightFiles
     static readonly string[] HeadPrefixes = { "fc.", "classifier.", "head." };
 
     /// <param name="includeHead">load the head too (same number of classes): used to check a file reproduces its logits</param>
-    public static void Load(nn.Module<Tensor, Tensor> network, string path, bool includeHead = false)
+    /// <param name="namedAs">the file's name as the user gave it, whose extension says its type (a copy fetched from the coordinator is named by its SHA-256)</param>
+    public static void Load(nn.Module<Tensor, Tensor> network, string path, bool includeHead = false, string? namedAs = null)
     {
         if (!File.Exists(path)) throw new WeightFileException($"{path}: no such weight file");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var target = network.state_dict();
         bool IsHead(string key) => !includeHead && HeadPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal));
-        var source = Read(path, network).Where(kv => !IsHead(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var source = Read(path, Path.GetExtension(namedAs ?? path).ToLowerInvariant(), network).Where(kv => !IsHead(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         var wanted = target.Where(kv => !IsHead(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
         var problems = new List<string>();
@@ -49,9 +50,8 @@ public static class WeightFiles
     static string Names(IReadOnlyList<string> keys) =>
         string.Join(", ", keys.Take(8)) + (keys.Count > 8 ? $" and {keys.Count - 8} more" : "");
 
-    static Dictionary<string, Tensor> Read(string path, nn.Module<Tensor, Tensor> network)
+    static Dictionary<string, Tensor> Read(string path, string ext, nn.Module<Tensor, Tensor> network)
     {
-        string ext = Path.GetExtension(path).ToLowerInvariant();
         try
         {
             switch (ext)

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+
+namespace Runner.Artifacts;
+
+/// <summary>What became of an upload's bytes.</summary>
+public enum UploadOutcome
+{
+    /// <summary>The artifact is whole and verified (now, or it already was).</summary>
+    Complete,
+    /// <summary>The bytes were kept; more are expected (the connection dropped, or the client sends in parts).</summary>
+    Partial,
+    /// <summary>The client's offset is not what the store holds: it should ask again where to resume.</summary>
+    OffsetMismatch,
+    /// <summary>The bytes do not hash to the name they were sent under: they were dropped.</summary>
+    HashMismatch,
+}
+
+/// <summary>
+/// The coordinator's artifact store: pretrained bases, trial checkpoints, the user's weight files and image-folder
+/// archives, each a file named by its SHA-256 (<c>objects/ab/abcdef…</c>), so the same bytes are stored and sent once
+/// whatever they are called. Uploads arrive in <c>uploads/SHA.part</c> and can resume at the length received; only a
+/// part that hashes to its name becomes an object. <em>Refs</em> are small mutable names for objects: the checkpoint
+/// of a running trial, the base built for a pretraining key.
+/// </summary>
+public sealed class ContentStore
+{
+    static readonly Regex RefName = new("^[A-Za-z0-9._-]{1,200}$", RegexOptions.Compiled);
+    readonly ConcurrentDictionary<string, object> _gates = new();
+
+    public string Root { get; }
+    string Objects => Path.Combine(Root, "objects");
+    string Uploads => Path.Combine(Root, "uploads");
+    string Refs => Path.Combine(Root, "refs");
+
+    public ContentStore(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Objects);
+        Directory.CreateDirectory(Uploads);
+        Directory.CreateDirectory(Refs);
+    }
+
+    public string PathOf(string sha) => Path.Combine(Objects, ContentHash.Check(sha)[..2], sha);
+
+    public bool Has(string sha) => File.Exists(PathOf(sha));
+
+    /// <summary>Bytes of an unfinished upload already kept (where the client resumes).</summary>
+    public long Received(string sha)
+    {
+        var part = new FileInfo(PartOf(sha));
+        return part.Exists ? part.Length : 0;
+    }
+
+    string PartOf(string sha) => Path.Combine(Uploads, ContentHash.Check(sha) + ".part");
+
+    /// <summary>
+    /// Appends an upload's bytes, read from <paramref name="body"/> in 1 MiB pieces (memory stays bounded whatever
+    /// the size), at <paramref name="offset"/> of an artifact of <paramref name="total"/> bytes. Bytes are kept as
+    /// they arrive, so a dropped connection loses nothing already received.
+    /// </summary>
+    public async Task<UploadOutcome> Receive(string sha, long offset, long total, Stream body, CancellationToken cancel = default)
+    {
+        ContentHash.Check(sha);
+        if (Has(sha)) return UploadOutcome.Complete;
+        // One writer per artifact: two clients uploading the same bytes take turns, and the second finds it done.
+        var gate = _gates.GetOrAdd(sha, _ => new SemaphoreSlim(1, 1));
+        var semaphore = (SemaphoreSlim)gate;
+        await semaphore.WaitAsync(cancel);
+        try
+        {
+            if (Has(sha)) return UploadOutcome.Complete;
+            string part = PartOf(sha);
+            long have = Received(sha);
+            if (offset != have || total < have) return UploadOutcome.OffsetMismatch;
+            await using (var file = new FileStream(part, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                var buffer = new byte[1 << 20];
+                long left = total - have;
+                int read;
+                try
+                {
+                    while (left > 0 && (read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancel)) > 0)
+                    {
+                        await file.WriteAsync(buffer.AsMemory(0, read), cancel);
+                        left -= read;
+                    }
+                }
+                catch (Exception e) when (e is IOException or System.Net.HttpListenerException or OperationCanceledException)
+                {
+                    // The client went away: what arrived is kept for its next attempt.
+                    await file.FlushAsync(CancellationToken.None);
+                    return UploadOutcome.Partial;
+                }
+            }
+            if (Received(sha) < total) return UploadOutcome.Partial;
+            if (ContentHash.Of(part) != sha)
+            {
+                File.Delete(part);
+                return UploadOutcome.HashMismatch;
+            }
+            Place(part, sha);
+            return UploadOutcome.Complete;
+        }
+        finally
+        {
+            semaphore.Release();
+        }
+    }
+
+    /// <summary>Adds a file of this machine (a coordinator's own worker, or a shared folder): hashed, copied in, named.</summary>
+    public string Import(string file)
+    {
+        string sha = ContentHash.Of(file);
+        if (Has(sha)) return sha;
+        string temp = Path.Combine(Uploads, $"{sha}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.import");
+        File.Copy(file, temp, overwrite: true);
+        if (ContentHash.Of(temp) != sha)
+        {
+            File.Delete(temp);
+            throw new IOException($"{file} changed while it was being stored");
+        }
+        Place(temp, sha);
+        return sha;
+    }
+
+    void Place(string file, string sha)
+    {
+        string target = PathOf(sha);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Move(file, target, overwrite: true);
+    }
+
+    public void Delete(string sha)
+    {
+        File.Delete(PathOf(sha));
+        File.Delete(PartOf(sha));
+    }
+
+    // ----- refs -----
+
+    string RefPath(string name) =>
+        Path.Combine(Refs, RefName.IsMatch(name) && name != "." && name != ".." ? name : throw new ArgumentException($"'{name}' is not a valid ref name"));
+
+    public static bool IsValidRef(string name) => RefName.IsMatch(name) && name != "." && name != "..";
+
+    /// <summary>The object a ref names, or null (no such ref, or its object is gone).</summary>
+    public string? GetRef(string name)
+    {
+        string path = RefPath(name);
+        if (!File.Exists(path)) return null;
+        string sha = File.ReadAllText(path).Trim();
+        return ContentHash.IsValid(sha) && Has(sha) ? sha : null;
+    }
+
+    /// <summary>Points a ref at an object (which must be in the store); returns the object it named before, if any.</summary>
+    public string? SetRef(string name, string sha)
+    {
+        if (!Has(sha)) throw new FileNotFoundException($"no artifact {sha} in the store");
+        lock (_gates.GetOrAdd("ref:" + name, _ => new object()))
+        {
+            string? before = GetRef(name);
+            string path = RefPath(name), temp = path + ".tmp";
+            File.WriteAllText(temp, sha);
+            File.Move(temp, path, overwrite: true);
+            return before;
+        }
+    }
+
+    /// <summary>
+    /// Points a ref at an object unless it already names one; returns what it names afterwards. The first claim wins:
+    /// two workers that built the same base at once both end up using the first one's.
+    /// </summary>
+    public string Claim(string name, string sha)
+    {
+        if (!Has(sha)) throw new FileNotFoundException($"no artifact {sha} in the store");
+        lock (_gates.GetOrAdd("ref:" + name, _ => new object()))
+        {
+            if (GetRef(name) is { } existing) return existing;
+            SetRef(name, sha);
+            return sha;
+        }
+    }
+
+    /// <summary>The one rule for a ref change, whoever asks (this machine, or a worker through the API): see <see cref="ArtifactSource.SetRef"/>.</summary>
+    public string Point(string name, string sha, bool claim, bool dropPrevious)
+    {
+        if (claim) return Claim(name, sha);
+        string? before = SetRef(name, sha);
+        if (dropPrevious && before != null && before != sha) Delete(before);
+        return sha;
+    }
+
+    /// <summary>Removes a ref and, when <paramref name="withObject"/>, the object it named (a finished trial's checkpoint).</summary>
+    public void DeleteRef(string name, bool withObject)
+    {
+        lock (_gates.GetOrAdd("ref:" + name, _ => new object()))
+        {
+            string? sha = GetRef(name);
+            File.Delete(RefPath(name));
+            if (withObject && sha != null) Delete(sha);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using Runner.Artifacts;
+
+namespace Runner.Training.Engine;
+
+/// <summary>
+/// A trial's last checkpoint, copied to the coordinator's artifact store after each epoch (ref
+/// <c>checkpoint.TRIAL_ID</c>), so that a trial re-queued onto another host continues after its last finished epoch
+/// instead of starting over. The copy is packed on the training thread (a local file copy) and uploaded in the
+/// background: training goes on meanwhile, and when epochs end faster than uploads, only the newest waits.
+/// </summary>
+public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Action<string>? log)
+{
+    readonly object _gate = new();
+    Task _uploading = Task.CompletedTask;
+    /// <summary>A newer bundle made while an upload was running: the next to go (older ones are dropped).</summary>
+    string? _next;
+    bool _finished;
+
+    string RefName => "checkpoint." + trialId;
+
+    /// <summary>Packs the checkpoint's files (just saved) and uploads them in the background.</summary>
+    public void Offer(IReadOnlyList<string> files)
+    {
+        string bundle = Path.Combine(Path.GetDirectoryName(files[0])!, $"{trialId}.{Guid.NewGuid():N}.bundle");
+        FolderArchive.Write(Path.GetDirectoryName(files[0])!, files, bundle);
+        lock (_gate)
+        {
+            if (_finished) { File.Delete(bundle); return; }
+            if (!_uploading.IsCompleted)
+            {
+                if (_next != null) File.Delete(_next);
+                _next = bundle;
+                return;
+            }
+            _uploading = Task.Run(() => Upload(bundle));
+        }
+    }
+
+    void Upload(string first)
+    {
+        for (string? bundle = first; bundle != null; )
+        {
+            try
+            {
+                string sha = shared.Publish(bundle);
+                lock (_gate)
+                    if (!_finished) shared.SetRef(RefName, sha, dropPrevious: true);
+            }
+            catch (Exception e)
+            {
+                // The local checkpoint still lets this host continue; only a move to another host loses this epoch.
+                log?.Invoke($"checkpoint of trial {trialId} not copied to the coordinator: {e.Message}");
+            }
+            finally
+            {
+                File.Delete(bundle);
+            }
+            lock (_gate) (bundle, _next) = (_next, null);
+        }
+    }
+
+    /// <summary>
+    /// Writes the files of the coordinator's copy to <paramref name="targets"/> (same names); false when there is
+    /// none or it cannot be had. Each file is written with its checksum sidecar, like a local checkpoint.
+    /// </summary>
+    public bool TryFetch(IReadOnlyList<string> targets)
+    {
+        try
+        {
+            if (shared.GetRef(RefName) is not { } sha) return false;
+            string bundle = shared.File(sha);
+            string unpacked = Path.Combine(Path.GetDirectoryName(targets[0])!, $"{trialId}.{Guid.NewGuid():N}.fetched");
+            try
+            {
+                FolderArchive.Extract(bundle, unpacked);
+                foreach (string target in targets)
+                {
+                    string from = Path.Combine(unpacked, Path.GetFileName(target));
+                    if (!File.Exists(from)) return false;
+                    ArtifactStore.WriteAtomically(target, temp => File.Copy(from, temp, overwrite: true));
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(unpacked)) Directory.Delete(unpacked, recursive: true);
+            }
+            log?.Invoke($"trial {trialId}: fetched its checkpoint from the coordinator");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ArtifactMissingException or InvalidDataException or UnauthorizedAccessException)
+        {
+            log?.Invoke($"trial {trialId}: the coordinator's checkpoint cannot be had ({e.Message}): starting from what this host has");
+            return false;
+        }
+    }
+
+    /// <summary>The trial is over: uploads still running are awaited, later ones dropped, and the coordinator's copy deleted.</summary>
+    public void Finish()
+    {
+        Task uploading;
+        lock (_gate)
+        {
+            _finished = true;
+            if (_next != null) File.Delete(_next);
+            _next = null;
+            uploading = _uploading;
+        }
+        uploading.Wait(TimeSpan.FromMinutes(2));
+        try { shared.DropRef(RefName); }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            log?.Invoke($"trial {trialId}: its checkpoint copy on the coordinator was not deleted ({e.Message})");
+        }
+    }
+}

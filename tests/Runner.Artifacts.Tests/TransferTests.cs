@@ -1,0 +1,122 @@
+using System.Security.Cryptography;
+using Runner.Artifacts;
+
+namespace Runner.Artifacts.Tests;
+
+public class TransferTests
+{
+    static (string Path, string Sha) RandomFile(string folder, int bytes, int seed = 1)
+    {
+        var data = new byte[bytes];
+        new Random(seed).NextBytes(data);
+        string path = Path.Combine(folder, $"file-{seed}.bin");
+        File.WriteAllBytes(path, data);
+        return (path, Convert.ToHexStringLower(SHA256.HashData(data)));
+    }
+
+    [Fact]
+    public async Task An_uploaded_file_downloads_to_the_same_bytes_and_is_not_sent_twice()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        var client = new ArtifactClient(server.Url);
+        var (path, sha) = RandomFile(root, 3_000_000);
+
+        Assert.False(await client.Has(sha));
+        Assert.Equal(3_000_000, await client.Upload(path, sha));
+        Assert.True(server.Store.Has(sha));
+        Assert.Equal(0, await client.Upload(path, sha));   // the coordinator has it: nothing is sent
+
+        string target = Path.Combine(root, "copy.bin");
+        await client.Download(sha, target);
+        Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(target));
+    }
+
+    [Fact]
+    public async Task An_upload_resumes_after_the_bytes_the_coordinator_kept()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        var (path, sha) = RandomFile(root, 2_000_000);
+        // An earlier attempt whose connection dropped after 1.2 MB.
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(UploadOutcome.Partial, await server.Store.Receive(sha, 0, bytes.Length, new MemoryStream(bytes, 0, 1_200_000)));
+
+        long sent = await new ArtifactClient(server.Url).Upload(path, sha);
+        Assert.Equal(800_000, sent);
+        Assert.Equal(sha, ContentHash.Of(server.Store.PathOf(sha)));
+    }
+
+    [Fact]
+    public async Task A_download_resumes_from_its_part_file_with_a_range_request()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        var (path, sha) = RandomFile(root, 2_000_000);
+        await new ArtifactClient(server.Url).Upload(path, sha);
+        string target = Path.Combine(root, "copy.bin");
+        File.WriteAllBytes(target + ".part", File.ReadAllBytes(path)[..1_500_000]);
+        // Spoil the first part of the coordinator's copy: only a download that asks for the rest alone gets it right.
+        using (var stored = new FileStream(server.Store.PathOf(sha), FileMode.Open, FileAccess.Write))
+            stored.Write(new byte[1_000_000]);
+
+        await new ArtifactClient(server.Url).Download(sha, target);
+        Assert.Equal(sha, ContentHash.Of(target));
+        Assert.False(File.Exists(target + ".part"));
+    }
+
+    [Fact]
+    public async Task Bytes_that_do_not_hash_to_their_name_are_refused_and_not_stored()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        var (path, _) = RandomFile(root, 100_000);
+        string wrong = new string('a', 64);
+        var e = await Assert.ThrowsAsync<IOException>(() => new ArtifactClient(server.Url).Upload(path, wrong));
+        Assert.Contains("SHA-256", e.Message);
+        Assert.False(server.Store.Has(wrong));
+        Assert.Equal(0, server.Store.Received(wrong));
+    }
+
+    [Fact]
+    public async Task A_missing_artifact_is_a_clear_error_not_a_retry_loop()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        var e = await Assert.ThrowsAsync<ArtifactMissingException>(() => new ArtifactClient(server.Url).Download(new string('b', 64), Path.Combine(root, "x")));
+        Assert.Contains("no artifact", e.Message);
+    }
+
+    [Fact]
+    public async Task The_first_claim_of_a_ref_wins_and_replacing_a_checkpoint_ref_drops_the_old_object()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        var client = new ArtifactClient(server.Url);
+        var (a, shaA) = RandomFile(root, 1000, seed: 1);
+        var (b, shaB) = RandomFile(root, 1000, seed: 2);
+        await client.Upload(a, shaA);
+        await client.Upload(b, shaB);
+
+        Assert.Equal(shaA, await client.SetRef("base.k", shaA, claim: true));
+        Assert.Equal(shaA, await client.SetRef("base.k", shaB, claim: true));   // a second builder gets the first base
+        Assert.Equal(shaA, await client.GetRef("base.k"));
+
+        await client.SetRef("checkpoint.t", shaA);
+        await client.SetRef("checkpoint.t", shaB, dropPrevious: true);
+        Assert.False(server.Store.Has(shaA));
+        await client.DeleteRef("checkpoint.t");
+        Assert.Null(await client.GetRef("checkpoint.t"));
+        Assert.False(server.Store.Has(shaB));
+    }
+
+    [Fact]
+    public async Task Names_that_are_not_hashes_or_ref_names_are_refused_before_they_reach_the_disk()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var http = new HttpClient();
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync(server.Url + "artifacts/..%2F..%2Fetc%2Fpasswd")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync(server.Url + "refs/a%20b")).StatusCode);
+    }
+}
