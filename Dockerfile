@@ -11,7 +11,9 @@ RUN dotnet publish src/Runner.Cli -c Release -p:TorchBackend=${TORCH_BACKEND} -o
 FROM mcr.microsoft.com/dotnet/runtime:10.0
 WORKDIR /app
 COPY --from=build /app .
-# The shipped Fashion-MNIST subset; mount the full dataset at /data and set RUNNER_DATA=/data for real studies.
+# Fashion-MNIST (Debian's dataset-fashion-mnist, found at /usr/share/datasets/fashion-mnist): the source data of every
+# pretraining, so workers need no data volume; and the shipped subset for quick runs.
+RUN apt-get update && apt-get install -y --no-install-recommends dataset-fashion-mnist && rm -rf /var/lib/apt/lists/*
 COPY data/fashion-mnist-subset /data/fashion-mnist-subset
 ENV RUNNER_STATE=/state DOTNET_CLI_TELEMETRY_OPTOUT=1
 VOLUME /state

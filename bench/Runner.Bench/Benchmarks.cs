@@ -123,6 +123,29 @@ public sealed class Benchmark(string name, string summary, string description, O
                 {
                     new("trials", "N", "[500]"),
                 }, (args, context) => new MemoryBench(context).Run(args.Int("trials", 60) ?? 500, args.Get("data"))),
+            new Benchmark("artifacts", "a large artifact up to a coordinator and back: throughput and extra memory", """
+                Starts a real coordinator (`runner coordinator`) and moves one --mib MiB file of random bytes to its
+                artifact store and back over loopback, with the client workers and `runner submit` use; prints MiB/s
+                each way and the peak resident memory each side added during each transfer.
+                """, new OptionSpec[]
+                {
+                    new("mib", "N", "artifact size in MiB [1024]"),
+                }, (args, context) => new ArtifactBench(context).Run(args.Int("mib", 1) ?? 1024)),
+            new Benchmark("soak", "sweeps under random kill -9 and partitions on a multi-host bed, then a calm reference", """
+                Builds hosts from network namespaces (root; see HostBed): a coordinator and --workers worker hosts
+                sharing nothing but the network. Runs small real sweeps one after another for --minutes while, every
+                15-40 s, a worker host is killed with SIGKILL (and started again empty), cut off the network for
+                10-25 s, or the coordinator is killed with SIGKILL (and started again on its state). Then it heals,
+                lets the last sweep finish and reruns the same sweeps calmly with `runner run` for reference. Prints
+                trials planned, completed once, duplicated, lost, failed, and final test accuracies that differ from
+                the calm run. Exit 1 when anything was lost, duplicated or failed.
+                """, new OptionSpec[]
+                {
+                    new("minutes", "M", "how long the chaos lasts [15]"),
+                    new("workers", "N", "worker hosts [2]"),
+                    new("seed", "S", "seed of the chaos schedule [1]"),
+                }, (args, context) => new SoakBench(context).Run(args.Real("minutes") ?? 15, args.Int("workers", 1) ?? 2, args.Int("seed", 0) ?? 1,
+                    DataLocator.Locate(args.Get("data"), null, allowDownload: false))),
             NoOpTrainer.Worker(),
             new Runner.Cli.Commands.CompletionCommand("runner-bench"),
         });

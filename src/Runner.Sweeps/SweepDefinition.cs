@@ -13,7 +13,12 @@ public sealed record SweepDefinition(
     string? SourcePath = null);
 
 /// <summary>The base model: pretrained by Runner on source classes (<paramref name="Pretrain"/>) or loaded from a file (<paramref name="Weights"/>).</summary>
-public sealed record BaseSpec(string Model, PretrainSpec? Pretrain, WeightsSpec? Weights = null);
+/// <param name="PretrainSeeds">base.pretrain.seed as a list: one base per seed, a sweep axis (null: the one seed in <paramref name="Pretrain"/>)</param>
+public sealed record BaseSpec(string Model, PretrainSpec? Pretrain, WeightsSpec? Weights = null, int[]? PretrainSeeds = null)
+{
+    /// <summary>The pretraining seeds the sweep's pretrained trials use, one base each; empty without pretraining.</summary>
+    public int[] BaseSeeds => PretrainSeeds ?? (Pretrain != null ? new[] { Pretrain.Seed } : Array.Empty<int>());
+}
 
 /// <summary>A pretrained checkpoint the user supplies. Its SHA-256 (taken when the file is read) is part of each trial's identity.</summary>
 public sealed record WeightsSpec(string Path, string Sha256);

@@ -2,7 +2,8 @@ namespace Runner.Sweeps;
 
 /// <summary>
 /// Turns a sweep definition into its trials, deterministically: the same file always gives the same trials in the
-/// same order. Grid: the product of the parameter lists in file order, seeds innermost. Random: <c>samples</c>
+/// same order. Grid: the product of the parameter lists in file order, then the base's pretraining seeds
+/// (<c>base.pretrain.seed</c> as a list: one base each), then the trial seeds innermost. Random: <c>samples</c>
 /// configurations drawn from a generator seeded by <c>random_seed</c>, each run once per seed.
 /// Meaningless combinations are pruned once: a scratch model has nothing pretrained to freeze, so every scratch
 /// trial runs at freeze depth 0 and the duplicates this makes are dropped.
@@ -15,7 +16,7 @@ public static class SweepExpander
         long configs = d.Sweep.Method == "random"
             ? d.Sweep.Samples
             : d.Sweep.Parameters.Aggregate(1L, (n, a) => SaturatingMultiply(n, a.Values?.Count ?? 1));
-        return SaturatingMultiply(configs, Math.Max(1, d.Sweep.Seeds.Length));
+        return SaturatingMultiply(SaturatingMultiply(configs, Math.Max(1, d.Base.BaseSeeds.Length)), Math.Max(1, d.Sweep.Seeds.Length));
     }
 
     public static IReadOnlyList<TrialSpec> Expand(SweepDefinition d)
@@ -23,17 +24,20 @@ public static class SweepExpander
         var configs = d.Sweep.Method == "random" ? RandomConfigs(d) : GridConfigs(d.Sweep.Parameters);
         var trials = new List<TrialSpec>();
         var seen = new HashSet<string>();
+        // Scratch trials do not depend on the base: their copies for other base seeds are the same trial and dropped.
+        int?[] baseSeeds = d.Base.BaseSeeds.Length > 1 ? d.Base.BaseSeeds.Select(s => (int?)s).ToArray() : new int?[] { null };
         foreach (var config in configs)
-            foreach (int seed in d.Sweep.Seeds)
-            {
-                var trial = Resolve(d, config, seed);
-                if (seen.Add(trial.Id)) trials.Add(trial);
-            }
+            foreach (int? baseSeed in baseSeeds)
+                foreach (int seed in d.Sweep.Seeds)
+                {
+                    var trial = Resolve(d, config, seed, baseSeed);
+                    if (seen.Add(trial.Id)) trials.Add(trial);
+                }
         return trials;
     }
 
-    /// <summary>Builds one trial from the swept values, the file's defaults and a seed.</summary>
-    public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed)
+    /// <summary>Builds one trial from the swept values, the file's defaults, a seed and (for a list of them) a pretraining seed.</summary>
+    public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed, int? baseSeed = null)
     {
         T Get<T>(string name, T fallback) => values.TryGetValue(name, out var v) ? (T)v : fallback;
         var initialization = EnumText.Parse<Initialization>(Get("initialization", EnumText.Of(Initialization.Pretrained)));
@@ -42,7 +46,7 @@ public static class SweepExpander
         var folder = d.Target.Folder;
         return new TrialSpec(
             Model: d.Base.Model,
-            Pretrain: scratch ? null : d.Base.Pretrain,
+            Pretrain: scratch ? null : baseSeed is { } b && d.Base.Pretrain is { } p ? p with { Seed = b } : d.Base.Pretrain,
             TargetDataset: d.Target.Dataset,
             TargetClasses: d.Target.Classes,
             ValidationPerClass: d.Target.ValidationPerClass,

@@ -212,6 +212,7 @@ public static class SweepFile
         if (pre != null && YamlNodeReader.Get(map, "weights") != null)
             r.Error(YamlNodeReader.KeyNode(map, "weights")!, "base.weights and base.pretrain are two ways to get a pretrained base: give one");
         PretrainSpec? pretrain = null;
+        int[] baseSeeds = Array.Empty<int>();
         if (pre != null)
         {
             r.CheckKeys(pre, "base.pretrain", PretrainKeys);
@@ -225,7 +226,13 @@ public static class SweepFile
                 r.Error(pre, "base.pretrain needs a built-in source dataset (base.pretrain.dataset); to start from your own checkpoint use base.weights");
             int epochs = r.Integer(YamlNodeReader.Get(pre, "epochs"), "base.pretrain.epochs", 1) ?? 3;
             double lr = PositiveRate(r, YamlNodeReader.Get(pre, "lr"), "base.pretrain.lr") ?? 1e-3;
-            int seed = r.Integer(YamlNodeReader.Get(pre, "seed"), "base.pretrain.seed", 0) ?? 0;
+            // One seed, or a list: one base per seed (a sweep axis; tables pool over it and show the spread between bases).
+            var seedNode = YamlNodeReader.Get(pre, "seed");
+            int[] seeds = seedNode is YamlSequenceNode
+                ? r.Integers(seedNode, "base.pretrain.seed") ?? new[] { 0 }
+                : new[] { r.Integer(seedNode, "base.pretrain.seed", 0) ?? 0 };
+            int seed = seeds[0];
+            baseSeeds = seeds;
             int batch = r.Integer(YamlNodeReader.Get(pre, "batch_size"), "base.pretrain.batch_size", 1) ?? 64;
             string optimizer = r.Choice(YamlNodeReader.Get(pre, "optimizer"), "base.pretrain.optimizer", "adam", "sgd") ?? "adam";
             if (classes != null && target != null && dataset == target.Dataset)
@@ -237,7 +244,7 @@ public static class SweepFile
             if (dataset != null && classes != null)
                 pretrain = new PretrainSpec(dataset, classes, epochs, lr, seed, batch, optimizer);
         }
-        return model == null ? null : new BaseSpec(model, pretrain, weights);
+        return model == null ? null : new BaseSpec(model, pretrain, weights, pretrain != null && baseSeeds.Length > 1 ? baseSeeds : null);
     }
 
     static WeightsSpec? ReadWeights(YamlNodeReader r, YamlNode? node, string? baseDir)

@@ -115,4 +115,26 @@ public class ComparisonTableTests
         Assert.Equal(2, table.RowKeys.Count);
         Assert.Equal(new double?[] { 0.81, 0.91 }, table.RowKeys.Select(r => table.Cells[(r, table.ColumnKeys[0])].Mean).Select(m => (double?)Math.Round(m!.Value, 2)));
     }
+
+    [Fact]
+    public void Trials_from_several_bases_are_pooled_and_the_cell_says_how_much_spread_is_between_bases_and_how_much_within()
+    {
+        TrialRecord On(int baseSeed, int seed, double test)
+        {
+            var t = Done("pretrained", 2, 1e-3, 10, seed, test, val: 0.8);
+            var spec = t.Spec with { Pretrain = t.Spec.Pretrain! with { Seed = baseSeed } };
+            return t with { Spec = spec, TrialId = spec.Id };
+        }
+        // Base 0 gives 0.80 and 0.82, base 1 gives 0.90 and 0.92: most of the spread is between the bases.
+        var trials = new List<TrialRecord> { On(0, 1, 0.80), On(0, 2, 0.82), On(1, 1, 0.90), On(1, 2, 0.92) };
+        var cell = ComparisonTable.Build(trials, Rows, Cols).Cells[("pretrained, 2", "10")];
+        Assert.Equal(4, cell.Seeds);
+        Assert.Equal(0.86, cell.Mean!.Value, 6);
+        Assert.Equal(2, cell.Spread!.Bases);
+        Assert.Equal(Math.Sqrt(0.005), cell.Spread.Between, 6);   // std of 0.81 and 0.91
+        Assert.Equal(Math.Sqrt(0.0002), cell.Spread.Within!.Value, 6);   // pooled std of ±0.01 within each base
+        Assert.Contains("n=4 over 2 bases: spread between ±7.07, within ±1.41", CellText.Value(cell, "test_accuracy"));
+        // One base: no spread line.
+        Assert.Null(ComparisonTable.Build(trials.Take(2).ToList(), Rows, Cols).Cells[("pretrained, 2", "10")].Spread);
+    }
 }

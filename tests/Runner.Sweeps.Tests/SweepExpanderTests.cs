@@ -89,4 +89,20 @@ public class DatasetCapacityTests
         var tooMany = SweepText.Errors(yaml.Replace("    learning_rate:", "    dataset_size: [41]\n    learning_rate:"), (_, _) => 60);
         Assert.Contains(tooMany, e => e.Message.Contains("dataset_size 41 is more than the data holds: 40 training examples per class"));
     }
+
+    [Fact]
+    public void A_list_of_pretraining_seeds_makes_one_base_each_for_pretrained_trials_and_leaves_scratch_trials_alone()
+    {
+        var d = SweepText.Parse(SweepText.Example.Replace("lr: 1e-3, seed: 0 }", "lr: 1e-3, seed: [0, 1] }"));
+        Assert.Equal(new[] { 0, 1 }, d.Base.BaseSeeds);
+        var trials = SweepExpander.Expand(d);
+        Assert.Equal(18 * 2 * 3 + 6 * 3, trials.Count);
+        Assert.Equal(2, trials.Select(t => t.PretrainTaskId).OfType<string>().Distinct().Count());
+        Assert.Equal(new[] { 0, 1 }, trials.Where(t => t.Pretrain != null).Select(t => t.Pretrain!.Seed).Distinct().Order());
+        Assert.All(trials.Where(t => t.Initialization == Initialization.Scratch), t => Assert.Null(t.Pretrain));
+        // With one seed nothing changes: the same trials, the same ids.
+        var single = SweepExpander.Expand(SweepText.Parse(SweepText.Example));
+        Assert.Equal(single.Select(t => t.Id), SweepExpander.Expand(SweepText.Parse(SweepText.Example.Replace("seed: 0 }", "seed: [0] }"))).Select(t => t.Id));
+        Assert.Contains(SweepText.Errors(SweepText.Example.Replace("seed: 0 }", "seed: [] }")), e => e.Message.Contains("base.pretrain.seed must not be empty"));
+    }
 }

@@ -58,4 +58,43 @@ public class CheckpointTests(SharedArtifacts shared)
         Assert.Equal(new[] { 1, 2 }, epochs);
         Assert.Equal(TrialStatus.Completed, r.Status);
     }
+
+    [Fact]
+    public void A_trial_moved_to_another_host_continues_from_the_checkpoint_copied_to_the_coordinator_and_ends_the_same()
+    {
+        var spec = TestData.SmallTrial(init: "scratch", seed: 12, epochs: 3);
+        var uninterrupted = TrialRunner.Run(spec, TestData.Environment(ScratchFolders.New("calm")));
+
+        using var coordinator = new Runner.Artifacts.Tests.ArtifactServer(ScratchFolders.New("coordinator-store"));
+        // Two hosts that share nothing but the coordinator: each its own artifacts folder and cache.
+        TrialEnvironment Host(string name, List<string> log)
+        {
+            string artifacts = ScratchFolders.New(name);
+            return TestData.Environment(artifacts, log) with
+            {
+                Shared = new Runner.Artifacts.ArtifactSource(null, new Runner.Artifacts.ArtifactClient(coordinator.Url),
+                    new Runner.Artifacts.ArtifactCache(Path.Combine(artifacts, "cache"))),
+            };
+        }
+        var (logA, logB) = (new List<string>(), new List<string>());
+        using var cancel = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => TrialRunner.Run(spec, Host("host-a", logA), e =>
+        {
+            if (e.Epoch == 2) cancel.Cancel();   // host A dies during epoch 3
+            return true;
+        }, cancel.Token));
+        // The copy is uploaded in the background: wait for it to land.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (coordinator.Store.GetRef("checkpoint." + spec.Id) == null && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        Thread.Sleep(500);
+
+        var epochsSeen = new List<int>();
+        var resumed = TrialRunner.Run(spec, Host("host-b", logB), e => { epochsSeen.Add(e.Epoch); return true; });
+        Assert.Contains(logB, m => m.Contains("fetched its checkpoint from the coordinator"));
+        Assert.Equal(new[] { 3 }, epochsSeen);
+        Assert.Equal(uninterrupted.Epochs.Select(e => (e.TrainLoss, e.ValAccuracy)), resumed.Epochs.Select(e => (e.TrainLoss, e.ValAccuracy)));
+        Assert.Equal(uninterrupted.TestAccuracy, resumed.TestAccuracy);
+        // The finished trial's copy is gone from the coordinator.
+        Assert.Null(coordinator.Store.GetRef("checkpoint." + spec.Id));
+    }
 }

@@ -15,6 +15,12 @@ public static class CellText
             ? string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean * 100:F2} ± {c.Std * 100:F2}%")
             : string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean:G4} ± {c.Std:G3}");
         string seeds = c.Seeds == c.Trials ? $"n={c.Seeds}" : $"n={c.Seeds}/{c.Trials}";
+        if (c.Spread is { } s)
+        {
+            double scale = percent ? 100 : 1;
+            string within = s.Within is { } w ? string.Create(CultureInfo.InvariantCulture, $"{w * scale:G3}") : "-";
+            seeds += string.Create(CultureInfo.InvariantCulture, $" over {s.Bases} bases: spread between ±{s.Between * scale:G3}, within ±{within}");
+        }
         return withChosen && c.Chosen != null ? $"{number} ({seeds}, {c.Chosen})" : $"{number} ({seeds})";
     }
 

@@ -3,8 +3,32 @@ using Runner.Sweeps;
 
 namespace Runner.Reports.Tables;
 
-/// <summary>One cell: the metric over seeds, how many seeds finished out of how many trials, what was chosen, or why it is empty.</summary>
-public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing);
+/// <summary>
+/// One cell: the metric over seeds, how many seeds finished out of how many trials, what was chosen, or why it is
+/// empty. When its trials start from several pretrained bases (base.pretrain.seed as a list) the values are pooled
+/// over bases and trial seeds, and <paramref name="Spread"/> says how much of the spread is between bases and how
+/// much within one.
+/// </summary>
+public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing, BaseSpread? Spread = null);
+
+/// <summary>
+/// The spread of a cell whose trials come from several bases: <paramref name="Between"/> is the standard deviation of
+/// the per-base means, <paramref name="Within"/> the pooled standard deviation inside each base (null when no base
+/// has two values).
+/// </summary>
+public sealed record BaseSpread(int Bases, double Between, double? Within)
+{
+    public static BaseSpread? Of(IEnumerable<(int Base, double Value)> values)
+    {
+        var byBase = values.GroupBy(v => v.Base).Select(g => g.Select(v => v.Value).ToList()).ToList();
+        if (byBase.Count < 2) return null;
+        double between = Metrics.MeanStd(byBase.Select(b => b.Average()).ToList()).Std;
+        int freedom = byBase.Sum(b => b.Count - 1);
+        double? within = freedom == 0 ? null
+            : Math.Sqrt(byBase.Sum(b => { double s = Metrics.MeanStd(b).Std; return (b.Count - 1) * s * s; }) / freedom);
+        return new BaseSpread(byBase.Count, between, within);
+    }
+}
 
 /// <summary>
 /// The answer to "what should I freeze, at what learning rate, for how much data": a pivot of a sweep's trials.
@@ -59,10 +83,11 @@ public sealed record ComparisonTable(
             use = best.ToList();
             chosen = best.Key;
         }
-        var values = use.Where(Finished).Select(t => Metrics.Of(t.Result!, metric)).OfType<double>().ToList();
-        if (values.Count == 0) return new TableCell(null, null, 0, use.Count, chosen, "no value");
-        var (mean, std) = Metrics.MeanStd(values);
-        return new TableCell(mean, std, values.Count, use.Count, chosen, null);
+        var measured = use.Where(Finished).Select(t => (Base: t.Spec.Pretrain?.Seed ?? 0, Value: Metrics.Of(t.Result!, metric)))
+            .Where(v => v.Value != null).Select(v => (v.Base, Value: v.Value!.Value)).ToList();
+        if (measured.Count == 0) return new TableCell(null, null, 0, use.Count, chosen, "no value");
+        var (mean, std) = Metrics.MeanStd(measured.Select(v => v.Value).ToList());
+        return new TableCell(mean, std, measured.Count, use.Count, chosen, null, BaseSpread.Of(measured));
     }
 
     static string WhyMissing(List<TrialRecord> trials)

@@ -1,13 +1,14 @@
 using System.Diagnostics;
 
-namespace Runner.EndToEnd.Tests;
+namespace Runner.Bench;
 
 /// <summary>
 /// Several hosts on this machine: each host a Linux network namespace on a bridge of its own, with its own address,
 /// and each process started on a host in a mount namespace of its own with an empty tmpfs over its state folder, so
 /// that hosts share nothing through the file system (the program and the shipped data subset are read-only inputs
 /// every real machine has too). Names and the subnet are unique per bed; everything is removed on dispose, also after
-/// a failed test. Needs root and iproute2: <see cref="WhyNot"/> says why a bed cannot be made here.
+/// a failed test. Needs root and iproute2: <see cref="WhyNot"/> says why a bed cannot be made here. Used by the
+/// multi-host tests and by `runner-bench soak` and `runner-bench hosts`.
 /// </summary>
 public sealed class HostBed : IDisposable
 {
@@ -90,20 +91,24 @@ public sealed class HostBed : IDisposable
     /// <summary>
     /// Starts `dotnet DLL ARGS` on a host, in its own mount namespace with an empty tmpfs at <see cref="StateFolder"/>
     /// and over each of <paramref name="hidden"/> (folders of this machine the host must not see, such as the
-    /// client's files); output goes to a log file named <paramref name="name"/>.
+    /// client's files); output goes to a log file named <paramref name="name"/>. With <paramref name="keptState"/>
+    /// (a folder of this machine) the state folder is that one instead, so the host's next process finds it again:
+    /// a coordinator restarted on the same machine.
     /// </summary>
     public Process Start(int host, string name, string dll, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null,
-        IReadOnlyList<string>? hidden = null)
+        IReadOnlyList<string>? hidden = null, string? keptState = null)
     {
-        string mounts = string.Join(" && ", new[] { StateFolder }.Concat(hidden ?? Array.Empty<string>())
-            .Select(f => $"mkdir -p {Quote(f)} && mount -t tmpfs none {Quote(f)}"));
+        string state = keptState == null ? $"mkdir -p {StateFolder} && mount -t tmpfs none {StateFolder}"
+            : $"mkdir -p {StateFolder} {Quote(keptState)} && mount --bind {Quote(keptState)} {StateFolder}";
+        string mounts = string.Join(" && ", new[] { state }.Concat((hidden ?? Array.Empty<string>())
+            .Select(f => $"mkdir -p {Quote(f)} && mount -t tmpfs none {Quote(f)}")));
         string command = $"{mounts} && exec dotnet {Quote(dll)} {string.Join(" ", args.Select(Quote))}";
         var start = new ProcessStartInfo("/usr/sbin/ip") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in new[] { "netns", "exec", _namespaces[host], "unshare", "-m", "--propagation", "private", "bash", "-c", command })
             start.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var p = Process.Start(start)!;
-        global::Runner.Bench.RunnerProcesses.LogTo(p, Path.Combine(_logs, $"{name}.log"));
+        RunnerProcesses.LogTo(p, Path.Combine(_logs, $"{name}.log"));
         lock (_processes) _processes.Add(p);
         return p;
     }
