@@ -146,6 +146,26 @@ public sealed class Benchmark(string name, string summary, string description, O
                     new("seed", "S", "seed of the chaos schedule [1]"),
                 }, (args, context) => new SoakBench(context).Run(args.Real("minutes") ?? 15, args.Int("workers", 1) ?? 2, args.Int("seed", 0) ?? 1,
                     DataLocator.Locate(args.Get("data"), null, allowDownload: false))),
+            new Benchmark("hosts", "how much of a multi-host cluster a sweep of fixed-length trials uses", """
+                Builds a coordinator host and --hosts worker hosts from network namespaces (root), each worker host with
+                --slots no-op trial workers whose trials last --trial-seconds; submits --trials trials and prints the
+                wall time against the ideal (trials / slots, rounded up, × trial seconds).
+                """, new OptionSpec[]
+                {
+                    new("hosts", "N", "worker hosts [3]"),
+                    new("slots", "N", "trial workers per host [4]"),
+                    new("trials", "N", "[240]"),
+                    new("trial-seconds", "S", "[1]"),
+                }, (args, context) => new HostsBench(context).Run(args.Int("hosts", 1) ?? 3, args.Int("slots", 1) ?? 4, args.Int("trials", 1) ?? 240,
+                    args.Real("trial-seconds") ?? 1, args.Get("data"))),
+            new Benchmark("base", "building a pretrained base once per cluster: build time vs another host's fetch", """
+                A coordinator host and two worker hosts (network namespaces, root) run a pretrained sweep: one host
+                pretrains convnet4 for --epochs on the source classes (the sweep's base task) and stores the base,
+                the other fetches it; prints both times from the hosts' logs.
+                """, new OptionSpec[]
+                {
+                    new("epochs", "N", "pretraining epochs [3]"),
+                }, (args, context) => new BaseBench(context).Run(args.Int("epochs", 1) ?? 3, DataLocator.Locate(args.Get("data"), null, allowDownload: false))),
             NoOpTrainer.Worker(),
             new Runner.Cli.Commands.CompletionCommand("runner-bench"),
         });

@@ -11,6 +11,8 @@ public sealed class ArtifactSource
     public ContentStore? Local { get; }
     public ArtifactClient? Remote { get; }
     public ArtifactCache Cache { get; }
+    /// <summary>Hears one line per artifact fetched over the network (what, how big, how long).</summary>
+    public Action<string>? Log { get; init; }
 
     public ArtifactSource(ContentStore? local, ArtifactClient? remote, ArtifactCache cache)
     {
@@ -23,12 +25,13 @@ public sealed class ArtifactSource
     /// there when <paramref name="coordinatorUrl"/> is null or the store exists there (same machine), and the
     /// coordinator's API otherwise.
     /// </summary>
-    public static ArtifactSource For(string artifactsFolder, string? coordinatorUrl, long cacheBytes = ArtifactCache.DefaultMaxBytes)
+    public static ArtifactSource For(string artifactsFolder, string? coordinatorUrl, long cacheBytes = ArtifactCache.DefaultMaxBytes,
+        Action<string>? log = null)
     {
         string store = StoreFolder(artifactsFolder);
         var local = coordinatorUrl == null || Directory.Exists(Path.Combine(store, "objects")) ? new ContentStore(store) : null;
         return new ArtifactSource(local, coordinatorUrl == null ? null : new ArtifactClient(coordinatorUrl),
-            new ArtifactCache(Path.Combine(artifactsFolder, "cache"), cacheBytes));
+            new ArtifactCache(Path.Combine(artifactsFolder, "cache"), cacheBytes)) { Log = log };
     }
 
     /// <summary>A state folder's artifacts folder (bases, features, checkpoints; the store and the cache inside).</summary>
@@ -44,7 +47,9 @@ public sealed class ArtifactSource
         if (Cache.TryFile(sha) is { } cached) return cached;
         if (Remote == null) throw new ArtifactMissingException($"no artifact {sha[..12]}… in the store at {Local!.Root}");
         string target = Cache.FileOf(sha);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Reach(() => Remote.Download(sha, target, cancel).GetAwaiter().GetResult());
+        Log?.Invoke(FormattableString.Invariant($"fetched artifact {sha[..12]}… ({new FileInfo(target).Length / 1048576.0:F2} MiB) in {clock.Elapsed.TotalSeconds:F2} s"));
         Cache.Trim(target);
         return target;
     }

@@ -23,7 +23,7 @@ public static class ClusterWiring
         {
             var env = new TrialEnvironment(new ArtifactStore(artifacts), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log,
                 TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null,
-                Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, cacheBytes)),
+                Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, cacheBytes, log)),
                 BaseSha256: job.BaseSha256);
             return job.Pretrain ? BaseBuilder.Build(job.TrialId, job.Spec, env, cancel) : TrialRunner.Run(job.Spec, env, e => onEpoch(e), cancel);
         };

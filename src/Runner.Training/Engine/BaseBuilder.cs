@@ -30,6 +30,8 @@ public static class BaseBuilder
             PretrainedBases.GetOrTrain(env.Artifacts, spec.Model, pretrain, source, device, env.Log, cancel).Network.Dispose();
             string path = PretrainedBases.CheckpointPath(env.Artifacts, spec.Model, pretrain, source.Fingerprint);
             sha = shared.SetRef(name, shared.Publish(path, cancel), claim: true);
+            env.Log?.Invoke(FormattableString.Invariant(
+                $"base {name} built and stored in {clock.Elapsed.TotalSeconds:F2} s ({new FileInfo(path).Length / 1048576.0:F2} MiB): {sha[..12]}…"));
             // This host has the bytes already: its trials must not download what it just uploaded.
             if (sha == PretrainedBases.Sha256Of(path)) shared.Remember(path, sha);
         }
