@@ -65,15 +65,5 @@ public sealed class BaseBench(CliContext context)
         return 0;
     }
 
-    static string Process(params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(Runner.Cli.CliApp).Assembly.Location);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(start)!;
-        string output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
+    static string Process(params string[] args) => RunnerProcesses.RunToEnd(args).Out;
 }

@@ -166,6 +166,16 @@ public sealed class Benchmark(string name, string summary, string description, O
                 {
                     new("epochs", "N", "pretraining epochs [3]"),
                 }, (args, context) => new BaseBench(context).Run(args.Int("epochs", 1) ?? 3, DataLocator.Locate(args.Get("data"), null, allowDownload: false))),
+            new Benchmark("checkpoint-copy", "what copying each epoch's checkpoint to the coordinator costs a trial", """
+                The same convnet4 trial run alternately with its checkpoints copied to a real coordinator after every
+                epoch (as on a worker of a remote coordinator) and without; median trial time of each and the overhead.
+                """, new OptionSpec[]
+                {
+                    new("per-class", "N", "training images per class [1000]"),
+                    new("epochs", "N", "[5]"),
+                    new("repeats", "N", "runs of each [3]"),
+                }, (args, context) => new CheckpointCopyBench(context).Run(args.Int("per-class", 1) ?? 1000, args.Int("epochs", 1) ?? 5,
+                    args.Int("repeats", 1) ?? 3, DataLocator.Locate(args.Get("data"), null, allowDownload: false))),
             NoOpTrainer.Worker(),
             new Runner.Cli.Commands.CompletionCommand("runner-bench"),
         });

@@ -58,6 +58,19 @@ public sealed class RunnerProcesses : IDisposable
         return process;
     }
 
+    /// <summary>`runner ARGS` run to its end on this machine, as a user's shell runs it (a cluster's client): exit code, output, errors.</summary>
+    public static (int Code, string Out, string Error) RunToEnd(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(typeof(Runner.Cli.CliApp).Assembly.Location);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
     /// <summary>Writes a started process's standard output and error, line by line as they come, to one log file.</summary>
     public static void LogTo(Process process, string path)
     {

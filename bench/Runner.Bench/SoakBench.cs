@@ -197,16 +197,5 @@ public sealed class SoakBench(CliContext context)
         }
     }
 
-    /// <summary>A `runner` command on this machine, as the user's client.</summary>
-    static (int Code, string Out, string Error) Client(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Runner);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    static (int Code, string Out, string Error) Client(params string[] args) => RunnerProcesses.RunToEnd(args);
 }

@@ -40,10 +40,23 @@ public sealed class ArtifactSource
     /// <summary>The coordinator's store inside a state folder's artifacts folder.</summary>
     public static string StoreFolder(string artifactsFolder) => Path.Combine(artifactsFolder, "store");
 
+    /// <summary>
+    /// One fetch or unpacking of an artifact at a time in this process (the devices of a host often start trials on
+    /// a new base together): the others wait and find it there. Striped, so that the locks do not grow with artifacts.
+    /// </summary>
+    readonly object[] _gates = Enumerable.Range(0, 32).Select(_ => new object()).ToArray();
+
+    object Gate(string sha) => _gates[Convert.ToInt32(ContentHash.Check(sha)[..2], 16) % _gates.Length];
+
     /// <summary>A local path holding the artifact's bytes (verified when fetched), fetching it when needed.</summary>
     public string File(string sha, CancellationToken cancel = default)
     {
         if (Local?.Has(sha) == true) return Local.PathOf(sha);
+        lock (Gate(sha)) return Fetch(sha, cancel);
+    }
+
+    string Fetch(string sha, CancellationToken cancel)
+    {
         if (Cache.TryFile(sha) is { } cached) return cached;
         if (Remote == null) throw new ArtifactMissingException($"no artifact {sha[..12]}… in the store at {Local!.Root}");
         string target = Cache.FileOf(sha);
@@ -57,9 +70,14 @@ public sealed class ArtifactSource
     /// <summary>The unpacked folder of an archive artifact (see <see cref="FolderArchive"/>), fetching and unpacking it when needed.</summary>
     public string Folder(string sha, CancellationToken cancel = default)
     {
+        lock (Gate(sha)) return Unpack(sha, cancel);
+    }
+
+    string Unpack(string sha, CancellationToken cancel)
+    {
         if (Cache.TryFolder(sha) is { } unpacked) return unpacked;
         bool fetched = Local?.Has(sha) != true && Cache.TryFile(sha) == null;
-        string archive = File(sha, cancel);
+        string archive = Local?.Has(sha) == true ? Local.PathOf(sha) : Fetch(sha, cancel);
         string folder = Cache.FolderOf(sha);
         FolderArchive.Extract(archive, folder);
         // The archive was only the way here: keep one copy (the unpacked one) in the cache.

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 
 namespace Runner.Artifacts;
@@ -26,7 +25,15 @@ public enum UploadOutcome
 public sealed class ContentStore
 {
     static readonly Regex RefName = new("^[A-Za-z0-9._-]{1,200}$", RegexOptions.Compiled);
-    readonly ConcurrentDictionary<string, object> _gates = new();
+    /// <summary>
+    /// One writer per artifact and per ref, by striping: a fixed set of locks, so that a coordinator that stores
+    /// millions of checkpoints over its life does not keep a lock for each.
+    /// </summary>
+    readonly SemaphoreSlim[] _uploadGates = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    readonly object[] _refGates = Enumerable.Range(0, 64).Select(_ => new object()).ToArray();
+
+    SemaphoreSlim UploadGate(string sha) => _uploadGates[Convert.ToInt32(sha[..2], 16) % _uploadGates.Length];
+    object RefGate(string name) => _refGates[(int)((uint)StringComparer.Ordinal.GetHashCode(name) % (uint)_refGates.Length)];
 
     public string Root { get; }
     string Objects => Path.Combine(Root, "objects");
@@ -64,8 +71,7 @@ public sealed class ContentStore
         ContentHash.Check(sha);
         if (Has(sha)) return UploadOutcome.Complete;
         // One writer per artifact: two clients uploading the same bytes take turns, and the second finds it done.
-        var gate = _gates.GetOrAdd(sha, _ => new SemaphoreSlim(1, 1));
-        var semaphore = (SemaphoreSlim)gate;
+        var semaphore = UploadGate(sha);
         await semaphore.WaitAsync(cancel);
         try
         {
@@ -157,7 +163,7 @@ public sealed class ContentStore
     public string? SetRef(string name, string sha)
     {
         if (!Has(sha)) throw new FileNotFoundException($"no artifact {sha} in the store");
-        lock (_gates.GetOrAdd("ref:" + name, _ => new object()))
+        lock (RefGate(name))
         {
             string? before = GetRef(name);
             string path = RefPath(name), temp = path + ".tmp";
@@ -174,7 +180,7 @@ public sealed class ContentStore
     public string Claim(string name, string sha)
     {
         if (!Has(sha)) throw new FileNotFoundException($"no artifact {sha} in the store");
-        lock (_gates.GetOrAdd("ref:" + name, _ => new object()))
+        lock (RefGate(name))
         {
             if (GetRef(name) is { } existing) return existing;
             SetRef(name, sha);
@@ -194,7 +200,7 @@ public sealed class ContentStore
     /// <summary>Removes a ref and, when <paramref name="withObject"/>, the object it named (a finished trial's checkpoint).</summary>
     public void DeleteRef(string name, bool withObject)
     {
-        lock (_gates.GetOrAdd("ref:" + name, _ => new object()))
+        lock (RefGate(name))
         {
             string? sha = GetRef(name);
             File.Delete(RefPath(name));

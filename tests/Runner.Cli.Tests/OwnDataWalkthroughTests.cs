@@ -10,16 +10,7 @@ namespace Runner.Cli.Tests;
 /// </summary>
 public class OwnDataWalkthroughTests
 {
-    static void Python(params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = CliRunner.RepoRoot };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        string error = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{args[0]} failed (needs python3-torch, python3-torchvision): {error}");
-    }
+    static void Python(params string[] args) => PythonScripts.Run(CliRunner.RepoRoot, args);
 
     [Fact]
     public void The_scripts_build_a_folder_and_checkpoint_that_the_experiment_file_trains_on()

@@ -84,17 +84,7 @@ public sealed class BedCluster : IDisposable
     }
 
     /// <summary>A `runner` command run on this machine, outside every host, as a user's client.</summary>
-    public static (int ExitCode, string Out, string Error) Client(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Runner);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit(120_000);
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    public static (int ExitCode, string Out, string Error) Client(params string[] args) => RunnerProcesses.RunToEnd(args);
 
     public void WaitFor(Func<bool> condition, TimeSpan timeout, string what)
     {

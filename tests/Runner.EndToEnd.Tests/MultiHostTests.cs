@@ -168,14 +168,5 @@ public sealed class MultiHostTests(ITestOutputHelper output)
         Assert.All(rows, r => Assert.Equal(weightsSha, r.GetProperty("base_sha256").GetString()));
     }
 
-    static void Python(params string[] args)
-    {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = LocalCluster.RepoRoot };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        string error = p.StandardError.ReadToEnd();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{args[0]} failed (needs python3-torch, python3-torchvision): {error}");
-    }
+    static void Python(params string[] args) => PythonScripts.Run(LocalCluster.RepoRoot, args);
 }

@@ -94,7 +94,9 @@ public class CheckpointTests(SharedArtifacts shared)
         Assert.Equal(new[] { 3 }, epochsSeen);
         Assert.Equal(uninterrupted.Epochs.Select(e => (e.TrainLoss, e.ValAccuracy)), resumed.Epochs.Select(e => (e.TrainLoss, e.ValAccuracy)));
         Assert.Equal(uninterrupted.TestAccuracy, resumed.TestAccuracy);
-        // The finished trial's copy is gone from the coordinator.
+        // The finished trial's copy is deleted from the coordinator (in the background, after the result).
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (coordinator.Store.GetRef("checkpoint." + spec.Id) != null && DateTime.UtcNow < deadline) Thread.Sleep(50);
         Assert.Null(coordinator.Store.GetRef("checkpoint." + spec.Id));
     }
 }

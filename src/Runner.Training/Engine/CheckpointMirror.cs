@@ -94,7 +94,11 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
         }
     }
 
-    /// <summary>The trial is over: uploads still running are awaited, later ones dropped, and the coordinator's copy deleted.</summary>
+    /// <summary>
+    /// The trial is over: later uploads are dropped, and once the one running ends, the coordinator's copy is deleted,
+    /// in the background: the trial's result does not wait for the coordinator's API (a copy left behind is harmless:
+    /// a finished trial never runs again).
+    /// </summary>
     public void Finish()
     {
         Task uploading;
@@ -105,11 +109,13 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
             _next = null;
             uploading = _uploading;
         }
-        uploading.Wait(TimeSpan.FromMinutes(2));
-        try { shared.DropRef(RefName); }
-        catch (Exception e) when (e is IOException or HttpRequestException)
+        _ = uploading.ContinueWith(_ =>
         {
-            log?.Invoke($"trial {trialId}: its checkpoint copy on the coordinator was not deleted ({e.Message})");
-        }
+            try { shared.DropRef(RefName); }
+            catch (Exception e) when (e is IOException or HttpRequestException)
+            {
+                log?.Invoke($"trial {trialId}: its checkpoint copy on the coordinator was not deleted ({e.Message})");
+            }
+        }, TaskScheduler.Default);
     }
 }
