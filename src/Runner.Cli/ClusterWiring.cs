@@ -1,5 +1,6 @@
 using Runner.Artifacts;
 using Runner.Cluster.Hosting;
+using Runner.Cluster.Security;
 using Runner.Cluster.Workers;
 using Runner.Sweeps;
 using Runner.Training.Engine;
@@ -81,21 +82,36 @@ public static class ClusterWiring
         return int.TryParse(text, out int port) && port is >= 0 and <= 65535 ? port : throw new UsageException($"--{option} must be a port number, got '{text}'");
     }
 
-    public static IReadOnlyList<string> SeedNodes(Arguments args)
+    public static IReadOnlyList<string> SeedNodes(Arguments args, bool tls = false)
     {
         string? text = args.Get("seed-nodes") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_SEED_NODES"));
         if (text == null) return Array.Empty<string>();
-        return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(SeedAddress).ToList();
+        return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t => SeedAddress(t, tls)).ToList();
     }
 
-    /// <summary>Accepts host:port or a full akka.tcp://runner@host:port address.</summary>
-    static string SeedAddress(string text)
+    /// <summary>Accepts host:port or a full akka.tcp://runner@host:port (akka.ssl.tcp:// with TLS) address.</summary>
+    static string SeedAddress(string text, bool tls)
     {
-        if (text.StartsWith("akka.tcp://", StringComparison.Ordinal)) return text;
+        string scheme = ClusterTls.SchemeFor(tls);
+        if (text.StartsWith("akka.", StringComparison.Ordinal))
+            return text.StartsWith(scheme + "://", StringComparison.Ordinal) ? text
+                : throw new UsageException($"seed node '{text}' does not start with {scheme}:// ({(tls ? "this node speaks TLS" : "give --tls to speak TLS")})");
         int colon = text.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out _)) throw new UsageException($"seed node '{text}' is not HOST:PORT");
-        return $"akka.tcp://{NodeRoles.SystemName}@{text}";
+        return $"{scheme}://{NodeRoles.SystemName}@{text}";
     }
+
+    /// <summary>--tls FILE or $RUNNER_TLS: this node's certificate file (`runner certs issue`); null without.</summary>
+    public static ClusterTls? Tls(Arguments args)
+    {
+        string? path = args.Get("tls") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_TLS"));
+        if (path == null) return null;
+        try { return ClusterTls.Load(path); }
+        catch (TlsSetupException e) { throw new CommandFailedException(e.Message); }
+    }
+
+    public static readonly OptionSpec TlsOption = new("tls", "FILE.pfx",
+        "speak mutual TLS with this certificate (`runner certs issue`); password in RUNNER_TLS_PASSWORD or RUNNER_TLS_PASSWORD_FILE [RUNNER_TLS]");
 
     static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

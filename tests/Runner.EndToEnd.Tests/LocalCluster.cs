@@ -53,9 +53,9 @@ public sealed class LocalCluster : IDisposable
         return p;
     }
 
-    public Process StartCoordinator()
+    public Process StartCoordinator(params string[] extra)
     {
-        Coordinator = Start("coordinator", "coordinator", "--port", ClusterPort.ToString(), "--api-port", ApiPort.ToString(), "--state", CoordinatorState);
+        Coordinator = Start("coordinator", ["coordinator", "--port", ClusterPort.ToString(), "--api-port", ApiPort.ToString(), "--state", CoordinatorState, .. extra]);
         WaitFor(() => Api(HttpMethod.Get, "sweeps").Status == 200, TimeSpan.FromSeconds(60), "the coordinator API to answer");
         return Coordinator;
     }

@@ -19,6 +19,7 @@ public sealed class CoordinatorCommand : ICommand
         new("state", "DIR", "state folder [RUNNER_STATE, default .runner]"),
         new("api-host", "H", "HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]"),
         new("api-port", "N", "HTTP API port [RUNNER_API_PORT, default 4080]"),
+        ClusterWiring.TlsOption,
         new("api-url", "URL", "the API's address as workers reach it, for artifacts [RUNNER_API_URL, default http://API-HOST:API-PORT/, with --host when API-HOST is * or 0.0.0.0]"),
     };
 
@@ -37,6 +38,7 @@ public sealed class CoordinatorCommand : ICommand
         var node = RunnerNode.Start(new NodeOptions
         {
             Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, ArtifactsUrl = artifactsUrl,
+            Tls = ClusterWiring.Tls(args),
         });
         try
         {

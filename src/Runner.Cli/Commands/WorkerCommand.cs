@@ -38,12 +38,14 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         new("join-timeout", "S", "give up when the first join takes longer [30]"),
         new("cache-gb", "N", "at most this many GiB of artifacts fetched from the coordinator are kept here, least recently used go first [20]"),
         OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
+        ClusterWiring.TlsOption,
     }.Concat(extraOptions ?? Array.Empty<OptionSpec>()).ToArray();
 
     public int Execute(Arguments args, CliContext context)
     {
         args.NoPositional();
-        var seeds = ClusterWiring.SeedNodes(args);
+        var tls = ClusterWiring.Tls(args);
+        var seeds = ClusterWiring.SeedNodes(args, tls != null);
         if (seeds.Count == 0) throw new UsageException("--seed-nodes (or RUNNER_SEED_NODES) is required: the coordinator's HOST:PORT");
         var devices = ClusterWiring.Devices(args);
         int threads = ClusterWiring.ThreadsPerWorker(args, devices);
@@ -57,6 +59,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
             StateFolder = state,
             Devices = devices,
             Executor = _trainer(args, state, threads),
+            Tls = tls,
         };
         var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
 

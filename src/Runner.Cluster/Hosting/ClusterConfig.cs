@@ -29,6 +29,7 @@ public static class ClusterConfig
         var given = ConfigurationFactory.ParseString($$"""
             akka.remote.dot-netty.tcp.hostname = {{Quote(o.Host)}}
             akka.remote.dot-netty.tcp.port = {{o.Port}}
+            akka.remote.dot-netty.tcp.enable-ssl = {{(o.Tls != null ? "on" : "off")}}
             akka.cluster.seed-nodes = [{{seeds}}]
             akka.cluster.roles = [{{roles}}]
             akka.persistence.journal.sql.connection-string = {{Quote(journal)}}

@@ -8,7 +8,7 @@ public sealed record NodeOptions
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>0 picks a free port.</summary>
     public int Port { get; init; }
-    /// <summary>Akka addresses (akka.tcp://runner@host:port) to join; empty = this node starts a new cluster.</summary>
+    /// <summary>Akka addresses (akka.tcp://runner@host:port, akka.ssl.tcp:// with TLS) to join; empty = this node starts a new cluster.</summary>
     public IReadOnlyList<string> SeedNodes { get; init; } = Array.Empty<string>();
     /// <summary>"coordinator" (sweeps, pool, persistence) and/or "worker" (TrialWorkers).</summary>
     public IReadOnlyList<string> Roles { get; init; } = new[] { NodeRoles.Coordinator, NodeRoles.Worker };
@@ -24,6 +24,8 @@ public sealed record NodeOptions
     /// shares this coordinator's state folder (`runner run`).
     /// </summary>
     public string? ArtifactsUrl { get; init; }
+    /// <summary>Mutual TLS for remoting (`--tls`): null speaks plain TCP.</summary>
+    public Runner.Cluster.Security.ClusterTls? Tls { get; init; }
     /// <summary>Extra HOCON that wins over everything else (tests use it for serialize-messages).</summary>
     public string ExtraConfig { get; init; } = "";
 

@@ -40,7 +40,9 @@ public sealed class RunnerNode : IAsyncDisposable
     {
         Directory.CreateDirectory(o.StateFolder);
         RunnerLogging.Configure(o.StateFolder, o.ConsoleLogLevel, $"{o.Host}:{o.Port}/{string.Join("+", o.Roles)}");
-        var system = ActorSystem.Create(NodeRoles.SystemName, ClusterConfig.For(o));
+        var bootstrap = Akka.Actor.BootstrapSetup.Create().WithConfig(ClusterConfig.For(o));
+        var system = o.Tls == null ? ActorSystem.Create(NodeRoles.SystemName, bootstrap)
+            : ActorSystem.Create(NodeRoles.SystemName, bootstrap.And(o.Tls.RemotingSetup()));
         var cluster = Akka.Cluster.Cluster.Get(system);
         if (o.SeedNodes.Count == 0) cluster.Join(cluster.SelfAddress);
         var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
