@@ -10,7 +10,8 @@ namespace Runner.Bench;
 /// worker hosts with empty private state) runs sweeps one after another for --minutes while chaos strikes at random
 /// (seeded): a worker host killed with SIGKILL and started again empty, a worker host cut off the network for
 /// 10-25 s, the coordinator killed with SIGKILL and started again on its state. Then everything is healed, the last
-/// sweep finishes, and the same sweeps run calmly with `runner run` (same threads per worker) for reference.
+/// sweep finishes, and the same sweeps run calmly with `runner run` for reference: one worker with one thread, like
+/// each worker host (two workers in one process are not bit-for-bit repeatable yet, see docs/benchmarks.md).
 /// Report: trials planned, completed once, duplicated (recorded twice), lost (never finished), failed, and how
 /// many final test accuracies differ from the calm run.
 /// </summary>
@@ -121,7 +122,7 @@ public sealed class SoakBench(CliContext context)
         string calmState = Path.Combine(folder, "calm");
         foreach (var (id, file) in sweeps)
         {
-            var run = Client("run", file, "--workers", workers.ToString(), "--threads", "1", "--no-progress", "--state", calmState, "--data", data);
+            var run = Client("run", file, "--workers", "1", "--threads", "1", "--no-progress", "--state", calmState, "--data", data);
             if (run.Code is not (0 or 1)) throw new CommandFailedException($"calm run of {file} failed: {run.Error}");
             var rows = JsonDocument.Parse(Client("trials", id, "--state", calmState, "--format", "json").Out).RootElement.GetProperty("trials");
             foreach (var t in rows.EnumerateArray())

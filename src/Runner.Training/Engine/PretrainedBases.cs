@@ -90,8 +90,7 @@ public static class PretrainedBases
     {
         var indices = TaskSplits.Source(data.Train, p.Classes);
         using var train = TensorSplit.From(data.Train, indices, p.Classes, device);
-        manual_seed(p.Seed);
-        var network = ModelZoo.Create(model, p.Classes.Length);
+        var network = ModelZoo.Create(model, p.Classes.Length, seed: p.Seed);
         network.Network.to(device);
         var settings = new TrainingLoop.Settings(p.Epochs, p.BatchSize, p.Optimizer, p.LearningRate, 0, 0.9, p.Seed, 0);
         var diverged = TrainingLoop.Run(network, train, null, settings, null, cancel).DivergedAt;

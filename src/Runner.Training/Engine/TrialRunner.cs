@@ -66,8 +66,7 @@ public static class TrialRunner
         var (pretrained, baseSha) = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
             ? Base(spec, env, data, device, cancel)
             : (null, spec.Initialization == Initialization.Pretrained ? spec.WeightsSha256 : null);
-        manual_seed(spec.Seed);
-        var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
+        var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout), seed: spec.Seed);
         if (pretrained != null)
         {
             for (int i = 0; i < model.Stages.Count; i++)

@@ -5,10 +5,25 @@ namespace Runner.Training.Models;
 /// <summary>Builds the models that sweep files name (see <see cref="KnownModels"/>).</summary>
 public static class ModelZoo
 {
-    public static IStagedModel Create(string name, int classes, HeadSpec? head = null)
+    /// <summary>
+    /// Torch's random generator is one per process, and a process with several workers (`runner run --workers 2`)
+    /// can build networks at the same moment. Every network is built under this one lock, seeding and drawing its
+    /// initial weights together, so that a network's initial weights never depend on what another thread drew
+    /// between the seeding and the drawing. (Dropout and augmentation still draw from the shared generator while
+    /// training.)
+    /// </summary>
+    static readonly object RandomGate = new();
+
+    /// <param name="seed">seeds torch's generator first (a trial's or a base's seed); null for a network whose weights are loaded next</param>
+    public static IStagedModel Create(string name, int classes, HeadSpec? head = null, long? seed = null)
     {
         head ??= HeadSpec.Linear;
-        var model = Build(name, classes, head);
+        IStagedModel model;
+        lock (RandomGate)
+        {
+            if (seed is { } s) TorchSharp.torch.manual_seed(s);
+            model = Build(name, classes, head);
+        }
         ChannelsLast.Use(model.Network);
         return model;
     }
