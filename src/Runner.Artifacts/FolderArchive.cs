@@ -39,13 +39,38 @@ public static class FolderArchive
         File.Move(temp, tarPath, overwrite: true);
     }
 
-    /// <summary>Unpacks an archive into a new folder (entries that would land outside it are refused by the tar reader).</summary>
+    /// <summary>
+    /// Unpacks an archive into a new folder. Only what <see cref="Write"/> makes is accepted: regular files at
+    /// relative paths inside the folder. An archive someone else made with a link, a device, an absolute path or a
+    /// path with <c>..</c> is refused as a whole (<see cref="InvalidDataException"/>), and nothing of it is left.
+    /// </summary>
     public static void Extract(string tarPath, string folder)
     {
-        string temp = folder + ".tmp";
+        string temp = Path.GetFullPath(folder + ".tmp");
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         Directory.CreateDirectory(temp);
-        TarFile.ExtractToDirectory(tarPath, temp, overwriteFiles: false);
+        try
+        {
+            using var reader = new TarReader(File.OpenRead(tarPath));
+            while (reader.GetNextEntry() is { } entry)
+            {
+                string name = entry.Name;
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile))
+                    throw new InvalidDataException($"the archive holds '{name}', a {entry.EntryType}: only regular files are accepted");
+                if (name.Length == 0 || Path.IsPathRooted(name) || name.Split('/', '\\').Any(part => part is ".." or ""))
+                    throw new InvalidDataException($"the archive holds '{name}': only relative paths inside the folder are accepted");
+                string target = Path.GetFullPath(Path.Combine(temp, name));
+                if (!target.StartsWith(temp + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    throw new InvalidDataException($"the archive holds '{name}', which would land outside its folder");
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                entry.ExtractToFile(target, overwrite: false);
+            }
+        }
+        catch
+        {
+            Directory.Delete(temp, recursive: true);
+            throw;
+        }
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         Directory.Move(temp, folder);
     }

@@ -48,4 +48,29 @@ public class FolderAndCacheTests
         Assert.Equal(new[] { true, false, false, true }, shas.Select(s => File.Exists(cache.FileOf(s))));
         Assert.True(cache.SizeBytes() <= 2_500_000);
     }
+
+    [Theory]
+    [InlineData("../outside.png", "relative paths inside")]
+    [InlineData("/etc/evil.png", "relative paths inside")]
+    [InlineData("a/../../evil.png", "relative paths inside")]
+    [InlineData("link", "only regular files")]
+    public void An_archive_with_a_path_out_of_its_folder_or_a_link_is_refused_and_nothing_is_left(string entryName, string reason)
+    {
+        string root = ScratchFolders.New("hostile");
+        string tar = Path.Combine(root, "hostile.tar");
+        using (var writer = new System.Formats.Tar.TarWriter(File.Create(tar), System.Formats.Tar.TarEntryFormat.Gnu, leaveOpen: false))
+        {
+            writer.WriteEntry(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "fine/1.png") { DataStream = new MemoryStream(new byte[] { 1 }) });
+            if (entryName == "link")
+                writer.WriteEntry(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, "link") { LinkName = "/etc" });
+            else
+                writer.WriteEntry(new System.Formats.Tar.GnuTarEntry(System.Formats.Tar.TarEntryType.RegularFile, entryName) { DataStream = new MemoryStream(new byte[] { 2 }) });
+        }
+        string folder = Path.Combine(root, "unpacked");
+        var e = Assert.Throws<InvalidDataException>(() => FolderArchive.Extract(tar, folder));
+        Assert.Contains(reason, e.Message);
+        Assert.False(Directory.Exists(folder));
+        Assert.False(Directory.Exists(folder + ".tmp"));
+        Assert.False(File.Exists(Path.Combine(root, "outside.png")));
+    }
 }

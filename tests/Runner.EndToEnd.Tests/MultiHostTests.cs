@@ -147,8 +147,9 @@ public sealed class MultiHostTests(ITestOutputHelper output)
         Python("scripts/make_image_folder.py", LocalCluster.Subset, folder, "--size", "32", "--train", "30", "--test", "10");
         Python("scripts/export_torchvision_reference.py", "--model", "resnet18", "--out", folder, "--size", "32",
             "--train-folder", Path.Combine(folder, "source"), "--epochs", "1");
-        // The client's files live under the temporary folder: every host gets an empty one instead.
-        using var cluster = new BedCluster("own-data", threads: new[] { 1, 1 }, hidden: new[] { Path.GetTempPath() });
+        // Every host sees an empty folder where the client keeps its files (only that folder: the program itself may
+        // live under the temporary folder too, as in a clone there).
+        using var cluster = new BedCluster("own-data", threads: new[] { 1, 1 }, hidden: new[] { files });
         string sweep = cluster.Submit("own-data", $$"""
             name: own-data
             base: { model: resnet18, weights: {{Path.Combine(folder, "resnet18.pt")}} }
