@@ -84,6 +84,10 @@ public static class WeightFiles
         }
         catch (Exception e) when (e is not WeightFileException)
         {
+            // The unpickler builds only tensors and plain containers; a pickle that names anything else (a hostile
+            // file's os.system, say) is stopped there, and nothing in it runs. Say so plainly.
+            if (System.Text.RegularExpressions.Regex.Match(e.Message, @"ClassDict \(for ([\w.]+)\)") is { Success: true } m)
+                throw new WeightFileException($"{path}: refused: its pickle asks to build '{m.Groups[1].Value}'; Runner reads only tensors and plain containers from {ext} files and runs nothing in them");
             throw new WeightFileException($"{path}: cannot read it as a {ext} weight file ({e.Message})");
         }
     }
