@@ -24,7 +24,7 @@ public sealed class ArtifactBench(CliContext context)
         var coordinator = processes.Start("coordinator", "coordinator", "--port", port.ToString(), "--api-port", api.ToString(),
             "--state", Path.Combine(folder, "coordinator"));
         var client = new ArtifactClient($"http://127.0.0.1:{api}/");
-        WaitForApi(client);
+        WaitForApi(client, context.Cancel);
 
         string file = Path.Combine(folder, "artifact.bin");
         WriteRandom(file, mib);
@@ -59,14 +59,15 @@ public sealed class ArtifactBench(CliContext context)
         return t;
     }
 
-    void WaitForApi(ArtifactClient client)
+    /// <summary>Waits until a coordinator just started answers on its artifact routes.</summary>
+    internal static void WaitForApi(ArtifactClient client, CancellationToken cancel = default)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
             try
             {
-                client.Has(new string('0', 64), context.Cancel).GetAwaiter().GetResult();
+                client.Has(new string('0', 64), cancel).GetAwaiter().GetResult();
                 return;
             }
             catch (HttpRequestException) when (DateTime.UtcNow < deadline) { Thread.Sleep(200); }

@@ -22,12 +22,9 @@ public sealed class BaseBench(CliContext context)
         string logs = Path.Combine(folder, "logs");
         using var bed = new HostBed(3, logs);
         string runner = typeof(Runner.Cli.CliApp).Assembly.Location;
-        bed.Start(0, "coordinator", runner, new[] { "coordinator", "--host", bed.Address(0), "--port", "4053", "--api-host", bed.Address(0),
-            "--api-port", "4080", "--state", HostBed.StateFolder });
-        for (int h = 1; h <= 2; h++)
-            bed.Start(h, $"worker-{h}", runner, new[] { "worker", "--seed-nodes", $"{bed.Address(0)}:4053", "--host", bed.Address(h), "--port", "4054",
-                "--devices", "cpu", "--threads", "1", "--data", data, "--state", HostBed.StateFolder });
-        var client = new CoordinatorClient($"{bed.Address(0)}:4080");
+        bed.StartCoordinator("coordinator", runner);
+        for (int h = 1; h <= 2; h++) bed.StartWorker(h, $"worker-{h}", runner, new[] { "--devices", "cpu", "--threads", "1", "--data", data });
+        var client = new CoordinatorClient(bed.CoordinatorApi);
         BookkeepingBench.WaitForWorkers(client, 2, folder);
 
         string file = Path.Combine(folder, "base.yaml");
@@ -42,11 +39,11 @@ public sealed class BaseBench(CliContext context)
                 dataset_size: [100]
               seeds: [1, 2, 3, 4]
             """);
-        var submit = Process("submit", file, "--coordinator", $"{bed.Address(0)}:4080");
+        var submit = Process("submit", file, "--coordinator", bed.CoordinatorApi);
         string id = Regex.Match(submit, @"submitted sweep (\S+):").Groups[1].Value;
         for (var deadline = DateTime.UtcNow.AddMinutes(20); ;)
         {
-            var s = JsonDocument.Parse(Process("status", id, "--json", "--coordinator", $"{bed.Address(0)}:4080")).RootElement;
+            var s = JsonDocument.Parse(Process("status", id, "--json", "--coordinator", bed.CoordinatorApi)).RootElement;
             if (s.GetProperty("completed").GetInt32() + s.GetProperty("failed").GetInt32() == s.GetProperty("total").GetInt32()) break;
             if (DateTime.UtcNow > deadline) throw new CommandFailedException("the sweep did not finish in 20 minutes");
             Thread.Sleep(1000);

@@ -11,8 +11,8 @@ namespace Runner.Bench;
 /// `runner-bench checkpoint-copy`: what copying every epoch's checkpoint to the coordinator costs a trial. The same
 /// convnet4 trial (scratch, --per-class images a class, --epochs epochs, all cores) runs in this process as a worker
 /// of a remote coordinator would (its checkpoints packed and uploaded to a real `runner coordinator` process after
-/// every epoch) and as one without that copy, alternately, --repeats times each; prints the median trial times and
-/// the overhead.
+/// every epoch) and as one without that copy, after one untimed run, --repeats times each in alternating order;
+/// prints the median trial times and the overhead.
 /// </summary>
 public sealed class CheckpointCopyBench(CliContext context)
 {
@@ -26,23 +26,22 @@ public sealed class CheckpointCopyBench(CliContext context)
         processes.Start("coordinator", "coordinator", "--port", RunnerProcesses.FreePort().ToString(), "--api-port", api.ToString(),
             "--state", Path.Combine(folder, "coordinator"));
         var client = new ArtifactClient($"http://127.0.0.1:{api}/");
-        for (var deadline = DateTime.UtcNow.AddSeconds(60); ;)
-        {
-            try { client.Has(new string('0', 64)).GetAwaiter().GetResult(); break; }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline) { Thread.Sleep(200); }
-        }
+        ArtifactBench.WaitForApi(client, context.Cancel);
         var times = new Dictionary<bool, List<double>> { [true] = new(), [false] = new() };
-        for (int i = 0; i < repeats; i++)
-            foreach (bool copy in new[] { true, false })
+        // An untimed first run (JIT, data loading), then the two ways in turns whose order alternates, so that
+        // neither always runs first.
+        for (int i = -1; i < repeats; i++)
+            foreach (bool copy in i % 2 == 0 ? new[] { true, false } : new[] { false, true })
             {
                 // A new seed each time: a trial with the same id would continue from the coordinator's copy.
                 var spec = new TrialSpec("convnet4", null, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 100, Initialization.Scratch, 0, 1e-3, perClass,
-                    epochs, 64, "adam", 0, 0.9, 1000 * i + (copy ? 1 : 2));
+                    epochs, 64, "adam", 0, 0.9, 1000 * (i + 2) + (copy ? 1 : 2));
                 string artifacts = Path.Combine(folder, $"worker-{i}-{copy}");
                 var env = new TrialEnvironment(new ArtifactStore(artifacts), data, null, "cpu", 0, AllowDownload: false,
                     Shared: copy ? new ArtifactSource(null, client, new ArtifactCache(Path.Combine(artifacts, "cache"))) : null);
                 var clock = Stopwatch.StartNew();
                 TrialRunner.Run(spec, env);
+                if (i < 0) break;
                 times[copy].Add(clock.Elapsed.TotalSeconds);
                 context.Out.WriteLine(FormattableString.Invariant($"  {(copy ? "with copies" : "without   ")}: {times[copy][^1]:F2} s"));
             }

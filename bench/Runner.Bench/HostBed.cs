@@ -113,6 +113,21 @@ public sealed class HostBed : IDisposable
         return p;
     }
 
+    // ----- a Runner cluster on the bed: host 0 the coordinator (cluster port 4053, API 4080), the others workers -----
+
+    /// <summary>The coordinator's API, as a client outside every host reaches it.</summary>
+    public string CoordinatorApi => $"{Address(0)}:4080";
+
+    /// <summary>`DLL coordinator` on host 0, its API on its bed address (workers fetch artifacts there).</summary>
+    public Process StartCoordinator(string name, string dll, IReadOnlyList<string>? hidden = null, string? keptState = null) =>
+        Start(0, name, dll, new[] { "coordinator", "--host", Address(0), "--port", "4053", "--api-host", Address(0), "--api-port", "4080",
+            "--state", StateFolder }, hidden: hidden, keptState: keptState);
+
+    /// <summary>`DLL worker` on a host, joining host 0's coordinator; <paramref name="options"/> say its devices, threads, data.</summary>
+    public Process StartWorker(int host, string name, string dll, IReadOnlyList<string> options, IReadOnlyList<string>? hidden = null) =>
+        Start(host, name, dll, new[] { "worker", "--seed-nodes", $"{Address(0)}:4053", "--host", Address(host), "--port", "4054",
+            "--state", StateFolder }.Concat(options).ToArray(), hidden: hidden);
+
     /// <summary>Why partitions cannot be made here (no iptables), or null.</summary>
     public static string? WhyNoPartitions() => File.Exists("/usr/sbin/iptables") ? null : "partitions need /usr/sbin/iptables (Debian package iptables)";
 

@@ -24,13 +24,11 @@ public sealed class HostsBench(CliContext context)
         if (HostBed.WhyNot() is { } why) throw new CommandFailedException($"hosts needs a host bed: {why}");
         using var bed = new HostBed(1 + hosts, Path.Combine(folder, "logs"));
         string runner = typeof(Runner.Cli.CliApp).Assembly.Location, bench = typeof(HostsBench).Assembly.Location;
-        bed.Start(0, "coordinator", runner, new[] { "coordinator", "--host", bed.Address(0), "--port", "4053", "--api-host", bed.Address(0),
-            "--api-port", "4080", "--state", HostBed.StateFolder });
+        bed.StartCoordinator("coordinator", runner);
         for (int h = 1; h <= hosts; h++)
-            bed.Start(h, $"worker-{h}", bench, new[] { "worker", "--seed-nodes", $"{bed.Address(0)}:4053", "--host", bed.Address(h), "--port", "4054",
-                "--devices", string.Join(",", Enumerable.Repeat("cpu", slots)), "--trial-seconds", trialSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--state", HostBed.StateFolder });
-        var client = new CoordinatorClient($"{bed.Address(0)}:4080");
+            bed.StartWorker(h, $"worker-{h}", bench, new[] { "--devices", string.Join(",", Enumerable.Repeat("cpu", slots)),
+                "--trial-seconds", trialSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var client = new CoordinatorClient(bed.CoordinatorApi);
         BookkeepingBench.WaitForWorkers(client, hosts * slots, folder);
 
         string file = Path.Combine(folder, "hosts.yaml");

@@ -37,13 +37,11 @@ public sealed class SoakBench(CliContext context)
 
         using var bed = new HostBed(1 + workers, Path.Combine(folder, "logs"));
         string coordinatorState = Path.Combine(folder, "coordinator-state");
-        string api = $"{bed.Address(0)}:4080";
+        string api = bed.CoordinatorApi;
         int coordinatorStarts = 0;
         var workerStarts = new int[workers];
-        Process StartCoordinator() => bed.Start(0, $"coordinator-{++coordinatorStarts}", Runner, new[] { "coordinator", "--host", bed.Address(0), "--port", "4053",
-            "--api-host", bed.Address(0), "--api-port", "4080", "--state", HostBed.StateFolder }, keptState: coordinatorState);
-        Process StartWorker(int i) => bed.Start(i + 1, $"worker-{i + 1}-{++workerStarts[i]}", Runner, new[] { "worker", "--seed-nodes", $"{bed.Address(0)}:4053",
-            "--host", bed.Address(i + 1), "--port", "4054", "--devices", "cpu", "--threads", "1", "--data", data, "--state", HostBed.StateFolder });
+        Process StartCoordinator() => bed.StartCoordinator($"coordinator-{++coordinatorStarts}", Runner, keptState: coordinatorState);
+        Process StartWorker(int i) => bed.StartWorker(i + 1, $"worker-{i + 1}-{++workerStarts[i]}", Runner, new[] { "--devices", "cpu", "--threads", "1", "--data", data });
 
         var coordinator = StartCoordinator();
         WaitFor(() => Client("status", "--coordinator", api).Code == 0, TimeSpan.FromSeconds(90), "the coordinator");

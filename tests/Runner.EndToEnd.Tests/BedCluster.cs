@@ -16,7 +16,7 @@ public sealed class BedCluster : IDisposable
     public HostBed Bed { get; }
     public string Folder { get; }
     public string Logs => Path.Combine(Folder, "logs");
-    public string Api => $"{Bed.Address(0)}:4080";
+    public string Api => Bed.CoordinatorApi;
     public Process Coordinator { get; }
     public Process[] Workers { get; }
 
@@ -27,15 +27,12 @@ public sealed class BedCluster : IDisposable
         Bed = new HostBed(1 + threads.Length, Logs);
         try
         {
-            string coordinator = Bed.Address(0);
-            Coordinator = Bed.Start(0, "coordinator", Runner, new[] { "coordinator", "--host", coordinator, "--port", "4053",
-                "--api-host", coordinator, "--api-port", "4080", "--state", HostBed.StateFolder }, hidden: hidden);
+            Coordinator = Bed.StartCoordinator("coordinator", Runner, hidden: hidden);
             WaitFor(() => Client("status", "--json", "--coordinator", Api).ExitCode == 0, TimeSpan.FromSeconds(60), "the coordinator's API");
             Workers = new Process[threads.Length];
             for (int host = 1; host <= threads.Length; host++)
-                Workers[host - 1] = Bed.Start(host, $"worker-{host}", Runner, new[] { "worker", "--seed-nodes", $"{coordinator}:4053", "--host", Bed.Address(host),
-                    "--port", "4054", "--devices", "cpu", "--threads", threads[host - 1].ToString(), "--data", LocalCluster.Subset,
-                    "--state", HostBed.StateFolder }, hidden: hidden);
+                Workers[host - 1] = Bed.StartWorker(host, $"worker-{host}", Runner,
+                    new[] { "--devices", "cpu", "--threads", threads[host - 1].ToString(), "--data", LocalCluster.Subset }, hidden: hidden);
             WaitFor(() => WorkerCount() == threads.Length, TimeSpan.FromSeconds(60), "every worker host to join");
         }
         catch
