@@ -82,12 +82,14 @@ public sealed class Benchmark(string name, string summary, string description, O
                     new("slow-trials", "N", "[20]"),
                     new("trial-seconds", "S", "[1]"),
                     new("peer-trials", "N", "[1000; 0 skips Optuna]"),
+                    OptionSpec.Flag("tls", "also run the no-op sweep on a cluster speaking mutual TLS everywhere (nodes, API, client): the ratio is TLS's cost"),
                 }, (args, context) =>
             {
                 double seconds = args.Real("trial-seconds") ?? 1;
                 if (seconds <= 0) throw new UsageException("--trial-seconds must be > 0");
                 return new BookkeepingBench(context).Run(new BookkeepingBench.Options(args.Int("trials", 1) ?? 10_000, args.Int("workers", 1) ?? 2,
-                    args.Int("slow-trials", 1) ?? 20, seconds, args.Int("peer-trials", 0) ?? 1000, Python(args), args.Get("data"), args.Int("slots", 1) ?? 1));
+                    args.Int("slow-trials", 1) ?? 20, seconds, args.Int("peer-trials", 0) ?? 1000, Python(args), args.Get("data"), args.Int("slots", 1) ?? 1,
+                    args.Has("tls")));
             }),
             new Benchmark("recovery", "time from a coordinator's start to `status` answering, with and without snapshots", """
                 For each size: a `runner coordinator` and --workers no-op worker processes (--slots trial workers each)

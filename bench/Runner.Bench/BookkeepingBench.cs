@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 using Runner.Results;
 using Runner.Sweeps;
@@ -20,7 +21,9 @@ namespace Runner.Bench;
 public sealed class BookkeepingBench(CliContext context)
 {
     /// <param name="Slots">trial workers in each worker process (a machine with N GPUs runs N)</param>
-    public sealed record Options(int Trials, int Workers, int SlowTrials, double SlowSeconds, int PeerTrials, string Python, string? Data, int Slots = 1);
+    /// <param name="Tls">also run the no-op sweep on a second cluster whose nodes, API and client speak mutual TLS</param>
+    public sealed record Options(int Trials, int Workers, int SlowTrials, double SlowSeconds, int PeerTrials, string Python, string? Data, int Slots = 1,
+        bool Tls = false);
 
     public int Run(Options o) => BenchFolder.Use("bookkeeping", folder => Run(o, folder));
 
@@ -41,6 +44,7 @@ public sealed class BookkeepingBench(CliContext context)
             benchmark = "bookkeeping", trials = o.Trials, worker_processes = o.Workers, trial_workers_each = o.Slots, recorded, duplicates, seconds = wall, trials_per_second = rate,
         }, JsonOutput.Options));
         context.Out.WriteLine(FormattableString.Invariant($"  no-op trials: {recorded:N0} recorded in {wall:F1} s = {rate:F0} trials/s, {duplicates} duplicates"));
+        if (o.Tls) RunWithTls(o, folder, rate);
 
         foreach (var w in fast) processes.Terminate(w);
         WaitForWorkers(client, 0, folder);
@@ -62,12 +66,46 @@ public sealed class BookkeepingBench(CliContext context)
         return 0;
     }
 
-    internal static List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, int port, string folder, double seconds, CoordinatorClient client)
+    /// <summary>
+    /// The same no-op sweep on a cluster of its own where every connection is mutual TLS (nodes, the API, this
+    /// client), with certificates of a CA made for the run: the cost of TLS as a ratio to the plain run before it.
+    /// </summary>
+    void RunWithTls(Options o, string folder, double plainRate)
+    {
+        string certs = Path.Combine(folder, "certs");
+        Directory.CreateDirectory(certs);
+        var ca = Runner.Cluster.Security.ClusterCertificates.CreateAuthority("bookkeeping bench CA");
+        string File(string name)
+        {
+            string path = Path.Combine(certs, name + ".pfx");
+            Runner.Cluster.Security.ClusterCertificates.Save(path, Runner.Cluster.Security.ClusterCertificates.Issue(ca, name, new[] { "127.0.0.1" }), ca, null);
+            return path;
+        }
+        string coordinatorFile = File("coordinator"), workerFile = File("worker"), clientFile = File("client");
+        using var processes = new RunnerProcesses(Path.Combine(folder, "logs-tls"), context.Cancel);
+        int port = RunnerProcesses.FreePort(), apiPort = RunnerProcesses.FreePort();
+        string state = Path.Combine(folder, "coordinator-tls");
+        processes.Start("coordinator-tls", "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString(), "--tls", coordinatorFile);
+        var client = new CoordinatorClient($"127.0.0.1:{apiPort}", new ApiCredentials(Runner.Cluster.Security.ClusterTls.Load(clientFile)));
+        StartWorkers(processes, o.Workers, o.Slots, port, Path.Combine(folder, "tls"), 0, client, "--tls", workerFile);
+        var (wall, duplicates, recorded) = RunSweep(client, state, folder, "bookkeeping-tls", "0, 1", o.Trials, o.Data, pollMs: 100);
+        double rate = recorded / wall;
+        context.Out.WriteLine(JsonSerializer.Serialize(new
+        {
+            benchmark = "bookkeeping-tls", trials = o.Trials, worker_processes = o.Workers, trial_workers_each = o.Slots, recorded, duplicates, seconds = wall,
+            trials_per_second = rate, plain_trials_per_second = plainRate, ratio_to_plain = rate / plainRate,
+        }, JsonOutput.Options));
+        context.Out.WriteLine(FormattableString.Invariant(
+            $"  no-op trials over mutual TLS: {recorded:N0} recorded in {wall:F1} s = {rate:F0} trials/s ({rate / plainRate:P0} of plain), {duplicates} duplicates"));
+    }
+
+    internal static List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, int port, string folder, double seconds, CoordinatorClient client,
+        params string[] extra)
     {
         string tag = seconds > 0 ? "slow" : "fast";
-        var started = Enumerable.Range(1, count).Select(i => processes.StartBench($"worker-{tag}-{i}", "worker", "--seed-nodes", $"127.0.0.1:{port}",
+        var started = Enumerable.Range(1, count).Select(i => processes.StartBench($"worker-{tag}-{i}", ["worker", "--seed-nodes", $"127.0.0.1:{port}",
             "--devices", string.Join(",", Enumerable.Repeat("cpu", slots)),
-            "--trial-seconds", seconds.ToString(CultureInfo.InvariantCulture), "--state", Path.Combine(folder, $"worker-{i}"), "--join-timeout", "60")).ToList();
+            "--trial-seconds", seconds.ToString(CultureInfo.InvariantCulture), "--state", Path.Combine(folder, $"worker-{i}"), "--join-timeout", "60", .. extra])).ToList();
         WaitForWorkers(client, count * slots, folder);
         return started;
     }

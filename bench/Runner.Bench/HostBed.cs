@@ -118,15 +118,18 @@ public sealed class HostBed : IDisposable
     /// <summary>The coordinator's API, as a client outside every host reaches it.</summary>
     public string CoordinatorApi => $"{Address(0)}:4080";
 
-    /// <summary>`DLL coordinator` on host 0, its API on its bed address (workers fetch artifacts there).</summary>
+    /// <summary>
+    /// `DLL coordinator` on host 0, its API on its bed address (workers fetch artifacts there). The bed's network is
+    /// private to this run, so its nodes speak plain TCP (--insecure); TLS between hosts is tested apart.
+    /// </summary>
     public Process StartCoordinator(string name, string dll, IReadOnlyList<string>? hidden = null, string? keptState = null) =>
         Start(0, name, dll, new[] { "coordinator", "--host", Address(0), "--port", "4053", "--api-host", Address(0), "--api-port", "4080",
-            "--state", StateFolder }, hidden: hidden, keptState: keptState);
+            "--state", StateFolder, "--insecure" }, hidden: hidden, keptState: keptState);
 
     /// <summary>`DLL worker` on a host, joining host 0's coordinator; <paramref name="options"/> say its devices, threads, data.</summary>
     public Process StartWorker(int host, string name, string dll, IReadOnlyList<string> options, IReadOnlyList<string>? hidden = null) =>
         Start(host, name, dll, new[] { "worker", "--seed-nodes", $"{Address(0)}:4053", "--host", Address(host), "--port", "4054",
-            "--state", StateFolder }.Concat(options).ToArray(), hidden: hidden);
+            "--state", StateFolder, "--insecure" }.Concat(options).ToArray(), hidden: hidden);
 
     /// <summary>Why partitions cannot be made here (no iptables), or null.</summary>
     public static string? WhyNoPartitions() => File.Exists("/usr/sbin/iptables") ? null : "partitions need /usr/sbin/iptables (Debian package iptables)";

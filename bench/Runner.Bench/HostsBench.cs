@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Runner.Cli;
+using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;

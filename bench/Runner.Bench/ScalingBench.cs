@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;

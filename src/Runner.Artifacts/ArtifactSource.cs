@@ -26,11 +26,11 @@ public sealed class ArtifactSource
     /// coordinator's API otherwise.
     /// </summary>
     public static ArtifactSource For(string artifactsFolder, string? coordinatorUrl, long cacheBytes = ArtifactCache.DefaultMaxBytes,
-        Action<string>? log = null)
+        Action<string>? log = null, HttpClient? http = null)
     {
         string store = StoreFolder(artifactsFolder);
         var local = coordinatorUrl == null || Directory.Exists(Path.Combine(store, "objects")) ? new ContentStore(store) : null;
-        return new ArtifactSource(local, coordinatorUrl == null ? null : new ArtifactClient(coordinatorUrl),
+        return new ArtifactSource(local, coordinatorUrl == null ? null : new ArtifactClient(coordinatorUrl, http),
             new ArtifactCache(Path.Combine(artifactsFolder, "cache"), cacheBytes)) { Log = log };
     }
 

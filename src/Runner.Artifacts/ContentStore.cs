@@ -92,7 +92,7 @@ public sealed class ContentStore
                         left -= read;
                     }
                 }
-                catch (Exception e) when (e is IOException or System.Net.HttpListenerException or OperationCanceledException)
+                catch (Exception e) when (e is IOException or OperationCanceledException)
                 {
                     // The client went away: what arrived is kept for its next attempt.
                     await file.FlushAsync(CancellationToken.None);

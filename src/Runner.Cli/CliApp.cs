@@ -16,7 +16,7 @@ public static class CliApp
     {
         new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
         new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(),
-        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(), new CertsCommand(), new CompletionCommand("runner"),
+        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(), new CertsCommand(), new TokenCommand(), new CompletionCommand("runner"),
     };
 
     public static int Run(string[] args, CliContext context) => Run(args, context, Runner);
@@ -103,7 +103,8 @@ public static class CliApp
                 : $"{runner} {command.Name}: interrupted");
             return 130;
         }
-        catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException or Training.Models.WeightFileException)
+        catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException or Training.Models.WeightFileException
+                                   or Cluster.Hosting.StateFolderBusyException)
         {
             context.Error.WriteLine($"{runner} {command.Name}: {e.Message}");
             return 1;

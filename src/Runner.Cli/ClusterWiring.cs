@@ -1,4 +1,5 @@
 using Runner.Artifacts;
+using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 using Runner.Cluster.Security;
 using Runner.Cluster.Workers;
@@ -16,15 +17,16 @@ public static class ClusterWiring
     /// here, at most <paramref name="cacheBytes"/>).
     /// </summary>
     public static Func<string, TrialExecutor> Executors(string stateFolder, string? dataFolder, string? sweepDataFolder, int threadsPerWorker,
-        Action<string>? log, bool tensorBoard = false, long cacheBytes = ArtifactCache.DefaultMaxBytes)
+        Action<string>? log, bool tensorBoard = false, long cacheBytes = ArtifactCache.DefaultMaxBytes, ApiCredentials? credentials = null)
     {
         string artifacts = StateFolder.Artifacts(stateFolder);
+        var http = (credentials ?? ApiCredentials.None).Client(Timeout.InfiniteTimeSpan);
         var sources = new System.Collections.Concurrent.ConcurrentDictionary<string, ArtifactSource>();
         return device => (job, onEpoch, cancel) =>
         {
             var env = new TrialEnvironment(new ArtifactStore(artifacts), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log,
                 TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null,
-                Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, cacheBytes, log)),
+                Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, cacheBytes, log, http)),
                 BaseSha256: job.BaseSha256);
             return job.Pretrain ? BaseBuilder.Build(job.TrialId, job.Spec, env, cancel) : TrialRunner.Run(job.Spec, env, e => onEpoch(e), cancel);
         };
@@ -112,6 +114,46 @@ public static class ClusterWiring
 
     public static readonly OptionSpec TlsOption = new("tls", "FILE.pfx",
         "speak mutual TLS with this certificate (`runner certs issue`); password in RUNNER_TLS_PASSWORD or RUNNER_TLS_PASSWORD_FILE [RUNNER_TLS]");
+
+    public static readonly OptionSpec InsecureOption = OptionSpec.Flag("insecure",
+        "allow a cluster port or API on a non-loopback address without --tls: anyone who reaches it can join, submit and read (warns on every start)");
+
+    /// <summary>What a client of the API passes: where the coordinator is, and its credentials.</summary>
+    public static readonly OptionSpec[] ClientOptions =
+    {
+        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
+        TlsOption with { Help = "a certificate of the cluster (`runner certs issue`): HTTPS, and it proves who you are [RUNNER_TLS]" },
+        new("ca", "FILE.crt", "the cluster's CA certificate (`runner certs init` writes ca.crt): HTTPS with a token and no certificate of your own [RUNNER_CA]"),
+        new("token", "TOKEN", "an API token (`runner token create`); better in RUNNER_TOKEN, which process lists do not show"),
+    };
+
+    /// <summary>A client's credentials: --tls FILE.pfx and/or --ca FILE.crt, --token (or their environment variables).</summary>
+    public static ApiCredentials Credentials(Arguments args)
+    {
+        string? ca = args.Get("ca") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_CA"));
+        try
+        {
+            return new ApiCredentials(Tls(args), ca == null ? null : ClusterTls.LoadAuthority(ca),
+                args.Get("token") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_TOKEN")));
+        }
+        catch (TlsSetupException e) { throw new CommandFailedException(e.Message); }
+    }
+
+    /// <summary>
+    /// Secure by default: a node refuses to listen beyond loopback without TLS, unless told `--insecure` (then it warns).
+    /// <paramref name="hosts"/> are the addresses it binds (cluster port, API).
+    /// </summary>
+    public static void CheckExposure(Arguments args, ClusterTls? tls, CliContext context, params string[] hosts)
+    {
+        if (tls != null || hosts.All(IsLoopback)) return;
+        string exposed = string.Join(", ", hosts.Where(h => !IsLoopback(h)).Distinct());
+        if (!args.Has("insecure"))
+            throw new UsageException($"refusing to listen on {exposed} without TLS: anyone who reaches it could join the cluster or submit work; give --tls FILE.pfx (`runner certs`), or --insecure on a network you trust");
+        context.Error.WriteLine($"runner: WARNING: listening on {exposed} without TLS (--insecure): anyone who reaches it can join the cluster, read and submit");
+    }
+
+    public static bool IsLoopback(string host) =>
+        host == "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
     static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

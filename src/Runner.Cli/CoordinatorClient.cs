@@ -1,18 +1,29 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using Runner.Cluster.Hosting;
+using Runner.Artifacts;
+using Runner.Cluster.Api;
 
 namespace Runner.Cli;
 
 /// <summary>Talks to a coordinator's HTTP API (see <see cref="CoordinatorApi"/>) for submit, status, cancel and resume.</summary>
-public sealed class CoordinatorClient(string address)
+public sealed class CoordinatorClient
 {
-    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    readonly HttpClient _http;
+    readonly ApiCredentials _credentials;
+    public string BaseUrl { get; }
 
-    public string BaseUrl { get; } = address.StartsWith("http", StringComparison.Ordinal) ? address.TrimEnd('/') + "/" : $"http://{address}/";
+    public CoordinatorClient(string address, ApiCredentials? credentials = null)
+    {
+        _credentials = credentials ?? ApiCredentials.None;
+        BaseUrl = _credentials.BaseUrl(address);
+        _http = _credentials.Client(TimeSpan.FromSeconds(30));
+    }
 
     public static CoordinatorClient From(Arguments args) =>
-        new(ClusterWiring.Setting(args, "coordinator", "RUNNER_COORDINATOR", "127.0.0.1:4080"));
+        new(ClusterWiring.Setting(args, "coordinator", "RUNNER_COORDINATOR", "127.0.0.1:4080"), ClusterWiring.Credentials(args));
+
+    /// <summary>The same coordinator's artifact store, with the same credentials.</summary>
+    public ArtifactClient Artifacts() => new(BaseUrl, _credentials.Client(Timeout.InfiniteTimeSpan));
 
     public (int Status, JsonElement Body) Send(HttpMethod method, string path, object? body = null)
     {
@@ -20,14 +31,17 @@ public sealed class CoordinatorClient(string address)
         {
             using var request = new HttpRequestMessage(method, BaseUrl + path);
             if (body != null) request.Content = JsonContent.Create(body, options: CoordinatorApi.Json);
-            using var response = Http.Send(request);
+            using var response = _http.Send(request);
             string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
             using var doc = JsonDocument.Parse(string.IsNullOrWhiteSpace(text) ? "{}" : text);
             return ((int)response.StatusCode, doc.RootElement.Clone());
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            throw new CommandFailedException($"cannot reach the coordinator API at {BaseUrl} ({e.Message}); start one with `runner coordinator` or pass --coordinator HOST:PORT");
+            string why = e.InnerException is System.Security.Authentication.AuthenticationException
+                ? "the TLS handshake failed: the coordinator's certificate is not one of this cluster's CA, or it refused ours"
+                : e.Message + (_credentials.Secure ? "" : "; a coordinator started with --tls needs --ca FILE.crt or --tls FILE.pfx here");
+            throw new CommandFailedException($"cannot reach the coordinator API at {BaseUrl} ({why}); start one with `runner coordinator` or pass --coordinator HOST:PORT");
         }
     }
 
@@ -37,7 +51,7 @@ public sealed class CoordinatorClient(string address)
         var (status, json) = Send(method, path, body);
         if (status == 200) return json;
         string message = json.TryGetProperty("error", out var e) ? e.GetString() ?? "" : $"HTTP {status}";
-        if (status is 404 or 409 or 400) throw new BadRequestException(message);
+        if (status is 404 or 409 or 400 or 413) throw new BadRequestException(message);
         throw new CommandFailedException(message);
     }
 }

@@ -1,40 +1,31 @@
-using System.Net;
-using System.Net.Sockets;
-using Runner.Artifacts;
-using Runner.Cluster.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Runner.Cluster.Api;
 
 namespace Runner.Artifacts.Tests;
 
-/// <summary>The coordinator's artifact routes on a real HTTP listener on a free loopback port, over a store in a scratch folder.</summary>
+/// <summary>The coordinator's artifact routes on a real Kestrel server on a free loopback port, over a store in a scratch folder.</summary>
 public sealed class ArtifactServer : IDisposable
 {
-    readonly HttpListener _listener = new();
+    readonly WebApplication _app;
     public ContentStore Store { get; }
     public string Url { get; }
 
     public ArtifactServer(string folder)
     {
         Store = new ContentStore(folder);
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(Url);
-        _listener.Start();
-        var routes = new ArtifactRoutes(Store);
-        _ = Task.Run(async () =>
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                string[] path = context.Request.Url!.AbsolutePath.Trim('/').Split('/');
-                _ = Task.Run(() => routes.Handle(context, path));
-            }
-        });
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.ClearProviders();
+        builder.Services.AddRouting();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        _app = builder.Build();
+        new ArtifactRoutes(Store).Map(_app);
+        _app.StartAsync().GetAwaiter().GetResult();
+        Url = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/";
     }
 
-    public void Dispose() => _listener.Close();
+    public void Dispose() => _app.StopAsync().Wait(TimeSpan.FromSeconds(5));
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Runner.Cluster.Api;
 using Runner.Cluster.Security;
 
 namespace Runner.EndToEnd.Tests;
@@ -16,7 +17,8 @@ public class ClusterTlsTests(ITestOutputHelper output)
         foreach (var args in new[]
                  {
                      new[] { "certs", "init", certs }, new[] { "certs", "issue", certs, "coordinator", "--host", "127.0.0.1" },
-                     new[] { "certs", "issue", certs, "worker-1" }, new[] { "certs", "init", other }, new[] { "certs", "issue", other, "stranger" },
+                     new[] { "certs", "issue", certs, "worker-1" }, new[] { "certs", "issue", certs, "client" },
+                     new[] { "certs", "init", other }, new[] { "certs", "issue", other, "stranger" },
                  })
         {
             var r = cluster.Cli(args);
@@ -30,7 +32,11 @@ public class ClusterTlsTests(ITestOutputHelper output)
         ClusterCertificates.Save(Path.Combine(certs, "expired.pfx"),
             ClusterCertificates.Issue(ca, "expired", Array.Empty<string>(), caStart, caStart.AddMinutes(1)), ca, null);
 
+        // The client (tests and `runner submit`) holds a certificate of the cluster: HTTPS, and it acts as an operator.
+        cluster.ApiCredentials = new(ClusterTls.Load(Path.Combine(certs, "client.pfx")));
+        cluster.CliEnvironment["RUNNER_TLS"] = Path.Combine(certs, "client.pfx");
         cluster.StartCoordinator("--tls", Path.Combine(certs, "coordinator.pfx"));
+        Assert.StartsWith("https://", cluster.ApiUrl);
         cluster.StartWorker("--tls", Path.Combine(certs, "worker-1.pfx"));
         cluster.WaitFor(() => Workers(cluster) == 1, TimeSpan.FromSeconds(60), "the worker with the cluster's certificate to join");
 
@@ -53,6 +59,37 @@ public class ClusterTlsTests(ITestOutputHelper output)
         Assert.All(cluster.Rows(sweep), r => Assert.Equal(1, r.Attempts));
         string coordinatorLog = string.Join("\n", Directory.GetFiles(cluster.Folder, "coordinator-*.log").Select(File.ReadAllText));
         Assert.Contains("Refused a TLS connection", coordinatorLog);
+
+        // The API: a credential is required; viewers read, operators act; a certificate of another CA never gets in.
+        var authority = ClusterTls.LoadAuthority(Path.Combine(certs, "ca.crt"));
+        string viewer = Token(cluster, "viewer"), @operator = Token(cluster, "operator");
+        Assert.Equal(401, Call(new ApiCredentials(Authority: authority), HttpMethod.Get, "sweeps").Status);
+        Assert.Equal(401, Call(new ApiCredentials(Authority: authority, Token: "runner_00000000_forged"), HttpMethod.Get, "sweeps").Status);
+        var read = Call(new ApiCredentials(Authority: authority, Token: viewer), HttpMethod.Get, $"sweeps/{sweep}");
+        Assert.Equal((200, 4), (read.Status, read.Body.GetProperty("completed").GetInt32()));
+        var forged = Call(new ApiCredentials(Authority: authority, Token: viewer), HttpMethod.Post, $"sweeps/{sweep}/cancel");
+        Assert.Equal(403, forged.Status);
+        Assert.Contains("operator", forged.Body.GetProperty("error").GetString());
+        Assert.Equal(200, Call(new ApiCredentials(Authority: authority, Token: @operator), HttpMethod.Post, $"sweeps/{sweep}/resume").Status);
+        Assert.Throws<HttpRequestException>(() => Call(new ApiCredentials(ClusterTls.Load(Path.Combine(other, "stranger.pfx"))), HttpMethod.Get, "sweeps"));
+        var status = cluster.Cli("status", sweep, "--json");
+        Assert.True(status.ExitCode == 0, status.Error);
+
+        (int Status, System.Text.Json.JsonElement Body) Call(ApiCredentials credentials, HttpMethod method, string path)
+        {
+            using var http = credentials.Client(TimeSpan.FromSeconds(10));
+            using var response = http.Send(new HttpRequestMessage(method, cluster.ApiUrl + path));
+            return ((int)response.StatusCode, System.Text.Json.JsonDocument.Parse(response.Content.ReadAsStringAsync().Result).RootElement.Clone());
+        }
+    }
+
+    /// <summary>`runner token create` on the coordinator's state folder: the token is the one line it prints.</summary>
+    static string Token(LocalCluster cluster, string role)
+    {
+        var made = cluster.Cli("token", "create", "--role", role, "--state", cluster.CoordinatorState);
+        Assert.True(made.ExitCode == 0, made.Error);
+        Assert.DoesNotContain(made.Out.Trim(), File.ReadAllText(Path.Combine(cluster.CoordinatorState, ApiTokens.FileName)));
+        return made.Out.Trim();
     }
 
     static int Workers(LocalCluster cluster)

@@ -94,13 +94,28 @@ public sealed class LocalCluster : IDisposable
 
     public static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
+    /// <summary>How <see cref="Api"/> calls the coordinator (HTTPS and a credential when it speaks TLS).</summary>
+    public global::Runner.Cluster.Api.ApiCredentials ApiCredentials
+    {
+        get => _credentials;
+        set => (_credentials, _http) = (value, value.Client(TimeSpan.FromSeconds(10)));
+    }
+
+    global::Runner.Cluster.Api.ApiCredentials _credentials = global::Runner.Cluster.Api.ApiCredentials.None;
+    HttpClient _http = Http;
+
+    /// <summary>Environment variables for every `runner` command run with <see cref="Cli"/> (credentials, say).</summary>
+    public Dictionary<string, string> CliEnvironment { get; } = new();
+
+    public string ApiUrl => _credentials.BaseUrl($"127.0.0.1:{ApiPort}");
+
     public (int Status, JsonElement Body) Api(HttpMethod method, string path, string? json = null)
     {
         try
         {
-            using var request = new HttpRequestMessage(method, $"http://127.0.0.1:{ApiPort}/{path}");
+            using var request = new HttpRequestMessage(method, ApiUrl + path);
             if (json != null) request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
-            using var response = Http.Send(request);
+            using var response = _http.Send(request);
             using var doc = JsonDocument.Parse(response.Content.ReadAsStringAsync().Result);
             return ((int)response.StatusCode, doc.RootElement.Clone());
         }
@@ -122,6 +137,7 @@ public sealed class LocalCluster : IDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["RUNNER_COORDINATOR"] = $"127.0.0.1:{ApiPort}";
+        foreach (var (name, value) in CliEnvironment) start.Environment[name] = value;
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Runner.Cluster.Hosting;
+using Runner.Cluster.Api;
 using Runner.Sweeps;
 using Spectre.Console;
 
@@ -19,18 +19,17 @@ public sealed class SubmitCommand : ICommand
     public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("FILE", "the sweep file") };
     public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
     {
-        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
         OptionSpec.Flag("new", "allow a changed definition under a name the cluster already has"),
         OptionSpec.Flag("rerun", "run every trial again"),
         new("data", "DIR", "Fashion-MNIST folder used to check dataset_size here"),
-    };
+    }.Concat(ClusterWiring.ClientOptions).ToArray();
 
     public int Execute(Arguments args, CliContext context)
     {
         var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"));
         var coordinator = CoordinatorClient.From(args);
         // The workers may be other machines: the files the sweep names here go to the coordinator first.
-        var request = SweepUploads.Send(SweepRequest.From(definition), new Runner.Artifacts.ArtifactClient(coordinator.BaseUrl), context);
+        var request = SweepUploads.Send(SweepRequest.From(definition), coordinator.Artifacts(), context);
         var reply = coordinator.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(request, args.Has("new"), args.Has("rerun")));
         string id = reply.GetProperty("sweep_id").GetString()!;
         context.Out.WriteLine(reply.GetProperty("already_known").GetBoolean()
@@ -56,8 +55,7 @@ public sealed class StatusCommand : ICommand
     {
         OptionSpec.Flag("json", "print the status as JSON"),
         OptionSpec.Flag("watch", "follow one sweep live until it is finished"),
-        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
-    };
+    }.Concat(ClusterWiring.ClientOptions).ToArray();
 
     public int Execute(Arguments args, CliContext context)
     {
@@ -107,10 +105,7 @@ public sealed class SweepActionCommand(string name, string summary, string endpo
         {char.ToUpperInvariant(summary[0])}{summary[1..]}. SWEEP is the id printed by `runner submit` or `runner status`.
         """;
     public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "the id printed by `runner submit` or `runner status`") };
-    public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
-    {
-        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
-    };
+    public IReadOnlyList<OptionSpec> Options => ClusterWiring.ClientOptions;
 
     public int Execute(Arguments args, CliContext context)
     {

@@ -1,3 +1,4 @@
+using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 
 namespace Runner.Cli.Commands;
@@ -20,7 +21,10 @@ public sealed class CoordinatorCommand : ICommand
         new("api-host", "H", "HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]"),
         new("api-port", "N", "HTTP API port [RUNNER_API_PORT, default 4080]"),
         ClusterWiring.TlsOption,
-        new("api-url", "URL", "the API's address as workers reach it, for artifacts [RUNNER_API_URL, default http://API-HOST:API-PORT/, with --host when API-HOST is * or 0.0.0.0]"),
+        ClusterWiring.InsecureOption,
+        new("api-url", "URL", "the API's address as workers reach it, for artifacts [RUNNER_API_URL, default http(s)://API-HOST:API-PORT/, with --host when API-HOST is * or 0.0.0.0]"),
+        new("max-trials", "N", $"the most trials one submitted sweep may have [{ApiOptions.DefaultMaxTrials}]"),
+        new("max-request-mb", "N", $"the largest API request body in MiB (artifact uploads are exempt) [{ApiOptions.DefaultMaxRequestBytes >> 20}]"),
     };
 
     public int Execute(Arguments args, CliContext context)
@@ -32,18 +36,27 @@ public sealed class CoordinatorCommand : ICommand
         int apiPort = ClusterWiring.Port(args, "api-port", "RUNNER_API_PORT", 4080);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
 
+        var tls = ClusterWiring.Tls(args);
+        ClusterWiring.CheckExposure(args, tls, context, host, apiHost);
+        var api = new ApiOptions
+        {
+            Host = apiHost, Port = apiPort, Tls = tls,
+            MaxTrials = args.Int("max-trials", 1) ?? ApiOptions.DefaultMaxTrials,
+            MaxRequestBytes = (args.Int("max-request-mb", 1) ?? ApiOptions.DefaultMaxRequestBytes >> 20) << 20,
+        };
+
         // Workers fetch bases, the user's files and checkpoints from this API: tell them an address they can reach.
         bool anyAddress = apiHost is "*" or "+" or "0.0.0.0";
-        string artifactsUrl = ClusterWiring.Setting(args, "api-url", "RUNNER_API_URL", $"http://{(anyAddress ? host : apiHost)}:{apiPort}/");
+        string artifactsUrl = ClusterWiring.Setting(args, "api-url", "RUNNER_API_URL",
+            $"{(tls != null ? "https" : "http")}://{(anyAddress ? host : apiHost)}:{apiPort}/");
         var node = RunnerNode.Start(new NodeOptions
         {
-            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, ArtifactsUrl = artifactsUrl,
-            Tls = ClusterWiring.Tls(args),
+            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, ArtifactsUrl = artifactsUrl, Tls = tls,
         });
         try
         {
-            using var api = new CoordinatorApi(node, anyAddress ? "*" : apiHost, apiPort);
-            context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {api.Url}, state {state}");
+            using var server = new CoordinatorApi(node, api);
+            context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {server.Url}, state {state}");
             context.Out.Flush();
             WaitForStop(context, node.System.WhenTerminated);
             return 0;

@@ -13,7 +13,8 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
 
     static readonly Trainer Torch = (args, state, threads) =>
         ClusterWiring.Executors(state, args.Get("data"), null, threads, m => Serilog.Log.Information("{Message}", m), args.Has("tensorboard"),
-            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)));
+            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)),
+            new Runner.Cluster.Api.ApiCredentials(ClusterWiring.Tls(args)));
 
     readonly Trainer _trainer = trainer ?? Torch;
 
@@ -39,12 +40,15 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         new("cache-gb", "N", "at most this many GiB of artifacts fetched from the coordinator are kept here, least recently used go first [20]"),
         OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
         ClusterWiring.TlsOption,
+        ClusterWiring.InsecureOption,
     }.Concat(extraOptions ?? Array.Empty<OptionSpec>()).ToArray();
 
     public int Execute(Arguments args, CliContext context)
     {
         args.NoPositional();
         var tls = ClusterWiring.Tls(args);
+        string host = ClusterWiring.Setting(args, "host", "RUNNER_HOST", "127.0.0.1");
+        ClusterWiring.CheckExposure(args, tls, context, host);
         var seeds = ClusterWiring.SeedNodes(args, tls != null);
         if (seeds.Count == 0) throw new UsageException("--seed-nodes (or RUNNER_SEED_NODES) is required: the coordinator's HOST:PORT");
         var devices = ClusterWiring.Devices(args);
@@ -52,7 +56,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         var options = new NodeOptions
         {
-            Host = ClusterWiring.Setting(args, "host", "RUNNER_HOST", "127.0.0.1"),
+            Host = host,
             Port = ClusterWiring.Port(args, "port", "RUNNER_PORT", 0),
             SeedNodes = seeds,
             Roles = new[] { NodeRoles.Worker },

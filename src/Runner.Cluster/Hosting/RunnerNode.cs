@@ -33,10 +33,24 @@ public sealed class RunnerNode : IAsyncDisposable
     public Task CoordinatorLost { get; }
     public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
 
-    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options, Task joined, Task lost) =>
-        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost) = (system, sweeps, pool, results, options, joined, lost);
+    readonly StateFolderLock? _owner;
 
+    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options, Task joined, Task lost, StateFolderLock? owner) =>
+        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost, _owner) = (system, sweeps, pool, results, options, joined, lost, owner);
+
+    /// <exception cref="StateFolderBusyException">a coordinator whose state folder another process writes</exception>
     public static RunnerNode Start(NodeOptions o)
+    {
+        var owner = o.IsCoordinator ? StateFolderLock.Take(o.StateFolder) : null;
+        try { return Start(o, owner); }
+        catch
+        {
+            owner?.Dispose();
+            throw;
+        }
+    }
+
+    static RunnerNode Start(NodeOptions o, StateFolderLock? owner)
     {
         Directory.CreateDirectory(o.StateFolder);
         RunnerLogging.Configure(o.StateFolder, o.ConsoleLogLevel, $"{o.Host}:{o.Port}/{string.Join("+", o.Roles)}");
@@ -92,7 +106,7 @@ public sealed class RunnerNode : IAsyncDisposable
                 }
             });
         }
-        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task);
+        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task, owner);
     }
 
     /// <summary>Leaves the cluster gracefully (running trials are cancelled and re-queued) and stops.</summary>
@@ -100,5 +114,6 @@ public sealed class RunnerNode : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await Serilog.Log.CloseAndFlushAsync();
+        _owner?.Dispose();
     }
 }

@@ -57,7 +57,13 @@ public sealed class ClusterTls
             });
 
     /// <summary>Whether a peer's certificate was signed by this cluster's CA and is valid now; else why not.</summary>
-    public bool Accepts(X509Certificate2? peer, out string why)
+    public bool Accepts(X509Certificate2? peer, out string why) => SignedBy(Authority, peer, out why);
+
+    /// <summary>
+    /// The one trust decision of every TLS connection Runner makes (remoting, the API, its clients): the certificate
+    /// chains to <paramref name="authority"/> alone and is valid now.
+    /// </summary>
+    public static bool SignedBy(X509Certificate2 authority, X509Certificate2? peer, out string why)
     {
         if (peer == null)
         {
@@ -66,12 +72,20 @@ public sealed class ClusterTls
         }
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(Authority);
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = DateTime.Now;
-        bool ok = chain.Build(peer) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(Authority.RawData);
+        bool ok = chain.Build(peer) && chain.ChainElements[^1].Certificate.RawData.AsSpan().SequenceEqual(authority.RawData);
         why = ok ? "" : $"certificate '{peer.Subject}' is not one this cluster's CA signed, or not valid now ({string.Join(", ", chain.ChainStatus.Select(s => s.Status))})";
         return ok;
+    }
+
+    /// <summary>The cluster CA's public certificate (`ca.crt`, PEM): what a client holding only a token trusts.</summary>
+    public static X509Certificate2 LoadAuthority(string path)
+    {
+        if (!File.Exists(path)) throw new TlsSetupException($"{path}: no such CA certificate (`runner certs init` writes ca.crt)");
+        try { return X509Certificate2.CreateFromPem(File.ReadAllText(path)); }
+        catch (CryptographicException e) { throw new TlsSetupException($"{path}: not a PEM certificate ({e.Message})"); }
     }
 
     /// <summary>The scheme of cluster addresses with or without TLS.</summary>

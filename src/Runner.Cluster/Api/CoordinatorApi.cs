@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json;
+using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Runner.Cluster.Hosting;
+using Runner.Cluster.Security;
+using Runner.Sweeps;
+
+namespace Runner.Cluster.Api;
+
+/// <summary>How the coordinator's HTTP API listens and what it takes.</summary>
+public sealed record ApiOptions
+{
+    /// <summary>An IP address, a host name, or * for every address.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; init; } = 4080;
+    /// <summary>HTTPS with the node's certificate, and every request needs a credential (<see cref="ApiAccess"/>); null: plain HTTP, open.</summary>
+    public ClusterTls? Tls { get; init; }
+    /// <summary>The largest request body (a submitted sweep); artifact uploads are exempt (they stream to disk).</summary>
+    public long MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+    /// <summary>The most trials one submitted sweep may have.</summary>
+    public int MaxTrials { get; init; } = DefaultMaxTrials;
+
+    public const long DefaultMaxRequestBytes = 256L << 20;
+    public const int DefaultMaxTrials = 200_000;
+}
+
+/// <summary>
+/// The coordinator's HTTP API on Kestrel: how `runner submit|status|cancel|resume`, workers fetching artifacts, and
+/// browsers reach a running cluster. JSON in and out; the routes are <see cref="SweepRoutes"/> and
+/// <see cref="ArtifactRoutes"/>, the access rules <see cref="ApiAccess"/>. Kestrel's own limits guard it against
+/// slow or oversized requests (a body under 240 bytes/s after 5 s, headers over 30 s, a body over
+/// <see cref="ApiOptions.MaxRequestBytes"/>: 413); whatever goes wrong in a handler answers with one line, never the
+/// internals (those go to the coordinator's log).
+/// </summary>
+public sealed class CoordinatorApi : IDisposable
+{
+    /// <summary>The JSON of every reply (and of what clients send).</summary>
+    public static JsonSerializerOptions Json => ApiReply.Options;
+
+    public sealed record SubmitRequest(SweepRequest Sweep, bool New = false, bool Rerun = false);
+
+    readonly WebApplication _app;
+    public string Url { get; }
+
+    public CoordinatorApi(RunnerNode node, ApiOptions options)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.ClearProviders();
+        builder.Services.AddRouting();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            foreach (var address in Addresses(options.Host))
+                kestrel.Listen(address, options.Port, listen =>
+                {
+                    if (options.Tls is { } tls) listen.UseHttps(Https(tls));
+                });
+        });
+        _app = builder.Build();
+        _app.Use(Errors);
+        _app.Use(new ApiAccess(ApiTokens.In(node.Options.StateFolder), credentialsRequired: options.Tls != null).Check);
+        SweepRoutes.Map(_app, node, options.MaxTrials);
+        new ArtifactRoutes(new Runner.Artifacts.ContentStore(node.Options.ArtifactStoreFolder)).Map(_app);
+        _app.MapFallback(http => ApiReply.Json(http, 404, new { error = $"no such endpoint: {http.Request.Method} {http.Request.Path}" }));
+        _app.StartAsync().GetAwaiter().GetResult();
+        string bound = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(bound).Port;
+        string shown = options.Host is "*" or "+" ? "0.0.0.0" : options.Host.Contains(':') ? $"[{options.Host}]" : options.Host;
+        Url = $"{(options.Tls != null ? "https" : "http")}://{shown}:{port}/";
+    }
+
+    /// <summary>
+    /// HTTPS with this node's certificate; a client may present a certificate, and one that this cluster's CA did not
+    /// sign ends the handshake. Clients without one authenticate with a token instead.
+    /// </summary>
+    static HttpsConnectionAdapterOptions Https(ClusterTls tls) => new()
+    {
+        ServerCertificate = tls.Certificate,
+        ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+        ClientCertificateValidation = (certificate, _, _) =>
+        {
+            if (tls.Accepts(certificate, out string why)) return true;
+            Serilog.Log.Warning("API: refused a client certificate: {Why}", why);
+            return false;
+        },
+    };
+
+    static IEnumerable<IPAddress> Addresses(string host) => host switch
+    {
+        "*" or "+" or "0.0.0.0" => new[] { IPAddress.Any },
+        "localhost" => new[] { IPAddress.Loopback },
+        _ when IPAddress.TryParse(host.Trim('[', ']'), out var ip) => new[] { ip },
+        _ => Dns.GetHostAddresses(host).Take(1),
+    };
+
+    /// <summary>Every failure as one JSON line with a status a client can act on.</summary>
+    static async Task Errors(HttpContext http, RequestDelegate next)
+    {
+        (int Status, string Message) failure;
+        try
+        {
+            await next(http);
+            return;
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) { failure = (e.StatusCode, e.StatusCode == 413 ? "the request is larger than this coordinator takes" : e.Message); }
+        catch (SweepConflictException e) { failure = (409, e.Message); }
+        catch (JsonException e) { failure = (400, ApiReply.Readable(e)); }
+        catch (AskTimeoutException) { failure = (503, "the cluster did not answer in time (is a coordinator up?)"); }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested) { return; }
+        catch (Exception e)
+        {
+            Serilog.Log.Error(e, "API: {Method} {Path} failed", http.Request.Method, http.Request.Path);
+            failure = (500, "internal error (the coordinator's log has the details)");
+        }
+        if (http.Response.HasStarted) return;
+        http.Response.Clear();
+        await ApiReply.Json(http, failure.Status, new { error = failure.Message });
+    }
+
+    public void Dispose() => _app.StopAsync().Wait(TimeSpan.FromSeconds(5));
+}
