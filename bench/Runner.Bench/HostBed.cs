@@ -139,6 +139,20 @@ public sealed class HostBed : IDisposable
 
     public void Reconnect(int host) => Firewall(host, "-D");
 
+    /// <summary>
+    /// Cuts the link between two hosts only (host <paramref name="a"/> drops every packet from or to host
+    /// <paramref name="b"/>); both still reach every other host. Undone by <see cref="Heal"/>.
+    /// </summary>
+    public void Cut(int a, int b) => Link(a, b, "-A");
+
+    public void Heal(int a, int b) => Link(a, b, "-D");
+
+    void Link(int a, int b, string action)
+    {
+        Run("/usr/sbin/ip", "netns", "exec", _namespaces[a], "iptables", action, "INPUT", "-s", Address(b), "-j", "DROP");
+        Run("/usr/sbin/ip", "netns", "exec", _namespaces[a], "iptables", action, "OUTPUT", "-d", Address(b), "-j", "DROP");
+    }
+
     void Firewall(int host, string action)
     {
         foreach (var (chain, side) in new[] { ("INPUT", "-i"), ("OUTPUT", "-o") })

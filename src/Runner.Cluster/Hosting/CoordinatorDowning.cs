@@ -1,0 +1,118 @@
+using Akka.Actor;
+using Akka.Cluster;
+
+namespace Runner.Cluster.Hosting;
+
+/// <summary>
+/// Who downs whom when a node stops answering, for this topology: one coordinator that owns every sweep's journal,
+/// and workers that own nothing. The coordinator decides alone, from its own observations: a worker it cannot reach
+/// for <see cref="StableAfter"/> is downed (its trials go back to the queue), whatever the other workers see. A
+/// worker that cannot reach the coordinator for as long leaves the cluster itself and joins again (the worker
+/// command's loop), so it stops training for a sweep nobody can record. No node ever downs the coordinator: a flaky
+/// link to one worker, or a worker that sees the coordinator but not its peers, cannot take it down, which Akka's
+/// split-brain resolver did ("indirectly connected" nodes are all downed, the coordinator among them). A coordinator
+/// cut off from every worker keeps its sweeps and waits for them to come back.
+/// </summary>
+public sealed class CoordinatorDowning : IDowningProvider
+{
+    /// <summary>How long a node must stay unreachable before it is downed: long enough for a GC pause or a blip.</summary>
+    public static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(6);
+
+    readonly ActorSystem _system;
+
+    public CoordinatorDowning(ActorSystem system) => _system = system;
+
+    public CoordinatorDowning(ActorSystem system, Akka.Cluster.Cluster cluster) => _system = system;
+
+    public TimeSpan DownRemovalMargin => TimeSpan.Zero;
+
+    public Props DowningActorProps => Props.Create(() => new Decider(
+        _system.Settings.Config.GetTimeSpan("runner.downing.stable-after", StableAfter, allowInfinite: false)));
+
+    /// <summary>
+    /// Runs on every node; acts according to the node's role. The cluster's unreachability is everyone's
+    /// observations merged, so a node that looks unreachable is also probed directly (an Identify to its cluster
+    /// daemon each second): only when this node has had no answer for <see cref="StableAfter"/> is it this node's
+    /// own finding, and acted on. An answer counts only from the same incarnation (the daemon's uid, learnt when the
+    /// member came up): a coordinator killed and started again on its address is a new node, and its workers must
+    /// leave the old one's cluster to join it.
+    /// </summary>
+    sealed class Decider : ReceiveActor, IWithTimers
+    {
+        public ITimerScheduler Timers { get; set; } = null!;
+        readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
+        /// <summary>Members marked unreachable, and when this node last heard from each (or when it was marked).</summary>
+        readonly Dictionary<UniqueAddress, DateTime> _lastHeard = new();
+        /// <summary>The uid of each member's cluster daemon, as it answered once it was up.</summary>
+        readonly Dictionary<UniqueAddress, long> _daemonUid = new();
+
+        sealed record Probe(UniqueAddress Member, bool Learn);
+
+        sealed class Tick
+        {
+            public static readonly Tick Instance = new();
+        }
+
+        public Decider(TimeSpan stableAfter)
+        {
+            bool coordinator = _cluster.SelfRoles.Contains(NodeRoles.Coordinator);
+            Receive<ClusterEvent.CurrentClusterState>(state =>
+            {
+                foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up)) Send(new Probe(m.UniqueAddress, Learn: true));
+                foreach (var m in state.Unreachable) _lastHeard.TryAdd(m.UniqueAddress, DateTime.UtcNow);
+            });
+            Receive<ClusterEvent.MemberUp>(up => Send(new Probe(up.Member.UniqueAddress, Learn: true)));
+            Receive<ClusterEvent.UnreachableMember>(u => _lastHeard.TryAdd(u.Member.UniqueAddress, DateTime.UtcNow));
+            Receive<ClusterEvent.ReachableMember>(r => _lastHeard.Remove(r.Member.UniqueAddress));
+            Receive<ClusterEvent.MemberRemoved>(r =>
+            {
+                _lastHeard.Remove(r.Member.UniqueAddress);
+                _daemonUid.Remove(r.Member.UniqueAddress);
+            });
+            Receive<ActorIdentity>(answer =>
+            {
+                if (answer.Subject == null || answer.MessageId is not Probe probe) return;
+                if (probe.Learn) _daemonUid[probe.Member] = answer.Subject.Path.Uid;
+                else if (_lastHeard.ContainsKey(probe.Member) && (!_daemonUid.TryGetValue(probe.Member, out long uid) || uid == answer.Subject.Path.Uid))
+                    _lastHeard[probe.Member] = DateTime.UtcNow;
+            });
+            Receive<Tick>(_ =>
+            {
+                foreach (var (address, heard) in _lastHeard.ToList())
+                {
+                    var member = _cluster.State.Members.FirstOrDefault(m => m.UniqueAddress.Equals(address));
+                    if (member == null || member.Status is MemberStatus.Down or MemberStatus.Removed) continue;
+                    bool mine = coordinator ? !member.HasRole(NodeRoles.Coordinator) : member.HasRole(NodeRoles.Coordinator);
+                    if (!mine) continue;
+                    var silent = DateTime.UtcNow - heard;
+                    if (silent < stableAfter)
+                    {
+                        Send(new Probe(address, Learn: false));
+                        continue;
+                    }
+                    if (coordinator)
+                    {
+                        Serilog.Log.Warning("Downing worker {Address}: no answer to the coordinator for {Seconds:F0} s; its trials go back to the queue",
+                            address.Address, silent.TotalSeconds);
+                        _cluster.Down(address.Address);
+                    }
+                    else
+                    {
+                        Serilog.Log.Warning("The coordinator {Address} has not answered for {Seconds:F0} s: leaving the cluster to join it again",
+                            address.Address, silent.TotalSeconds);
+                        _cluster.Down(_cluster.SelfAddress);
+                    }
+                    _lastHeard.Remove(address);
+                }
+            });
+            Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
+            _cluster.Subscribe(Self, ClusterEvent.InitialStateAsSnapshot, typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved),
+                typeof(ClusterEvent.MemberUp));
+        }
+
+        void Send(Probe probe) =>
+            Context.ActorSelection(new RootActorPath(probe.Member.Address) / "system" / "cluster" / "core" / "daemon").Tell(new Identify(probe));
+
+        protected override void PostStop() => _cluster.Unsubscribe(Self);
+    }
+}
