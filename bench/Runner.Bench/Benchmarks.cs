@@ -83,13 +83,14 @@ public sealed class Benchmark(string name, string summary, string description, O
                     new("trial-seconds", "S", "[1]"),
                     new("peer-trials", "N", "[1000; 0 skips Optuna]"),
                     OptionSpec.Flag("tls", "also run the no-op sweep on a cluster speaking mutual TLS everywhere (nodes, API, client): the ratio is TLS's cost"),
+                    new("store", "URL", "a PostgreSQL server (postgresql://USER@HOST:PORT/DB, a user that may create databases): the coordinator's store is a fresh database there"),
                 }, (args, context) =>
             {
                 double seconds = args.Real("trial-seconds") ?? 1;
                 if (seconds <= 0) throw new UsageException("--trial-seconds must be > 0");
                 return new BookkeepingBench(context).Run(new BookkeepingBench.Options(args.Int("trials", 1) ?? 10_000, args.Int("workers", 1) ?? 2,
                     args.Int("slow-trials", 1) ?? 20, seconds, args.Int("peer-trials", 0) ?? 1000, Python(args), args.Get("data"), args.Int("slots", 1) ?? 1,
-                    args.Has("tls")));
+                    args.Has("tls"), args.Get("store")));
             }),
             new Benchmark("recovery", "time from a coordinator's start to `status` answering, with and without snapshots", """
                 For each size: a `runner coordinator` and --workers no-op worker processes (--slots trial workers each)
@@ -105,10 +106,11 @@ public sealed class Benchmark(string name, string summary, string description, O
                     new("workers", "N", "no-op worker processes [2]"),
                     new("slots", "N", "trial workers in each [8]"),
                     new("trial-seconds", "S", "[0.06]"),
+                    new("store", "URL", "a PostgreSQL server (postgresql://USER@HOST:PORT/DB, a user that may create databases): each run's store is a fresh database there"),
                 }, (args, context) =>
                 new RecoveryBench(context).Run(new RecoveryBench.Options((args.Get("trials") ?? "10000,100000").Split(',').Select(t =>
                     int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--trials: '{t}' is not a positive whole number")).ToArray(),
-                    args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 8, args.Real("trial-seconds") ?? 0.06, args.Get("data")))),
+                    args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 8, args.Real("trial-seconds") ?? 0.06, args.Get("data"), args.Get("store")))),
             new Benchmark("scaling", "wall time of a sweep on 1 and 2 workers, embedded and as processes", """
                 Wall time of a sweep with `runner run --workers 1` and 2 (the cores split between the workers), then
                 with a coordinator and 1 or 2 worker processes; each from an empty state folder.

@@ -22,8 +22,9 @@ public sealed class BookkeepingBench(CliContext context)
 {
     /// <param name="Slots">trial workers in each worker process (a machine with N GPUs runs N)</param>
     /// <param name="Tls">also run the no-op sweep on a second cluster whose nodes, API and client speak mutual TLS</param>
+    /// <param name="Store">a PostgreSQL server (postgresql://USER@HOST:PORT/DB) on which the coordinator's store is a fresh database</param>
     public sealed record Options(int Trials, int Workers, int SlowTrials, double SlowSeconds, int PeerTrials, string Python, string? Data, int Slots = 1,
-        bool Tls = false);
+        bool Tls = false, string? Store = null);
 
     public int Run(Options o) => BenchFolder.Use("bookkeeping", folder => Run(o, folder));
 
@@ -32,8 +33,11 @@ public sealed class BookkeepingBench(CliContext context)
         context.Out.WriteLine($"bookkeeping: {o.Trials:N0} no-op trials, 1 coordinator + {o.Workers} worker processes × {o.Slots} trial worker(s), state and logs in {folder}");
         using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
         int port = RunnerProcesses.FreePort(), apiPort = RunnerProcesses.FreePort();
-        string state = Path.Combine(folder, "coordinator");
-        processes.Start("coordinator", "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString());
+        using var database = o.Store == null ? null : new BenchDatabase(o.Store, "bookkeeping");
+        var state = StoreLocation.Parse(database?.Url, Path.Combine(folder, "coordinator"));
+        if (database != null) context.Out.WriteLine($"  store: {state}");
+        processes.Start("coordinator", ["coordinator", "--state", state.StateFolder, "--port", port.ToString(), "--api-port", apiPort.ToString(),
+            .. database == null ? Array.Empty<string>() : new[] { "--store", database.Url }]);
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}");
 
         var fast = StartWorkers(processes, o.Workers, o.Slots, port, folder, 0, client);
@@ -41,7 +45,7 @@ public sealed class BookkeepingBench(CliContext context)
         double rate = recorded / wall;
         context.Out.WriteLine(JsonSerializer.Serialize(new
         {
-            benchmark = "bookkeeping", trials = o.Trials, worker_processes = o.Workers, trial_workers_each = o.Slots, recorded, duplicates, seconds = wall, trials_per_second = rate,
+            benchmark = "bookkeeping", store = database == null ? "sqlite" : "postgresql", trials = o.Trials, worker_processes = o.Workers, trial_workers_each = o.Slots, recorded, duplicates, seconds = wall, trials_per_second = rate,
         }, JsonOutput.Options));
         context.Out.WriteLine(FormattableString.Invariant($"  no-op trials: {recorded:N0} recorded in {wall:F1} s = {rate:F0} trials/s, {duplicates} duplicates"));
         if (o.Tls) RunWithTls(o, folder, rate);
@@ -88,7 +92,7 @@ public sealed class BookkeepingBench(CliContext context)
         processes.Start("coordinator-tls", "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString(), "--tls", coordinatorFile);
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}", new ApiCredentials(Runner.Cluster.Security.ClusterTls.Load(clientFile)));
         StartWorkers(processes, o.Workers, o.Slots, port, Path.Combine(folder, "tls"), 0, client, "--tls", workerFile);
-        var (wall, duplicates, recorded) = RunSweep(client, state, folder, "bookkeeping-tls", "0, 1", o.Trials, o.Data, pollMs: 100);
+        var (wall, duplicates, recorded) = RunSweep(client, StoreLocation.InFolder(state), folder, "bookkeeping-tls", "0, 1", o.Trials, o.Data, pollMs: 100);
         double rate = recorded / wall;
         context.Out.WriteLine(JsonSerializer.Serialize(new
         {
@@ -129,7 +133,7 @@ public sealed class BookkeepingBench(CliContext context)
     }
 
     /// <summary>Submits a generated grid of <paramref name="trials"/> trials and waits until all are recorded.</summary>
-    (double Seconds, int Duplicates, int Recorded) RunSweep(CoordinatorClient client, string state, string folder, string name, string classes, int trials, string? data, int pollMs)
+    (double Seconds, int Duplicates, int Recorded) RunSweep(CoordinatorClient client, StoreLocation state, string folder, string name, string classes, int trials, string? data, int pollMs)
     {
         string file = Path.Combine(folder, name + ".yaml");
         // Different target classes per sweep: the same trial ids would be reused from the first sweep's results.
@@ -154,7 +158,7 @@ public sealed class BookkeepingBench(CliContext context)
     }
 
     /// <summary>The results store is written just behind the journal: wait for its last rows.</summary>
-    static IReadOnlyList<TrialRecord> WaitForStore(string state, string sweepId, int trials)
+    static IReadOnlyList<TrialRecord> WaitForStore(StoreLocation state, string sweepId, int trials)
     {
         var store = new ResultsStore(state);
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -17,7 +17,8 @@ namespace Runner.Bench;
 public sealed class RecoveryBench(CliContext context)
 {
     /// <param name="TrialSeconds">each no-op trial's time: above TrialWorker.BatchSeconds, trials are dispatched and recorded one by one (two events each), as real trials are</param>
-    public sealed record Options(int[] Sizes, int Workers, int Slots, double TrialSeconds, string? Data);
+    /// <param name="Store">a PostgreSQL server on which each run's store is a fresh database; null: SQLite in the state folder</param>
+    public sealed record Options(int[] Sizes, int Workers, int Slots, double TrialSeconds, string? Data, string? Store = null);
 
     public int Run(Options o) => BenchFolder.Use("recovery", folder => Run(o, folder));
 
@@ -36,7 +37,7 @@ public sealed class RecoveryBench(CliContext context)
                 }
                 context.Out.WriteLine(JsonSerializer.Serialize(new
                 {
-                    benchmark = "recovery", trials = size, trial_seconds = o.TrialSeconds, finished = !halfway, seconds_with_snapshots = times["snapshots"],
+                    benchmark = "recovery", store = o.Store == null ? "sqlite" : "postgresql", trials = size, trial_seconds = o.TrialSeconds, finished = !halfway, seconds_with_snapshots = times["snapshots"],
                     seconds_without_snapshots = times["no-snapshots"],
                 }, JsonOutput.Options));
                 context.Out.WriteLine(FormattableString.Invariant(
@@ -52,7 +53,9 @@ public sealed class RecoveryBench(CliContext context)
         processes.Environment["RUNNER_AKKA_CONFIG"] = $"runner.snapshot-every = {snapshotEvery}";
         int port = RunnerProcesses.FreePort(), apiPort = RunnerProcesses.FreePort();
         string state = Path.Combine(folder, "coordinator");
-        string[] coordinator = { "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString() };
+        using var database = o.Store == null ? null : new BenchDatabase(o.Store, "recovery");
+        string[] coordinator = ["coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString(),
+            .. database == null ? Array.Empty<string>() : new[] { "--store", database.Url }];
         var first = processes.Start("coordinator", coordinator);
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}");
         var started = BookkeepingBench.StartWorkers(processes, o.Workers, o.Slots, port, folder, o.TrialSeconds, client);

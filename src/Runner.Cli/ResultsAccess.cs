@@ -5,12 +5,14 @@ namespace Runner.Cli;
 /// <summary>Opens the results store of a state folder and finds a sweep by id, id prefix or name (its latest run).</summary>
 public static class ResultsAccess
 {
+    /// <summary>The results of --state DIR (SQLite there), or of --store postgresql://… (from any machine).</summary>
     public static ResultsStore Open(Arguments args, CliContext context)
     {
-        string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
-        if (!File.Exists(Path.Combine(state, "results.db")))
-            throw new BadRequestException($"no results in {state} (run a sweep there first, or pass --state DIR)");
-        return new ResultsStore(state);
+        var location = StateFolder.Store(args, context);
+        if (!location.IsPostgres && !File.Exists(Path.Combine(location.StateFolder, ResultsStore.FileName)))
+            throw new BadRequestException($"no results in {location.StateFolder} (run a sweep there first, or pass --state DIR or --store URL)");
+        try { return new ResultsStore(location); }
+        catch (Npgsql.NpgsqlException e) { throw new CommandFailedException($"cannot open the store {location}: {e.Message}"); }
     }
 
     public static SweepRecord FindSweep(ResultsStore store, string key)
@@ -23,6 +25,6 @@ public static class ResultsAccess
         var byPrefix = sweeps.Where(s => s.SweepId.StartsWith(key, StringComparison.Ordinal)).ToList();
         if (byPrefix.Count == 1) return byPrefix[0];
         if (byPrefix.Count > 1) throw new BadRequestException($"'{key}' matches {byPrefix.Count} sweeps: {string.Join(", ", byPrefix.Select(s => s.SweepId))}");
-        throw new BadRequestException($"no sweep '{key}' in {Path.GetDirectoryName(store.Path)} (see `runner sweeps`)");
+        throw new BadRequestException($"no sweep '{key}' in {store} (see `runner sweeps`)");
     }
 }

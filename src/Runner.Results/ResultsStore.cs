@@ -1,13 +1,17 @@
+using System.Data.Common;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Runner.Sweeps;
 
 namespace Runner.Results;
 
 /// <summary>
-/// The results store: one SQLite file (state/results.db) with a row per sweep and per trial, kept current by the
-/// projection of the sweeps' events and readable while no cluster runs (tables, reports, reuse by trial id).
-/// Writes are upserts, so a projection that replays events leaves the same rows.
+/// The results store: a row per sweep and per trial, kept current by the projection of the sweeps' events and
+/// readable while no cluster runs (tables, reports, reuse by trial id): one SQLite file (state/results.db), or two
+/// tables of the cluster's PostgreSQL database (<see cref="StoreLocation"/>), readable from any machine. Writes are
+/// upserts, so a projection that replays events leaves the same rows. The SQL is the same for both but for
+/// <see cref="IdsIn"/>.
 /// </summary>
 public sealed class ResultsStore
 {
@@ -15,25 +19,42 @@ public sealed class ResultsStore
     static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
     /// <summary>The statuses of rows that have a result, as an SQL list: such a row is never downgraded, and is what reuse looks for.</summary>
     static readonly string WithResult = string.Join(", ", TrialStatuses.WithResult.Select(s => $"'{s.Text()}'"));
-    readonly string _connection;
+    public const string FileName = "results.db";
+    readonly string? _sqlite;
+    readonly NpgsqlDataSource? _postgres;
 
-    public string Path { get; }
+    public StoreLocation Location { get; }
 
-    public ResultsStore(string stateFolder)
+    public ResultsStore(string stateFolder) : this(StoreLocation.InFolder(stateFolder)) { }
+
+    public ResultsStore(StoreLocation location)
     {
-        Directory.CreateDirectory(stateFolder);
-        Path = System.IO.Path.Combine(stateFolder, "results.db");
-        _connection = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 30 }.ToString();
-        Execute("""
-            PRAGMA journal_mode = WAL;
+        Location = location;
+        if (location.PostgresConnection is { } connection) _postgres = NpgsqlDataSource.Create(connection);
+        else
+        {
+            Directory.CreateDirectory(location.StateFolder);
+            _sqlite = new SqliteConnectionStringBuilder { DataSource = Path.Combine(location.StateFolder, FileName), Pooling = false, DefaultTimeout = 30 }.ToString();
+            Execute("PRAGMA journal_mode = WAL");
+        }
+        // Coordinators starting together on one PostgreSQL database take turns creating the tables.
+        Execute((_postgres != null ? "SELECT pg_advisory_xact_lock(74281);\n" : "") + """
             CREATE TABLE IF NOT EXISTS sweeps (sweep_id TEXT PRIMARY KEY, name TEXT NOT NULL, trials INTEGER NOT NULL, submitted_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS trials (
               sweep_id TEXT NOT NULL, trial_id TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
               worker TEXT, spec TEXT NOT NULL, result TEXT, failure TEXT, updated_at TEXT NOT NULL,
               PRIMARY KEY (sweep_id, trial_id));
             CREATE INDEX IF NOT EXISTS trials_by_id ON trials (trial_id, status);
-            """);
+            """, transaction: true);
     }
+
+    /// <summary>Where the store is, for messages.</summary>
+    public override string ToString() => Location.ToString();
+
+    /// <summary>The rows of a JSON array parameter, as a sub-query: the one place the two databases' SQL differs.</summary>
+    string IdsIn(string parameter) => _postgres != null
+        ? $"SELECT jsonb_array_elements_text(CAST({parameter} AS jsonb))"
+        : $"SELECT value FROM json_each({parameter})";
 
     public void UpsertSweep(SweepRecord row) => Write(new object[] { row });
 
@@ -50,17 +71,17 @@ public sealed class ResultsStore
     {
         using var db = Open();
         using var transaction = db.BeginTransaction();
-        using var sweep = Prepare(db, "INSERT INTO sweeps VALUES ($id, $name, $n, $at) ON CONFLICT(sweep_id) DO UPDATE SET name = $name, trials = $n",
-            "$id", "$name", "$n", "$at");
+        using var sweep = Prepare(db, "INSERT INTO sweeps VALUES (@id, @name, @n, @at) ON CONFLICT(sweep_id) DO UPDATE SET name = @name, trials = @n",
+            "id", "name", "n", "at");
         using var update = Prepare(db, $"""
-            UPDATE trials SET status = $status, attempts = $attempts, worker = $worker, result = $result, failure = $failure, updated_at = $at
-            WHERE sweep_id = $sweep AND trial_id = $trial AND status NOT IN ({WithResult})
-            """, "$sweep", "$trial", "$status", "$attempts", "$worker", "$result", "$failure", "$at");
+            UPDATE trials SET status = @status, attempts = @attempts, worker = @worker, result = @result, failure = @failure, updated_at = @at
+            WHERE sweep_id = @sweep AND trial_id = @trial AND status NOT IN ({WithResult})
+            """, "sweep", "trial", "status", "attempts", "worker", "result", "failure", "at");
         // No row updated: either there is none yet, or it has a result and keeps it (DO NOTHING).
         using var insert = Prepare(db, """
-            INSERT INTO trials VALUES ($sweep, $trial, $status, $attempts, $worker, $spec, $result, $failure, $at)
+            INSERT INTO trials VALUES (@sweep, @trial, @status, @attempts, @worker, @spec, @result, @failure, @at)
             ON CONFLICT(sweep_id, trial_id) DO NOTHING
-            """, "$sweep", "$trial", "$status", "$attempts", "$worker", "$spec", "$result", "$failure", "$at");
+            """, "sweep", "trial", "status", "attempts", "worker", "spec", "result", "failure", "at");
         string now = DateTime.UtcNow.ToString("O");
         foreach (object row in rows)
         {
@@ -82,23 +103,35 @@ public sealed class ResultsStore
         transaction.Commit();
     }
 
-    static SqliteCommand Prepare(SqliteConnection db, string sql, params string[] parameters)
+    static DbCommand Prepare(DbConnection db, string sql, params string[] parameters)
     {
         var cmd = db.CreateCommand();
         cmd.CommandText = sql;
-        foreach (string name in parameters) cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
+        foreach (string name in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    static DbCommand Command(DbConnection db, string sql, params (string Name, object Value)[] args)
+    {
+        var cmd = Prepare(db, sql, args.Select(a => a.Name).ToArray());
+        for (int i = 0; i < args.Length; i++) cmd.Parameters[i].Value = args[i].Value;
         return cmd;
     }
 
     /// <summary>Runs a prepared statement with its parameters' values in order; returns the rows changed.</summary>
-    static int Run(SqliteCommand cmd, params object[] values)
+    static int Run(DbCommand cmd, params object[] values)
     {
         for (int i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
         return cmd.ExecuteNonQuery();
     }
 
     public IReadOnlyList<TrialRecord> Trials(string sweepId) =>
-        Query("SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials WHERE sweep_id = $s", ("$s", sweepId));
+        Query("SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials WHERE sweep_id = @s", ("s", sweepId));
 
     /// <summary>Completed results of these trial ids from any sweep of this state folder.</summary>
     public IReadOnlyList<TrialResult> CompletedResults(IEnumerable<string> trialIds)
@@ -107,8 +140,8 @@ public sealed class ResultsStore
         string ids = JsonSerializer.Serialize(trialIds.Distinct().ToArray());
         return Query($"""
             SELECT sweep_id, trial_id, status, attempts, worker, spec, result, failure FROM trials
-            WHERE status IN ({WithResult}) AND trial_id IN (SELECT value FROM json_each($ids))
-            """, ("$ids", ids))
+            WHERE status IN ({WithResult}) AND trial_id IN ({IdsIn("@ids")})
+            """, ("ids", ids))
             .Where(r => r.Result != null).DistinctBy(r => r.TrialId).Select(r => r.Result!).ToList();
     }
 
@@ -116,17 +149,14 @@ public sealed class ResultsStore
     public DateTime? LastUpdate(string sweepId)
     {
         using var db = Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = $"SELECT MAX(updated_at) FROM trials WHERE sweep_id = $s AND status IN ({WithResult}, '{TrialStatus.Failed.Text()}')";
-        cmd.Parameters.AddWithValue("$s", sweepId);
+        using var cmd = Command(db, $"SELECT MAX(updated_at) FROM trials WHERE sweep_id = @s AND status IN ({WithResult}, '{TrialStatus.Failed.Text()}')", ("s", sweepId));
         return cmd.ExecuteScalar() is string text ? DateTime.Parse(text, null, System.Globalization.DateTimeStyles.RoundtripKind) : null;
     }
 
     public IReadOnlyList<SweepRecord> Sweeps()
     {
         using var db = Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "SELECT sweep_id, name, trials, submitted_at FROM sweeps ORDER BY submitted_at";
+        using var cmd = Command(db, "SELECT sweep_id, name, trials, submitted_at FROM sweeps ORDER BY submitted_at");
         using var reader = cmd.ExecuteReader();
         var rows = new List<SweepRecord>();
         while (reader.Read())
@@ -134,12 +164,10 @@ public sealed class ResultsStore
         return rows;
     }
 
-    List<TrialRecord> Query(string sql, params (string, object)[] args)
+    List<TrialRecord> Query(string sql, params (string Name, object Value)[] args)
     {
         using var db = Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value);
+        using var cmd = Command(db, sql, args);
         using var reader = cmd.ExecuteReader();
         var rows = new List<TrialRecord>();
         while (reader.Read())
@@ -156,21 +184,24 @@ public sealed class ResultsStore
         return rows;
     }
 
-    void Execute(string sql)
+    void Execute(string sql, bool transaction = false)
     {
         using var db = Open();
+        using var t = transaction ? db.BeginTransaction() : null;
         Execute(db, sql);
+        t?.Commit();
     }
 
-    static void Execute(SqliteConnection db, string sql)
+    static void Execute(DbConnection db, string sql)
     {
         using var cmd = Prepare(db, sql);
         cmd.ExecuteNonQuery();
     }
 
-    SqliteConnection Open()
+    DbConnection Open()
     {
-        var db = new SqliteConnection(_connection);
+        if (_postgres != null) return _postgres.OpenConnection();
+        var db = new SqliteConnection(_sqlite);
         db.Open();
         // WAL with NORMAL sync survives a crash of the process (not of the machine's power) without an fsync per
         // commit; the store is a projection the sweeps' journal can always rebuild, so that is the right trade.

@@ -53,9 +53,12 @@ public sealed class LocalCluster : IDisposable
         return p;
     }
 
-    public Process StartCoordinator(params string[] extra)
+    public Process StartCoordinator(params string[] extra) => StartCoordinatorIn(CoordinatorState, extra);
+
+    /// <summary>A coordinator on this cluster's ports whose state folder is <paramref name="state"/>.</summary>
+    public Process StartCoordinatorIn(string state, params string[] extra)
     {
-        Coordinator = Start("coordinator", ["coordinator", "--port", ClusterPort.ToString(), "--api-port", ApiPort.ToString(), "--state", CoordinatorState, .. extra]);
+        Coordinator = Start("coordinator", ["coordinator", "--port", ClusterPort.ToString(), "--api-port", ApiPort.ToString(), "--state", state, .. extra]);
         WaitFor(() => Api(HttpMethod.Get, "sweeps").Status == 200, TimeSpan.FromSeconds(60), "the coordinator API to answer");
         return Coordinator;
     }

@@ -168,6 +168,32 @@ public sealed class MultiHostTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void A_coordinator_cut_off_from_every_worker_keeps_its_sweeps_and_gets_its_workers_back()
+    {
+        string? why = HostBed.WhyNot() ?? HostBed.WhyNoPartitions();
+        Skip.If(why != null, why);
+        using var cluster = new BedCluster("cut-coordinator", threads: new[] { 1, 1 });
+        string sweep = cluster.Submit("cut-coordinator", Yaml("cut-coordinator", "{ model: convnet4 }", "{ epochs: 2, batch_size: 16 }", """
+                initialization: [scratch]
+                learning_rate: [0.001, 0.003]
+                dataset_size: [50]
+            """, "[1, 2, 3, 4]"));
+        cluster.WaitFor(() => cluster.Finished(sweep) >= 1, TimeSpan.FromMinutes(3), "a first result");
+        cluster.Bed.Isolate(0);
+        Thread.Sleep(TimeSpan.FromSeconds(20));
+        cluster.Bed.Reconnect(0);
+        Assert.False(cluster.Coordinator.HasExited, "the coordinator went down when its network did");
+        cluster.WaitFor(() => cluster.Finished(sweep) == 8, TimeSpan.FromMinutes(4), "the sweep to finish");
+        cluster.WaitFor(() => cluster.WorkerCount() == 2, TimeSpan.FromMinutes(1), "both workers to join again");
+
+        var rows = cluster.Trials(sweep);
+        Assert.Equal(8, rows.Select(r => r.GetProperty("trial_id").GetString()).Distinct().Count());
+        Assert.All(rows, r => Assert.Equal("completed", r.GetProperty("status").GetString()));
+        Assert.Contains("leaving the cluster to join it again", cluster.Log("worker-1") + cluster.Log("worker-2"));
+        output.WriteLine($"attempts: {string.Join(", ", rows.Select(r => r.GetProperty("attempts").GetInt32()))}");
+    }
+
+    [SkippableFact]
     public void An_own_data_sweep_runs_on_hosts_that_have_neither_its_image_folder_nor_its_weights()
     {
         string? why = HostBed.WhyNot();

@@ -1,11 +1,12 @@
 using Runner.Sweeps;
 namespace Runner.Results.Tests;
 
-public class ResultsStoreTests
+/// <summary>The results store's rules, on SQLite (the embedded default) and on a real PostgreSQL (<see cref="PostgresResultsStoreTests"/>).</summary>
+public abstract class ResultsStoreContract
 {
-    static ResultsStore NewStore() => new(ScratchFolders.New("store"));
+    protected abstract ResultsStore NewStore();
 
-    [Fact]
+    [SkippableFact]
     public void A_batch_is_written_in_order_and_a_completed_trial_is_never_downgraded()
     {
         var store = NewStore();
@@ -26,7 +27,7 @@ public class ResultsStoreTests
         Assert.Equal("demo", Assert.Single(store.Sweeps()).Name);
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_batch_with_a_row_it_cannot_write_writes_nothing()
     {
         var store = NewStore();
@@ -35,7 +36,7 @@ public class ResultsStoreTests
         Assert.Empty(store.Trials("s"));
     }
 
-    [Fact]
+    [SkippableFact]
     public void Completed_results_are_found_by_trial_id_across_sweeps_and_only_those()
     {
         var store = NewStore();
@@ -49,7 +50,7 @@ public class ResultsStoreTests
         Assert.Empty(store.CompletedResults(Array.Empty<string>()));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_stopped_trial_keeps_its_status_is_never_downgraded_and_is_reused_like_a_completed_one()
     {
         var store = NewStore();
@@ -60,6 +61,24 @@ public class ResultsStoreTests
         Assert.Equal(TrialStatus.Stopped, Assert.Single(store.CompletedResults(new[] { done.TrialId })).Status);
     }
 
+    [SkippableFact]
+    public void Reads_and_writes_of_many_trials_at_once_find_exactly_the_asked_ids()
+    {
+        var store = NewStore();
+        var rows = Enumerable.Range(0, 300).Select(i => Fixtures.Done("pretrained", 2, 1e-3, 10 + i, 1, 0.5, 0.5)).ToList();
+        store.Write(rows.Cast<object>().Prepend(new SweepRecord("many", "many", rows.Count, DateTime.UtcNow)).ToList());
+        var wanted = rows.Where((_, i) => i % 3 == 0).Select(r => r.TrialId).Append("0000000000000000").ToList();
+        Assert.Equal(100, store.CompletedResults(wanted).Count);
+        Assert.Equal(300, store.Trials(rows[0].SweepId).Count);
+        Assert.NotNull(store.LastUpdate(rows[0].SweepId));
+        Assert.Null(store.LastUpdate("nothing"));
+    }
+}
+
+public class ResultsStoreTests : ResultsStoreContract
+{
+    protected override ResultsStore NewStore() => new(ScratchFolders.New("store"));
+
     [Fact]
     public void Rows_written_before_the_status_was_one_type_read_with_their_results_status()
     {
@@ -67,7 +86,7 @@ public class ResultsStoreTests
         var done = Fixtures.Done("pretrained", 2, 1e-3, 10, 1, 0.9, 0.88);
         store.Write(new object[] { done with { Result = done.Result! with { Status = TrialStatus.Diverged } } });
         // Older versions wrote "completed" for every trial with a result.
-        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={store.Path};Pooling=false"))
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(store.Location.StateFolder, ResultsStore.FileName)};Pooling=false"))
         {
             db.Open();
             using var cmd = db.CreateCommand();
@@ -75,5 +94,28 @@ public class ResultsStoreTests
             Assert.Equal(1, cmd.ExecuteNonQuery());
         }
         Assert.Equal(TrialStatus.Diverged, Assert.Single(store.Trials("s")).Status);
+    }
+}
+
+/// <summary>The same rules on a real PostgreSQL 15, started for this class.</summary>
+public sealed class PostgresResultsStoreTests : ResultsStoreContract, IClassFixture<PostgresResultsStoreTests.Server>
+{
+    public sealed class Server : IDisposable
+    {
+        public PostgresServer? Postgres { get; } = PostgresServer.WhyNot() == null ? new PostgresServer() : null;
+        int _databases;
+        public string NewDatabase() => Postgres!.NewDatabase($"results{Interlocked.Increment(ref _databases)}");
+        public void Dispose() => Postgres?.Dispose();
+    }
+
+    readonly Server _server;
+
+    public PostgresResultsStoreTests(Server server) => _server = server;
+
+    protected override ResultsStore NewStore()
+    {
+        string? why = PostgresServer.WhyNot();
+        Skip.If(why != null, why);
+        return new(StoreLocation.Parse(_server.NewDatabase(), ScratchFolders.New("pg-store")));
     }
 }

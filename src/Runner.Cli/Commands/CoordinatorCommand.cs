@@ -18,6 +18,7 @@ public sealed class CoordinatorCommand : ICommand
         new("host", "H", "address workers reach this node at [RUNNER_HOST, default 127.0.0.1]"),
         new("port", "P", "cluster port [RUNNER_PORT, default 4053]"),
         new("state", "DIR", "state folder [RUNNER_STATE, default .runner]"),
+        StateFolder.StoreOption,
         new("api-host", "H", "HTTP API address [RUNNER_API_HOST, default 127.0.0.1: loopback only]"),
         new("api-port", "N", "HTTP API port [RUNNER_API_PORT, default 4080]"),
         ClusterWiring.TlsOption,
@@ -51,12 +52,13 @@ public sealed class CoordinatorCommand : ICommand
             $"{(tls != null ? "https" : "http")}://{(anyAddress ? host : apiHost)}:{apiPort}/");
         var node = RunnerNode.Start(new NodeOptions
         {
-            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, ArtifactsUrl = artifactsUrl, Tls = tls,
+            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, Store = StateFolder.Store(args, context),
+            ArtifactsUrl = artifactsUrl, Tls = tls,
         });
         try
         {
             using var server = new CoordinatorApi(node, api);
-            context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {server.Url}, state {state}");
+            context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {server.Url}, state {node.Options.StoreLocation}");
             context.Out.Flush();
             WaitForStop(context, node.System.WhenTerminated);
             return 0;

@@ -22,6 +22,7 @@ public sealed class ReportCommand : ICommand
         new("out", "PATH", "a folder (report.html is written in it) or a file name ending in .html"),
         OptionSpec.Flag("png", "also write each plot as a PNG file next to the report"),
         new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+        StateFolder.StoreOption,
     };
 
     public int Execute(Arguments args, CliContext context)

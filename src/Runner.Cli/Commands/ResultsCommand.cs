@@ -27,6 +27,7 @@ public sealed class ResultsCommand : ICommand
         OptionSpec.Flag("gain", "each pretrained cell minus the scratch baseline at the same dataset size"),
         new("format", "F", "table | csv | json | markdown [table]"),
         new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+        StateFolder.StoreOption,
     };
 
     public int Execute(Arguments args, CliContext context)

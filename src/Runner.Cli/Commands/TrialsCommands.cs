@@ -17,6 +17,7 @@ public sealed class SweepsCommand : ICommand
     public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
     {
         new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+        StateFolder.StoreOption,
     };
 
     public int Execute(Arguments args, CliContext context)
@@ -52,6 +53,7 @@ public sealed class TrialsCommand : ICommand
         new("status", "S", "only trials in that state: pending, running, completed, stopped, diverged, failed, cancelled"),
         new("format", "F", "table | csv | json [table]"),
         new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+        StateFolder.StoreOption,
     };
 
     public int Execute(Arguments args, CliContext context)
@@ -103,6 +105,7 @@ public sealed class TrialLogCommand : ICommand
     public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
     {
         new("state", "DIR", "state folder [$RUNNER_STATE or .runner]"),
+        StateFolder.StoreOption,
     };
 
     public int Execute(Arguments args, CliContext context)

@@ -13,6 +13,9 @@ public sealed record NodeOptions
     /// <summary>"coordinator" (sweeps, pool, persistence) and/or "worker" (TrialWorkers).</summary>
     public IReadOnlyList<string> Roles { get; init; } = new[] { NodeRoles.Coordinator, NodeRoles.Worker };
     public required string StateFolder { get; init; }
+    /// <summary>Where a coordinator's journal, sharding state and results live; null: SQLite in <see cref="StateFolder"/>.</summary>
+    public Runner.Results.StoreLocation? Store { get; init; }
+    public Runner.Results.StoreLocation StoreLocation => Store ?? Runner.Results.StoreLocation.InFolder(StateFolder);
     /// <summary>One TrialWorker per entry: "cpu", "cuda:0", ...</summary>
     public IReadOnlyList<string> Devices { get; init; } = Array.Empty<string>();
     /// <summary>Builds the trainer for one worker's device (required when this node is a worker).</summary>

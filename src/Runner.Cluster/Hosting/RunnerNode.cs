@@ -71,7 +71,7 @@ public sealed class RunnerNode : IAsyncDisposable
         ResultsStore? results = null;
         if (o.IsCoordinator)
         {
-            results = new ResultsStore(o.StateFolder);
+            results = new ResultsStore(o.StoreLocation);
             var projection = system.ActorOf(ResultsProjection.Props(results), ResultsProjection.Name);
             // runner.snapshot-every: events between a sweep's snapshots (0: never; the recovery benchmark's baseline).
             int snapshotEvery = system.Settings.Config.GetInt("runner.snapshot-every", SweepActor.SnapshotEvery);

@@ -12,7 +12,7 @@ public static class SweepSubmission
     public static Submit Prepare(ResultsStore store, SweepRequest request, bool startNew, bool rerun)
     {
         string id = request.IdAmong(store.Sweeps().Select(s => (s.Name, s.SweepId)), startNew, rerun, DateTime.UtcNow,
-            Path.GetDirectoryName(store.Path)!);
+            store.ToString());
         var reused = rerun ? Array.Empty<TrialResult>() : store.CompletedResults(request.Trials.Select(t => t.Id)).ToArray();
         return new Submit(id, request.Name, request.Trials, request.MaxFailures, reused, request.EarlyStop, request.Device);
     }
