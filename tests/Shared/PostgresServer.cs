@@ -28,9 +28,16 @@ public sealed class PostgresServer : IDisposable
             Port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
         }
         AsPostgres("initdb", "-D", Path.Combine(_folder, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8");
+        Start();
+    }
+
+    /// <summary>Starts the server (again, after <see cref="Stop"/>) on the same port and data.</summary>
+    public void Start() =>
         AsPostgres("pg_ctl", "-D", Path.Combine(_folder, "data"), "-o", $"-p {Port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off",
             "-l", Path.Combine(_folder, "log"), "-w", "start");
-    }
+
+    /// <summary>Stops the server at once, as a crash would (every connection is cut).</summary>
+    public void Stop() => AsPostgres("pg_ctl", "-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop");
 
     /// <summary>A new, empty database; its address for --store.</summary>
     public string NewDatabase(string name)
@@ -54,7 +61,7 @@ public sealed class PostgresServer : IDisposable
 
     public void Dispose()
     {
-        try { AsPostgres("pg_ctl", "-D", Path.Combine(_folder, "data"), "-m", "immediate", "-w", "stop"); }
+        try { Stop(); }
         catch (InvalidOperationException) { /* already down */ }
         Directory.Delete(_folder, recursive: true);
     }

@@ -116,6 +116,7 @@ public sealed class CoordinatorApi : IDisposable
         catch (SweepConflictException e) { failure = (409, e.Message); }
         catch (JsonException e) { failure = (400, ApiReply.Readable(e)); }
         catch (AskTimeoutException) { failure = (503, "the cluster did not answer in time (is a coordinator up?)"); }
+        catch (System.Data.Common.DbException e) { failure = (503, $"the coordinator's store does not answer ({e.Message}); sweeps wait and carry on when it is back"); }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested) { return; }
         catch (Exception e)
         {

@@ -43,6 +43,25 @@ public sealed class SweepActor : ReceivePersistentActor
     /// <summary>Where workers fetch and store artifacts (the coordinator's API), told in every assignment.</summary>
     readonly string? _artifactsUrl;
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
+
+    /// <summary>
+    /// A journal write that fails (the database went away, a disk filled up) stops this actor: what it decided but
+    /// could not write must not stand. Sharding starts it again after its back-off (remembered entities, 10 s), and it
+    /// recovers from what the journal holds, re-queueing the trials that were running; until the store answers again
+    /// every recovery fails the same way and is retried. Said once each, in words, next to Akka's own error.
+    /// </summary>
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Sweep {SweepId}: the journal did not take event {SequenceNr} ({Reason}); the sweep restarts from its journal once the store answers",
+            _written.SweepId ?? PersistenceId, sequenceNr, cause.Message);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        _log.Error(reason, "Sweep {PersistenceId}: cannot read its journal ({Reason}); tried again in a few seconds", PersistenceId, reason.Message);
+        base.OnRecoveryFailure(reason, message);
+    }
     /// <summary>Who runs each started trial (in memory only: after a restart every running trial is re-queued anyway).</summary>
     readonly Dictionary<string, IActorRef> _runningOn = new();
     /// <summary>The last epoch each running trial reported (live progress only, never persisted).</summary>

@@ -35,6 +35,18 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
         public static readonly SendResults Instance = new();
     }
 
+    /// <summary>
+    /// Sent to itself while idle with no answer: the pool asked a sweep on this worker's behalf and neither a trial
+    /// nor "nothing" came back (the sweep's actor stopped in between, when its journal failed). Saying "idle" again
+    /// lets the pool ask again; a late answer meets a busy worker and its attempt goes back to the queue.
+    /// </summary>
+    sealed class StillIdle : INoSerializationVerificationNeeded
+    {
+        public static readonly StillIdle Instance = new();
+    }
+
+    static readonly TimeSpan AskAgainAfter = TimeSpan.FromSeconds(15);
+
     readonly string _name;
     readonly string _device;
     readonly IActorRef _pool;
@@ -68,7 +80,15 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
         Receive<Assignment>(job => Accept(new[] { job }));
         Receive<Assignments>(batch => Accept(batch.Jobs));
         // The pool asked a sweep on our behalf and it had nothing: let the pool try another one.
-        Receive<NoTrial>(n => _pool.Tell(new PoolMessages.NothingFrom(_name, n.SweepId, n.Finished)));
+        Receive<NoTrial>(n =>
+        {
+            Timers.Cancel(StillIdle.Instance);
+            _pool.Tell(new PoolMessages.NothingFrom(_name, n.SweepId, n.Finished));
+        });
+        Receive<StillIdle>(_ =>
+        {
+            if (_current == null && _queued.Count == 0) SayIdle();
+        });
         // Reports are not retried (a lost worker's trials are re-queued instead), so acknowledgements need no action.
         Receive<ReportAck>(_ => { });
         Receive<Epoch>(e => _reportTo.Tell(new WorkerMessages.EpochReported(e.Job.SweepId, e.Job.TrialId, e.Job.Attempt, _name, e.Metrics)));
@@ -104,7 +124,13 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
         });
     }
 
-    protected override void PreStart() => _pool.Tell(new WorkerMessages.Idle(_name, _device));
+    protected override void PreStart() => SayIdle();
+
+    void SayIdle()
+    {
+        _pool.Tell(new WorkerMessages.Idle(_name, _device, Want));
+        Timers.StartSingleTimer(StillIdle.Instance, StillIdle.Instance, AskAgainAfter);
+    }
 
     protected override void PostStop()
     {
@@ -119,6 +145,7 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
 
     void Accept(Assignment[] jobs)
     {
+        Timers.Cancel(StillIdle.Instance);
         if (_current != null || _queued.Count > 0)
         {
             // One batch per device at a time, and only when asked for: the attempts go back to the sweep's queue.
@@ -137,7 +164,7 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
         {
             Send();
             _reportTo = ActorRefs.Nobody;
-            _pool.Tell(new WorkerMessages.Idle(_name, _device, Want));
+            SayIdle();
             return;
         }
         var job = _queued.Dequeue();
