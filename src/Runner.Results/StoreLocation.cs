@@ -26,12 +26,12 @@ public sealed record StoreLocation(string StateFolder, string? PostgresConnectio
     {
         if (string.IsNullOrWhiteSpace(url)) return InFolder(stateFolder);
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("postgresql" or "postgres"))
-            throw new StoreLocationException($"--store '{url}' is not postgresql://USER@HOST[:PORT]/DATABASE");
+            throw new StoreLocationException($"'{url}' is not a store address: postgresql://USER@HOST[:PORT]/DATABASE");
         string database = uri.AbsolutePath.Trim('/');
         if (database.Length == 0 || uri.Host.Length == 0)
-            throw new StoreLocationException($"--store '{url}' names no host or database: postgresql://USER@HOST[:PORT]/DATABASE");
+            throw new StoreLocationException($"'{url}' names no host or database: postgresql://USER@HOST[:PORT]/DATABASE");
         if (uri.UserInfo.Contains(':'))
-            throw new StoreLocationException("--store: put the password in RUNNER_STORE_PASSWORD or RUNNER_STORE_PASSWORD_FILE, not in the address (it would show in process lists)");
+            throw new StoreLocationException("a store address carries no password (it would show in process lists): put it in RUNNER_STORE_PASSWORD or RUNNER_STORE_PASSWORD_FILE");
         var builder = new NpgsqlConnectionStringBuilder
         {
             Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port, Database = Uri.UnescapeDataString(database),

@@ -65,33 +65,53 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
     /// </summary>
     public bool TryFetch(IReadOnlyList<string> targets)
     {
-        try
+        string? missing = null;
+        // The ref may move while we read it (the host that ran the trial before is still uploading a newer epoch and
+        // drops the older copy): a copy gone under the ref is looked up again, once per move.
+        for (int tries = 0; tries < 5; tries++)
         {
-            if (shared.GetRef(RefName) is not { } sha) return false;
-            string bundle = shared.File(sha);
-            string unpacked = Path.Combine(Path.GetDirectoryName(targets[0])!, $"{trialId}.{Guid.NewGuid():N}.fetched");
             try
             {
-                FolderArchive.Extract(bundle, unpacked);
-                foreach (string target in targets)
+                if (shared.GetRef(RefName) is not { } sha) return false;
+                if (sha == missing) break;
+                string bundle;
+                try { bundle = shared.File(sha); }
+                catch (ArtifactMissingException)
                 {
-                    string from = Path.Combine(unpacked, Path.GetFileName(target));
-                    if (!File.Exists(from)) return false;
-                    ArtifactStore.WriteAtomically(target, temp => File.Copy(from, temp, overwrite: true));
+                    missing = sha;
+                    continue;
                 }
+                return Unpack(bundle, targets);
             }
-            finally
+            catch (Exception e) when (e is IOException or ArtifactMissingException or InvalidDataException or UnauthorizedAccessException)
             {
-                if (Directory.Exists(unpacked)) Directory.Delete(unpacked, recursive: true);
+                log?.Invoke($"trial {trialId}: the coordinator's checkpoint cannot be had ({e.Message}): starting from what this host has");
+                return false;
             }
-            log?.Invoke($"trial {trialId}: fetched its checkpoint from the coordinator");
-            return true;
         }
-        catch (Exception e) when (e is IOException or ArtifactMissingException or InvalidDataException or UnauthorizedAccessException)
+        log?.Invoke($"trial {trialId}: the coordinator's checkpoint cannot be had (its copy {missing?[..12]}… is gone): starting from what this host has");
+        return false;
+    }
+
+    bool Unpack(string bundle, IReadOnlyList<string> targets)
+    {
+        string unpacked = Path.Combine(Path.GetDirectoryName(targets[0])!, $"{trialId}.{Guid.NewGuid():N}.fetched");
+        try
         {
-            log?.Invoke($"trial {trialId}: the coordinator's checkpoint cannot be had ({e.Message}): starting from what this host has");
-            return false;
+            FolderArchive.Extract(bundle, unpacked);
+            foreach (string target in targets)
+            {
+                string from = Path.Combine(unpacked, Path.GetFileName(target));
+                if (!File.Exists(from)) return false;
+                ArtifactStore.WriteAtomically(target, temp => File.Copy(from, temp, overwrite: true));
+            }
         }
+        finally
+        {
+            if (Directory.Exists(unpacked)) Directory.Delete(unpacked, recursive: true);
+        }
+        log?.Invoke($"trial {trialId}: fetched its checkpoint from the coordinator");
+        return true;
     }
 
     /// <summary>
