@@ -39,10 +39,7 @@ public sealed record StoreLocation(string StateFolder, string? PostgresConnectio
             // A coordinator must not wait forever on a database that went away: its journal writes fail and say so.
             Timeout = 15, CommandTimeout = 30,
         };
-        string? password = Environment.GetEnvironmentVariable("RUNNER_STORE_PASSWORD");
-        if (password == null && Environment.GetEnvironmentVariable("RUNNER_STORE_PASSWORD_FILE") is { Length: > 0 } file)
-            password = File.ReadAllText(file).TrimEnd('\r', '\n');
-        if (password != null) builder.Password = password;
+        if (EnvironmentSecret.Read("RUNNER_STORE_PASSWORD") is { } password) builder.Password = password;
         return new StoreLocation(stateFolder, builder.ConnectionString, $"postgresql://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}");
     }
 }

@@ -16,9 +16,7 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
 
     static string Submit(LocalCluster cluster, string file)
     {
-        var r = cluster.Cli("submit", file);
-        Assert.True(r.ExitCode == 0, r.Error + r.Out);
-        string id = r.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+        string id = cluster.Submit(file);
         // The sweep's id is decided in one place: what `plan` says before submitting is what the coordinator uses.
         using var plan = System.Text.Json.JsonDocument.Parse(cluster.Cli("plan", file, "--json").Out);
         Assert.Equal(plan.RootElement.GetProperty("sweep_id").GetString(), id);

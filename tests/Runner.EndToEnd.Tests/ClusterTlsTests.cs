@@ -47,9 +47,7 @@ public class ClusterTlsTests(ITestOutputHelper output)
             cluster.StartWorker("--tls", Path.Combine(certs, "expired.pfx"), "--join-timeout", "15").Process,
             cluster.StartWorker("--join-timeout", "15").Process,
         };
-        var submit = cluster.Cli("submit", cluster.WriteSweep("tls", 4));
-        Assert.True(submit.ExitCode == 0, submit.Error);
-        string sweep = submit.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+        string sweep = cluster.Submit(cluster.WriteSweep("tls", 4));
         cluster.WaitFor(() => cluster.Count(sweep, "completed") == 4, TimeSpan.FromMinutes(4), "the sweep to finish over TLS");
 
         foreach (var p in strangers) Assert.True(p.WaitForExit(60_000), "a stranger worker is still trying after its join timeout");

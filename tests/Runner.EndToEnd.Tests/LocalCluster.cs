@@ -134,6 +134,14 @@ public sealed class LocalCluster : IDisposable
         }
     }
 
+    /// <summary>`runner submit FILE` against this cluster; the sweep id it printed.</summary>
+    public string Submit(string file)
+    {
+        var r = Cli("submit", file);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        return r.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+    }
+
     /// <summary>Runs a `runner` command to completion (submit, status ...) against this cluster.</summary>
     public (int ExitCode, string Out, string Error) Cli(params string[] args) => Run(RunnerDll, args);
 

@@ -16,9 +16,7 @@ public class PostgresStoreTests(ITestOutputHelper output)
         using var cluster = new LocalCluster(output);
         var first = cluster.StartCoordinatorIn(Path.Combine(cluster.Folder, "machine-a"), "--store", store);
         cluster.StartWorker();
-        var submit = cluster.Cli("submit", cluster.WriteSweep("durable", 6));
-        Assert.True(submit.ExitCode == 0, submit.Error);
-        string sweep = submit.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+        string sweep = cluster.Submit(cluster.WriteSweep("durable", 6));
         cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 2, TimeSpan.FromMinutes(3), "two trials to finish");
 
         // The coordinator's machine is lost, disk and all: another one, with an empty state folder, takes the store.
@@ -84,9 +82,7 @@ public class PostgresStoreTests(ITestOutputHelper output)
         using var cluster = new LocalCluster(output) { SerializeMessages = false };
         cluster.StartCoordinatorIn(Path.Combine(cluster.Folder, "state"), "--store", store);
         cluster.StartWorker();
-        var submit = cluster.Cli("submit", cluster.WriteSweep("flaky", 8));
-        Assert.True(submit.ExitCode == 0, submit.Error);
-        string sweep = submit.Out.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2].TrimEnd(':');
+        string sweep = cluster.Submit(cluster.WriteSweep("flaky", 8));
         cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 2, TimeSpan.FromMinutes(3), "two trials to finish");
 
         postgres.Stop();

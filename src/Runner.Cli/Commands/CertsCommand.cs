@@ -30,8 +30,7 @@ public sealed class CertsCommand : ICommand
         if (args.Positional.Count < 2) throw new UsageException("usage: runner certs init DIR | runner certs issue DIR NAME [--host LIST]");
         string dir = Path.GetFullPath(Path.Combine(context.WorkingDirectory, args.Positional[1]));
         string caFile = Path.Combine(dir, "ca.pfx");
-        string? password = Environment.GetEnvironmentVariable("RUNNER_TLS_PASSWORD")
-                           ?? (Environment.GetEnvironmentVariable("RUNNER_TLS_PASSWORD_FILE") is { Length: > 0 } f ? File.ReadAllText(f).TrimEnd('\r', '\n') : null);
+        string? password = Runner.Results.EnvironmentSecret.Read("RUNNER_TLS_PASSWORD");
         switch (args.Positional[0])
         {
             case "init":

@@ -30,9 +30,7 @@ public sealed class ClusterTls
     public static ClusterTls Load(string path)
     {
         if (!File.Exists(path)) throw new TlsSetupException($"{path}: no such certificate file (make one with `runner certs issue`)");
-        string? password = Environment.GetEnvironmentVariable("RUNNER_TLS_PASSWORD");
-        if (password == null && Environment.GetEnvironmentVariable("RUNNER_TLS_PASSWORD_FILE") is { Length: > 0 } file)
-            password = File.ReadAllText(file).TrimEnd('\r', '\n');
+        string? password = Runner.Results.EnvironmentSecret.Read("RUNNER_TLS_PASSWORD");
         try
         {
             var (certificate, authority) = ClusterCertificates.Load(path, password);
