@@ -111,6 +111,23 @@ public sealed class Benchmark(string name, string summary, string description, O
                 new RecoveryBench(context).Run(new RecoveryBench.Options((args.Get("trials") ?? "10000,100000").Split(',').Select(t =>
                     int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--trials: '{t}' is not a positive whole number")).ToArray(),
                     args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 8, args.Real("trial-seconds") ?? 0.06, args.Get("data"), args.Get("store")))),
+            new Benchmark("takeover", "time from kill -9 of the active coordinator to the standby handing out the next trial", """
+                Two `runner coordinator` processes on one PostgreSQL store (a fresh database on --store): one active,
+                one standing by (--peers), sharing an artifacts folder; --workers no-op worker processes (--slots trial
+                workers each) with both as seed nodes run a long sweep of --trial-seconds trials. Each round kills the
+                active coordinator (SIGKILL) and reads from the journal when the next trial was handed out (its
+                TrialStarted event), then starts the killed one again as the standby. Ends with a check that no sweep's
+                journal had two writers.
+                """, new OptionSpec[]
+                {
+                    new("store", "URL", "a PostgreSQL server (postgresql://USER@HOST:PORT/DB, a user that may create databases) [required]"),
+                    new("repeats", "N", "kills [5]"),
+                    new("workers", "N", "no-op worker processes [2]"),
+                    new("slots", "N", "trial workers in each [2]"),
+                    new("trial-seconds", "S", "[1]"),
+                }, (args, context) =>
+                new TakeoverBench(context).Run(new TakeoverBench.Options(args.Get("store") ?? throw new UsageException("--store postgresql://USER@HOST:PORT/DB is required"),
+                    args.Int("repeats", 1) ?? 5, args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 2, args.Real("trial-seconds") ?? 1, args.Get("data")))),
             new Benchmark("scaling", "wall time of a sweep on 1 and 2 workers, embedded and as processes", """
                 Wall time of a sweep with `runner run --workers 1` and 2 (the cores split between the workers), then
                 with a coordinator and 1 or 2 worker processes; each from an empty state folder.

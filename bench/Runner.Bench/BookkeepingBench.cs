@@ -40,7 +40,7 @@ public sealed class BookkeepingBench(CliContext context)
             .. database == null ? Array.Empty<string>() : new[] { "--store", database.Url }]);
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}");
 
-        var fast = StartWorkers(processes, o.Workers, o.Slots, port, folder, 0, client);
+        var fast = StartWorkers(processes, o.Workers, o.Slots, $"127.0.0.1:{port}", folder, 0, client);
         var (wall, duplicates, recorded) = RunSweep(client, state, folder, "bookkeeping", "0, 1", o.Trials, o.Data, pollMs: 100);
         double rate = recorded / wall;
         context.Out.WriteLine(JsonSerializer.Serialize(new
@@ -52,7 +52,7 @@ public sealed class BookkeepingBench(CliContext context)
 
         foreach (var w in fast) processes.Terminate(w);
         WaitForWorkers(client, 0, folder);
-        StartWorkers(processes, o.Workers, 1, port, folder, o.SlowSeconds, client);
+        StartWorkers(processes, o.Workers, 1, $"127.0.0.1:{port}", folder, o.SlowSeconds, client);
         // Two sweeps of N and 2N trials: the difference cancels the fixed costs (submission, the last poll), leaving
         // what each further trial costs beyond its own time.
         var (shortWall, _, shortRecorded) = RunSweep(client, state, folder, "bookkeeping-slow", "2, 3", o.SlowTrials, o.Data, pollMs: 5);
@@ -91,7 +91,7 @@ public sealed class BookkeepingBench(CliContext context)
         string state = Path.Combine(folder, "coordinator-tls");
         processes.Start("coordinator-tls", "coordinator", "--state", state, "--port", port.ToString(), "--api-port", apiPort.ToString(), "--tls", coordinatorFile);
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}", new ApiCredentials(Runner.Cluster.Security.ClusterTls.Load(clientFile)));
-        StartWorkers(processes, o.Workers, o.Slots, port, Path.Combine(folder, "tls"), 0, client, "--tls", workerFile);
+        StartWorkers(processes, o.Workers, o.Slots, $"127.0.0.1:{port}", Path.Combine(folder, "tls"), 0, client, "--tls", workerFile);
         var (wall, duplicates, recorded) = RunSweep(client, StoreLocation.InFolder(state), folder, "bookkeeping-tls", "0, 1", o.Trials, o.Data, pollMs: 100);
         double rate = recorded / wall;
         context.Out.WriteLine(JsonSerializer.Serialize(new
@@ -103,11 +103,12 @@ public sealed class BookkeepingBench(CliContext context)
             $"  no-op trials over mutual TLS: {recorded:N0} recorded in {wall:F1} s = {rate:F0} trials/s ({rate / plainRate:P0} of plain), {duplicates} duplicates"));
     }
 
-    internal static List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, int port, string folder, double seconds, CoordinatorClient client,
+    /// <param name="seeds">the coordinators' cluster addresses, HOST:PORT[,HOST:PORT]</param>
+    internal static List<Process> StartWorkers(RunnerProcesses processes, int count, int slots, string seeds, string folder, double seconds, CoordinatorClient client,
         params string[] extra)
     {
         string tag = seconds > 0 ? "slow" : "fast";
-        var started = Enumerable.Range(1, count).Select(i => processes.StartBench($"worker-{tag}-{i}", ["worker", "--seed-nodes", $"127.0.0.1:{port}",
+        var started = Enumerable.Range(1, count).Select(i => processes.StartBench($"worker-{tag}-{i}", ["worker", "--seed-nodes", seeds,
             "--devices", string.Join(",", Enumerable.Repeat("cpu", slots)),
             "--trial-seconds", seconds.ToString(CultureInfo.InvariantCulture), "--state", Path.Combine(folder, $"worker-{i}"), "--join-timeout", "60", .. extra])).ToList();
         WaitForWorkers(client, count * slots, folder);

@@ -58,7 +58,7 @@ public sealed class RecoveryBench(CliContext context)
             .. database == null ? Array.Empty<string>() : new[] { "--store", database.Url }];
         var first = processes.Start("coordinator", coordinator);
         var client = new CoordinatorClient($"127.0.0.1:{apiPort}");
-        var started = BookkeepingBench.StartWorkers(processes, o.Workers, o.Slots, port, folder, o.TrialSeconds, client);
+        var started = BookkeepingBench.StartWorkers(processes, o.Workers, o.Slots, $"127.0.0.1:{port}", folder, o.TrialSeconds, client);
 
         string file = Path.Combine(folder, "recovery.yaml");
         File.WriteAllText(file, BookkeepingBench.SweepYaml("recovery", trials, "0, 1"));

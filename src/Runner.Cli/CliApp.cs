@@ -104,7 +104,7 @@ public static class CliApp
             return 130;
         }
         catch (Exception e) when (e is DataException or TorchUnavailableException or CommandFailedException or Training.Models.WeightFileException
-                                   or Cluster.Hosting.StateFolderBusyException)
+                                   or Cluster.Hosting.StateFolderBusyException or Cluster.Hosting.StoreBusyException)
         {
             context.Error.WriteLine($"{runner} {command.Name}: {e.Message}");
             return 1;

@@ -84,9 +84,10 @@ public static class ClusterWiring
         return int.TryParse(text, out int port) && port is >= 0 and <= 65535 ? port : throw new UsageException($"--{option} must be a port number, got '{text}'");
     }
 
-    public static IReadOnlyList<string> SeedNodes(Arguments args, bool tls = false)
+    /// <summary>Cluster addresses from --OPTION (or $RUNNER_OPTION), HOST:PORT[,HOST:PORT]; empty when not given.</summary>
+    public static IReadOnlyList<string> SeedNodes(Arguments args, bool tls = false, string option = "seed-nodes")
     {
-        string? text = args.Get("seed-nodes") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_SEED_NODES"));
+        string? text = args.Get(option) ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_" + option.Replace('-', '_').ToUpperInvariant()));
         if (text == null) return Array.Empty<string>();
         return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(t => SeedAddress(t, tls)).ToList();
     }
@@ -121,7 +122,7 @@ public static class ClusterWiring
     /// <summary>What a client of the API passes: where the coordinator is, and its credentials.</summary>
     public static readonly OptionSpec[] ClientOptions =
     {
-        new("coordinator", "HOST:PORT", "the coordinator's API [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
+        new("coordinator", "HOST:PORT", "the coordinator's API; a list HOST:PORT,HOST:PORT for a coordinator and its standbys (the active one is used) [RUNNER_COORDINATOR, default 127.0.0.1:4080]"),
         TlsOption with { Help = "a certificate of the cluster (`runner certs issue`): HTTPS, and it proves who you are [RUNNER_TLS]" },
         new("ca", "FILE.crt", "the cluster's CA certificate (`runner certs init` writes ca.crt): HTTPS with a token and no certificate of your own [RUNNER_CA]"),
         new("token", "TOKEN", "an API token (`runner token create`); better in RUNNER_TOKEN, which process lists do not show"),

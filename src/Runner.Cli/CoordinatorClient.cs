@@ -10,13 +10,39 @@ public sealed class CoordinatorClient
 {
     readonly HttpClient _http;
     readonly ApiCredentials _credentials;
-    public string BaseUrl { get; }
+    readonly Lazy<string> _baseUrl;
+    /// <summary>The coordinator this client talks to: with a list, the active one (else the first that answers).</summary>
+    public string BaseUrl => _baseUrl.Value;
 
-    public CoordinatorClient(string address, ApiCredentials? credentials = null)
+    /// <param name="addresses">HOST:PORT or a URL; several, comma-separated, for coordinators that stand by for each other</param>
+    public CoordinatorClient(string addresses, ApiCredentials? credentials = null)
     {
         _credentials = credentials ?? ApiCredentials.None;
-        BaseUrl = _credentials.BaseUrl(address);
         _http = _credentials.Client(TimeSpan.FromSeconds(30));
+        var urls = addresses.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(_credentials.BaseUrl).ToList();
+        if (urls.Count == 0) throw new UsageException("--coordinator is empty");
+        _baseUrl = new Lazy<string>(() => urls.Count == 1 ? urls[0] : Choose(urls));
+    }
+
+    /// <summary>
+    /// Asks each coordinator of the list what it is (GET /health): the active one wins; a standby serves everything
+    /// but artifacts, so it will do when the active one does not answer.
+    /// </summary>
+    string Choose(IReadOnlyList<string> urls)
+    {
+        using var probe = _credentials.Client(TimeSpan.FromSeconds(3));
+        string? standby = null;
+        foreach (string url in urls)
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(probe.GetStringAsync(url + "health").GetAwaiter().GetResult());
+                if (doc.RootElement.GetProperty("role").GetString() == "coordinator") return url;
+                standby ??= url;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException) { }
+        }
+        return standby ?? throw new CommandFailedException($"no coordinator answers at {string.Join(", ", urls)}; start one with `runner coordinator` or pass --coordinator HOST:PORT[,HOST:PORT]");
     }
 
     public static CoordinatorClient From(Arguments args) =>

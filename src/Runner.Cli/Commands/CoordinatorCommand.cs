@@ -10,8 +10,9 @@ public sealed class CoordinatorCommand : ICommand
     public string Description => """
         Starts the coordinator role: every sweep (persistent, in the state folder's SQLite journal), the worker pool
         and the results store, plus a small HTTP API for `runner submit|status|cancel|resume`. Workers join it with
-        `runner worker --seed-nodes HOST:PORT`. Runs until Ctrl-C or SIGTERM; started again with the same state
-        folder it carries on every unfinished sweep.
+        `runner worker --seed-nodes HOST:PORT[,HOST:PORT]`. Runs until Ctrl-C or SIGTERM; started again with the same
+        state folder (or --store) it carries on every unfinished sweep. Several coordinators on one PostgreSQL
+        --store: one is active, the others (--peers) stand by and take over within seconds when it goes.
         """;
     public IReadOnlyList<OptionSpec> Options => new OptionSpec[]
     {
@@ -25,6 +26,8 @@ public sealed class CoordinatorCommand : ICommand
         ClusterWiring.InsecureOption,
         new("api-url", "URL", "the API's address as workers reach it, for artifacts [RUNNER_API_URL, default http(s)://API-HOST:API-PORT/, with --host when API-HOST is * or 0.0.0.0]"),
         new("max-trials", "N", $"the most trials one submitted sweep may have [{ApiOptions.DefaultMaxTrials}]"),
+        new("peers", "LIST", "the other coordinators' cluster HOST:PORT[,HOST:PORT] on the same --store: this one stands by (serving the API) while another is active, and takes over when it goes [RUNNER_PEERS]"),
+        new("artifacts", "DIR", "where bases, uploaded files and checkpoints are kept [STATE/artifacts]; coordinators that stand by for each other share one folder (NFS)"),
         new("max-request-mb", "N", $"the largest API request body in MiB (artifact uploads are exempt) [{ApiOptions.DefaultMaxRequestBytes >> 20}]"),
     };
 
@@ -50,35 +53,97 @@ public sealed class CoordinatorCommand : ICommand
         bool anyAddress = apiHost is "*" or "+" or "0.0.0.0";
         string artifactsUrl = ClusterWiring.Setting(args, "api-url", "RUNNER_API_URL",
             $"{(tls != null ? "https" : "http")}://{(anyAddress ? host : apiHost)}:{apiPort}/");
-        var node = RunnerNode.Start(new NodeOptions
+        var store = StateFolder.Store(args, context);
+        var peers = ClusterWiring.SeedNodes(args, tls != null, "peers");
+        if (peers.Count > 0 && !store.IsPostgres)
+            throw new UsageException("--peers: standby coordinators share one store; give --store postgresql://... (a state folder's SQLite has one coordinator)");
+        var active = new NodeOptions
         {
-            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, Store = StateFolder.Store(args, context),
-            ArtifactsUrl = artifactsUrl, Tls = tls,
-        });
-        try
+            Host = host, Port = port, Roles = new[] { NodeRoles.Coordinator }, StateFolder = state, Store = store,
+            ArtifactsUrl = artifactsUrl, Tls = tls, ArtifactsFolder = args.Get("artifacts") is { } folder ? Path.GetFullPath(folder, context.WorkingDirectory) : null,
+        };
+        var standby = active with { Roles = new[] { NodeRoles.Standby }, SeedNodes = peers };
+
+        while (true)
         {
-            using var server = new CoordinatorApi(node, api);
-            context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {server.Url}, state {node.Options.StoreLocation}");
-            context.Out.Flush();
-            WaitForStop(context, node.System.WhenTerminated);
-            return 0;
-        }
-        finally
-        {
-            node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+            StoreLease? lease = null;
+            if (store.IsPostgres)
+            {
+                lease = StoreLease.TryTake(store, $"{host}:{port}") ?? StandBy(standby, api, context);
+                if (lease == null) return 0;
+            }
+            var node = RunnerNode.Start(active, lease);
+            try
+            {
+                using var server = new CoordinatorApi(node, api);
+                context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {server.Url}, state {node.Options.StoreLocation}");
+                context.Out.Flush();
+                if (!WaitForStop(context, node.System.WhenTerminated) || !node.LeaseLost.IsCompleted) return 0;
+                context.Out.WriteLine($"coordinator: lost the store's lease ({node.LeaseLost.Result}): standing by");
+            }
+            finally
+            {
+                node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+            }
         }
     }
 
-    /// <summary>Blocks until Ctrl-C, SIGTERM or the actor system ending on its own.</summary>
-    public static void WaitForStop(CliContext context, Task terminated)
+    /// <summary>
+    /// Another coordinator holds the store: stand by until the lease is free, then hand it over to be used (null when
+    /// stopped first). Meanwhile, with --peers, this process is a member of the active one's cluster serving the API.
+    /// </summary>
+    static StoreLease? StandBy(NodeOptions standby, ApiOptions api, CliContext context)
     {
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, s =>
+        context.Out.WriteLine($"standby: the store {standby.StoreLocation} has an active coordinator ({StoreLease.Holder(standby.StoreLocation) ?? "leaving"}); taking over when it is gone");
+        context.Out.Flush();
+        while (true)
+        {
+            RunnerNode? node = null;
+            CoordinatorApi? server = null;
+            try
+            {
+                if (standby.SeedNodes.Count > 0)
+                {
+                    node = RunnerNode.Start(standby);
+                    server = new CoordinatorApi(node, api);
+                }
+                while (node?.CoordinatorLost.IsCompleted != true)
+                {
+                    if (Stopped(context, TimeSpan.FromMilliseconds(500))) return null;
+                    try
+                    {
+                        if (StoreLease.TryTake(standby.StoreLocation, $"{standby.Host}:{standby.Port}") is { } lease) return lease;
+                    }
+                    catch (Npgsql.NpgsqlException e) { Serilog.Log.Warning("Standby: the store does not answer ({Message})", e.Message); }
+                }
+            }
+            finally
+            {
+                server?.Dispose();
+                // A standby owns nothing: it leaves without waiting for a coordinator that may be gone.
+                node?.Abandon();
+            }
+        }
+    }
+
+    /// <summary>Blocks until Ctrl-C, SIGTERM or the actor system ending on its own; true for the latter.</summary>
+    public static bool WaitForStop(CliContext context, Task terminated) => Task.WaitAny(terminated, StopSignal(context)) == 0;
+
+    /// <summary>Waits up to <paramref name="time"/>; true when Ctrl-C or SIGTERM came.</summary>
+    static bool Stopped(CliContext context, TimeSpan time) => StopSignal(context).Wait(time);
+
+    /// <summary>Completes on Ctrl-C or SIGTERM.</summary>
+    static Task StopSignal(CliContext context)
+    {
+        Sigterm ??= System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, s =>
         {
             s.Cancel = true;
             StopRequested.TrySetResult();
         });
-        Task.WaitAny(terminated, StopRequested.Task, Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { }));
+        return Task.WhenAny(StopRequested.Task, Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { }));
     }
+
+    static System.Runtime.InteropServices.PosixSignalRegistration? Sigterm;
 
     static readonly TaskCompletionSource StopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -28,6 +28,7 @@ public sealed class RunCommand : ICommand
         OptionSpec.Flag("rerun", "run every trial again, even those with recorded results"),
         OptionSpec.Flag("no-progress", "plain line-by-line progress even on a terminal"),
         OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
+        new("give-up-after", "S", "end with an error when the state folder's journal refuses writes and no trial finishes for this long [60]"),
     };
 
     public int Execute(Arguments args, CliContext context)
@@ -59,9 +60,8 @@ public sealed class RunCommand : ICommand
             if (accepted.AlreadyKnown) context.Out.WriteLine("resuming: trials recorded before are kept");
             else if (submit.Reused.Length > 0) context.Out.WriteLine($"{submit.Reused.Length} trial(s) reused from earlier results in this state folder (--rerun runs them again)");
 
-            var status = ProgressView.Follow(
-                () => node.Sweeps.Ask<SweepProgress>(new GetProgress(accepted.SweepId), TimeSpan.FromSeconds(30), context.Cancel).GetAwaiter().GetResult(),
-                context, live: !args.Has("no-progress"));
+            var watch = new StoreWatch(node, state, TimeSpan.FromSeconds(args.Int("give-up-after", 1) ?? 60));
+            var status = ProgressView.Follow(() => watch.Poll(accepted.SweepId, context.Cancel), context, live: !args.Has("no-progress"));
             Serilog.Log.Information("Sweep {SweepId} finished: {Completed} completed, {Failed} failed", accepted.SweepId, status.Completed, status.Failed);
             var sweep = node.Results!.Sweeps().Single(s => s.SweepId == accepted.SweepId);
             ResultsCommand.RenderDefault(context, sweep, node.Results.Trials(accepted.SweepId));
@@ -71,6 +71,40 @@ public sealed class RunCommand : ICommand
         finally
         {
             node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>
+    /// Follows the sweep's progress, and decides when its store stays unusable: the journal has refused writes (or
+    /// reads) and no trial has finished for the give-up time. Then `run` ends with one line and exit 1; every trial
+    /// the journal took is kept, and the same command resumes once the store is fixed.
+    /// </summary>
+    sealed class StoreWatch(RunnerNode node, string state, TimeSpan giveUpAfter)
+    {
+        DateTime _lastMove = DateTime.UtcNow;
+        int _done = -1;
+
+        public SweepProgress Poll(string sweepId, CancellationToken cancel)
+        {
+            while (true)
+            {
+                try
+                {
+                    var progress = node.Sweeps.Ask<SweepProgress>(new GetProgress(sweepId), TimeSpan.FromSeconds(5), cancel).GetAwaiter().GetResult();
+                    int done = progress.Status.Completed + progress.Status.Failed;
+                    if (done != _done) (_done, _lastMove) = (done, DateTime.UtcNow);
+                    GiveUpIfStuck();
+                    return progress;
+                }
+                catch (AskTimeoutException) { GiveUpIfStuck(); }
+            }
+        }
+
+        void GiveUpIfStuck()
+        {
+            if (node.StoreTroubles.Since(_lastMove) is not var (first, latest) || DateTime.UtcNow - first.At < giveUpAfter) return;
+            throw new CommandFailedException($"the journal in {state} has not worked for {(DateTime.UtcNow - first.At).TotalSeconds:F0} s ({latest.Reason}); " +
+                "trials it recorded are kept: fix the store (disk space, permissions, the file) and run the same command again to resume");
         }
     }
 }

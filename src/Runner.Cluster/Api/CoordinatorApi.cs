@@ -35,7 +35,8 @@ public sealed record ApiOptions
 
 /// <summary>
 /// The coordinator's HTTP API on Kestrel: how `runner submit|status|cancel|resume`, workers fetching artifacts, and
-/// browsers reach a running cluster. JSON in and out; the routes are <see cref="SweepRoutes"/> and
+/// browsers reach a running cluster. A standby coordinator serves it too (sweeps through the cluster, GET /health says
+/// which it is), except the artifacts, whose one writer is the active coordinator. JSON in and out; the routes are <see cref="SweepRoutes"/> and
 /// <see cref="ArtifactRoutes"/>, the access rules <see cref="ApiAccess"/>. Kestrel's own limits guard it against
 /// slow or oversized requests (a body under 240 bytes/s after 5 s, headers over 30 s, a body over
 /// <see cref="ApiOptions.MaxRequestBytes"/>: 413); whatever goes wrong in a handler answers with one line, never the
@@ -70,7 +71,12 @@ public sealed class CoordinatorApi : IDisposable
         _app.Use(Errors);
         _app.Use(new ApiAccess(ApiTokens.In(node.Options.StateFolder), credentialsRequired: options.Tls != null).Check);
         SweepRoutes.Map(_app, node, options.MaxTrials);
-        new ArtifactRoutes(new Runner.Artifacts.ContentStore(node.Options.ArtifactStoreFolder)).Map(_app);
+        _app.MapGet("/health", http => ApiReply.Json(http, 200, new { Role = node.Options.IsStandby ? NodeRoles.Standby : NodeRoles.Coordinator, Cluster = node.Address.ToString() }));
+        if (node.Options.IsStandby)
+            // Artifacts have one writer, the active coordinator; clients with a list of coordinators move on to it.
+            _app.MapMethods("/{kind:regex(^(artifacts|refs)$)}/{name}", new[] { "HEAD", "GET", "PUT", "DELETE" },
+                http => ApiReply.Json(http, 503, new { error = "this coordinator is a standby: artifacts go to the active one" }));
+        else new ArtifactRoutes(new Runner.Artifacts.ContentStore(node.Options.ArtifactStoreFolder)).Map(_app);
         _app.MapFallback(http => ApiReply.Json(http, 404, new { error = $"no such endpoint: {http.Request.Method} {http.Request.Path}" }));
         _app.StartAsync().GetAwaiter().GetResult();
         string bound = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -5,10 +5,11 @@ namespace Runner.Cluster.Hosting;
 
 /// <summary>
 /// Who downs whom when a node stops answering, for this topology: one coordinator that owns every sweep's journal,
-/// and workers that own nothing. The coordinator decides alone, from its own observations: a worker it cannot reach
-/// for <see cref="StableAfter"/> is downed (its trials go back to the queue), whatever the other workers see. A
-/// worker that cannot reach the coordinator for as long leaves the cluster itself and joins again (the worker
-/// command's loop), so it stops training for a sweep nobody can record. No node ever downs the coordinator: a flaky
+/// and workers (and standby coordinators) that own nothing. The coordinator decides alone, from its own observations:
+/// a worker it cannot reach for <see cref="StableAfter"/> is downed (its trials go back to the queue), whatever the
+/// other workers see. A worker that cannot reach the coordinator for as long leaves the cluster itself and joins again
+/// (the worker command's loop: a standby that took the store over is among its seeds), so it stops training for a
+/// sweep nobody can record. No node ever downs the coordinator: a flaky
 /// link to one worker, or a worker that sees the coordinator but not its peers, cannot take it down, which Akka's
 /// split-brain resolver did ("indirectly connected" nodes are all downed, the coordinator among them). A coordinator
 /// cut off from every worker keeps its sweeps and waits for them to come back.
@@ -31,18 +32,22 @@ public sealed class CoordinatorDowning : IDowningProvider
 
     /// <summary>
     /// Runs on every node; acts according to the node's role. The cluster's unreachability is everyone's
-    /// observations merged, so a node that looks unreachable is also probed directly (an Identify to its cluster
-    /// daemon each second): only when this node has had no answer for <see cref="StableAfter"/> is it this node's
-    /// own finding, and acted on. An answer counts only from the same incarnation (the daemon's uid, learnt when the
-    /// member came up): a coordinator killed and started again on its address is a new node, and its workers must
-    /// leave the old one's cluster to join it.
+    /// observations merged, so this node also probes the members it would act on (workers and standbys for a
+    /// coordinator, coordinators for the others) itself: an Identify to each one's cluster daemon every second. A
+    /// member that is marked unreachable and has not answered this node for <see cref="StableAfter"/> is this node's
+    /// own finding, and acted on: the silence counts from the last answer, so a coordinator that died is left about
+    /// <see cref="StableAfter"/> after it went quiet. An answer counts only from the same incarnation (the daemon's uid,
+    /// learnt when the member came up): a coordinator killed and started again on its address is a new node, and its
+    /// workers must leave the old one's cluster to join it.
     /// </summary>
     sealed class Decider : ReceiveActor, IWithTimers
     {
         public ITimerScheduler Timers { get; set; } = null!;
         readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
-        /// <summary>Members marked unreachable, and when this node last heard from each (or when it was marked).</summary>
+        /// <summary>The members this node acts on, and when each last answered this node (or came up).</summary>
         readonly Dictionary<UniqueAddress, DateTime> _lastHeard = new();
+        /// <summary>Those of them the cluster marks unreachable.</summary>
+        readonly HashSet<UniqueAddress> _unreachable = new();
         /// <summary>The uid of each member's cluster daemon, as it answered once it was up.</summary>
         readonly Dictionary<UniqueAddress, long> _daemonUid = new();
 
@@ -56,44 +61,53 @@ public sealed class CoordinatorDowning : IDowningProvider
         public Decider(TimeSpan stableAfter)
         {
             bool coordinator = _cluster.SelfRoles.Contains(NodeRoles.Coordinator);
+            bool Mine(Member m) => !m.UniqueAddress.Equals(_cluster.SelfUniqueAddress)
+                && (coordinator ? !m.HasRole(NodeRoles.Coordinator) : m.HasRole(NodeRoles.Coordinator));
+            void Up(Member m)
+            {
+                if (!Mine(m)) return;
+                _lastHeard.TryAdd(m.UniqueAddress, DateTime.UtcNow);
+                Send(new Probe(m.UniqueAddress, Learn: true));
+            }
             Receive<ClusterEvent.CurrentClusterState>(state =>
             {
-                foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up)) Send(new Probe(m.UniqueAddress, Learn: true));
-                foreach (var m in state.Unreachable) _lastHeard.TryAdd(m.UniqueAddress, DateTime.UtcNow);
+                foreach (var m in state.Members.Where(m => m.Status == MemberStatus.Up)) Up(m);
+                foreach (var m in state.Unreachable.Where(Mine)) _unreachable.Add(m.UniqueAddress);
             });
-            Receive<ClusterEvent.MemberUp>(up => Send(new Probe(up.Member.UniqueAddress, Learn: true)));
-            Receive<ClusterEvent.UnreachableMember>(u => _lastHeard.TryAdd(u.Member.UniqueAddress, DateTime.UtcNow));
-            Receive<ClusterEvent.ReachableMember>(r => _lastHeard.Remove(r.Member.UniqueAddress));
+            Receive<ClusterEvent.MemberUp>(up => Up(up.Member));
+            Receive<ClusterEvent.UnreachableMember>(u =>
+            {
+                if (Mine(u.Member)) _unreachable.Add(u.Member.UniqueAddress);
+            });
+            Receive<ClusterEvent.ReachableMember>(r => _unreachable.Remove(r.Member.UniqueAddress));
             Receive<ClusterEvent.MemberRemoved>(r =>
             {
                 _lastHeard.Remove(r.Member.UniqueAddress);
+                _unreachable.Remove(r.Member.UniqueAddress);
                 _daemonUid.Remove(r.Member.UniqueAddress);
             });
             Receive<ActorIdentity>(answer =>
             {
-                if (answer.Subject == null || answer.MessageId is not Probe probe) return;
+                if (answer.Subject == null || answer.MessageId is not Probe probe || !_lastHeard.ContainsKey(probe.Member)) return;
                 if (probe.Learn) _daemonUid[probe.Member] = answer.Subject.Path.Uid;
-                else if (_lastHeard.ContainsKey(probe.Member) && (!_daemonUid.TryGetValue(probe.Member, out long uid) || uid == answer.Subject.Path.Uid))
-                    _lastHeard[probe.Member] = DateTime.UtcNow;
+                if (!_daemonUid.TryGetValue(probe.Member, out long uid) || uid == answer.Subject.Path.Uid) _lastHeard[probe.Member] = DateTime.UtcNow;
             });
             Receive<Tick>(_ =>
             {
-                foreach (var (address, heard) in _lastHeard.ToList())
+                foreach (var address in _lastHeard.Keys.ToList())
                 {
                     var member = _cluster.State.Members.FirstOrDefault(m => m.UniqueAddress.Equals(address));
                     if (member == null || member.Status is MemberStatus.Down or MemberStatus.Removed) continue;
-                    bool mine = coordinator ? !member.HasRole(NodeRoles.Coordinator) : member.HasRole(NodeRoles.Coordinator);
-                    if (!mine) continue;
-                    var silent = DateTime.UtcNow - heard;
-                    if (silent < stableAfter)
+                    var silent = DateTime.UtcNow - _lastHeard[address];
+                    if (!_unreachable.Contains(address) || silent < stableAfter)
                     {
                         Send(new Probe(address, Learn: false));
                         continue;
                     }
                     if (coordinator)
                     {
-                        Serilog.Log.Warning("Downing worker {Address}: no answer to the coordinator for {Seconds:F0} s; its trials go back to the queue",
-                            address.Address, silent.TotalSeconds);
+                        Serilog.Log.Warning("Downing {Role} {Address}: no answer to the coordinator for {Seconds:F0} s; its trials go back to the queue",
+                            member.HasRole(NodeRoles.Standby) ? "standby" : "worker", address.Address, silent.TotalSeconds);
                         _cluster.Down(address.Address);
                     }
                     else
@@ -103,6 +117,7 @@ public sealed class CoordinatorDowning : IDowningProvider
                         _cluster.Down(_cluster.SelfAddress);
                     }
                     _lastHeard.Remove(address);
+                    _unreachable.Remove(address);
                 }
             });
             Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));

@@ -34,13 +34,21 @@ public sealed record NodeOptions
 
     public bool IsCoordinator => Roles.Contains(NodeRoles.Coordinator);
     public bool IsWorker => Roles.Contains(NodeRoles.Worker);
-    /// <summary>The coordinator's content-addressed artifact store, in its state folder.</summary>
-    public string ArtifactStoreFolder => Runner.Artifacts.ArtifactSource.StoreFolder(Runner.Artifacts.ArtifactSource.FolderIn(StateFolder));
+    public bool IsStandby => Roles.Contains(NodeRoles.Standby);
+    /// <summary>
+    /// Where the coordinator keeps artifacts (bases, uploads, checkpoints); null: in its state folder. Coordinators
+    /// that stand by for each other share one (NFS and the like), so a takeover finds every artifact.
+    /// </summary>
+    public string? ArtifactsFolder { get; init; }
+    /// <summary>The coordinator's content-addressed artifact store.</summary>
+    public string ArtifactStoreFolder => Runner.Artifacts.ArtifactSource.StoreFolder(ArtifactsFolder ?? Runner.Artifacts.ArtifactSource.FolderIn(StateFolder));
 }
 
 public static class NodeRoles
 {
     public const string Coordinator = "coordinator";
     public const string Worker = "worker";
+    /// <summary>A coordinator waiting for the store's lease: in the cluster, hosting nothing, serving the API.</summary>
+    public const string Standby = "standby";
     public const string SystemName = "runner";
 }

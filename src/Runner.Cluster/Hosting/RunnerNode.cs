@@ -13,8 +13,9 @@ namespace Runner.Cluster.Hosting;
 
 /// <summary>
 /// One Runner process in the cluster. A coordinator hosts the sweeps (a sharded, persistent entity per sweep), the
-/// worker pool (a cluster singleton) and the results projection; a worker hosts one TrialWorker per device. The
-/// embedded default (`runner run`) is one node with both roles.
+/// worker pool (a cluster singleton) and the results projection; a worker hosts one TrialWorker per device; a standby
+/// coordinator hosts nothing (it serves the API through proxies until it takes the store over, as a new node). The
+/// embedded default (`runner run`) is one node with the coordinator and worker roles.
 /// </summary>
 public sealed class RunnerNode : IAsyncDisposable
 {
@@ -32,25 +33,64 @@ public sealed class RunnerNode : IAsyncDisposable
     /// <summary>Worker-only nodes: completes when the cluster has no coordinator any more (see <see cref="CoordinatorWatch"/>).</summary>
     public Task CoordinatorLost { get; }
     public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
+    /// <summary>Coordinators: what this node's sweeps reported of their store lately.</summary>
+    public StoreTroubles StoreTroubles { get; } = new();
+
+    /// <summary>
+    /// Coordinators on a PostgreSQL store: completes, with the reason, when this node lost the store's lease and so
+    /// stopped hosting sweeps (its actor system ends); never for the others.
+    /// </summary>
+    public Task<string> LeaseLost => _lease?.Lost ?? new TaskCompletionSource<string>().Task;
 
     readonly StateFolderLock? _owner;
+    readonly StoreLease? _lease;
 
-    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options, Task joined, Task lost, StateFolderLock? owner) =>
-        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost, _owner) = (system, sweeps, pool, results, options, joined, lost, owner);
+    RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options, Task joined, Task lost,
+        StateFolderLock? owner, StoreLease? lease) =>
+        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost, _owner, _lease) = (system, sweeps, pool, results, options, joined, lost, owner, lease);
 
+    /// <summary>
+    /// Starts a node. A coordinator first makes itself the one writer of its store: the state folder's lock and, on
+    /// PostgreSQL, the store's lease (<paramref name="lease"/> when the caller took it already, as a standby does).
+    /// </summary>
     /// <exception cref="StateFolderBusyException">a coordinator whose state folder another process writes</exception>
-    public static RunnerNode Start(NodeOptions o)
+    /// <exception cref="StoreBusyException">a coordinator whose PostgreSQL store another coordinator holds</exception>
+    public static RunnerNode Start(NodeOptions o, StoreLease? lease = null)
     {
-        var owner = o.IsCoordinator ? StateFolderLock.Take(o.StateFolder) : null;
-        try { return Start(o, owner); }
+        StateFolderLock? owner = null;
+        try
+        {
+            if (o.IsCoordinator)
+            {
+                owner = StateFolderLock.Take(o.StateFolder);
+                if (o.StoreLocation.IsPostgres && lease == null)
+                    lease = StoreLease.TryTake(o.StoreLocation, $"{o.Host}:{o.Port}")
+                            ?? throw new StoreBusyException($"the store {o.StoreLocation} has an active coordinator ({StoreLease.Holder(o.StoreLocation) ?? "it just left"}): start this one as a standby with `runner coordinator --peers HOST:PORT`, or use `runner submit`");
+            }
+            var node = Start(o, owner, lease);
+            if (o.IsCoordinator) node.StoreTroubles.Listen(node.System);
+            if (lease != null) _ = lease.Lost.ContinueWith(lost => node.StepDown(lost.Result), TaskScheduler.Default);
+            return node;
+        }
         catch
         {
+            lease?.Dispose();
             owner?.Dispose();
             throw;
         }
     }
 
-    static RunnerNode Start(NodeOptions o, StateFolderLock? owner)
+    /// <summary>
+    /// The lease is gone: another coordinator may take the store at any moment, so this one stops hosting sweeps now
+    /// (its actor system ends; the coordinator command stands by again).
+    /// </summary>
+    void StepDown(string why)
+    {
+        Serilog.Log.Error("Lost the lease of the store {Store} ({Why}): this coordinator stops hosting sweeps; a standby takes over", Options.StoreLocation, why);
+        CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterDowningReason.Instance);
+    }
+
+    static RunnerNode Start(NodeOptions o, StateFolderLock? owner, StoreLease? lease)
     {
         Directory.CreateDirectory(o.StateFolder);
         RunnerLogging.Configure(o.StateFolder, o.ConsoleLogLevel, $"{o.Host}:{o.Port}/{string.Join("+", o.Roles)}");
@@ -69,6 +109,7 @@ public sealed class RunnerNode : IAsyncDisposable
         var sharding = ClusterSharding.Get(system);
         IActorRef sweeps;
         ResultsStore? results = null;
+        if (o.IsStandby) results = new ResultsStore(o.StoreLocation);
         if (o.IsCoordinator)
         {
             results = new ResultsStore(o.StoreLocation);
@@ -106,7 +147,18 @@ public sealed class RunnerNode : IAsyncDisposable
                 }
             });
         }
-        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task, owner);
+        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task, owner, lease);
+    }
+
+    /// <summary>
+    /// Stops a node that owns nothing (a standby) at once: it downs itself, so leaving waits for no coordinator that
+    /// may be gone, and frees its ports for the node that follows in this process.
+    /// </summary>
+    public void Abandon()
+    {
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        if (!cluster.IsTerminated) cluster.Down(cluster.SelfAddress);
+        if (!System.WhenTerminated.Wait(TimeSpan.FromSeconds(5))) System.Terminate().Wait(TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Leaves the cluster gracefully (running trials are cancelled and re-queued) and stops.</summary>
@@ -114,6 +166,7 @@ public sealed class RunnerNode : IAsyncDisposable
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
         await Serilog.Log.CloseAndFlushAsync();
+        _lease?.Dispose();
         _owner?.Dispose();
     }
 }

@@ -54,12 +54,14 @@ public sealed class SweepActor : ReceivePersistentActor
     {
         _log.Error(cause, "Sweep {SweepId}: the journal did not take event {SequenceNr} ({Reason}); the sweep restarts from its journal once the store answers",
             _written.SweepId ?? PersistenceId, sequenceNr, cause.Message);
+        Context.System.EventStream.Publish(new Hosting.StoreTrouble(_written.SweepId ?? PersistenceId, $"the journal did not take an event: {cause.Message}", DateTime.UtcNow));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
         _log.Error(reason, "Sweep {PersistenceId}: cannot read its journal ({Reason}); tried again in a few seconds", PersistenceId, reason.Message);
+        Context.System.EventStream.Publish(new Hosting.StoreTrouble(PersistenceId, $"the journal cannot be read: {reason.Message}", DateTime.UtcNow));
         base.OnRecoveryFailure(reason, message);
     }
     /// <summary>Who runs each started trial (in memory only: after a restart every running trial is re-queued anyway).</summary>
