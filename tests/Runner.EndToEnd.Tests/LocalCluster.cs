@@ -64,10 +64,27 @@ public sealed class LocalCluster : IDisposable
     /// <summary>A coordinator on this cluster's ports whose state folder is <paramref name="state"/>.</summary>
     public Process StartCoordinatorIn(string state, params string[] extra)
     {
-        Coordinator = Start("coordinator", ["coordinator", "--port", ClusterPort.ToString(), "--api-port", ApiPort.ToString(), "--state", state, .. extra]);
-        WaitFor(() => Api(HttpMethod.Get, "sweeps").Status == 200, TimeSpan.FromSeconds(60), "the coordinator API to answer");
+        Coordinator = StartCoordinatorOn(state, ClusterPort, ApiPort, extra);
         return Coordinator;
     }
+
+    /// <summary>A coordinator (or a standby) on ports of its own; returns once its API answers.</summary>
+    public Process StartCoordinatorOn(string state, int clusterPort, int apiPort, params string[] extra)
+    {
+        var p = Start("coordinator", ["coordinator", "--port", clusterPort.ToString(), "--api-port", apiPort.ToString(), "--state", state, .. extra]);
+        WaitFor(() => Role(apiPort) != null, TimeSpan.FromSeconds(60), $"the coordinator API on port {apiPort} to answer");
+        return p;
+    }
+
+    /// <summary>What the coordinator whose API is on <paramref name="apiPort"/> says it is (GET /health): coordinator, standby, or null when it does not answer.</summary>
+    public string? Role(int apiPort)
+    {
+        try { return JsonDocument.Parse(_http.GetStringAsync(_credentials.BaseUrl($"127.0.0.1:{apiPort}") + "health").Result).RootElement.GetProperty("role").GetString(); }
+        catch (AggregateException) { return null; }
+    }
+
+    /// <summary>A command-line run in the background (its output in a log file of this cluster's folder), such as a `runner run`.</summary>
+    public Process StartCli(string name, params string[] args) => Start(name, args);
 
     /// <summary>Starts a worker on a known port, so that trials can be traced back to the process that ran them.</summary>
     public (Process Process, int Port) StartWorker(params string[] extra) => StartWorker(RunnerDll, extra);
@@ -76,10 +93,13 @@ public sealed class LocalCluster : IDisposable
     public (Process Process, int Port) StartNoOpWorker(double seconds) =>
         StartWorker(BenchDll, ["--trial-seconds", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
-    (Process Process, int Port) StartWorker(string program, string[] extra)
+    /// <summary>A worker whose seed nodes are <paramref name="seeds"/> (HOST:PORT,HOST:PORT: a coordinator and its standbys).</summary>
+    public (Process Process, int Port) StartWorkerJoining(string seeds) => StartWorker(RunnerDll, [], seeds);
+
+    (Process Process, int Port) StartWorker(string program, string[] extra, string? seeds = null)
     {
         int port = FreePort();
-        var p = Start("worker", program, ["worker", "--seed-nodes", $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
+        var p = Start("worker", program, ["worker", "--seed-nodes", seeds ?? $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
             "--threads", "1", "--data", Subset, "--state", Path.Combine(Folder, "worker-artifacts"), .. extra]);
         return (p, port);
     }

@@ -64,12 +64,17 @@ public sealed class CoordinatorCommand : ICommand
         };
         var standby = active with { Roles = new[] { NodeRoles.Standby }, SeedNodes = peers };
 
-        while (true)
+        for (bool first = true; ; first = false)
         {
             StoreLease? lease = null;
             if (store.IsPostgres)
             {
-                lease = StoreLease.TryTake(store, $"{host}:{port}") ?? StandBy(standby, api, context);
+                // A store that cannot be reached at the first start is a wrong address or a server not up: say so. Later
+                // (this coordinator lost the store) it is a partition or an outage: stand by until the store is back.
+                try { lease = StoreLease.TryTake(store, $"{host}:{port}"); }
+                catch (Npgsql.NpgsqlException e) when (!first) { Serilog.Log.Warning("The store does not answer ({Message}): standing by", e.Message); }
+                catch (Npgsql.NpgsqlException e) { throw new CommandFailedException($"cannot reach the store {store}: {e.Message}"); }
+                lease ??= StandBy(standby, api, context);
                 if (lease == null) return 0;
             }
             var node = RunnerNode.Start(active, lease);
@@ -94,7 +99,10 @@ public sealed class CoordinatorCommand : ICommand
     /// </summary>
     static StoreLease? StandBy(NodeOptions standby, ApiOptions api, CliContext context)
     {
-        context.Out.WriteLine($"standby: the store {standby.StoreLocation} has an active coordinator ({StoreLease.Holder(standby.StoreLocation) ?? "leaving"}); taking over when it is gone");
+        string why;
+        try { why = "its lease is held by " + (StoreLease.Holder(standby.StoreLocation) ?? "a coordinator leaving"); }
+        catch (Npgsql.NpgsqlException e) { why = $"it does not answer ({e.Message})"; }
+        context.Out.WriteLine($"standby for the store {standby.StoreLocation}: {why}; taking over when it is free");
         context.Out.Flush();
         while (true)
         {
