@@ -2,14 +2,15 @@ using Runner.Cluster.Api;
 
 namespace Runner.Cli.Commands;
 
-/// <summary>`runner token create|list|revoke`: the API's bearer tokens, kept hashed in the coordinator's state folder.</summary>
+/// <summary>`runner token create|list|revoke`: the API's bearer tokens, kept hashed where the coordinator's store is.</summary>
 public sealed class TokenCommand : ICommand
 {
     public string Name => "token";
     public string Summary => "make, list and revoke API tokens (viewer or operator)";
     public string Description => """
         create --role viewer|operator: prints a new token once; the coordinator's state folder keeps only its hash
-        (api-tokens.json, 0600) and a short id. Viewers read status, results and the dashboard; operators also submit,
+        (api-tokens.json, 0600) and a short id; with --store postgresql://..., the store does (table api_tokens), for
+        every coordinator on it. Viewers read status, results and the dashboard; operators also submit,
         cancel and resume. Clients pass it as RUNNER_TOKEN (or --token). list: the tokens' ids, roles and dates.
         revoke ID: the token stops working at once, even on a running coordinator. Tokens are required by an API that
         speaks TLS (`runner coordinator --tls`); a client certificate of the cluster works instead.
@@ -22,12 +23,13 @@ public sealed class TokenCommand : ICommand
     {
         new("role", "ROLE", "create: viewer or operator"),
         new("state", "DIR", "the coordinator's state folder [RUNNER_STATE, default .runner]"),
+        StateFolder.StoreOption with { Help = "the coordinators' PostgreSQL store, where their tokens are (shared by a coordinator and its standbys) [RUNNER_STORE]" },
     };
 
     public int Execute(Arguments args, CliContext context)
     {
         if (args.Positional.Count == 0) throw new UsageException("usage: runner token create --role viewer|operator | runner token list | runner token revoke ID");
-        var tokens = ApiTokens.In(StateFolder.Resolve(args.Get("state"), context.WorkingDirectory));
+        var tokens = ApiTokens.For(StateFolder.Store(args, context));
         switch (args.Positional[0])
         {
             case "create":

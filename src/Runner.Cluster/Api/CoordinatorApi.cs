@@ -69,7 +69,7 @@ public sealed class CoordinatorApi : IDisposable
         });
         _app = builder.Build();
         _app.Use(Errors);
-        _app.Use(new ApiAccess(ApiTokens.In(node.Options.StateFolder), credentialsRequired: options.Tls != null).Check);
+        _app.Use(new ApiAccess(ApiTokens.For(node.Options.StoreLocation), credentialsRequired: options.Tls != null).Check);
         SweepRoutes.Map(_app, node, options.MaxTrials);
         _app.MapGet("/health", http => ApiReply.Json(http, 200, new { Role = node.Options.IsStandby ? NodeRoles.Standby : NodeRoles.Coordinator, Cluster = node.Address.ToString() }));
         if (node.Options.IsStandby)
