@@ -37,7 +37,10 @@ public sealed class ResultsStore
             _sqlite = new SqliteConnectionStringBuilder { DataSource = Path.Combine(location.StateFolder, FileName), Pooling = false, DefaultTimeout = 30 }.ToString();
             Execute("PRAGMA journal_mode = WAL");
         }
-        // Coordinators starting together on one PostgreSQL database take turns creating the tables.
+        // Coordinators starting together on one PostgreSQL database take turns creating the tables. Once they exist
+        // nothing is run: CREATE INDEX IF NOT EXISTS would wait for a lock behind the active coordinator's writes (a
+        // standby joining while a big batch is written timed out on it).
+        if (_postgres != null && Exists("trials_by_id")) return;
         Execute((_postgres != null ? "SELECT pg_advisory_xact_lock(74281);\n" : "") + """
             CREATE TABLE IF NOT EXISTS sweeps (sweep_id TEXT PRIMARY KEY, name TEXT NOT NULL, trials INTEGER NOT NULL, submitted_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS trials (
@@ -182,6 +185,14 @@ public sealed class ResultsStore
                 reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
         return rows;
+    }
+
+    /// <summary>Whether a table or index of this name exists (PostgreSQL), without taking a lock on it.</summary>
+    bool Exists(string relation)
+    {
+        using var db = Open();
+        using var cmd = Prepare(db, $"SELECT to_regclass('{relation}') IS NOT NULL");
+        return (bool)cmd.ExecuteScalar()!;
     }
 
     void Execute(string sql, bool transaction = false)

@@ -80,7 +80,7 @@ public sealed class CoordinatorCommand : ICommand
             var node = RunnerNode.Start(active, lease);
             try
             {
-                using var server = new CoordinatorApi(node, api);
+                using var server = new CoordinatorApi(node, api, Dashboard());
                 context.Out.WriteLine($"coordinator up: cluster {node.Address}, API {server.Url}, state {node.Options.StoreLocation}");
                 context.Out.Flush();
                 if (!WaitForStop(context, node.System.WhenTerminated) || !node.LeaseLost.IsCompleted) return 0;
@@ -112,8 +112,17 @@ public sealed class CoordinatorCommand : ICommand
             {
                 if (standby.SeedNodes.Count > 0)
                 {
-                    node = RunnerNode.Start(standby);
-                    server = new CoordinatorApi(node, api);
+                    try
+                    {
+                        node = RunnerNode.Start(standby);
+                        server = new CoordinatorApi(node, api, Dashboard());
+                    }
+                    catch (System.Data.Common.DbException e)
+                    {
+                        Serilog.Log.Warning("Standby: cannot read the store ({Message}); trying again", e.Message);
+                        if (Stopped(context, TimeSpan.FromSeconds(2))) return null;
+                        continue;
+                    }
                 }
                 while (node?.CoordinatorLost.IsCompleted != true)
                 {
@@ -133,6 +142,9 @@ public sealed class CoordinatorCommand : ICommand
             }
         }
     }
+
+    /// <summary>What the API serves beside its routes: the web dashboard.</summary>
+    static IApiModule Dashboard() => new Runner.Dashboard.DashboardModule();
 
     /// <summary>Blocks until Ctrl-C, SIGTERM or the actor system ending on its own; true for the latter.</summary>
     public static bool WaitForStop(CliContext context, Task terminated) => Task.WaitAny(terminated, StopSignal(context)) == 0;

@@ -28,6 +28,8 @@ public sealed class RunCommand : ICommand
         OptionSpec.Flag("rerun", "run every trial again, even those with recorded results"),
         OptionSpec.Flag("no-progress", "plain line-by-line progress even on a terminal"),
         OptionSpec.Flag("tensorboard", "write TensorBoard event files per trial under STATE/tensorboard"),
+        OptionSpec.Flag("dashboard", "serve the live web dashboard (and the API) on loopback while the sweep runs, and print its address"),
+        new("dashboard-port", "N", "the dashboard's port [4080; 0 picks a free one]"),
         new("give-up-after", "S", "end with an error when the state folder's journal refuses writes and no trial finishes for this long [60]"),
     };
 
@@ -40,6 +42,7 @@ public sealed class RunCommand : ICommand
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         int threads = ClusterWiring.ThreadsPerWorker(args, devices, definition.Resources.Threads);
 
+        if (args.Has("dashboard")) CheckDashboardPort(args);
         var node = RunnerNode.Start(new NodeOptions
         {
             StateFolder = state,
@@ -50,8 +53,10 @@ public sealed class RunCommand : ICommand
             ExtraConfig = "akka.loglevel = WARNING",
             Executor = ClusterWiring.Executors(state, args.Get("data"), definition.Target.DataDir, threads, m => context.Error.WriteLine(m), args.Has("tensorboard")),
         });
+        Runner.Cluster.Api.CoordinatorApi? dashboard = null;
         try
         {
+            if (args.Has("dashboard")) dashboard = Dashboard(node, args, context);
             var submit = SweepSubmission.Prepare(node.Results!, request, args.Has("new"), args.Has("rerun"));
             var accepted = node.Sweeps.Ask<Accepted>(submit, TimeSpan.FromSeconds(60), context.Cancel).GetAwaiter().GetResult();
             context.Out.WriteLine($"sweep {accepted.SweepId}: {accepted.Trials} trials on {devices.Count} local worker(s) [{string.Join(", ", devices)}], {threads} thread(s) each; state in {state}");
@@ -70,7 +75,41 @@ public sealed class RunCommand : ICommand
         }
         finally
         {
+            dashboard?.Dispose();
             node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+        }
+    }
+
+    /// <summary>A taken port is said before the sweep starts, not after.</summary>
+    static void CheckDashboardPort(Arguments args)
+    {
+        int port = ClusterWiring.Port(args, "dashboard-port", "RUNNER_DASHBOARD_PORT", 4080);
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            probe.Start();
+            probe.Stop();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new CommandFailedException($"cannot serve the dashboard on 127.0.0.1:{port} ({e.Message}); pick another with --dashboard-port N");
+        }
+    }
+
+    /// <summary>The coordinator's API with the dashboard, on loopback (open: nothing beyond this machine reaches it).</summary>
+    static Runner.Cluster.Api.CoordinatorApi Dashboard(RunnerNode node, Arguments args, CliContext context)
+    {
+        int port = ClusterWiring.Port(args, "dashboard-port", "RUNNER_DASHBOARD_PORT", 4080);
+        try
+        {
+            var api = new Runner.Cluster.Api.CoordinatorApi(node, new Runner.Cluster.Api.ApiOptions { Host = "127.0.0.1", Port = port },
+                new Runner.Dashboard.DashboardModule());
+            context.Out.WriteLine($"dashboard: {api.Url}");
+            return api;
+        }
+        catch (IOException e)
+        {
+            throw new CommandFailedException($"cannot serve the dashboard on 127.0.0.1:{port} ({e.Message}); pick another with --dashboard-port N");
         }
     }
 

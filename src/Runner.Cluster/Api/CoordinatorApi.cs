@@ -52,7 +52,7 @@ public sealed class CoordinatorApi : IDisposable
     readonly WebApplication _app;
     public string Url { get; }
 
-    public CoordinatorApi(RunnerNode node, ApiOptions options)
+    public CoordinatorApi(RunnerNode node, ApiOptions options, params IApiModule[] modules)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
@@ -69,7 +69,8 @@ public sealed class CoordinatorApi : IDisposable
         });
         _app = builder.Build();
         _app.Use(Errors);
-        _app.Use(new ApiAccess(ApiTokens.For(node.Options.StoreLocation), credentialsRequired: options.Tls != null).Check);
+        var access = new ApiAccess(ApiTokens.For(node.Options.StoreLocation), credentialsRequired: options.Tls != null);
+        _app.Use(access.Check);
         SweepRoutes.Map(_app, node, options.MaxTrials);
         _app.MapGet("/health", http => ApiReply.Json(http, 200, new { Role = node.Options.IsStandby ? NodeRoles.Standby : NodeRoles.Coordinator, Cluster = node.Address.ToString() }));
         if (node.Options.IsStandby)
@@ -77,6 +78,7 @@ public sealed class CoordinatorApi : IDisposable
             _app.MapMethods("/{kind:regex(^(artifacts|refs)$)}/{name}", new[] { "HEAD", "GET", "PUT", "DELETE" },
                 http => ApiReply.Json(http, 503, new { error = "this coordinator is a standby: artifacts go to the active one" }));
         else new ArtifactRoutes(new Runner.Artifacts.ContentStore(node.Options.ArtifactStoreFolder)).Map(_app);
+        foreach (var module in modules) module.Map(_app, new ApiModuleContext(node, access, options));
         _app.MapFallback(http => ApiReply.Json(http, 404, new { error = $"no such endpoint: {http.Request.Method} {http.Request.Path}" }));
         _app.StartAsync().GetAwaiter().GetResult();
         string bound = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -21,6 +21,8 @@ public sealed class WorkerPool : ReceiveActor
         public bool Idle { get; set; }
         /// <summary>How many trials it takes at once (see TrialWorker).</summary>
         public int Want { get; set; } = 1;
+        /// <summary>When it last said it was idle (a busy worker reports its epochs to the sweep instead).</summary>
+        public DateTime LastSeen { get; set; }
     }
 
     readonly IActorRef _sweeps;
@@ -43,7 +45,7 @@ public sealed class WorkerPool : ReceiveActor
                 _workers[m.Worker] = w;
                 Context.Watch(Sender);
             }
-            (w.Idle, w.Want) = (true, Math.Max(1, m.Want));
+            (w.Idle, w.Want, w.LastSeen) = (true, Math.Max(1, m.Want), DateTime.UtcNow);
             Dispatch();
         });
 
@@ -71,7 +73,7 @@ public sealed class WorkerPool : ReceiveActor
         });
 
         Receive<PoolMessages.GetWorkers>(_ => Sender.Tell(new PoolMessages.Workers(
-            _workers.Select(kv => new PoolMessages.WorkerInfo(kv.Key, kv.Value.Device, kv.Value.Idle)).OrderBy(w => w.Worker).ToArray())));
+            _workers.Select(kv => new PoolMessages.WorkerInfo(kv.Key, kv.Value.Device, kv.Value.Idle, kv.Value.LastSeen)).OrderBy(w => w.Worker).ToArray())));
     }
 
     void Dispatch()

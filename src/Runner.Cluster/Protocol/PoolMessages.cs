@@ -24,7 +24,8 @@ public static class PoolMessages
     public sealed record WorkerInfo(
         [property: Key(0)] string Worker,
         [property: Key(1)] string Device,
-        [property: Key(2)] bool Idle) : IRunnerMessage;
+        [property: Key(2)] bool Idle,
+        [property: Key(3)] DateTime? LastSeen = null) : IRunnerMessage;
 
     [MessagePackObject]
     public sealed record Workers([property: Key(0)] WorkerInfo[] All) : IRunnerMessage;

@@ -132,7 +132,7 @@ public static class SweepCommands
         [property: Key(10)] int BasesBuilt = 0,
         [property: Key(11)] string[]? BaseSha256 = null) : IRunnerMessage;
 
-    /// <summary>A running trial as its worker last reported it (epoch 0 until the first epoch ends).</summary>
+    /// <summary>A running trial as its worker last reported it (epoch 0 until the first epoch ends), and when.</summary>
     [MessagePackObject]
     public sealed record RunningTrial(
         [property: Key(0)] string TrialId,
@@ -142,7 +142,8 @@ public static class SweepCommands
         [property: Key(4)] int Epochs,
         [property: Key(5)] double? ValAccuracy,
         [property: Key(6)] double? ImagesPerSecond,
-        [property: Key(7)] string Parameters) : IRunnerMessage;
+        [property: Key(7)] string Parameters,
+        [property: Key(8)] DateTime? LastReport = null) : IRunnerMessage;
 
     [MessagePackObject]
     public sealed record SweepProgress(

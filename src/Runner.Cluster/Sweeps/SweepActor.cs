@@ -67,7 +67,7 @@ public sealed class SweepActor : ReceivePersistentActor
     /// <summary>Who runs each started trial (in memory only: after a restart every running trial is re-queued anyway).</summary>
     readonly Dictionary<string, IActorRef> _runningOn = new();
     /// <summary>The last epoch each running trial reported (live progress only, never persisted).</summary>
-    readonly Dictionary<string, WorkerMessages.EpochReported> _lastEpoch = new();
+    readonly Dictionary<string, (WorkerMessages.EpochReported Report, DateTime At)> _lastEpoch = new();
     /// <summary>ASHA rungs (in memory; rebuilt after a restart from the finished trials' epochs).</summary>
     AshaPolicy? _asha;
 
@@ -197,7 +197,7 @@ public sealed class SweepActor : ReceivePersistentActor
         Command<WorkerMessages.EpochReported>(e =>
         {
             if (_state.Find(e.TrialId) is not { Status: TrialStatus.Running } t || t.Attempts != e.Attempt) return;
-            _lastEpoch[e.TrialId] = e;
+            _lastEpoch[e.TrialId] = (e, DateTime.UtcNow);
             if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, e.Metrics.ValAccuracy) && _runningOn.TryGetValue(e.TrialId, out var worker))
             {
                 _log.Info("Sweep {SweepId} trial {TrialId} stopped early at epoch {Epoch} (ASHA)", e.SweepId, e.TrialId, e.Metrics.Epoch);
@@ -355,10 +355,11 @@ public sealed class SweepActor : ReceivePersistentActor
         // Bases being built show as running tasks too: trials wait on them.
         var running = _written.Bases.Concat(_written.Trials).Where(t => t.Status == TrialStatus.Running).Select(t =>
         {
-            _lastEpoch.TryGetValue(t.Id, out var last);
+            var last = _lastEpoch.TryGetValue(t.Id, out var l) ? l.Report : null;
             bool isBase = _written.IsBase(t.Id);
             return new RunningTrial(t.Id, t.Worker ?? "", t.Attempts, last?.Metrics.Epoch ?? 0, isBase ? t.Spec.Pretrain!.Epochs : t.Spec.Epochs,
-                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, isBase ? $"pretraining the base ({t.Spec.Model}, {t.Spec.Pretrain!.Epochs} epochs, seed {t.Spec.Pretrain.Seed})" : t.Spec.Describe());
+                last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, isBase ? $"pretraining the base ({t.Spec.Model}, {t.Spec.Pretrain!.Epochs} epochs, seed {t.Spec.Pretrain.Seed})" : t.Spec.Describe(),
+                last == null ? null : l.At);
         }).ToArray();
         var best = _written.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
         return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : best.Spec.Describe());
