@@ -41,7 +41,7 @@ public sealed class TakeoverBench(CliContext context)
         BookkeepingBench.StartWorkers(processes, o.Workers, o.Slots, seeds, folder, o.TrialSeconds, new CoordinatorClient(apis));
 
         string file = Path.Combine(folder, "takeover.yaml");
-        File.WriteAllText(file, BookkeepingBench.SweepYaml("takeover", 100_000, "0, 1"));
+        File.WriteAllText(file, BookkeepingBench.SweepYaml("takeover", 10_000, "0, 1"));
         var request = SweepRequest.From(SweepLoader.Load(file, o.Data));
         string id = new CoordinatorClient(apis).Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(request)).GetProperty("sweep_id").GetString()!;
 

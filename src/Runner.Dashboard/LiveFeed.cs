@@ -22,7 +22,7 @@ public sealed class LiveFeed(RunnerNode node)
 
     public sealed record LiveSweep(SweepStatus Status, DateTime SubmittedAt, RunningTrial[] Running, string? BestTrial, double? BestValAccuracy, string? BestParameters);
 
-    public sealed record LiveWorker(string Worker, string Device, bool Idle, DateTime? LastSeen, string? Sweep, string? Trial, int? Epoch, int? Epochs,
+    public sealed record LiveWorker(string Worker, string Device, int Threads, bool Idle, DateTime? LastSeen, string? Sweep, string? Trial, int? Epoch, int? Epochs,
         double? ImagesPerSecond);
 
     readonly object _gate = new();
@@ -106,7 +106,7 @@ public sealed class LiveFeed(RunnerNode node)
             var (sweep, trial) = running[w.Worker].FirstOrDefault();
             // Heard from last: its idle call to the pool, or the last epoch of the trial it runs.
             var lastSeen = new[] { w.LastSeen, trial?.LastReport }.Max();
-            return new LiveWorker(w.Worker, w.Device, w.Idle, lastSeen, sweep, trial?.TrialId, trial?.Epoch, trial?.Epochs, trial?.ImagesPerSecond);
+            return new LiveWorker(w.Worker, w.Device, w.Threads, w.Idle, lastSeen, sweep, trial?.TrialId, trial?.Epoch, trial?.Epochs, trial?.ImagesPerSecond);
         }).ToList();
         return JsonSerializer.Serialize(new { sweeps, workers }, ApiReply.Options);
     }

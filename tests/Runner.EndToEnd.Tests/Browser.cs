@@ -59,10 +59,15 @@ public sealed class Browser : IDisposable
     public IReadOnlyList<string> Requests() =>
         ((IEnumerable<object>)Script("return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name));")!).Select(o => (string)o).ToList();
 
+    /// <summary>The whole page, not just the window: the window grows to the page's height for the picture.</summary>
     public void Screenshot(string file)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+        var window = Page.Manage().Window.Size;
+        long height = Convert.ToInt64(Script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight);"));
+        Page.Manage().Window.Size = new System.Drawing.Size(window.Width, (int)Math.Clamp(height + 20, 600, 4000));
         Page.GetScreenshot().SaveAsFile(file);
+        Page.Manage().Window.Size = window;
     }
 
     public void Dispose()

@@ -61,26 +61,43 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         Assert.NotEmpty(latencies);
         Assert.All(latencies, l => Assert.True(l <= 2, $"the page showed a finished trial {l:F2} s after the API"));
 
-        // The comparison table: every cell of `runner results --format json`, the same numbers.
+        // The comparison table: every cell of `runner results --format json`, the same numbers (once the results
+        // store, written just behind the journal, has every trial; the page looks again by itself).
+        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == Runner.Sweeps.TrialStatus.Completed) == Trials, TimeSpan.FromSeconds(30), "the results store");
         var cli = cluster.Cli("results", sweep, "--state", cluster.CoordinatorState, "--format", "json");
         Assert.True(cli.ExitCode == 0, cli.Error);
         using var expected = JsonDocument.Parse(cli.Out);
         var rows = expected.RootElement.GetProperty("rows").EnumerateArray().Select(e => e.GetString()!).ToList();
         var cols = expected.RootElement.GetProperty("columns").EnumerateArray().Select(e => e.GetString()!).ToList();
-        browser.WaitUntil(() => browser.Page.FindElements(By.CssSelector("#table-results td[data-row]")).Count == expected.RootElement.GetProperty("cells").GetArrayLength(),
-            TimeSpan.FromSeconds(10), "the table to have every cell");
-        foreach (var cell in expected.RootElement.GetProperty("cells").EnumerateArray())
+        var cells = expected.RootElement.GetProperty("cells").EnumerateArray().Select(cell => (
+            Row: string.Join(", ", rows.Select(r => cell.GetProperty("row").GetProperty(r).GetString())),
+            Column: string.Join(", ", cols.Select(c => cell.GetProperty("column").GetProperty(c).GetString())),
+            Mean: cell.GetProperty("mean").GetDouble(), Seeds: cell.GetProperty("seeds").GetInt32(), Best: cell.GetProperty("best").GetBoolean())).ToList();
+        (double Mean, int Seeds, bool Best) Shown((string Row, string Column, double, int, bool) c)
         {
-            string row = string.Join(", ", rows.Select(r => cell.GetProperty("row").GetProperty(r).GetString()));
-            string col = string.Join(", ", cols.Select(c => cell.GetProperty("column").GetProperty(c).GetString()));
-            var td = browser.Page.FindElement(By.CssSelector($"#table-results td[data-row='{row}'][data-column='{col}']"));
-            Assert.Equal(cell.GetProperty("mean").GetDouble(), double.Parse(td.GetAttribute("data-mean")!, CultureInfo.InvariantCulture), 12);
-            Assert.Equal(cell.GetProperty("seeds").GetInt32(), int.Parse(td.GetAttribute("data-seeds")!, CultureInfo.InvariantCulture));
-            Assert.Equal(cell.GetProperty("best").GetBoolean(), td.GetAttribute("class")!.Contains("best"));
+            var td = browser.Page.FindElement(By.CssSelector($"#table-results td[data-row='{c.Row}'][data-column='{c.Column}']"));
+            return (double.Parse(td.GetAttribute("data-mean")!, CultureInfo.InvariantCulture), int.Parse(td.GetAttribute("data-seeds")!, CultureInfo.InvariantCulture),
+                td.GetAttribute("class")!.Contains("best"));
+        }
+        bool Same() => browser.Page.FindElements(By.CssSelector("#table-results td[data-row]")).Count == cells.Count
+            && cells.All(c => Shown(c) is var s && Math.Abs(s.Mean - c.Mean) < 1e-12 && s.Seeds == c.Seeds && s.Best == c.Best);
+        try { browser.WaitUntil(Same, TimeSpan.FromSeconds(10), "the page's table to equal `runner results`"); }
+        catch (OpenQA.Selenium.WebDriverTimeoutException)
+        {
+            foreach (var c in cells) Assert.Equal((c.Mean, c.Seeds, c.Best), Shown(c));
+            throw;
         }
         browser.WaitFor(By.CssSelector("#chart-size svg polyline"), TimeSpan.FromSeconds(10));
         browser.WaitFor(By.CssSelector("#trials-table tr[data-trial]"), TimeSpan.FromSeconds(10));
         browser.Screenshot(Path.Combine(shots, "dashboard-sweep.png"));
+        // Dark mode follows the system's setting.
+        browser.Page.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>
+        {
+            ["features"] = new[] { new Dictionary<string, object> { ["name"] = "prefers-color-scheme", ["value"] = "dark" } },
+        });
+        Assert.Equal("rgb(21, 24, 27)", browser.Script("return getComputedStyle(document.body).backgroundColor;"));
+        browser.Screenshot(Path.Combine(shots, "dashboard-sweep-dark.png"));
+        browser.Page.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?> { ["features"] = Array.Empty<object>() });
 
         // A trial: its parameters and per-epoch curves.
         browser.Page.FindElement(By.CssSelector("#trials-table tr[data-trial] a")).Click();
@@ -88,12 +105,15 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         Assert.Equal(2, browser.WaitFor(By.CssSelector(".row"), Patience, e => e.FindElements(By.CssSelector("svg polyline")).Count > 0).FindElements(By.CssSelector("svg")).Count);
         browser.Screenshot(Path.Combine(shots, "dashboard-trial.png"));
 
+        // A second sweep: the worker, busy with it, as the workers page shows it.
+        string second = cluster.Submit(cluster.WriteSweep("to-cancel", 40));
         browser.Open(cluster.ApiUrl + "#/workers");
-        Assert.Single(browser.WaitFor(By.CssSelector("#workers tbody"), Patience).FindElements(By.TagName("tr")));
+        var worker = browser.WaitFor(By.CssSelector("#workers tbody tr"), Patience, e => e.FindElements(By.TagName("a")).Count == 1);
+        Assert.Contains("busy", worker.Text);
+        Assert.Single(browser.Page.FindElements(By.CssSelector("#workers tbody tr")));
         browser.Screenshot(Path.Combine(shots, "dashboard-workers.png"));
 
-        // An operator (the open loopback API makes everyone one) cancels a second sweep from its page.
-        string second = cluster.Submit(cluster.WriteSweep("to-cancel", 40));
+        // An operator (the open loopback API makes everyone one) cancels it from its page.
         browser.Open(cluster.ApiUrl + "#/");
         browser.WaitFor(By.CssSelector($"#sweeps tr[data-sweep='{second}']"), Patience);
         browser.Screenshot(Path.Combine(shots, "dashboard-sweeps.png"));
@@ -156,6 +176,26 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         // The API's 401 for the first visit and the refused forged cancel are the only failed requests the console saw.
         Assert.All(browser.ConsoleErrors(), e => Assert.True(e.Contains("401") || e.Contains("403"), e));
         Publish(Path.Combine(cluster.Folder, "screenshots"));
+    }
+
+    [SkippableFact]
+    public void Runner_run_with_dashboard_prints_its_address_and_serves_the_running_sweep()
+    {
+        string? why = Browser.WhyNot();
+        Skip.If(why != null, why);
+        using var cluster = new LocalCluster(output);
+        int port = LocalCluster.FreePort();
+        var run = cluster.StartCli("run", "run", cluster.WriteSweep("embedded", 4), "--state", Path.Combine(cluster.Folder, "state"),
+            "--data", LocalCluster.Subset, "--no-progress", "--dashboard", "--dashboard-port", port.ToString());
+        string log = Directory.GetFiles(cluster.Folder, $"run-{run.Id}.log").Single();
+        cluster.WaitFor(() => File.ReadAllText(log).Contains($"dashboard: http://127.0.0.1:{port}/"), TimeSpan.FromSeconds(60), "the dashboard's address");
+
+        using var browser = new Browser(Path.Combine(cluster.Folder, "chromium"));
+        browser.Open($"http://127.0.0.1:{port}/");
+        var row = browser.WaitFor(By.CssSelector("#sweeps tbody tr"), Patience);
+        Assert.Contains("embedded", row.Text);
+        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(3)), "runner run did not finish");
+        Assert.Equal(0, run.ExitCode);
     }
 
     /// <summary>

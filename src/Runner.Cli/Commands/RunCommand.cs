@@ -46,7 +46,7 @@ public sealed class RunCommand : ICommand
         var node = RunnerNode.Start(new NodeOptions
         {
             StateFolder = state,
-            Devices = devices,
+            Devices = devices, ThreadsPerWorker = threads,
             // The progress lines are this command's output; the cluster's own log goes to state/logs.
             ConsoleLogLevel = Serilog.Events.LogEventLevel.Warning,
             // Akka's fallback logger prints its last shutdown lines to stdout; keep Akka itself to warnings here.

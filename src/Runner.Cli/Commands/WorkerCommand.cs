@@ -61,7 +61,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
             SeedNodes = seeds,
             Roles = new[] { NodeRoles.Worker },
             StateFolder = state,
-            Devices = devices,
+            Devices = devices, ThreadsPerWorker = threads,
             Executor = _trainer(args, state, threads),
             Tls = tls,
         };

@@ -18,6 +18,8 @@ public sealed record NodeOptions
     public Runner.Results.StoreLocation StoreLocation => Store ?? Runner.Results.StoreLocation.InFolder(StateFolder);
     /// <summary>One TrialWorker per entry: "cpu", "cuda:0", ...</summary>
     public IReadOnlyList<string> Devices { get; init; } = Array.Empty<string>();
+    /// <summary>Torch threads each worker's trials use (0: not known); shown in the list of workers.</summary>
+    public int ThreadsPerWorker { get; init; }
     /// <summary>Builds the trainer for one worker's device (required when this node is a worker).</summary>
     public Func<string, TrialExecutor>? Executor { get; init; }
     /// <summary>Console log level (stderr); the log file in the state folder always gets debug.</summary>

@@ -143,7 +143,7 @@ public sealed class RunnerNode : IAsyncDisposable
                 {
                     // Unique across restarts of this process: a sweep must never mistake a new worker for a lost one.
                     string name = $"{cluster.SelfAddress.Host}:{cluster.SelfAddress.Port}#{cluster.SelfUniqueAddress.Uid}/{i}:{o.Devices[i]}";
-                    system.ActorOf(TrialWorker.Props(name, o.Devices[i], pool, executor(o.Devices[i])), $"worker-{i}");
+                    system.ActorOf(TrialWorker.Props(name, o.Devices[i], pool, executor(o.Devices[i]), o.ThreadsPerWorker), $"worker-{i}");
                 }
             });
         }

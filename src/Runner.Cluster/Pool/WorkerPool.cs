@@ -23,6 +23,7 @@ public sealed class WorkerPool : ReceiveActor
         public int Want { get; set; } = 1;
         /// <summary>When it last said it was idle (a busy worker reports its epochs to the sweep instead).</summary>
         public DateTime LastSeen { get; set; }
+        public int Threads { get; set; }
     }
 
     readonly IActorRef _sweeps;
@@ -45,7 +46,7 @@ public sealed class WorkerPool : ReceiveActor
                 _workers[m.Worker] = w;
                 Context.Watch(Sender);
             }
-            (w.Idle, w.Want, w.LastSeen) = (true, Math.Max(1, m.Want), DateTime.UtcNow);
+            (w.Idle, w.Want, w.LastSeen, w.Threads) = (true, Math.Max(1, m.Want), DateTime.UtcNow, m.Threads);
             Dispatch();
         });
 
@@ -73,7 +74,7 @@ public sealed class WorkerPool : ReceiveActor
         });
 
         Receive<PoolMessages.GetWorkers>(_ => Sender.Tell(new PoolMessages.Workers(
-            _workers.Select(kv => new PoolMessages.WorkerInfo(kv.Key, kv.Value.Device, kv.Value.Idle, kv.Value.LastSeen)).OrderBy(w => w.Worker).ToArray())));
+            _workers.Select(kv => new PoolMessages.WorkerInfo(kv.Key, kv.Value.Device, kv.Value.Idle, kv.Value.LastSeen, kv.Value.Threads)).OrderBy(w => w.Worker).ToArray())));
     }
 
     void Dispatch()

@@ -25,7 +25,8 @@ public static class PoolMessages
         [property: Key(0)] string Worker,
         [property: Key(1)] string Device,
         [property: Key(2)] bool Idle,
-        [property: Key(3)] DateTime? LastSeen = null) : IRunnerMessage;
+        [property: Key(3)] DateTime? LastSeen = null,
+        [property: Key(4)] int Threads = 0) : IRunnerMessage;
 
     [MessagePackObject]
     public sealed record Workers([property: Key(0)] WorkerInfo[] All) : IRunnerMessage;

@@ -14,7 +14,8 @@ public static class WorkerMessages
     public sealed record Idle(
         [property: Key(0)] string Worker,
         [property: Key(1)] string Device,
-        [property: Key(2)] int Want = 1) : IRunnerMessage;
+        [property: Key(2)] int Want = 1,
+        [property: Key(3)] int Threads = 0) : IRunnerMessage;
 
     /// <summary>Live progress of a running trial; not persisted (the result carries every epoch).</summary>
     [MessagePackObject]

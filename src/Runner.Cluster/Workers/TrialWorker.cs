@@ -66,15 +66,17 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
     /// <summary>Recent trials' time (moving average); unknown at first, which asks for one trial.</summary>
     double _trialSeconds = double.PositiveInfinity;
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
+    readonly int _threads;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string name, string device, IActorRef pool, TrialExecutor execute) =>
-        Akka.Actor.Props.Create(() => new TrialWorker(name, device, pool, execute));
+    /// <param name="threads">torch threads its trials use (0: not known), for the pool's list of workers</param>
+    public static Props Props(string name, string device, IActorRef pool, TrialExecutor execute, int threads = 0) =>
+        Akka.Actor.Props.Create(() => new TrialWorker(name, device, pool, execute, threads));
 
-    public TrialWorker(string name, string device, IActorRef pool, TrialExecutor execute)
+    public TrialWorker(string name, string device, IActorRef pool, TrialExecutor execute, int threads = 0)
     {
-        (_name, _device, _pool, _execute) = (name, device, pool, execute);
+        (_name, _device, _pool, _execute, _threads) = (name, device, pool, execute, threads);
         _thread = new TrainingThread($"trials-{name}");
 
         Receive<Assignment>(job => Accept(new[] { job }));
@@ -128,7 +130,7 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
 
     void SayIdle()
     {
-        _pool.Tell(new WorkerMessages.Idle(_name, _device, Want));
+        _pool.Tell(new WorkerMessages.Idle(_name, _device, Want, _threads));
         Timers.StartSingleTimer(StillIdle.Instance, StillIdle.Instance, AskAgainAfter);
     }
 

@@ -168,11 +168,14 @@ function onLive() {
   else if (r.view === "trial") { if (changed) refetchSoon(() => renderTrial(r.sweep, r.trial, false)); else renderTrialLive(r.sweep, r.trial); }
 }
 
-let pending = null;
+let pending = null, trailing = null;
 function refetchSoon(fetcher) {
   const wait = Math.max(0, state.refetchAt - Date.now());
   clearTimeout(pending);
+  clearTimeout(trailing);
   pending = setTimeout(() => { state.refetchAt = Date.now() + 1000; fetcher(); }, wait);
+  // The results store is written just behind the live counts: look once more when they have settled.
+  trailing = setTimeout(fetcher, wait + 1500);
 }
 
 const liveSweep = id => state.live && state.live.sweeps.find(s => s.status.sweep_id === id);
@@ -344,7 +347,7 @@ function lineChart(t, xLabel) {
   const log = xlo > 0 && xhi / xlo >= 10;
   const tx = v => log ? Math.log10(v) : v;
   const ylo = Math.min(...all.map(p => p.m - p.sd)), yhi = Math.max(...all.map(p => p.m + p.sd));
-  const width = 640, height = 280, pad = { l: 48, r: 12, t: 18, b: 34 };
+  const width = 640, height = 280, pad = { l: 48, r: 30, t: 18, b: 34 };
   const spanX = (tx(xhi) - tx(xlo)) || 1, spanY = (yhi - ylo) || 0.01;
   const x = v => pad.l + (tx(v) - tx(xlo)) / spanX * (width - pad.l - pad.r) + (xhi === xlo ? (width - pad.l - pad.r) / 2 : 0);
   const y = v => height - pad.b - (v - (ylo - spanY * 0.05)) / (spanY * 1.1) * (height - pad.t - pad.b);
@@ -382,7 +385,7 @@ function scatter(points) {
     const log = Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) >= 10;
     const tx = v => log ? Math.log10(v) : v;
     const xlo = Math.min(...xs.map(tx)), xhi = Math.max(...xs.map(tx)), ylo = Math.min(...ys), yhi = Math.max(...ys);
-    const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = { l: 90, r: 20, t: 20, b: 60 };
+    const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = { l: 90, r: 70, t: 20, b: 60 };
     const style = getComputedStyle(document.body);
     ctx.clearRect(0, 0, W, H);
     ctx.strokeStyle = style.getPropertyValue("--line"); ctx.fillStyle = style.getPropertyValue("--muted"); ctx.font = "22px sans-serif";
@@ -492,9 +495,9 @@ function renderWorkers() {
   const workers = state.live.workers;
   show(h("h1", {}, "Workers"), h("p", { class: "muted" }, `${workers.length} worker(s)`),
     h("div", { class: "panel scroll" }, h("table", { id: "workers" },
-      h("thead", {}, h("tr", {}, ["Host", "Worker", "Device", "State", "Trial", "Epoch", "Images/s", "Last heard"].map(t => h("th", {}, t)))),
+      h("thead", {}, h("tr", {}, ["Host", "Worker", "Device", "Threads", "State", "Trial", "Epoch", "Images/s", "Last heard"].map(t => h("th", {}, t)))),
       h("tbody", {}, workers.map(w => h("tr", {},
-        h("td", {}, w.worker.split(":")[0]), h("td", { class: "muted" }, w.worker), h("td", {}, w.device),
+        h("td", {}, w.worker.split(":")[0]), h("td", { class: "muted" }, w.worker), h("td", {}, w.device), h("td", { class: "num" }, w.threads || "—"),
         h("td", {}, h("span", { class: `state ${w.idle ? "pending" : "running"}` }, w.idle ? "idle" : "busy")),
         h("td", {}, w.trial ? h("a", { href: `#/sweeps/${encodeURIComponent(w.sweep)}/trials/${encodeURIComponent(w.trial)}` }, w.trial) : "—"),
         h("td", { class: "num" }, w.epoch !== null && w.epoch !== undefined ? `${w.epoch}/${w.epochs}` : "—"),
