@@ -113,7 +113,7 @@ public sealed class Benchmark(string name, string summary, string description, O
                     args.Int("workers", 1) ?? 2, args.Int("slots", 1) ?? 8, args.Real("trial-seconds") ?? 0.06, args.Get("data"), args.Get("store")))),
             new Benchmark("takeover", "time from kill -9 of the active coordinator to the standby handing out the next trial", """
                 Two `runner coordinator` processes on one PostgreSQL store (a fresh database on --store): one active,
-                one standing by (--peers), sharing an artifacts folder; --workers no-op worker processes (--slots trial
+                one standing by (--peers); --workers no-op worker processes (--slots trial
                 workers each) with both as seed nodes run a long sweep of --trial-seconds trials. Each round kills the
                 active coordinator (SIGKILL) and reads from the journal when the next trial was handed out (its
                 TrialStarted event), then starts the killed one again as the standby. Ends with a check that no sweep's

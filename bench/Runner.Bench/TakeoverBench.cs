@@ -31,7 +31,7 @@ public sealed class TakeoverBench(CliContext context)
         string apis = string.Join(",", nodes.Select(n => $"127.0.0.1:{n.Api}"));
         Process Start(int i, int round) => processes.Start($"coordinator-{nodes[i].Name}-{round}", "coordinator", "--state", Path.Combine(folder, nodes[i].Name),
             "--store", database.Url, "--port", nodes[i].Port.ToString(), "--api-port", nodes[i].Api.ToString(),
-            "--peers", $"127.0.0.1:{nodes[1 - i].Port}", "--artifacts", Path.Combine(folder, "artifacts"));
+            "--peers", $"127.0.0.1:{nodes[1 - i].Port}");
 
         var running = new Process[2];
         running[0] = Start(0, 0);

@@ -115,7 +115,7 @@ public sealed class ArtifactSource
     public string SetRef(string name, string sha, bool claim = false, bool dropPrevious = false)
     {
         if (Remote != null) return Reach(() => Remote.SetRef(name, sha, claim, dropPrevious).GetAwaiter().GetResult());
-        return Local!.Point(name, sha, claim, dropPrevious);
+        return ((IContentStore)Local!).Point(name, sha, claim, dropPrevious);
     }
 
     /// <summary>Removes a ref and the object it names (a finished trial's checkpoint).</summary>

@@ -22,7 +22,7 @@ public enum UploadOutcome
 /// part that hashes to its name becomes an object. <em>Refs</em> are small mutable names for objects: the checkpoint
 /// of a running trial, the base built for a pretraining key.
 /// </summary>
-public sealed class ContentStore
+public sealed class ContentStore : IContentStore
 {
     static readonly Regex RefName = new("^[A-Za-z0-9._-]{1,200}$", RegexOptions.Compiled);
     /// <summary>
@@ -51,6 +51,15 @@ public sealed class ContentStore
     public string PathOf(string sha) => Path.Combine(Objects, ContentHash.Check(sha)[..2], sha);
 
     public bool Has(string sha) => File.Exists(PathOf(sha));
+
+    public long Length(string sha) => new FileInfo(PathOf(sha)).Length;
+
+    public Stream OpenRead(string sha, long from)
+    {
+        var file = new FileStream(PathOf(sha), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        file.Seek(from, SeekOrigin.Begin);
+        return file;
+    }
 
     /// <summary>Bytes of an unfinished upload already kept (where the client resumes).</summary>
     public long Received(string sha)
@@ -188,14 +197,6 @@ public sealed class ContentStore
         }
     }
 
-    /// <summary>The one rule for a ref change, whoever asks (this machine, or a worker through the API): see <see cref="ArtifactSource.SetRef"/>.</summary>
-    public string Point(string name, string sha, bool claim, bool dropPrevious)
-    {
-        if (claim) return Claim(name, sha);
-        string? before = SetRef(name, sha);
-        if (dropPrevious && before != null && before != sha) Delete(before);
-        return sha;
-    }
 
     /// <summary>Removes a ref and, when <paramref name="withObject"/>, the object it named (a finished trial's checkpoint).</summary>
     public void DeleteRef(string name, bool withObject)

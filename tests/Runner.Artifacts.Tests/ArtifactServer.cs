@@ -6,16 +6,16 @@ using Runner.Cluster.Api;
 
 namespace Runner.Artifacts.Tests;
 
-/// <summary>The coordinator's artifact routes on a real Kestrel server on a free loopback port, over a store in a scratch folder.</summary>
+/// <summary>The coordinator's artifact routes on a real Kestrel server on a free loopback port, over a store (a scratch folder, or a database).</summary>
 public sealed class ArtifactServer : IDisposable
 {
     readonly WebApplication _app;
-    public ContentStore Store { get; }
+    public IContentStore Store { get; }
     public string Url { get; }
 
-    public ArtifactServer(string folder)
+    public ArtifactServer(IContentStore store)
     {
-        Store = new ContentStore(folder);
+        Store = store;
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.ClearProviders();
         builder.Services.AddRouting();

@@ -3,8 +3,25 @@ using Runner.Artifacts;
 
 namespace Runner.Artifacts.Tests;
 
-public class TransferTests
+/// <summary>
+/// The artifact routes and the HTTP client over a store: the same behaviour whether the coordinator keeps artifacts in
+/// a folder or in its PostgreSQL database.
+/// </summary>
+public abstract class TransferTests
 {
+    /// <summary>A new, empty store (a folder under <paramref name="root"/>, or a fresh database).</summary>
+    protected abstract IContentStore NewStore(string root);
+
+    /// <summary>Overwrites the first <paramref name="bytes"/> bytes of a stored artifact with zeros, where it is kept.</summary>
+    protected abstract void Spoil(IContentStore store, string sha, int bytes);
+
+    ArtifactServer Server(string root) => new(NewStore(root));
+
+    static string HashOf(Stream stream)
+    {
+        using (stream) return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
     static (string Path, string Sha) RandomFile(string folder, int bytes, int seed = 1)
     {
         var data = new byte[bytes];
@@ -14,11 +31,11 @@ public class TransferTests
         return (path, Convert.ToHexStringLower(SHA256.HashData(data)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_uploaded_file_downloads_to_the_same_bytes_and_is_not_sent_twice()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         var client = new ArtifactClient(server.Url);
         var (path, sha) = RandomFile(root, 3_000_000);
 
@@ -32,11 +49,11 @@ public class TransferTests
         Assert.Equal(File.ReadAllBytes(path), File.ReadAllBytes(target));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task An_upload_resumes_after_the_bytes_the_coordinator_kept()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         var (path, sha) = RandomFile(root, 2_000_000);
         // An earlier attempt whose connection dropped after 1.2 MB.
         var bytes = File.ReadAllBytes(path);
@@ -44,32 +61,31 @@ public class TransferTests
 
         long sent = await new ArtifactClient(server.Url).Upload(path, sha);
         Assert.Equal(800_000, sent);
-        Assert.Equal(sha, ContentHash.Of(server.Store.PathOf(sha)));
+        Assert.Equal(sha, HashOf(server.Store.OpenRead(sha, 0)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_download_resumes_from_its_part_file_with_a_range_request()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         var (path, sha) = RandomFile(root, 2_000_000);
         await new ArtifactClient(server.Url).Upload(path, sha);
         string target = Path.Combine(root, "copy.bin");
         File.WriteAllBytes(target + ".part", File.ReadAllBytes(path)[..1_500_000]);
         // Spoil the first part of the coordinator's copy: only a download that asks for the rest alone gets it right.
-        using (var stored = new FileStream(server.Store.PathOf(sha), FileMode.Open, FileAccess.Write))
-            stored.Write(new byte[1_000_000]);
+        Spoil(server.Store, sha, 1_000_000);
 
         await new ArtifactClient(server.Url).Download(sha, target);
         Assert.Equal(sha, ContentHash.Of(target));
         Assert.False(File.Exists(target + ".part"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Bytes_that_do_not_hash_to_their_name_are_refused_and_not_stored()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         var (path, _) = RandomFile(root, 100_000);
         string wrong = new string('a', 64);
         var e = await Assert.ThrowsAsync<IOException>(() => new ArtifactClient(server.Url).Upload(path, wrong));
@@ -78,20 +94,20 @@ public class TransferTests
         Assert.Equal(0, server.Store.Received(wrong));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_missing_artifact_is_a_clear_error_not_a_retry_loop()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         var e = await Assert.ThrowsAsync<ArtifactMissingException>(() => new ArtifactClient(server.Url).Download(new string('b', 64), Path.Combine(root, "x")));
         Assert.Contains("no artifact", e.Message);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_first_claim_of_a_ref_wins_and_replacing_a_checkpoint_ref_drops_the_old_object()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         var client = new ArtifactClient(server.Url);
         var (a, shaA) = RandomFile(root, 1000, seed: 1);
         var (b, shaB) = RandomFile(root, 1000, seed: 2);
@@ -110,13 +126,57 @@ public class TransferTests
         Assert.False(server.Store.Has(shaB));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Names_that_are_not_hashes_or_ref_names_are_refused_before_they_reach_the_disk()
     {
         string root = ScratchFolders.New("artifacts");
-        using var server = new ArtifactServer(Path.Combine(root, "store"));
+        using var server = Server(root);
         using var http = new HttpClient();
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync(server.Url + "artifacts/..%2F..%2Fetc%2Fpasswd")).StatusCode);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.GetAsync(server.Url + "refs/a%20b")).StatusCode);
     }
+}
+
+public sealed class FolderTransferTests : TransferTests
+{
+    protected override IContentStore NewStore(string root) => new ContentStore(Path.Combine(root, "store"));
+
+    protected override void Spoil(IContentStore store, string sha, int bytes)
+    {
+        using var stored = new FileStream(((ContentStore)store).PathOf(sha), FileMode.Open, FileAccess.Write);
+        stored.Write(new byte[bytes]);
+    }
+}
+
+/// <summary>The same, with the store in a real PostgreSQL 15 (one server for the class, a database per test).</summary>
+public sealed class PostgresTransferTests : TransferTests, IDisposable
+{
+    readonly PostgresServer? _server = PostgresServer.WhyNot() == null ? new PostgresServer() : null;
+    int _databases;
+
+    readonly Dictionary<IContentStore, string> _connections = new();
+
+    protected override IContentStore NewStore(string root)
+    {
+        Skip.If(_server == null, PostgresServer.WhyNot());
+        string url = _server!.NewDatabase($"artifacts{Interlocked.Increment(ref _databases)}");
+        string connection = Runner.Results.StoreLocation.Parse(url, root).PostgresConnection!;
+        var store = new PostgresContentStore(connection);
+        _connections[store] = connection;
+        return store;
+    }
+
+    protected override void Spoil(IContentStore store, string sha, int bytes)
+    {
+        // The first chunk's first bytes, zeroed in place.
+        using var db = new Npgsql.NpgsqlConnection(_connections[store]);
+        db.Open();
+        using var spoil = new Npgsql.NpgsqlCommand(
+            "UPDATE artifact_chunks SET bytes = overlay(bytes placing decode(repeat('00', @n), 'hex') from 1) WHERE sha = @sha AND start = 0", db);
+        spoil.Parameters.AddWithValue("n", bytes);
+        spoil.Parameters.AddWithValue("sha", sha);
+        Assert.Equal(1, spoil.ExecuteNonQuery());
+    }
+
+    public void Dispose() => _server?.Dispose();
 }

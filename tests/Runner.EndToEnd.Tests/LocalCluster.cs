@@ -93,15 +93,18 @@ public sealed class LocalCluster : IDisposable
     public (Process Process, int Port) StartNoOpWorker(double seconds) =>
         StartWorker(BenchDll, ["--trial-seconds", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
-    /// <summary>A worker whose seed nodes are <paramref name="seeds"/> (HOST:PORT,HOST:PORT: a coordinator and its standbys).</summary>
-    public (Process Process, int Port) StartWorkerJoining(string seeds) => StartWorker(RunnerDll, [], seeds);
+    /// <summary>
+    /// A worker whose seed nodes are <paramref name="seeds"/> (HOST:PORT,HOST:PORT: a coordinator and its standbys), on
+    /// a port of its own choosing, as by default (a worker that rejoins then need not wait for its old node to leave).
+    /// </summary>
+    public Process StartWorkerJoining(string seeds) => StartWorker(RunnerDll, [], seeds, port: 0).Process;
 
-    (Process Process, int Port) StartWorker(string program, string[] extra, string? seeds = null)
+    (Process Process, int Port) StartWorker(string program, string[] extra, string? seeds = null, int? port = null)
     {
-        int port = FreePort();
-        var p = Start("worker", program, ["worker", "--seed-nodes", seeds ?? $"127.0.0.1:{ClusterPort}", "--port", port.ToString(), "--devices", "cpu",
+        port ??= FreePort();
+        var p = Start("worker", program, ["worker", "--seed-nodes", seeds ?? $"127.0.0.1:{ClusterPort}", "--port", port.Value.ToString(), "--devices", "cpu",
             "--threads", "1", "--data", Subset, "--state", Path.Combine(Folder, "worker-artifacts"), .. extra]);
-        return (p, port);
+        return (p, port.Value);
     }
 
     public void Kill(Process p)

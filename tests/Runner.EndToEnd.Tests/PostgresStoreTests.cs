@@ -59,6 +59,7 @@ public class PostgresStoreTests(ITestOutputHelper output)
         var migrate = cluster.Cli("migrate", "--from", small, "--to", store);
         Assert.True(migrate.ExitCode == 0, migrate.Error);
         Assert.Contains("1 sweep(s), 2 trial(s)", migrate.Out);
+        Assert.Matches(@"[1-9][0-9]* artifact\(s\)", migrate.Out);   // the sweep's pretrained base
         var again = cluster.Cli("migrate", "--from", small, "--to", store);
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("already holds sweeps", again.Error);

@@ -19,8 +19,7 @@ public class StandbyCoordinatorTests(ITestOutputHelper output)
         string store = postgres.NewDatabase("standby");
         using var cluster = new LocalCluster(output);
         int standbyPort = LocalCluster.FreePort(), standbyApi = LocalCluster.FreePort();
-        string artifacts = Path.Combine(cluster.Folder, "shared-artifacts");
-        string[] Common(int peerPort) => ["--store", store, "--artifacts", artifacts, "--peers", $"127.0.0.1:{peerPort}"];
+        string[] Common(int peerPort) => ["--store", store, "--peers", $"127.0.0.1:{peerPort}"];
         var active = cluster.StartCoordinatorIn(Path.Combine(cluster.Folder, "machine-a"), Common(standbyPort));
         cluster.StartCoordinatorOn(Path.Combine(cluster.Folder, "machine-b"), standbyPort, standbyApi, Common(cluster.ClusterPort));
         Assert.Equal(("coordinator", "standby"), (cluster.Role(cluster.ApiPort), cluster.Role(standbyApi)));
@@ -28,7 +27,8 @@ public class StandbyCoordinatorTests(ITestOutputHelper output)
         // Every command of the client is given both coordinators.
         cluster.CliEnvironment["RUNNER_COORDINATOR"] = $"127.0.0.1:{cluster.ApiPort},127.0.0.1:{standbyApi}";
 
-        // Pretrained: the base is an artifact the active coordinator stored, which the standby must find after the takeover.
+        // Pretrained: the base is an artifact the active coordinator stored (in the store's database: the machines share
+        // no folder), which the standby must find after the takeover.
         string sweep = cluster.Submit(cluster.WriteSweep("standby", 8));
         cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 2, TimeSpan.FromMinutes(3), "two trials to finish");
         var killed = DateTime.UtcNow;

@@ -6,8 +6,8 @@ namespace Runner.EndToEnd.Tests;
 
 /// <summary>
 /// High availability across machines: on a <see cref="HostBed"/>, host 0 runs the active coordinator, host 1 a
-/// standby, hosts 2 and 3 a worker each, host 4 PostgreSQL (their store); each host has its own state folder, the
-/// two coordinators share an artifacts folder (as on NFS). The client (this machine) is given both coordinators.
+/// standby, hosts 2 and 3 a worker each, host 4 PostgreSQL (their store, artifacts included); each host has its own
+/// private state folder. The client (this machine) is given both coordinators.
 /// </summary>
 public sealed class StandbyPartitionTests(ITestOutputHelper output)
 {
@@ -49,7 +49,7 @@ public sealed class StandbyPartitionTests(ITestOutputHelper output)
 
         Process StartCoordinator(int host) => Bed.Start(host, $"coordinator-{host}", BedCluster.Runner, ["coordinator",
             "--host", Bed.Address(host), "--port", "4053", "--api-host", Bed.Address(host), "--api-port", "4080", "--state", HostBed.StateFolder,
-            "--insecure", "--store", Store, "--peers", $"{Bed.Address(Active + Standby - host)}:4053", "--artifacts", Path.Combine(Folder, "artifacts")]);
+            "--insecure", "--store", Store, "--peers", $"{Bed.Address(Active + Standby - host)}:4053"]);
 
         /// <summary>What the coordinator on <paramref name="host"/> says it is, or null when it does not answer.</summary>
         public string? Role(int host)

@@ -60,13 +60,13 @@ public class CheckpointTests(SharedArtifacts shared)
     }
 
     /// <summary>How many epochs the coordinator's copy of a trial's checkpoint holds (0 without one).</summary>
-    static int EpochsInCopy(Runner.Artifacts.ContentStore store, string trialId)
+    static int EpochsInCopy(Runner.Artifacts.IContentStore store, string trialId)
     {
         if (store.GetRef("checkpoint." + trialId) is not { } sha || !store.Has(sha)) return 0;
         string folder = ScratchFolders.New("copy");
         try
         {
-            Runner.Artifacts.FolderArchive.Extract(store.PathOf(sha), folder);
+            Runner.Artifacts.FolderArchive.Extract(((Runner.Artifacts.ContentStore)store).PathOf(sha), folder);
             return System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, trialId + ".epochs.json"))).RootElement.GetArrayLength();
         }
         catch (Exception e) when (e is IOException or InvalidDataException) { return 0; }   // dropped for a newer one meanwhile
@@ -78,7 +78,7 @@ public class CheckpointTests(SharedArtifacts shared)
         var spec = TestData.SmallTrial(init: "scratch", seed: 12, epochs: 3);
         var uninterrupted = TrialRunner.Run(spec, TestData.Environment(ScratchFolders.New("calm")));
 
-        using var coordinator = new Runner.Artifacts.Tests.ArtifactServer(ScratchFolders.New("coordinator-store"));
+        using var coordinator = new Runner.Artifacts.Tests.ArtifactServer(new Runner.Artifacts.ContentStore(ScratchFolders.New("coordinator-store")));
         // Two hosts that share nothing but the coordinator: each its own artifacts folder and cache.
         TrialEnvironment Host(string name, List<string> log)
         {

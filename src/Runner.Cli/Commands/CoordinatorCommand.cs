@@ -27,7 +27,7 @@ public sealed class CoordinatorCommand : ICommand
         new("api-url", "URL", "the API's address as workers reach it, for artifacts [RUNNER_API_URL, default http(s)://API-HOST:API-PORT/, with --host when API-HOST is * or 0.0.0.0]"),
         new("max-trials", "N", $"the most trials one submitted sweep may have [{ApiOptions.DefaultMaxTrials}]"),
         new("peers", "LIST", "the other coordinators' cluster HOST:PORT[,HOST:PORT] on the same --store: this one stands by (serving the API) while another is active, and takes over when it goes [RUNNER_PEERS]"),
-        new("artifacts", "DIR", "where bases, uploaded files and checkpoints are kept [STATE/artifacts]; coordinators that stand by for each other share one folder (NFS)"),
+        new("artifacts", "DIR", "where bases, uploaded files and checkpoints are kept [in the --store's database when it is PostgreSQL, else STATE/artifacts]"),
         new("max-request-mb", "N", $"the largest API request body in MiB (artifact uploads are exempt) [{ApiOptions.DefaultMaxRequestBytes >> 20}]"),
     };
 

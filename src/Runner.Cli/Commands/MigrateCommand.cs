@@ -32,7 +32,7 @@ public sealed class MigrateCommand : ICommand
         try
         {
             var done = StoreMigration.Run(from, target, line => context.Error.WriteLine(line));
-            context.Out.WriteLine($"migrated {from} to {target}: {done.Sweeps} sweep(s), {done.Trials} trial(s), {done.Events} journal event(s), {done.Snapshots} snapshot(s)");
+            context.Out.WriteLine($"migrated {from} to {target}: {done.Sweeps} sweep(s), {done.Trials} trial(s), {done.Events} journal event(s), {done.Snapshots} snapshot(s), {done.Artifacts} artifact(s)");
             return 0;
         }
         catch (Exception e) when (e is StoreMigrationException or StateFolderBusyException or Npgsql.NpgsqlException)

@@ -67,7 +67,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         };
         var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
 
-        bool everJoined = false;
+        bool everJoined = false, rejoining = false;
         while (!context.Cancel.IsCancellationRequested)
         {
             var node = RunnerNode.Start(options);
@@ -86,10 +86,16 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
                 int which = Task.WaitAny(node.CoordinatorLost, node.System.WhenTerminated, Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { }));
                 if (which == 2) return 0;
                 context.Out.WriteLine("coordinator lost: joining again");
+                rejoining = true;
             }
             finally
             {
-                node.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(15));
+                // The old node may take seconds to leave (its cluster waits on members that went quiet). On a port of
+                // its own choosing the new one need not wait for that: it joins the seeds (a standby that took over)
+                // at once. A fixed port must be free first.
+                var leaving = node.DisposeAsync().AsTask();
+                if (!rejoining || options.Port != 0) leaving.Wait(TimeSpan.FromSeconds(15));
+                rejoining = false;
             }
         }
         return 0;

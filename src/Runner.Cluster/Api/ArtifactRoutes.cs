@@ -18,7 +18,7 @@ namespace Runner.Cluster.Api;
 /// </list>
 /// Bodies stream through 1 MiB buffers both ways; an upload is exempt from the API's request size limit.
 /// </summary>
-public sealed class ArtifactRoutes(ContentStore store)
+public sealed class ArtifactRoutes(IContentStore store)
 {
     public void Map(IEndpointRouteBuilder app)
     {
@@ -38,7 +38,7 @@ public sealed class ArtifactRoutes(ContentStore store)
         {
             if (HttpMethods.IsHead(http.Request.Method))
             {
-                if (store.Has(sha)) http.Response.ContentLength = new FileInfo(store.PathOf(sha)).Length;
+                if (store.Has(sha)) http.Response.ContentLength = store.Length(sha);
                 else
                 {
                     http.Response.StatusCode = 404;
@@ -89,9 +89,8 @@ public sealed class ArtifactRoutes(ContentStore store)
             return;
         }
         var response = http.Response;
-        await using var file = new FileStream(store.PathOf(sha), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
-        long from = RangeStart(http.Request.Headers.Range);
-        if (from > file.Length)
+        long length = store.Length(sha), from = RangeStart(http.Request.Headers.Range);
+        if (from > length)
         {
             response.StatusCode = 416;
             return;
@@ -99,12 +98,12 @@ public sealed class ArtifactRoutes(ContentStore store)
         if (from > 0)
         {
             response.StatusCode = 206;
-            response.Headers.ContentRange = $"bytes {from}-{file.Length - 1}/{file.Length}";
-            file.Seek(from, SeekOrigin.Begin);
+            response.Headers.ContentRange = $"bytes {from}-{length - 1}/{length}";
         }
         response.ContentType = "application/octet-stream";
-        response.ContentLength = file.Length - from;
-        await file.CopyToAsync(response.Body, 1 << 20, http.RequestAborted);
+        response.ContentLength = length - from;
+        await using var bytes = store.OpenRead(sha, from);
+        await bytes.CopyToAsync(response.Body, 1 << 20, http.RequestAborted);
     }
 
     async Task Receive(HttpContext http, string sha)

@@ -77,7 +77,7 @@ public sealed class CoordinatorApi : IDisposable
             // Artifacts have one writer, the active coordinator; clients with a list of coordinators move on to it.
             _app.MapMethods("/{kind:regex(^(artifacts|refs)$)}/{name}", new[] { "HEAD", "GET", "PUT", "DELETE" },
                 http => ApiReply.Json(http, 503, new { error = "this coordinator is a standby: artifacts go to the active one" }));
-        else new ArtifactRoutes(new Runner.Artifacts.ContentStore(node.Options.ArtifactStoreFolder)).Map(_app);
+        else new ArtifactRoutes(ArtifactsOf(node.Options)).Map(_app);
         foreach (var module in modules) module.Map(_app, new ApiModuleContext(node, access, options));
         _app.MapFallback(http => ApiReply.Json(http, 404, new { error = $"no such endpoint: {http.Request.Method} {http.Request.Path}" }));
         _app.StartAsync().GetAwaiter().GetResult();
@@ -86,6 +86,15 @@ public sealed class CoordinatorApi : IDisposable
         string shown = options.Host is "*" or "+" ? "0.0.0.0" : options.Host.Contains(':') ? $"[{options.Host}]" : options.Host;
         Url = $"{(options.Tls != null ? "https" : "http")}://{shown}:{port}/";
     }
+
+    /// <summary>
+    /// Where the coordinator keeps artifacts: its PostgreSQL store, where a standby that takes over finds them; else
+    /// (SQLite, or --artifacts DIR) a folder.
+    /// </summary>
+    static Runner.Artifacts.IContentStore ArtifactsOf(NodeOptions o) =>
+        o.StoreLocation.PostgresConnection is { } db && o.ArtifactsFolder == null
+            ? new Runner.Artifacts.PostgresContentStore(db)
+            : new Runner.Artifacts.ContentStore(o.ArtifactStoreFolder);
 
     /// <summary>
     /// HTTPS with this node's certificate; a client may present a certificate, and one that this cluster's CA did not

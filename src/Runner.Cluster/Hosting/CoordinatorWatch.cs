@@ -5,7 +5,7 @@ namespace Runner.Cluster.Hosting;
 
 /// <summary>
 /// On a worker-only node: completes <see cref="Lost"/> when no coordinator is left in the cluster (it was downed or
-/// left) or this node itself was removed. The worker process then starts a fresh node and joins the seeds again, so
+/// left) or this node itself was downed or removed. The worker process then starts a fresh node and joins the seeds again, so
 /// a restarted coordinator gets its workers back without anyone touching them.
 /// </summary>
 public sealed class CoordinatorWatch : ReceiveActor
@@ -24,6 +24,12 @@ public sealed class CoordinatorWatch : ReceiveActor
             bool noCoordinator = seenCoordinator && !cluster.State.Members.Any(m => m.HasRole(NodeRoles.Coordinator) && m.Status == MemberStatus.Up
                 && !m.UniqueAddress.Equals(removed.Member.UniqueAddress));
             if (self || (removed.Member.HasRole(NodeRoles.Coordinator) && noCoordinator)) lost.TrySetResult();
+        });
+        // This node gave up on its coordinator (CoordinatorDowning downed it): rejoin now, not when the cluster, still
+        // waiting on members that went quiet, gets round to removing it.
+        Receive<ClusterEvent.MemberDowned>(downed =>
+        {
+            if (downed.Member.UniqueAddress.Equals(cluster.SelfUniqueAddress)) lost.TrySetResult();
         });
         ReceiveAny(_ => { });
         cluster.Subscribe(Self, ClusterEvent.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));

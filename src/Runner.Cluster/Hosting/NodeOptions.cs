@@ -38,8 +38,8 @@ public sealed record NodeOptions
     public bool IsWorker => Roles.Contains(NodeRoles.Worker);
     public bool IsStandby => Roles.Contains(NodeRoles.Standby);
     /// <summary>
-    /// Where the coordinator keeps artifacts (bases, uploads, checkpoints); null: in its state folder. Coordinators
-    /// that stand by for each other share one (NFS and the like), so a takeover finds every artifact.
+    /// A folder for the coordinator's artifacts (bases, uploads, checkpoints); null: in the PostgreSQL store's
+    /// database when there is one (so a standby that takes over finds them), else in the state folder.
     /// </summary>
     public string? ArtifactsFolder { get; init; }
     /// <summary>The coordinator's content-addressed artifact store.</summary>

@@ -17,11 +17,12 @@ public static class RunnerLogging
         akka.stdout-loglevel = OFF
         """;
 
-    public static void Configure(string stateFolder, LogEventLevel console, string node)
+    /// <summary>Makes the process's logger this node's; returns it (a node stopping closes only its own).</summary>
+    public static Serilog.Core.Logger Configure(string stateFolder, LogEventLevel console, string node)
     {
         string folder = Path.Combine(stateFolder, "logs");
         Directory.CreateDirectory(folder);
-        Log.Logger = new LoggerConfiguration()
+        var logger = new LoggerConfiguration()
             .MinimumLevel.Debug()
             .Enrich.WithProperty("Node", node)
             .WriteTo.Console(restrictedToMinimumLevel: console, standardErrorFromLevel: LogEventLevel.Verbose,
@@ -29,5 +30,7 @@ public static class RunnerLogging
             .WriteTo.File(new CompactJsonFormatter(), Path.Combine(folder, "runner-.json"),
                 rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14, shared: true)
             .CreateLogger();
+        Log.Logger = logger;
+        return logger;
     }
 }

@@ -44,10 +44,11 @@ public sealed class RunnerNode : IAsyncDisposable
 
     readonly StateFolderLock? _owner;
     readonly StoreLease? _lease;
+    readonly Serilog.Core.Logger _logger;
 
     RunnerNode(ActorSystem system, IActorRef sweeps, IActorRef pool, ResultsStore? results, NodeOptions options, Task joined, Task lost,
-        StateFolderLock? owner, StoreLease? lease) =>
-        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost, _owner, _lease) = (system, sweeps, pool, results, options, joined, lost, owner, lease);
+        StateFolderLock? owner, StoreLease? lease, Serilog.Core.Logger logger) =>
+        (System, Sweeps, Pool, Results, Options, Joined, CoordinatorLost, _owner, _lease, _logger) = (system, sweeps, pool, results, options, joined, lost, owner, lease, logger);
 
     /// <summary>
     /// Starts a node. A coordinator first makes itself the one writer of its store: the state folder's lock and, on
@@ -93,7 +94,7 @@ public sealed class RunnerNode : IAsyncDisposable
     static RunnerNode Start(NodeOptions o, StateFolderLock? owner, StoreLease? lease)
     {
         Directory.CreateDirectory(o.StateFolder);
-        RunnerLogging.Configure(o.StateFolder, o.ConsoleLogLevel, $"{o.Host}:{o.Port}/{string.Join("+", o.Roles)}");
+        var logger = RunnerLogging.Configure(o.StateFolder, o.ConsoleLogLevel, $"{o.Host}:{o.Port}/{string.Join("+", o.Roles)}");
         var bootstrap = Akka.Actor.BootstrapSetup.Create().WithConfig(ClusterConfig.For(o));
         var system = o.Tls == null ? ActorSystem.Create(NodeRoles.SystemName, bootstrap)
             : ActorSystem.Create(NodeRoles.SystemName, bootstrap.And(o.Tls.RemotingSetup()));
@@ -147,7 +148,7 @@ public sealed class RunnerNode : IAsyncDisposable
                 }
             });
         }
-        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task, owner, lease);
+        return new RunnerNode(system, sweeps, pool, results, o, joined.Task, lost.Task, owner, lease, logger);
     }
 
     /// <summary>
@@ -165,7 +166,9 @@ public sealed class RunnerNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClrExitReason.Instance);
-        await Serilog.Log.CloseAndFlushAsync();
+        // A node that started after this one (a worker rejoining) owns the process's logger by now: leave it be.
+        if (ReferenceEquals(Serilog.Log.Logger, _logger)) await Serilog.Log.CloseAndFlushAsync();
+        else await _logger.DisposeAsync();
         _lease?.Dispose();
         _owner?.Dispose();
     }

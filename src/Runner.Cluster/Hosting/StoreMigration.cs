@@ -11,14 +11,14 @@ public sealed class StoreMigrationException(string message) : Exception(message)
 
 /// <summary>
 /// `runner migrate --from DIR --to postgresql://…`: a state folder's SQLite store (the sweeps' journal and snapshots,
-/// sharding's state, the results) copied into an empty PostgreSQL store, so that a user who started on one machine
+/// sharding's state, the results) and its artifacts copied into an empty PostgreSQL store, so that a user who started on one machine
 /// keeps every sweep, finished trial and unfinished one when the cluster grows. The tables are made by the same
 /// persistence plugins a coordinator uses (so their shape is theirs), then filled row by row with PostgreSQL's binary
 /// COPY, each value converted to the column's type; the state folder is locked meanwhile, so no coordinator writes it.
 /// </summary>
 public static class StoreMigration
 {
-    public sealed record Outcome(int Sweeps, int Trials, long Events, long Snapshots);
+    public sealed record Outcome(int Sweeps, int Trials, long Events, long Snapshots, int Artifacts);
 
     /// <summary>SQLite file and table → PostgreSQL table (sharding's get their own names there, <see cref="ClusterConfig"/>).</summary>
     static readonly (string File, string From, string To)[] JournalTables =
@@ -55,8 +55,37 @@ public static class StoreMigration
         }
         foreach (string table in new[] { "sweeps", "trials" }) Copy(Path.Combine(fromFolder, ResultsStore.FileName), table, pg, table);
         transaction.Commit();
+        int artifacts = CopyArtifacts(fromFolder, target, say);
         var sweeps = results.Sweeps();
-        return new Outcome(sweeps.Count, sweeps.Sum(s => results.Trials(s.SweepId).Count), events, snapshots);
+        return new Outcome(sweeps.Count, sweeps.Sum(s => results.Trials(s.SweepId).Count), events, snapshots, artifacts);
+    }
+
+    /// <summary>
+    /// The state folder's artifacts (bases, the users' uploads, checkpoints of unfinished trials) and refs into the
+    /// database, where a coordinator on PostgreSQL keeps them: the migrated sweeps' trials find their bases there.
+    /// </summary>
+    static int CopyArtifacts(string fromFolder, string target, Action<string> say)
+    {
+        string folder = Runner.Artifacts.ArtifactSource.StoreFolder(Runner.Artifacts.ArtifactSource.FolderIn(fromFolder));
+        if (!Directory.Exists(Path.Combine(folder, "objects"))) return 0;
+        var from = new Runner.Artifacts.ContentStore(folder);
+        var to = new Runner.Artifacts.PostgresContentStore(target);
+        int copied = 0;
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(folder, "objects"), "*", SearchOption.AllDirectories))
+        {
+            string sha = Path.GetFileName(file);
+            if (!Runner.Artifacts.ContentHash.IsValid(sha)) continue;
+            using var bytes = File.OpenRead(file);
+            var outcome = to.Receive(sha, 0, bytes.Length, bytes).GetAwaiter().GetResult();
+            if (outcome != Runner.Artifacts.UploadOutcome.Complete)
+                throw new StoreMigrationException($"artifact {sha} was not copied ({outcome}): its file in {folder} is damaged or changing");
+            copied++;
+        }
+        foreach (string name in Directory.EnumerateFiles(Path.Combine(folder, "refs")).Select(Path.GetFileName).OfType<string>())
+            if (Runner.Artifacts.ContentStore.IsValidRef(name) && !name.EndsWith(".tmp", StringComparison.Ordinal) && from.GetRef(name) is { } sha && to.Has(sha))
+                to.SetRef(name, sha);
+        if (copied > 0) say($"copied {copied} artifact(s) into the store");
+        return copied;
     }
 
     /// <summary>Starts the coordinator's persistence plugins against the store (they create their tables) and waits for the tables.</summary>
