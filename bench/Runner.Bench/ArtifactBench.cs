@@ -15,14 +15,16 @@ namespace Runner.Bench;
 /// </summary>
 public sealed class ArtifactBench(CliContext context)
 {
-    public int Run(int mib) => BenchFolder.Use("artifacts", folder => Run(mib, folder));
+    /// <param name="store">a PostgreSQL server: the coordinator's store (artifacts included) is a fresh database there; null: a folder</param>
+    public int Run(int mib, string? store = null) => BenchFolder.Use("artifacts", folder => Run(mib, folder, store));
 
-    int Run(int mib, string folder)
+    int Run(int mib, string folder, string? store)
     {
         using var processes = new RunnerProcesses(Path.Combine(folder, "logs"), context.Cancel);
+        using var database = store == null ? null : new BenchDatabase(store, "artifacts");
         int port = RunnerProcesses.FreePort(), api = RunnerProcesses.FreePort();
-        var coordinator = processes.Start("coordinator", "coordinator", "--port", port.ToString(), "--api-port", api.ToString(),
-            "--state", Path.Combine(folder, "coordinator"));
+        var coordinator = processes.Start("coordinator", ["coordinator", "--port", port.ToString(), "--api-port", api.ToString(),
+            "--state", Path.Combine(folder, "coordinator"), .. database == null ? Array.Empty<string>() : new[] { "--store", database.Url }]);
         var client = new ArtifactClient($"http://127.0.0.1:{api}/");
         WaitForApi(client, context.Cancel);
 

@@ -151,7 +151,8 @@ public sealed class Benchmark(string name, string summary, string description, O
                 """, new OptionSpec[]
                 {
                     new("mib", "N", "artifact size in MiB [1024]"),
-                }, (args, context) => new ArtifactBench(context).Run(args.Int("mib", 1) ?? 1024)),
+                    new("store", "URL", "a PostgreSQL server (postgresql://USER@HOST:PORT/DB, a user that may create databases): the artifacts go to a fresh database there instead of a folder"),
+                }, (args, context) => new ArtifactBench(context).Run(args.Int("mib", 1) ?? 1024, args.Get("store"))),
             new Benchmark("soak", "sweeps under random kill -9 and partitions on a multi-host bed, then a calm reference", """
                 Builds hosts from network namespaces (root; see HostBed): a coordinator and --workers worker hosts
                 sharing nothing but the network. Runs small real sweeps one after another for --minutes while, every
