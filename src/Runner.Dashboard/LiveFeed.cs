@@ -76,6 +76,11 @@ public sealed class LiveFeed(RunnerNode node)
             {
                 Serilog.Log.Debug("Dashboard: live poll skipped ({Message})", e.Message);
             }
+            catch (Exception e)
+            {
+                // Anything else must not end the poll: open pages would wait for a snapshot that never comes.
+                Serilog.Log.Warning(e, "Dashboard: live poll failed");
+            }
             await Task.Delay(Every);
         }
     }

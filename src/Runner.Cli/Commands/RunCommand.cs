@@ -42,7 +42,8 @@ public sealed class RunCommand : ICommand
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         int threads = ClusterWiring.ThreadsPerWorker(args, devices, definition.Resources.Threads);
 
-        if (args.Has("dashboard")) CheckDashboardPort(args);
+        int? dashboardPort = args.Has("dashboard") ? ClusterWiring.Port(args, "dashboard-port", "RUNNER_DASHBOARD_PORT", 4080) : null;
+        if (dashboardPort is { } free) CheckDashboardPort(free);
         var node = RunnerNode.Start(new NodeOptions
         {
             StateFolder = state,
@@ -56,7 +57,7 @@ public sealed class RunCommand : ICommand
         Runner.Cluster.Api.CoordinatorApi? dashboard = null;
         try
         {
-            if (args.Has("dashboard")) dashboard = Dashboard(node, args, context);
+            if (dashboardPort is { } port) dashboard = Dashboard(node, port, context);
             var submit = SweepSubmission.Prepare(node.Results!, request, args.Has("new"), args.Has("rerun"));
             var accepted = node.Sweeps.Ask<Accepted>(submit, TimeSpan.FromSeconds(60), context.Cancel).GetAwaiter().GetResult();
             context.Out.WriteLine($"sweep {accepted.SweepId}: {accepted.Trials} trials on {devices.Count} local worker(s) [{string.Join(", ", devices)}], {threads} thread(s) each; state in {state}");
@@ -81,25 +82,23 @@ public sealed class RunCommand : ICommand
     }
 
     /// <summary>A taken port is said before the sweep starts, not after.</summary>
-    static void CheckDashboardPort(Arguments args)
+    static void CheckDashboardPort(int port)
     {
-        int port = ClusterWiring.Port(args, "dashboard-port", "RUNNER_DASHBOARD_PORT", 4080);
         try
         {
             var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
             probe.Start();
             probe.Stop();
         }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            throw new CommandFailedException($"cannot serve the dashboard on 127.0.0.1:{port} ({e.Message}); pick another with --dashboard-port N");
-        }
+        catch (System.Net.Sockets.SocketException e) { throw PortTaken(port, e.Message); }
     }
 
+    static CommandFailedException PortTaken(int port, string why) =>
+        new($"cannot serve the dashboard on 127.0.0.1:{port} ({why}); pick another with --dashboard-port N");
+
     /// <summary>The coordinator's API with the dashboard, on loopback (open: nothing beyond this machine reaches it).</summary>
-    static Runner.Cluster.Api.CoordinatorApi Dashboard(RunnerNode node, Arguments args, CliContext context)
+    static Runner.Cluster.Api.CoordinatorApi Dashboard(RunnerNode node, int port, CliContext context)
     {
-        int port = ClusterWiring.Port(args, "dashboard-port", "RUNNER_DASHBOARD_PORT", 4080);
         try
         {
             var api = new Runner.Cluster.Api.CoordinatorApi(node, new Runner.Cluster.Api.ApiOptions { Host = "127.0.0.1", Port = port },
@@ -107,10 +106,7 @@ public sealed class RunCommand : ICommand
             context.Out.WriteLine($"dashboard: {api.Url}");
             return api;
         }
-        catch (IOException e)
-        {
-            throw new CommandFailedException($"cannot serve the dashboard on 127.0.0.1:{port} ({e.Message}); pick another with --dashboard-port N");
-        }
+        catch (IOException e) { throw PortTaken(port, e.Message); }
     }
 
     /// <summary>
