@@ -55,6 +55,19 @@ public sealed class Benchmark(string name, string summary, string description, O
                 return new TrainerBench(context).Run(DataLocator.Locate(args.Get("data"), null), threadCounts, args.Int("epochs", 1) ?? 2,
                     args.Int("batch-size", 1) ?? 64, Python(args));
             }),
+            new Benchmark("isolation", "what a trainer process costs a trial, and each network's speed under each oneDNN setting", """
+                Tiny real trials alternately in this process and through one trainer process (`runner trainer-process`,
+                as every worker runs them): the median per-trial time of each and the first trial's, which starts the
+                process. Then, per --models, training images/s (scratch, second epoch) in a `runner trial` process with
+                oneDNN as shipped, with Runner's guard (LibTorch's own convolutions) and with oneDNN capped at AVX.
+                """, new OptionSpec[]
+                {
+                    new("trials", "N", "tiny trials each way [20]"),
+                    new("threads", "N", "[1]"),
+                    new("models", "LIST", "networks to time under each setting [convnet4,resnet18,resnet50]"),
+                }, (args, context) =>
+                new IsolationBench(context).Run(DataLocator.Locate(args.Get("data"), null), args.Int("trials", 1) ?? 20, args.Int("threads", 1) ?? 1,
+                    (args.Get("models") ?? "convnet4,resnet18,resnet50").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))),
             new Benchmark("frozen-sweep", "a frozen grid with and without feature reuse, vs a PyTorch loop", """
                 The grid of a sweep file, its first seed only, trial after trial in this process: with frozen-prefix
                 feature reuse, without it, and as a plain PyTorch loop (bench/transfer_grid_torch.py); the base is

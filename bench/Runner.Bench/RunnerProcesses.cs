@@ -45,12 +45,9 @@ public sealed class RunnerProcesses : IDisposable
     /// <summary>The program's apphost when it has one beside its assembly, else `dotnet ASSEMBLY`.</summary>
     Process Start(string name, System.Reflection.Assembly program, string[] args)
     {
-        string dll = program.Location, apphost = Path.ChangeExtension(dll, null);
-        bool native = File.Exists(apphost);
-        var start = new ProcessStartInfo(native ? apphost : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (!native) start.ArgumentList.Add(dll);
+        var start = RunnerExecutable.StartInfo(args, program);
+        (start.RedirectStandardOutput, start.RedirectStandardError) = (true, true);
         foreach (var (key, value) in Environment) start.Environment[key] = value;
-        foreach (string a in args) start.ArgumentList.Add(a);
         string host = start.FileName;
         var process = Process.Start(start) ?? throw new CommandFailedException($"cannot start {host}");
         LogTo(process, Path.Combine(_logFolder, $"{name}.log"));

@@ -17,6 +17,7 @@ public static class CliApp
         new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
         new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(),
         new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(), new CertsCommand(), new TokenCommand(), new MigrateCommand(), new CompletionCommand("runner"),
+        new TrainerProcessCommand(),
     };
 
     public static int Run(string[] args, CliContext context) => Run(args, context, Runner);
@@ -120,5 +121,5 @@ public static class CliApp
 
     public static string Usage(Program program) =>
         $"Usage: {program.Name} COMMAND [options]   ({program.Name} COMMAND --help for each)\n\n{program.Purpose}\n\nCommands:\n" +
-        string.Join("\n", program.Commands.Select(c => $"  {c.Name,-12} {c.Summary}"));
+        string.Join("\n", program.Commands.Where(c => !c.Hidden).Select(c => $"  {c.Name,-12} {c.Summary}"));
 }

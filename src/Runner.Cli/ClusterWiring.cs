@@ -12,27 +12,6 @@ namespace Runner.Cli;
 public static class ClusterWiring
 {
     /// <summary>
-    /// The trainer behind every TrialWorker of this process (trials, and the pretraining of a sweep's bases); torch
-    /// threads are split between local workers. Artifacts come from the coordinator each assignment names (cached
-    /// here, at most <paramref name="cacheBytes"/>).
-    /// </summary>
-    public static Func<string, TrialExecutor> Executors(string stateFolder, string? dataFolder, string? sweepDataFolder, int threadsPerWorker,
-        Action<string>? log, bool tensorBoard = false, long cacheBytes = ArtifactCache.DefaultMaxBytes, ApiCredentials? credentials = null)
-    {
-        string artifacts = StateFolder.Artifacts(stateFolder);
-        var http = (credentials ?? ApiCredentials.None).Client(Timeout.InfiniteTimeSpan);
-        var sources = new System.Collections.Concurrent.ConcurrentDictionary<string, ArtifactSource>();
-        return device => (job, onEpoch, cancel) =>
-        {
-            var env = new TrialEnvironment(new ArtifactStore(artifacts), dataFolder, sweepDataFolder, device, threadsPerWorker, Log: log,
-                TensorBoardFolder: tensorBoard ? StateFolder.TensorBoard(stateFolder) : null,
-                Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, cacheBytes, log, http)),
-                BaseSha256: job.BaseSha256);
-            return job.Pretrain ? BaseBuilder.Build(job.TrialId, job.Spec, env, cancel) : TrialRunner.Run(job.Spec, env, e => onEpoch(e), cancel);
-        };
-    }
-
-    /// <summary>
     /// The local workers' devices: --devices cpu,cpu | cuda:0,cuda:1; else --workers N (default one per GPU, else 1)
     /// on the device a sweep asks for (<paramref name="required"/>, its resources.device: auto takes GPUs when there
     /// are any). Local workers that could never run the sweep are refused here rather than left idle.
@@ -105,10 +84,11 @@ public static class ClusterWiring
     }
 
     /// <summary>--tls FILE or $RUNNER_TLS: this node's certificate file (`runner certs issue`); null without.</summary>
-    public static ClusterTls? Tls(Arguments args)
+    public static ClusterTls? Tls(Arguments args) =>
+        (args.Get("tls") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_TLS"))) is { } path ? Tls(path) : null;
+
+    public static ClusterTls Tls(string path)
     {
-        string? path = args.Get("tls") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_TLS"));
-        if (path == null) return null;
         try { return ClusterTls.Load(path); }
         catch (TlsSetupException e) { throw new CommandFailedException(e.Message); }
     }

@@ -13,6 +13,8 @@ public interface ICommand
     string Description { get; }
     IReadOnlyList<ArgumentSpec> Arguments => Array.Empty<ArgumentSpec>();
     IReadOnlyList<OptionSpec> Options { get; }
+    /// <summary>A verb that programs call, not people: left out of the program's list of commands.</summary>
+    bool Hidden => false;
     int Execute(Arguments args, CliContext context);
 }
 

@@ -35,9 +35,13 @@ internal static class CliRunner
     }
 
     /// <summary>The built `runner` program in a separate process.</summary>
-    public static Outcome RunProcess(string workingDirectory, params string[] args)
+    public static Outcome RunProcess(string workingDirectory, params string[] args) => RunProcess(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>The built `runner` program in a separate process, with these environment variables set for it alone.</summary>
+    public static Outcome RunProcess(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+        foreach (var (key, value) in environment) start.Environment[key] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "runner.dll"));
         foreach (string a in args) start.ArgumentList.Add(a);
         using var p = Process.Start(start)!;

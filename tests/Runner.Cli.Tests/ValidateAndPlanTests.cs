@@ -92,7 +92,8 @@ public class ValidateAndPlanTests
             foreach (var argument in command.Arguments) Assert.Contains($"<{argument.Name}>", r.Out);
         }
         var root = CliRunner.Run("--help").Out;
-        Assert.All(CliApp.Commands, c => Assert.Contains($"  {c.Name}", root));
+        Assert.All(CliApp.Commands.Where(c => !c.Hidden), c => Assert.Contains($"  {c.Name}", root));
+        Assert.All(CliApp.Commands.Where(c => c.Hidden), c => Assert.DoesNotContain($"  {c.Name}", root));
     }
 
     [Fact]

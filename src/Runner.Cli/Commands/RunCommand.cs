@@ -52,7 +52,8 @@ public sealed class RunCommand : ICommand
             ConsoleLogLevel = Serilog.Events.LogEventLevel.Warning,
             // Akka's fallback logger prints its last shutdown lines to stdout; keep Akka itself to warnings here.
             ExtraConfig = "akka.loglevel = WARNING",
-            Executor = ClusterWiring.Executors(state, args.Get("data"), definition.Target.DataDir, threads, m => context.Error.WriteLine(m), args.Has("tensorboard")),
+            Executor = new TrainerSettings(state, args.Get("data"), definition.Target.DataDir, threads, args.Has("tensorboard"))
+                .InTrainerProcesses(m => context.Error.WriteLine(m)),
         });
         Runner.Cluster.Api.CoordinatorApi? dashboard = null;
         try

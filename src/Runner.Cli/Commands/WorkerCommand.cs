@@ -12,9 +12,9 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
     public delegate Func<string, TrialExecutor> Trainer(Arguments args, string stateFolder, int threads);
 
     static readonly Trainer Torch = (args, state, threads) =>
-        ClusterWiring.Executors(state, args.Get("data"), null, threads, m => Serilog.Log.Information("{Message}", m), args.Has("tensorboard"),
-            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)),
-            new Runner.Cluster.Api.ApiCredentials(ClusterWiring.Tls(args)));
+        new TrainerSettings(state, args.Get("data"), null, threads, args.Has("tensorboard"),
+            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)), args.Get("tls"))
+        .InTrainerProcesses(m => Serilog.Log.Information("{Message}", m));
 
     readonly Trainer _trainer = trainer ?? Torch;
 

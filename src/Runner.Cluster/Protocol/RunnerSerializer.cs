@@ -69,6 +69,11 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
 
     public override byte[] ToBinary(object obj) => MessagePackSerializer.Serialize(obj.GetType(), obj, Options);
 
+    /// <summary>A message or record as bytes, with the same contracts, outside Akka (a worker and its trainer process).</summary>
+    public static byte[] Pack<T>(T value) => MessagePackSerializer.Serialize(value, Options);
+
+    public static T Unpack<T>(byte[] bytes) => MessagePackSerializer.Deserialize<T>(bytes, Options);
+
     public override object FromBinary(byte[] bytes, string manifest) =>
         Manifests.TryGetValue(manifest, out var type)
             ? MessagePackSerializer.Deserialize(type, bytes, Options)!

@@ -138,6 +138,8 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
     {
         _cancel?.Cancel();
         _thread.Dispose();
+        // The executor's resources (a trainer process) live as long as this worker.
+        (_execute.Target as IDisposable)?.Dispose();
     }
 
     static bool Is(Assignment? job, string sweepId, string trialId) => job != null && job.TrialId == trialId && job.SweepId == sweepId;
@@ -185,6 +187,7 @@ public sealed class TrialWorker : ReceiveActor, IWithTimers
                 self.Tell(new Finished(job, result, watch.Elapsed));
             }
             catch (OperationCanceledException) { self.Tell(new Stopped(job)); }
+            catch (TrialFailedException e) { self.Tell(new Crashed(job, e.Message)); }
             catch (Exception e) { self.Tell(new Crashed(job, $"{e.GetType().Name}: {e.Message}")); }
         });
     }

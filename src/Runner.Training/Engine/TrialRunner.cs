@@ -43,6 +43,8 @@ public static class TrialRunner
         var device = TorchRuntime.ResolveDevice(env.Device);
         var data = TargetData.Load(spec, env);
         var (model, baseSha) = Network(spec, env, data, device, cancel);
+        if (OneDnnGuard.Engaged)
+            env.Log?.Invoke($"trial {spec.Id}: this CPU reports no cache topology, so {spec.Model}'s convolutions run on LibTorch's own kernels, not oneDNN's (see OneDnnGuard)");
         try
         {
             using var inputs = Inputs(spec, env, data, model, device);

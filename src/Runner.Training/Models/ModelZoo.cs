@@ -25,6 +25,7 @@ public static class ModelZoo
             model = Build(name, classes, head);
         }
         ChannelsLast.Use(model.Network);
+        Engine.OneDnnGuard.Prepare(model.Network);
         return model;
     }
 
