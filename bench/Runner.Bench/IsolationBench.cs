@@ -69,14 +69,15 @@ public sealed class IsolationBench(CliContext context)
             (start.RedirectStandardOutput, start.RedirectStandardError) = (true, true);
             foreach (var (k, v) in env) start.Environment[k] = v;
             using var p = Process.Start(start)!;
+            var error = p.StandardError.ReadToEndAsync(); // progress goes there: drained alongside, or a full pipe would stall the trial
             string output = p.StandardOutput.ReadToEnd();
-            p.StandardError.ReadToEnd();
+            error.Wait();
             p.WaitForExit();
             double? speed = null;
             if (p.ExitCode == 0)
             {
                 using var doc = JsonDocument.Parse(output);
-                speed = doc.RootElement.GetProperty("epoch_metrics")[1].GetProperty("images_per_second").GetDouble();
+                speed = doc.RootElement.GetProperty("trials")[0].GetProperty("epoch_metrics")[1].GetProperty("images_per_second").GetDouble();
             }
             speeds[name] = speed;
             string outcome = speed is { } s ? FormattableString.Invariant($"{s:F0} img/s")

@@ -115,7 +115,7 @@ public static class SweepViews
 
     static (int, string) Points(IReadOnlyList<TrialRecord> trials)
     {
-        var done = trials.Where(t => t.Status == TrialStatus.Completed && t.Result?.TestAccuracy != null).ToList();
+        var done = trials.Where(t => t.Status.HasMetrics() && t.Result?.TestAccuracy != null).ToList();
         var fields = new[] { "initialization", "freeze_depth", "learning_rate", "dataset_size", "strategy", "seed", "test_accuracy", "best_val_accuracy" };
         var rows = done.Select(t => new object?[]
         {

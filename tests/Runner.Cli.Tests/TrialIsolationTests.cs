@@ -8,18 +8,16 @@ namespace Runner.Cli.Tests;
 /// </summary>
 public class TrialIsolationTests
 {
+    /// <summary>Four scratch trials (no base to pretrain: the tests stay short) whose training draws from torch's generator (dropout).</summary>
     const string Sweep = """
         name: isolation
-        base:
-          model: convnet4
-          pretrain: { classes: [0, 1, 2, 3, 4], epochs: 1 }
+        base: { model: convnet4 }
         target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: SUBSET, validation_per_class: 20 }
         train: { epochs: 2, batch_size: 16, head: mlp, dropout: 0.3 }
         sweep:
           parameters:
-            initialization: [pretrained, scratch]
-            freeze_depth: [2]
-            dataset_size: [10]
+            initialization: [scratch]
+            dataset_size: [10, 20]
           seeds: [1, 2]
         resources: { device: cpu }
         """;
@@ -42,7 +40,8 @@ public class TrialIsolationTests
         string sweep = WriteSweep(dir);
         string state = Path.Combine(dir, "state");
         var plan = CliRunner.RunProcess(dir, "plan", sweep);
-        string victim = plan.Out.Split('\n').First(l => l.Contains("scratch")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+        string victim = System.Text.RegularExpressions.Regex.Match(plan.Out, @"^\s*1\s+([0-9a-f]{16})\s", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        Assert.True(victim.Length == 16, plan.Out);
 
         var run = CliRunner.RunProcess(dir, new Dictionary<string, string> { ["RUNNER_DEBUG_CRASH"] = $"SIGSEGV:{victim}" },
             "run", sweep, "--state", state, "--threads", "1");

@@ -53,6 +53,11 @@ public sealed class CoordinatorCommand : ICommand
         bool anyAddress = apiHost is "*" or "+" or "0.0.0.0";
         string artifactsUrl = ClusterWiring.Setting(args, "api-url", "RUNNER_API_URL",
             $"{(tls != null ? "https" : "http")}://{(anyAddress ? host : apiHost)}:{apiPort}/");
+        // A cluster port beyond loopback with artifacts served on loopback: workers on other machines could join but
+        // never fetch a base, an upload or a checkpoint. Said once here, not by every base attempt that fails.
+        if (!ClusterWiring.IsLoopback(host) && args.Get("api-url") == null && Environment.GetEnvironmentVariable("RUNNER_API_URL") == null
+            && ClusterWiring.IsLoopback(new Uri(artifactsUrl).Host))
+            context.Error.WriteLine($"runner coordinator: WARNING: workers may join at {host}:{port}, but the API that serves them bases, uploads and checkpoints listens on {apiHost} only: give --api-host (an address they reach) or --api-url");
         var store = StateFolder.Store(args, context);
         var peers = ClusterWiring.SeedNodes(args, tls != null, "peers");
         if (peers.Count > 0 && !store.IsPostgres)

@@ -73,7 +73,10 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
             var node = RunnerNode.Start(options);
             try
             {
-                int first = Task.WaitAny(new[] { node.Joined }, everJoined ? Timeout.InfiniteTimeSpan : joinTimeout);
+                // Ctrl-C or SIGTERM ends the wait for a join too: a worker that cannot reach its coordinator still stops at once.
+                var stopped = Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { });
+                int first = Task.WaitAny(new[] { node.Joined, stopped }, everJoined ? Timeout.InfiniteTimeSpan : joinTimeout);
+                if (first == 1) return 0;
                 if (first < 0 && !everJoined)
                 {
                     context.Error.WriteLine($"runner worker: cannot join the cluster at {string.Join(", ", seeds)} within {joinTimeout.TotalSeconds:F0}s (is the coordinator running there?)");
@@ -83,7 +86,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
                 else context.Out.WriteLine($"worker rejoined: {node.Address}");
                 context.Out.Flush();
                 everJoined = true;
-                int which = Task.WaitAny(node.CoordinatorLost, node.System.WhenTerminated, Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { }));
+                int which = Task.WaitAny(node.CoordinatorLost, node.System.WhenTerminated, stopped);
                 if (which == 2) return 0;
                 context.Out.WriteLine("coordinator lost: joining again");
                 rejoining = true;

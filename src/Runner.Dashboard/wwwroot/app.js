@@ -426,7 +426,7 @@ async function loadTrials(id) {
   catch (e) { el.replaceChildren(h("span", { class: "error" }, e.message)); return; }
   const again = () => loadTrials(id);
   const status = h("select", { id: "trial-status", onchange: e => { q.status = e.target.value; q.offset = 0; again(); } },
-    ["", "pending", "running", "completed", "failed", "cancelled"].map(v => h("option", { value: v, selected: v === q.status }, v || "any status")));
+    ["", "pending", "running", "completed", "stopped", "diverged", "failed", "cancelled"].map(v => h("option", { value: v, selected: v === q.status }, v || "any status")));
   el.replaceChildren(
     h("div", { class: "toolbar" }, status,
       h("button", { id: "trials-prev", disabled: q.offset === 0, onclick: () => { q.offset = Math.max(0, q.offset - 50); again(); } }, "‹ Previous"),

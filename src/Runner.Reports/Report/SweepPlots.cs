@@ -48,7 +48,7 @@ public static class SweepPlots
     /// <summary>Validation accuracy per epoch of the best trial of each initialization × freeze depth (largest dataset size).</summary>
     public static byte[]? ValidationCurves(IReadOnlyList<TrialRecord> trials)
     {
-        var finished = trials.Where(t => t.Status == TrialStatus.Completed && t.Result is { Epochs.Count: > 0 }).ToList();
+        var finished = trials.Where(t => t.Status.HasMetrics() && t.Result is { Epochs.Count: > 0 }).ToList();
         if (finished.Count == 0) return null;
         int size = finished.Max(t => t.Spec.DatasetSize);
         var plot = new Plot();
