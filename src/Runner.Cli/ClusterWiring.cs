@@ -84,8 +84,10 @@ public static class ClusterWiring
     }
 
     /// <summary>--tls FILE or $RUNNER_TLS: this node's certificate file (`runner certs issue`); null without.</summary>
-    public static ClusterTls? Tls(Arguments args) =>
-        (args.Get("tls") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_TLS"))) is { } path ? Tls(path) : null;
+    public static ClusterTls? Tls(Arguments args) => TlsPath(args) is { } path ? Tls(path) : null;
+
+    /// <summary>--tls FILE or $RUNNER_TLS, the path itself (a worker hands it to its trainer processes).</summary>
+    public static string? TlsPath(Arguments args) => args.Get("tls") ?? NonEmpty(Environment.GetEnvironmentVariable("RUNNER_TLS"));
 
     public static ClusterTls Tls(string path)
     {

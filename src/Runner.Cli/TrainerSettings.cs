@@ -10,7 +10,7 @@ namespace Runner.Cli;
 /// is, torch threads per worker, the artifact cache's size, and this node's certificate for fetching artifacts.
 /// </summary>
 /// <param name="SweepDataFolder">the sweep file's target.data (`runner run`), tried after <paramref name="DataFolder"/></param>
-/// <param name="TlsPath">--tls of the worker, when given as a flag (RUNNER_TLS and its password reach the child anyway)</param>
+/// <param name="TlsPath">the worker's certificate (--tls or RUNNER_TLS); its password reaches the child in the environment</param>
 public sealed record TrainerSettings(string StateFolder, string? DataFolder, string? SweepDataFolder, int Threads, bool TensorBoard = false,
     long CacheBytes = ArtifactCache.DefaultMaxBytes, string? TlsPath = null)
 {

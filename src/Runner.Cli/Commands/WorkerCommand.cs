@@ -13,7 +13,7 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
 
     static readonly Trainer Torch = (args, state, threads) =>
         new TrainerSettings(state, args.Get("data"), null, threads, args.Has("tensorboard"),
-            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)), args.Get("tls"))
+            (long)((args.Real("cache-gb") ?? ArtifactCache.DefaultMaxBytes / (double)(1L << 30)) * (1L << 30)), ClusterWiring.TlsPath(args))
         .InTrainerProcesses(m => Serilog.Log.Information("{Message}", m));
 
     readonly Trainer _trainer = trainer ?? Torch;
