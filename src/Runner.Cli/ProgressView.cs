@@ -15,7 +15,7 @@ public static class ProgressView
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var first = poll();
-        int doneAtStart = Done(first.Status);
+        int doneAtStart = first.Status.Done;
         if (live && context.IsTerminal)
         {
             SweepStatus status = first.Status;
@@ -27,7 +27,7 @@ public static class ProgressView
                     display.UpdateTarget(Panel(p, clock.Elapsed, Eta(p.Status, doneAtStart, clock.Elapsed)));
                     display.Refresh();
                     status = p.Status;
-                    if (Finished(p.Status)) return;
+                    if (p.Status.Ended) return;
                     context.Cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(500));
                     context.Cancel.ThrowIfCancellationRequested();
                     p = poll();
@@ -54,20 +54,18 @@ public static class ProgressView
                 context.Out.WriteLine("  " + Running(r));
                 lastEpochs[r.TrialId] = r.Epoch;
             }
-            if (Finished(progress.Status)) return progress.Status;
+            if (progress.Status.Ended) return progress.Status;
             context.Cancel.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(500));
             context.Cancel.ThrowIfCancellationRequested();
             progress = poll();
         }
     }
 
-    static bool Finished(SweepStatus s) => s.Known && s.Pending + s.Running == 0;
-    static int Done(SweepStatus s) => s.Completed + s.Failed + s.Cancelled;
 
     /// <summary>Time left at the rate trials finished since this view started; null until one has.</summary>
     public static TimeSpan? Eta(SweepStatus s, int doneAtStart, TimeSpan elapsed)
     {
-        int finishedHere = Done(s) - doneAtStart;
+        int finishedHere = s.Done - doneAtStart;
         int left = s.Pending + s.Running;
         if (finishedHere <= 0 || left == 0) return left == 0 ? TimeSpan.Zero : null;
         return TimeSpan.FromSeconds(elapsed.TotalSeconds / finishedHere * left);
@@ -77,7 +75,7 @@ public static class ProgressView
     public static string Summary(SweepStatus s, TimeSpan elapsed, TimeSpan? eta, SweepProgress? p = null)
     {
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"[{Done(s)}/{s.Total}] completed {s.Completed}, running {s.Running}, pending {s.Pending}, failed {s.Failed}{(s.Cancelled > 0 ? $", cancelled {s.Cancelled}" : "")} · {Seconds(elapsed)}");
+            $"[{s.Done}/{s.Total}] completed {s.Completed}, running {s.Running}, pending {s.Pending}, failed {s.Failed}{(s.Cancelled > 0 ? $", cancelled {s.Cancelled}" : "")} · {Seconds(elapsed)}");
         if (eta != null && s.Pending + s.Running > 0) line += $" · ETA {Seconds(eta.Value)}";
         if (p?.BestValAccuracy != null) line += string.Create(CultureInfo.InvariantCulture, $" · best val {p.BestValAccuracy * 100:F2}% ({p.BestParameters})");
         return line;
@@ -96,7 +94,7 @@ public static class ProgressView
     static Panel Panel(SweepProgress p, TimeSpan elapsed, TimeSpan? eta)
     {
         var s = p.Status;
-        int width = 40, filled = s.Total == 0 ? 0 : (int)Math.Round(width * (double)Done(s) / s.Total);
+        int width = 40, filled = s.Total == 0 ? 0 : (int)Math.Round(width * (double)s.Done / s.Total);
         var rows = new List<Spectre.Console.Rendering.IRenderable>
         {
             new Markup($"[green]{new string('━', filled)}[/][grey]{new string('━', width - filled)}[/] {Markup.Escape(Summary(s, elapsed, eta))}"),

@@ -15,7 +15,7 @@ namespace Runner.Dashboard;
 /// <list type="bullet">
 /// <item>GET /sweeps/ID/table?view=default|gain|learning_rate → `runner results --format json` (the default table,
 /// `--gain`, or test accuracy by learning rate per freeze depth)</item>
-/// <item>GET /sweeps/ID/trials?offset=&amp;limit=&amp;status=&amp;sort=&amp;desc= → {total, rows}: a page of trials in the schema of
+/// <item>GET /sweeps/ID/trials?offset=&amp;limit=&amp;status=&amp;sort=&amp;desc= → {total, offset, rows, statuses}: a page of trials in the schema of
 /// `runner trials --format json`, without their epochs</item>
 /// <item>GET /sweeps/ID/trials/TRIAL → one trial, epochs included</item>
 /// <item>GET /sweeps/ID/points → the finished trials as compact rows (parameters and metrics) for the scatter view</item>
@@ -110,7 +110,9 @@ public static class SweepViews
         }
         var all = rows.ToList();
         var page = all.Skip(offset).Take(limit).Select(r => r with { EpochMetrics = null }).ToList();
-        return (200, JsonSerializer.Serialize(new { Total = all.Count, Offset = offset, Rows = page }, TrialExport.Options));
+        // The statuses a trial can have, for the page's filter: the server says, the script shows.
+        var statuses = Enum.GetValues<TrialStatus>().Select(EnumText.Of);
+        return (200, JsonSerializer.Serialize(new { Total = all.Count, Offset = offset, Rows = page, Statuses = statuses }, TrialExport.Options));
     }
 
     static (int, string) Points(IReadOnlyList<TrialRecord> trials)

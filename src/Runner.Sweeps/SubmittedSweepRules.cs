@@ -2,9 +2,9 @@ namespace Runner.Sweeps;
 
 /// <summary>
 /// The checks a coordinator makes on a sweep that arrives over its API, already expanded by a client it need not
-/// trust: the same rules `runner validate` applies to a file (known models and datasets, classes, ranges of every
-/// parameter through <see cref="SweepParameters.Check"/>), plus what only a remote submission can get wrong: no
-/// trials, missing fields, and files named without the artifact a worker must take them from.
+/// trust: the rules `runner validate` applies to a file, from the same place (<see cref="SweepRules"/> and
+/// <see cref="SweepParameters.Check"/>), plus what only a remote submission can get wrong: no trials, missing fields,
+/// and files named without the artifact a worker must take them from.
 /// </summary>
 public static class SubmittedSweepRules
 {
@@ -16,13 +16,11 @@ public static class SubmittedSweepRules
     {
         if (request == null) return new[] { "the request has no sweep" };
         var problems = new List<string>();
-        if (string.IsNullOrEmpty(request.Name) || !request.Name.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.'))
-            problems.Add($"name may use letters, digits, '-', '_' and '.', got '{request.Name}'");
+        if (SweepRules.Name(request.Name) is { } name) problems.Add(name);
         if (request.Trials == null || request.Trials.Length == 0) problems.Add("the sweep has no trials");
-        if (request.MaxFailures < 1) problems.Add($"max_failures must be >= 1, got {request.MaxFailures}");
-        if (request.Device == null || !DeviceNames.IsValid(request.Device)) problems.Add($"device must be auto, cpu, cuda or cuda:N, got '{request.Device}'");
-        if (request.EarlyStop is { } stop && (stop.Type != "asha" || stop.GraceEpochs < 1 || stop.ReductionFactor < 2 || stop.MaxEpochs < 1))
-            problems.Add("early_stop must be asha with grace_epochs >= 1, reduction_factor >= 2 and max_epochs >= 1");
+        if (SweepRules.AtLeast("max_failures", request.MaxFailures, 1) is { } failures) problems.Add(failures);
+        if (SweepRules.Device(request.Device) is { } device) problems.Add(device);
+        if (request.EarlyStop is { } stop) problems.AddRange(SweepRules.EarlyStop(stop.Type, stop.GraceEpochs, stop.ReductionFactor, stop.MaxEpochs));
         if (problems.Count > 0) return problems;
         for (int i = 0; i < request.Trials!.Length && problems.Count < MaxProblems; i++)
             problems.AddRange(Of(request.Trials[i]).Select(p => $"trial {i + 1}: {p}"));
@@ -43,11 +41,11 @@ public static class SubmittedSweepRules
 
         var dataset = KnownDatasets.Get(t.TargetDataset ?? "");
         if (dataset == null && !t.IsImageFolder) yield return $"unknown dataset '{t.TargetDataset}'";
-        foreach (string problem in Classes(t.TargetClasses, dataset, "target classes")) yield return problem;
-        if (t.ValidationPerClass < 1) yield return $"validation_per_class must be >= 1, got {t.ValidationPerClass}";
+        if (SweepRules.Classes(t.TargetClasses, dataset?.ClassNames.Count) is { } classes) yield return $"target.classes: {classes}";
+        if (SweepRules.AtLeast("validation_per_class", t.ValidationPerClass, 1) is { } validation) yield return validation;
         if (t.IsImageFolder && !IsSha256(t.DataArchiveSha256))
             yield return "an image folder travels as an uploaded archive: the trial names none (submit with `runner submit`)";
-        if (t.ImageSize != 0 && t.ImageSize is < 8 or > 1024) yield return $"image_size must be 0 (the model's own) or 8..1024, got {t.ImageSize}";
+        if (SweepRules.ImageSize(t.ImageSize, t.Model) is { } size) yield return size;
 
         if (t.WeightsSha256 != null && !IsSha256(t.WeightsSha256)) yield return $"weights SHA-256 '{t.WeightsSha256}' is not 64 hex digits";
         if (t.WeightsPath != null && t.WeightsSha256 == null) yield return "a weight file travels by its SHA-256: the trial names a path without one";
@@ -55,11 +53,12 @@ public static class SubmittedSweepRules
         {
             var source = KnownDatasets.Get(p.Dataset ?? "");
             if (source == null) yield return $"unknown pretraining dataset '{p.Dataset}'";
-            foreach (string problem in Classes(p.Classes, source, "pretraining classes")) yield return problem;
-            if (p.Epochs < 1) yield return $"pretraining epochs must be >= 1, got {p.Epochs}";
-            if (p.BatchSize < 1) yield return $"pretraining batch_size must be >= 1, got {p.BatchSize}";
-            if (!(p.LearningRate > 0)) yield return $"pretraining learning_rate must be > 0, got {p.LearningRate}";
-            if (p.Optimizer is not ("adam" or "sgd")) yield return $"pretraining optimizer must be adam or sgd, got '{p.Optimizer}'";
+            if (SweepRules.Classes(p.Classes, source?.ClassNames.Count) is { } sourceClasses) yield return $"pretrain.classes: {sourceClasses}";
+            // Pretraining's settings obey the rules of the training parameters of the same names.
+            foreach (var (name, value) in new (string, object)[] { ("epochs", p.Epochs), ("batch_size", p.BatchSize), ("learning_rate", p.LearningRate) })
+                if (value is double d && !double.IsFinite(d)) yield return $"pretrain.{name} must be a finite number";
+                else if (SweepParameters.Check(name, value, "", int.MaxValue) is { } problem) yield return $"pretrain.{problem}";
+            if (!SweepRules.Choices("optimizer").Contains(p.Optimizer)) yield return $"pretrain.optimizer must be one of {string.Join(", ", SweepRules.Choices("optimizer"))}, got '{p.Optimizer}'";
         }
         else if (t.Initialization == Initialization.Pretrained && t.WeightsSha256 == null)
             yield return "a pretrained trial needs its pretraining settings or a weight file";
@@ -73,14 +72,6 @@ public static class SubmittedSweepRules
             else if (value is double d && !double.IsFinite(d)) yield return $"{name} must be a finite number";
             else if (SweepParameters.Check(name, value, t.Model!, capacity) is { } problem) yield return problem;
         }
-    }
-
-    static IEnumerable<string> Classes(int[]? classes, KnownDatasets.DatasetFacts? dataset, string what)
-    {
-        if (classes == null || classes.Length < 2) yield return $"{what}: at least two are needed";
-        else if (classes.Distinct().Count() != classes.Length) yield return $"{what}: a class is listed twice";
-        else if (classes.Any(c => c < 0 || (dataset != null && c >= dataset.ClassNames.Count)))
-            yield return $"{what}: classes are 0..{(dataset?.ClassNames.Count ?? int.MaxValue) - 1}, got [{string.Join(", ", classes)}]";
     }
 
     static bool IsSha256(string? text) => text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');

@@ -67,8 +67,7 @@ public static class SweepFile
 
         r.CheckKeys(root, "", TopKeys);
         string? name = r.Text(r.Require(root, "name", ""), "name");
-        if (name != null && !name.All(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.'))
-            r.Error(YamlNodeReader.Get(root, "name")!, $"name may use letters, digits, '-', '_' and '.', got '{name}'");
+        if (name != null && SweepRules.Name(name) is { } badName) r.Error(YamlNodeReader.Get(root, "name")!, badName);
 
         var baseMap = r.Mapping(r.Require(root, "base", ""), "base");
         string? model = baseMap == null ? null : r.Choice(r.Require(baseMap, "model", "base"), "base.model", KnownModels.All.Select(m => m.Name).ToArray());
@@ -150,7 +149,7 @@ public static class SweepFile
         if (data != null && folder != null) r.Error(YamlNodeReader.Get(map, "data")!, "target.data is for built-in datasets; an image folder is named by target.dataset.path");
         if (data != null && baseDir != null) data = Path.GetFullPath(Path.Combine(baseDir, data));
         if (dataset == null || classes == null) return null;
-        if (classes.Length < 2) r.Error(classesNode ?? map, "target.classes needs at least two classes");
+        if (SweepRules.Classes(classes, facts!.ClassNames.Count) is { } badClasses) r.Error(classesNode ?? map, $"target.classes: {badClasses}");
         return new TargetSpec(dataset, classes, validation, data, folder);
     }
 
@@ -161,11 +160,11 @@ public static class SweepFile
         var pathNode = r.Require(map, "path", "target.dataset");
         string? path = r.Text(pathNode, "target.dataset.path");
         var sizeNode = YamlNodeReader.Get(map, "image_size");
-        int? size = r.Integer(sizeNode, "target.dataset.image_size", 8);
+        int? size = r.Integer(sizeNode, "target.dataset.image_size");
         bool augment = r.Boolean(YamlNodeReader.Get(map, "augment"), "target.dataset.augment") ?? false;
         int native = KnownModels.Get(model ?? "")?.InputSize ?? 0;
-        if (model == "convnet4" && size != null && size != native)
-            r.Error(sizeNode!, $"target.dataset.image_size must be {native} for convnet4 (its dense stage is sized for {native}x{native} images)");
+        if (size != null && SweepRules.ImageSize(size.Value, model) is { } badSize) { r.Error(sizeNode!, $"target.dataset.{badSize}"); size = null; }
+        if (size == 0) size = null;
         if (type == null || path == null) return null;
         try
         {
@@ -197,7 +196,7 @@ public static class SweepFile
                 r.Error(item, $"{dataset} has no class '{token}' (classes are 0..{facts.ClassNames.Count - 1} or names such as '{facts.ClassNames[0]}'){DidYouMean.Hint(token, facts.ClassNames)}");
                 ok = false;
             }
-            else if (classes.Contains(index.Value)) { r.Error(item, $"{path} lists class {index} twice"); ok = false; }
+            else if (classes.Contains(index.Value)) { r.Error(item, $"{path}: {SweepRules.ClassTwice(index.Value)}"); ok = false; }
             else classes.Add(index.Value);
         }
         return ok ? classes.ToArray() : null;
@@ -225,7 +224,7 @@ public static class SweepFile
             if (dataset != null && KnownDatasets.Get(dataset) == null)
                 r.Error(pre, "base.pretrain needs a built-in source dataset (base.pretrain.dataset); to start from your own checkpoint use base.weights");
             int epochs = r.Integer(YamlNodeReader.Get(pre, "epochs"), "base.pretrain.epochs", 1) ?? 3;
-            double lr = PositiveRate(r, YamlNodeReader.Get(pre, "lr"), "base.pretrain.lr") ?? 1e-3;
+            double lr = Checked(r, YamlNodeReader.Get(pre, "lr"), "learning_rate", "base.pretrain.lr", r.Real(YamlNodeReader.Get(pre, "lr"), "base.pretrain.lr")) ?? 1e-3;
             // One seed, or a list: one base per seed (a sweep axis; tables pool over it and show the spread between bases).
             var seedNode = YamlNodeReader.Get(pre, "seed");
             int[] seeds = seedNode is YamlSequenceNode
@@ -234,7 +233,7 @@ public static class SweepFile
             int seed = seeds[0];
             baseSeeds = seeds;
             int batch = r.Integer(YamlNodeReader.Get(pre, "batch_size"), "base.pretrain.batch_size", 1) ?? 64;
-            string optimizer = r.Choice(YamlNodeReader.Get(pre, "optimizer"), "base.pretrain.optimizer", "adam", "sgd") ?? "adam";
+            string optimizer = r.Choice(YamlNodeReader.Get(pre, "optimizer"), "base.pretrain.optimizer", SweepRules.Choices("optimizer")) ?? "adam";
             if (classes != null && target != null && dataset == target.Dataset)
             {
                 var overlap = classes.Intersect(target.Classes).ToArray();
@@ -269,33 +268,37 @@ public static class SweepFile
         }
     }
 
-    static double? PositiveRate(YamlNodeReader r, YamlNode? node, string path)
+    /// <summary>
+    /// A fixed setting checked by the rule of the sweep parameter it stands for (<paramref name="parameter"/>), the
+    /// problem said under the file's key (<paramref name="path"/>); null when absent or refused.
+    /// </summary>
+    static T? Checked<T>(YamlNodeReader r, YamlNode? node, string parameter, string path, T? value) where T : struct
     {
-        double? v = r.Real(node, path);
-        if (v is <= 0) { r.Error(node!, $"{path} must be > 0, got {SweepParameters.Format(v.Value)}"); return null; }
-        return v;
+        if (value == null || SweepParameters.Check(parameter, value.Value, "", int.MaxValue) is not { } problem) return value;
+        r.Error(node!, problem.StartsWith(parameter, StringComparison.Ordinal) ? path + problem[parameter.Length..] : $"{path}: {problem}");
+        return null;
     }
 
     static TrainSpec? ReadTrain(YamlNodeReader r, YamlMappingNode? map)
     {
         if (map != null) r.CheckKeys(map, "train", TrainKeys);
         int errors = r.Errors.Count;
+        // Every fixed setting here is also a sweep parameter: its rule is that parameter's (SweepParameters.Check).
+        int? Whole(string key) => Checked(r, YamlNodeReader.Get(map, key), key, $"train.{key}", r.Integer(YamlNodeReader.Get(map, key), $"train.{key}"));
+        double? Real(string key) => Checked(r, YamlNodeReader.Get(map, key), key, $"train.{key}", r.Real(YamlNodeReader.Get(map, key), $"train.{key}"));
+        string? Choice(string key) => r.Choice(YamlNodeReader.Get(map, key), $"train.{key}", SweepRules.Choices(key));
         var spec = new TrainSpec(
-            r.Integer(YamlNodeReader.Get(map, "epochs"), "train.epochs", 1) ?? 5,
-            r.Integer(YamlNodeReader.Get(map, "batch_size"), "train.batch_size", 1) ?? 64,
-            r.Choice(YamlNodeReader.Get(map, "optimizer"), "train.optimizer", "adam", "sgd") ?? "adam",
-            PositiveRate(r, YamlNodeReader.Get(map, "learning_rate"), "train.learning_rate") ?? 1e-3,
-            r.Real(YamlNodeReader.Get(map, "weight_decay"), "train.weight_decay") ?? 0,
-            r.Real(YamlNodeReader.Get(map, "momentum"), "train.momentum") ?? 0.9,
-            r.Choice(YamlNodeReader.Get(map, "strategy"), "train.strategy", Strategies.All) ?? Strategies.FeatureExtraction,
-            r.Real(YamlNodeReader.Get(map, "base_lr_factor"), "train.base_lr_factor") ?? Strategies.DefaultBaseLrFactor,
-            r.Integer(YamlNodeReader.Get(map, "unfreeze_every"), "train.unfreeze_every", 1) ?? 1,
-            r.Choice(YamlNodeReader.Get(map, "head"), "train.head", "linear", "mlp") ?? "linear",
-            r.Real(YamlNodeReader.Get(map, "dropout"), "train.dropout") ?? 0);
-        foreach (var (key, value) in new (string, object)[] { ("base_lr_factor", spec.BaseLrFactor), ("dropout", spec.Dropout) })
-            if (SweepParameters.Check(key, value, "", int.MaxValue) is { } problem) r.Error(YamlNodeReader.Get(map, key)!, $"train.{problem}");
-        if (spec.WeightDecay < 0) r.Error(YamlNodeReader.Get(map, "weight_decay")!, "train.weight_decay must be >= 0");
-        if (spec.Momentum is < 0 or >= 1) r.Error(YamlNodeReader.Get(map, "momentum")!, "train.momentum must be in [0, 1)");
+            Whole("epochs") ?? 5,
+            Whole("batch_size") ?? 64,
+            Choice("optimizer") ?? "adam",
+            Real("learning_rate") ?? 1e-3,
+            Real("weight_decay") ?? 0,
+            Real("momentum") ?? 0.9,
+            Choice("strategy") ?? Strategies.FeatureExtraction,
+            Real("base_lr_factor") ?? Strategies.DefaultBaseLrFactor,
+            Whole("unfreeze_every") ?? 1,
+            Choice("head") ?? "linear",
+            Real("dropout") ?? 0);
         return r.Errors.Count == errors ? spec : null;
     }
 
@@ -304,8 +307,7 @@ public static class SweepFile
         if (map != null) r.CheckKeys(map, "resources", ResourceKeys);
         var deviceNode = YamlNodeReader.Get(map, "device");
         string device = r.Text(deviceNode, "resources.device") ?? "auto";
-        if (!DeviceNames.IsValid(device))
-            r.Error(deviceNode!, $"resources.device must be auto, cpu, cuda or cuda:N, got '{device}'");
+        if (SweepRules.Device(device) is { } badDevice) r.Error(deviceNode!, $"resources.{badDevice}");
         return new ResourceSpec(device,
             r.Integer(YamlNodeReader.Get(map, "max_failures"), "resources.max_failures", 1) ?? 2,
             r.Integer(YamlNodeReader.Get(map, "threads"), "resources.threads", 0) ?? 0);
@@ -358,15 +360,17 @@ public static class SweepFile
     static EarlyStopSpec? ReadEarlyStop(YamlNodeReader r, YamlMappingNode map, int trainEpochs)
     {
         r.CheckKeys(map, "sweep.early_stop", EarlyStopKeys);
-        string? type = r.Choice(r.Require(map, "type", "sweep.early_stop"), "sweep.early_stop.type", "asha");
-        int grace = r.Integer(YamlNodeReader.Get(map, "grace_epochs"), "sweep.early_stop.grace_epochs", 1) ?? 1;
-        int factor = r.Integer(YamlNodeReader.Get(map, "reduction_factor"), "sweep.early_stop.reduction_factor", 2) ?? 3;
+        int errors = r.Errors.Count;
+        string? type = r.Text(r.Require(map, "type", "sweep.early_stop"), "sweep.early_stop.type");
+        int grace = r.Integer(YamlNodeReader.Get(map, "grace_epochs"), "sweep.early_stop.grace_epochs") ?? 1;
+        int factor = r.Integer(YamlNodeReader.Get(map, "reduction_factor"), "sweep.early_stop.reduction_factor") ?? 3;
         var maxNode = YamlNodeReader.Get(map, "max_epochs");
-        int max = r.Integer(maxNode, "sweep.early_stop.max_epochs", 1) ?? trainEpochs;
+        int max = r.Integer(maxNode, "sweep.early_stop.max_epochs") ?? trainEpochs;
+        if (r.Errors.Count > errors) return null;
         if (maxNode != null && max != trainEpochs)
             r.Error(maxNode, $"sweep.early_stop.max_epochs {max} differs from train.epochs {trainEpochs}: trials run at most train.epochs");
-        if (grace >= max) r.Error(map, $"sweep.early_stop.grace_epochs {grace} leaves no rung below max_epochs {max}: nothing would ever stop");
-        return type == null ? null : new EarlyStopSpec(type, grace, factor, max);
+        foreach (string problem in SweepRules.EarlyStop(type, grace, factor, max)) r.Error(map, $"sweep.{problem}");
+        return r.Errors.Count > errors ? null : new EarlyStopSpec(type!, grace, factor, max);
     }
 
     static ParameterAxis? ReadValues(YamlNodeReader r, YamlNode node, SweepParameters.Info info, string model, int capacity)

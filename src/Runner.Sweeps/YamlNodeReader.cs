@@ -76,8 +76,8 @@ internal sealed class YamlNodeReader
         if (node == null) return null;
         if (node is YamlScalarNode s && int.TryParse(s.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
         {
-            if (v >= min) return v;
-            Error(node, $"{path} must be >= {min}, got {v}");
+            if (SweepRules.AtLeast(path, v, min) is not { } problem) return v;
+            Error(node, problem);
             return null;
         }
         Error(node, $"{path} must be a whole number, got {Describe(node)}");

@@ -107,6 +107,17 @@ public sealed class LocalCluster : IDisposable
         return (p, port.Value);
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="within"/> for <paramref name="p"/> to exit, then for the last of its output to reach
+    /// its log (Process.WaitForExit with a timeout does not wait for that).
+    /// </summary>
+    public static bool Ended(Process p, TimeSpan within)
+    {
+        if (!p.WaitForExit(within)) return false;
+        p.WaitForExit();
+        return true;
+    }
+
     public void Kill(Process p)
     {
         p.Kill(entireProcessTree: true); // SIGKILL: no goodbye to the cluster
@@ -206,10 +217,11 @@ public sealed class LocalCluster : IDisposable
         throw new TimeoutException($"waited {timeout.TotalSeconds:F0}s for {what}; logs in {Folder}");
     }
 
-    public string WriteSweep(string name, int trials)
+    /// <summary>A sweep of <paramref name="trials"/> trials: pretrained and scratch (the baseline) over seeds, or with <paramref name="baseline"/> false pretrained only.</summary>
+    public string WriteSweep(string name, int trials, bool baseline = true)
     {
         // Small real trials: 100 images per class, 2 epochs; a few seconds each on one thread.
-        string seeds = string.Join(", ", Enumerable.Range(1, trials / 2));
+        string seeds = string.Join(", ", Enumerable.Range(1, baseline ? trials / 2 : trials));
         string path = Path.Combine(Folder, name + ".yaml");
         File.WriteAllText(path, $$"""
             name: {{name}}
@@ -220,7 +232,7 @@ public sealed class LocalCluster : IDisposable
             train: { epochs: 2, batch_size: 32 }
             sweep:
               parameters:
-                initialization: [pretrained, scratch]
+                initialization: {{(baseline ? "[pretrained, scratch]" : "[pretrained]")}}
                 dataset_size: [100]
               seeds: [{{seeds}}]
             resources: { device: cpu, max_failures: 3 }

@@ -41,7 +41,7 @@ public class StateFolderOwnerTests(ITestOutputHelper output)
         // The journal's file is overwritten under the running sweep, as a failing disk or a stray command would.
         using (var journal = new FileStream(Path.Combine(state, "journal.db"), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
             journal.Write(new byte[4096]);
-        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)), "runner run did not end");
+        Assert.True(LocalCluster.Ended(run, TimeSpan.FromMinutes(2)), "runner run did not end");
         Assert.Equal(1, run.ExitCode);
         string log = File.ReadAllText(Directory.GetFiles(cluster.Folder, $"run-{run.Id}.log").Single());
         Assert.Contains($"runner run: the journal in {state} has not worked for", log);

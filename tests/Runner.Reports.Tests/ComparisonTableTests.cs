@@ -36,11 +36,39 @@ public class ComparisonTableTests
     }
 
     [Fact]
-    public void One_seed_has_zero_spread_and_says_how_many_seeds_finished()
+    public void One_seed_has_no_known_spread_and_says_how_many_seeds_finished()
     {
-        var cell = ComparisonTable.Build(Sweep(), Rows, Cols).Cells[("pretrained, 2", "100")];
-        Assert.Equal((0.91, 0.0, 1, 2), (cell.Mean!.Value, cell.Std!.Value, cell.Seeds, cell.Trials));
-        Assert.Equal("91.00 ± 0.00% (n=1/2, learning_rate=0.001)", CellText.Value(cell, "test_accuracy"));
+        var table = ComparisonTable.Build(Sweep(), Rows, Cols);
+        var cell = table.Cells[("pretrained, 2", "100")];
+        Assert.Equal((0.91, null, 1, 2), (cell.Mean!.Value, cell.Std, cell.Seeds, cell.Trials));
+        Assert.Equal("91.00% (n=1/2, learning_rate=0.001)", CellText.Value(cell, "test_accuracy"));
+        Assert.Contains("\"std\": null", TableExport.Json(table));
+    }
+
+    [Fact]
+    public void Rows_and_columns_say_their_values_by_parameter()
+    {
+        var table = ComparisonTable.Build(Sweep(), Rows, Cols);
+        Assert.Equal(new Dictionary<string, string> { ["initialization"] = "scratch", ["freeze_depth"] = "0" }, table.RowValues("scratch, 0"));
+        Assert.Equal(new Dictionary<string, string> { ["dataset_size"] = "100" }, table.ColumnValues("100"));
+        Assert.Equal("scratch, 0", table.ScratchRow);
+        Assert.Null(ComparisonTable.Build(Sweep().Where(t => t.Spec.Initialization == Initialization.Pretrained).ToList(), Rows, Cols).ScratchRow);
+    }
+
+    [Fact]
+    public void Plot_legends_name_the_baseline_and_the_strategy_from_the_row_values()
+    {
+        Assert.Equal("scratch (no transfer)", Runner.Reports.Report.SweepPlots.Label(new Dictionary<string, string> { ["initialization"] = "scratch", ["freeze_depth"] = "0" }));
+        Assert.Equal("pretrained, freeze 2", Runner.Reports.Report.SweepPlots.Label(new Dictionary<string, string> { ["initialization"] = "pretrained", ["freeze_depth"] = "2" }));
+        var strategies = new List<TrialRecord>
+        {
+            Done("pretrained", 2, 1e-3, 10, 1, test: 0.8, val: 0.8),
+            Done("pretrained", 2, 1e-3, 10, 1, test: 0.8, val: 0.8) is var d ? d with { Spec = d.Spec with { Strategy = Strategies.FineTune } } : null!,
+        };
+        var rows = ComparisonTable.DefaultRows(strategies);
+        var table = ComparisonTable.Build(strategies, rows, Cols);
+        Assert.Equal(new[] { "pretrained, feature-extraction, freeze 2", "pretrained, fine-tune, freeze 2" },
+            table.RowKeys.Select(r => Runner.Reports.Report.SweepPlots.Label(table.RowValues(r))).Order());
     }
 
     [Fact]

@@ -22,13 +22,111 @@ public class SubmittedSweepRulesTests
         Assert.Equal(["trial 1: freeze_depth 5 is outside 0..4 (convnet4 has 4 stages)"], Problems(Trial with { FreezeDepth = 5 }));
         Assert.Equal(["trial 1: dataset_size 6000 is more than the data holds: 5900 training examples per class are left after the validation split"],
             Problems(Trial with { DatasetSize = 6000, ValidationPerClass = 100 }));
-        Assert.Equal(["trial 1: target classes: classes are 0..9, got [5, 12]"], Problems(Trial with { TargetClasses = [5, 12] }));
+        Assert.Equal(["trial 1: target.classes: classes are 0..9, got [5, 12]"], Problems(Trial with { TargetClasses = [5, 12] }));
         Assert.Equal(["trial 1: optimizer must be one of adam, sgd, got 'lbfgs'"], Problems(Trial with { Optimizer = "lbfgs" }));
         Assert.Equal(["trial 1: learning_rate must be a finite number"], Problems(Trial with { LearningRate = double.NaN }));
         Assert.Equal(["trial 1: initialization 7 is not one of pretrained, scratch"], Problems(Trial with { Initialization = (Initialization)7 }));
-        Assert.Equal(["trial 1: pretraining epochs must be >= 1, got 0"], Problems(Trial with { Pretrain = Trial.Pretrain! with { Epochs = 0 } }));
+        Assert.Equal(["trial 1: pretrain.epochs must be >= 1, got 0"], Problems(Trial with { Pretrain = Trial.Pretrain! with { Epochs = 0 } }));
         Assert.Equal(["max_failures must be >= 1, got 0"], SubmittedSweepRules.Problems(Valid with { MaxFailures = 0 }));
         Assert.Equal(["name may use letters, digits, '-', '_' and '.', got '../x'"], SubmittedSweepRules.Problems(Valid with { Name = "../x" }));
+    }
+
+    /// <summary>
+    /// The validator's invalid files, each beside the request a client would send for it (the valid example, expanded,
+    /// with the same setting broken): both doors refuse, with the same words. A file that passes `runner validate`
+    /// and a request the API takes follow one set of rules.
+    /// </summary>
+    public static TheoryData<string, string, string, string> BrokenBothWays => new()
+    {
+        // what is broken, the file's line → its broken line, the rule's words both doors must say
+        { "name", "name: fashion-freeze-depth", "name: 'a b'", "name may use letters, digits, '-', '_' and '.', got 'a b'" },
+        { "device", "device: auto", "device: tpu", "device must be auto, cpu, cuda or cuda:N, got 'tpu'" },
+        { "max_failures", "max_failures: 2", "max_failures: 0", "max_failures must be >= 1, got 0" },
+        { "target classes", "classes: [5,6,7,8,9]", "classes: [5,5,7,8,9]", "target.classes: lists class 5 twice" },
+        { "validation split", "classes: [5,6,7,8,9] }", "classes: [5,6,7,8,9], validation_per_class: 0 }", "validation_per_class must be >= 1, got 0" },
+        { "pretraining epochs", "epochs: 3,", "epochs: 0,", "epochs must be >= 1, got 0" },
+        { "pretraining rate", "lr: 1e-3", "lr: -1", "must be > 0, got -1" },
+        { "pretraining optimizer", "seed: 0 }", "seed: 0, optimizer: rmsprop }", "optimizer must be one of adam, sgd, got 'rmsprop'" },
+        { "optimizer", "optimizer: adam }", "optimizer: lbfgs }", "optimizer must be one of adam, sgd, got 'lbfgs'" },
+        { "weight decay", "optimizer: adam }", "optimizer: adam, weight_decay: -0.5 }", "weight_decay must be >= 0, got -0.5" },
+        { "momentum", "optimizer: adam }", "optimizer: adam, momentum: 1 }", "momentum must be in [0, 1), got 1" },
+        { "dropout", "optimizer: adam }", "optimizer: adam, dropout: 1 }", "dropout must be in [0, 1), got 1" },
+        { "head", "optimizer: adam }", "optimizer: adam, head: conv }", "head must be one of linear, mlp, got 'conv'" },
+        { "epochs", "epochs: 5,", "epochs: 0,", "epochs must be >= 1, got 0" },
+        { "freeze depth", "freeze_depth: [0, 2, 4]", "freeze_depth: [0, 2, 9]", "freeze_depth 9 is outside 0..4 (convnet4 has 4 stages)" },
+        { "dataset size", "dataset_size: [10, 100, 1000]", "dataset_size: [10, 100, 6000]", "dataset_size 6000 is more than the data holds" },
+        { "early stop rungs", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: asha, grace_epochs: 5, reduction_factor: 3 }", "early_stop.grace_epochs 5 leaves no rung below max_epochs 5" },
+        { "early stop factor", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: asha, grace_epochs: 1, reduction_factor: 1 }", "early_stop.reduction_factor must be >= 2, got 1" },
+        { "early stop type", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: hyperband, grace_epochs: 1 }", "early_stop.type must be one of asha, got 'hyperband'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BrokenBothWays))]
+    public void A_file_the_validator_refuses_is_refused_by_the_api_in_the_same_words(string what, string line, string broken, string rule)
+    {
+        Assert.Contains(line, SweepText.Example);
+        var fileErrors = SweepText.Errors(SweepText.Example.Replace(line, broken, StringComparison.Ordinal));
+        Assert.True(fileErrors.Any(e => e.Message.Contains(rule, StringComparison.Ordinal)), $"{what}: the file said {string.Join("; ", fileErrors.Select(e => e.Message))}");
+        var api = SubmittedSweepRules.Problems(Broken(what));
+        Assert.True(api.Any(p => p.Contains(rule, StringComparison.Ordinal)), $"{what}: the API said {string.Join("; ", api)}");
+    }
+
+    /// <summary>The request a client would send for the broken file: the valid one with the same setting broken.</summary>
+    static SweepRequest Broken(string what)
+    {
+        TrialSpec[] Each(Func<TrialSpec, TrialSpec> change) => Valid.Trials.Select(change).ToArray();
+        TrialSpec[] Pretrain(Func<PretrainSpec, PretrainSpec> change) => Each(t => t.Pretrain == null ? t : t with { Pretrain = change(t.Pretrain) });
+        return what switch
+        {
+            "name" => Valid with { Name = "a b" },
+            "device" => Valid with { Device = "tpu" },
+            "max_failures" => Valid with { MaxFailures = 0 },
+            "target classes" => Valid with { Trials = Each(t => t with { TargetClasses = [5, 5, 7, 8, 9] }) },
+            "validation split" => Valid with { Trials = Each(t => t with { ValidationPerClass = 0 }) },
+            "pretraining epochs" => Valid with { Trials = Pretrain(p => p with { Epochs = 0 }) },
+            "pretraining rate" => Valid with { Trials = Pretrain(p => p with { LearningRate = -1 }) },
+            "pretraining optimizer" => Valid with { Trials = Pretrain(p => p with { Optimizer = "rmsprop" }) },
+            "optimizer" => Valid with { Trials = Each(t => t with { Optimizer = "lbfgs" }) },
+            "weight decay" => Valid with { Trials = Each(t => t with { WeightDecay = -0.5 }) },
+            "momentum" => Valid with { Trials = Each(t => t with { Momentum = 1 }) },
+            "dropout" => Valid with { Trials = Each(t => t with { Dropout = 1 }) },
+            "head" => Valid with { Trials = Each(t => t with { Head = "conv" }) },
+            "epochs" => Valid with { Trials = Each(t => t with { Epochs = 0 }) },
+            "freeze depth" => Valid with { Trials = Each(t => t with { FreezeDepth = 9 }) },
+            "dataset size" => Valid with { Trials = Each(t => t with { DatasetSize = 6000 }) },
+            "early stop rungs" => Valid with { EarlyStop = new EarlyStopSpec("asha", 5, 3, 5) },
+            "early stop factor" => Valid with { EarlyStop = new EarlyStopSpec("asha", 1, 1, 5) },
+            "early stop type" => Valid with { EarlyStop = new EarlyStopSpec("hyperband", 1, 3, 5) },
+            _ => throw new ArgumentException(what),
+        };
+    }
+
+    [Theory]
+    [InlineData(4000, "resnet18", "image_size must be 0 (the model's own) or 8..1024, got 4000")]
+    [InlineData(4, "resnet18", "image_size must be 0 (the model's own) or 8..1024, got 4")]
+    [InlineData(32, "convnet4", "image_size must be 28 for convnet4")]
+    public void An_image_size_the_validator_refuses_is_refused_by_the_api_in_the_same_words(int size, string model, string rule)
+    {
+        string folder = ScratchFolders.New("images");
+        foreach (string name in new[] { "cats", "dogs" })
+            foreach (string split in new[] { "train", "test" })
+            {
+                Directory.CreateDirectory(Path.Combine(folder, split, name));
+                for (int i = 0; i < 4; i++) File.WriteAllBytes(Path.Combine(folder, split, name, $"{i}.png"), [1, 2, (byte)i]);
+            }
+        string yaml = $$"""
+            name: sizes
+            base: { model: {{model}} }
+            target: { dataset: { type: image-folder, path: {{folder}}, image_size: {{size}} }, validation_per_class: 1 }
+            sweep: { parameters: { initialization: [scratch] } }
+            """;
+        Assert.Contains(SweepText.Errors(yaml), e => e.Message.Contains(rule, StringComparison.Ordinal));
+        var trial = Valid.Trials.First(t => t.Initialization == Initialization.Scratch) with
+        {
+            Model = model, ImageSize = size, TargetDataset = "image-folder:0123456789abcdef", TargetClasses = [0, 1], DataArchiveSha256 = new string('a', 64),
+        };
+        Assert.Contains(Problems(trial), p => p.Contains(rule, StringComparison.Ordinal));
+        Assert.Empty(Problems(trial with { ImageSize = model == "convnet4" ? 28 : 64 }));
     }
 
     [Fact]

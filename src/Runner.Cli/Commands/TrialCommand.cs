@@ -52,7 +52,7 @@ public sealed class TrialCommand : ICommand
             Log: message => context.Error.WriteLine(message),
             TensorBoardFolder: args.Has("tensorboard") ? StateFolder.TensorBoard(state) : null,
             ReuseFeatures: !args.Has("no-feature-reuse"));
-        if (!DeviceNames.IsValid(env.Device)) throw new UsageException($"--device must be auto, cpu, cuda or cuda:N, got '{env.Device}'");
+        if (SweepRules.Device(env.Device) is { } problem) throw new UsageException($"--{problem}");
 
         var progress = new TrialProgress(context, spec, plain: json || args.Has("no-progress") || !context.IsTerminal, quiet: json);
         var result = progress.Run(onEpoch => TrialRunner.Run(spec, env, onEpoch, context.Cancel));

@@ -42,21 +42,14 @@ function duration(seconds) {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : "—"; }
-function done(st) { return st.completed + st.failed + st.cancelled; }
-function sweepState(st) {
-  if (st.pending + st.running > 0) return "running";
-  if (st.cancelled > 0) return "cancelled";
-  if (st.failed > 0 && st.completed === 0) return "failed";
-  return "finished";
-}
 /** Time left at the pace seen while this page is open (trials reused from earlier results finish at once, so the
  *  sweep's age says nothing); null until two snapshots a while apart show progress. */
 function eta(sweep) {
   const st = sweep.status, samples = state.pace[st.sweep_id] || [];
-  if (sweepState(st) !== "running" || samples.length < 2) return null;
+  if (st.state !== "running" || samples.length < 2) return null;
   const first = samples[0], last = samples[samples.length - 1];
   const rate = (last.done - first.done) / ((last.at - first.at) / 1000);
-  return rate > 0 ? (st.total - done(st)) / rate : null;
+  return rate > 0 ? (st.total - st.done) / rate : null;
 }
 
 /** Remembers each sweep's progress over the last two minutes, for the ETA. */
@@ -64,16 +57,21 @@ function notePace() {
   const now = Date.now();
   for (const sw of state.live.sweeps) {
     const samples = state.pace[sw.status.sweep_id] || (state.pace[sw.status.sweep_id] = []);
-    samples.push({ at: now, done: done(sw.status) });
+    samples.push({ at: now, done: sw.status.done });
     while (samples.length > 2 && now - samples[0].at > 120000) samples.shift();
   }
 }
 function progressBar(st) {
-  const bar = h("span", { class: "bar", role: "progressbar", "aria-valuenow": done(st), "aria-valuemax": st.total }, h("span"));
-  bar.firstChild.style.width = (st.total ? 100 * done(st) / st.total : 0) + "%";
+  const bar = h("span", { class: "bar", role: "progressbar", "aria-valuenow": st.done, "aria-valuemax": st.total }, h("span"));
+  bar.firstChild.style.width = (st.total ? 100 * st.done / st.total : 0) + "%";
   return bar;
 }
-const metricIsAccuracy = m => /accuracy|gain/.test(m);
+/** Tick labels for evenly spaced values, with as many decimals as it takes to tell neighbours apart (56.2%, 56.4%). */
+function tickLabels(values, fraction) {
+  const scale = fraction ? 100 : 1, step = values.length > 1 ? Math.abs(values[1] - values[0]) * scale : 1;
+  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+  return values.map(v => ({ v, label: (v * scale).toFixed(decimals) + (fraction ? "%" : "") }));
+}
 
 // ---------- talking to the coordinator ----------
 async function api(path, options) {
@@ -161,7 +159,7 @@ function onLive() {
   if (!r || !state.role) return;
   if (r.view === "sweeps" || r.view === "workers") { render(false); return; }
   const sweep = liveSweep(r.sweep);
-  const finished = sweep ? done(sweep.status) : -1;
+  const finished = sweep ? sweep.status.done : -1;
   const changed = state.sweepDone[r.sweep] !== finished;
   state.sweepDone[r.sweep] = finished;
   if (r.view === "sweep") { renderSweepLive(r.sweep); if (changed) refetchSoon(() => loadSweepData(r.sweep)); }
@@ -191,12 +189,12 @@ function renderSweeps() {
     h("div", { class: "panel scroll" }, h("table", { id: "sweeps" },
       h("thead", {}, h("tr", {}, ["Sweep", "Id", "State", "Progress", "Done", "Running", "Failed", "Best val. so far", "Started", "ETA"].map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : "" }, t)))),
       h("tbody", {}, sweeps.map(sw => {
-        const st = sw.status, state_ = sweepState(st);
+        const st = sw.status;
         return h("tr", { "data-sweep": st.sweep_id },
           h("td", {}, h("a", { href: `#/sweeps/${encodeURIComponent(st.sweep_id)}` }, st.name)),
           h("td", { class: "muted" }, st.sweep_id),
-          h("td", {}, h("span", { class: `state ${state_}` }, state_)),
-          h("td", {}, progressBar(st), " ", h("span", { class: "muted" }, `${done(st)}/${st.total}`)),
+          h("td", {}, h("span", { class: `state ${st.state}` }, st.state)),
+          h("td", {}, progressBar(st), " ", h("span", { class: "muted" }, `${st.done}/${st.total}`)),
           h("td", { class: "num", "data-field": "completed" }, st.completed),
           h("td", { class: "num" }, st.running),
           h("td", { class: "num" }, st.failed),
@@ -222,7 +220,7 @@ function renderSweep(id, full) {
       h("div", { class: "panel" }, h("h2", {}, "Parameters against test accuracy"), h("div", { id: "chart-scatter" })),
       h("h2", {}, "Trials"),
       h("div", { class: "panel", id: "trials" }));
-    state.sweepDone[id] = liveSweep(id) ? done(liveSweep(id).status) : -1;
+    state.sweepDone[id] = liveSweep(id) ? liveSweep(id).status.done : -1;
     loadSweepData(id);
   }
   renderSweepLive(id);
@@ -232,21 +230,38 @@ function renderSweepLive(id) {
   const head = document.getElementById("sweep-head");
   if (!head) return;
   const sw = liveSweep(id);
-  if (!sw) { head.replaceChildren(h("h1", {}, id), h("p", { class: "muted" }, "Not (yet) in this cluster's live view.")); return; }
-  const st = sw.status, stateName = sweepState(st), operator = state.role === "operator";
-  head.replaceChildren(
-    h("h1", {}, st.name, " ", h("span", { class: `state ${stateName}`, id: "sweep-state" }, stateName)),
-    h("p", { class: "muted" }, `${st.sweep_id} · started ${when(sw.submitted_at)}`),
-    h("div", { class: "toolbar" },
-      progressBar(st),
-      h("span", { id: "sweep-counts" }, `${done(st)}/${st.total} done · completed ${st.completed}, running ${st.running}, pending ${st.pending}, failed ${st.failed}, cancelled ${st.cancelled}`),
-      st.bases ? h("span", { class: "muted" }, `· bases built ${st.bases_built}/${st.bases}`) : "",
-      h("span", { class: "muted" }, `· ETA ${duration(eta(sw))}`),
-      h("span", { class: "spacer" }),
-      operator ? h("button", { class: "danger", id: "cancel", disabled: stateName !== "running", onclick: () => act(id, "cancel") }, "Cancel sweep") : "",
-      operator ? h("button", { id: "resume", onclick: () => act(id, "resume") }, "Resume") : ""),
-    sw.best_val_accuracy !== null && sw.best_val_accuracy !== undefined
-      ? h("p", {}, "Best validation accuracy so far: ", h("b", {}, pct(sw.best_val_accuracy)), h("span", { class: "muted" }, ` (${sw.best_parameters})`)) : "");
+  if (!sw) { delete head.dataset.built; head.replaceChildren(h("h1", {}, id), h("p", { class: "muted" }, "Not (yet) in this cluster's live view.")); return; }
+  const st = sw.status, operator = state.role === "operator";
+  // Built once per sweep and role, then updated in place: a button replaced every second would lose the click of a
+  // user (or a test) that pressed it while a snapshot arrived.
+  if (head.dataset.built !== `${id}|${state.role}`) {
+    head.dataset.built = `${id}|${state.role}`;
+    head.replaceChildren(
+      h("h1", {}, st.name, " ", h("span", { id: "sweep-state" })),
+      h("p", { class: "muted" }, `${st.sweep_id} · started ${when(sw.submitted_at)}`),
+      h("div", { class: "toolbar" },
+        progressBar(st),
+        h("span", { id: "sweep-counts" }),
+        h("span", { class: "muted", id: "sweep-bases" }),
+        h("span", { class: "muted", id: "sweep-eta" }),
+        h("span", { class: "spacer" }),
+        operator ? h("button", { class: "danger", id: "cancel", onclick: () => act(id, "cancel") }, "Cancel sweep") : "",
+        operator ? h("button", { id: "resume", onclick: () => act(id, "resume") }, "Resume") : ""),
+      h("p", { id: "sweep-best" }));
+  }
+  const byId = name => document.getElementById(name);
+  const stateLabel = byId("sweep-state");
+  stateLabel.className = `state ${st.state}`;
+  stateLabel.textContent = st.state;
+  head.querySelector(".bar").replaceWith(progressBar(st));
+  byId("sweep-counts").textContent = `${st.done}/${st.total} done · completed ${st.completed}, running ${st.running}, pending ${st.pending}, failed ${st.failed}, cancelled ${st.cancelled}`;
+  byId("sweep-bases").textContent = st.bases ? `· bases built ${st.bases_built}/${st.bases}` : "";
+  byId("sweep-eta").textContent = `· ETA ${duration(eta(sw))}`;
+  // Cancel is offered while the sweep runs; a finished one has nothing left to cancel.
+  const cancel = byId("cancel");
+  if (cancel) cancel.hidden = st.state !== "running";
+  byId("sweep-best").replaceChildren(...(sw.best_val_accuracy !== null && sw.best_val_accuracy !== undefined
+    ? ["Best validation accuracy so far: ", h("b", {}, pct(sw.best_val_accuracy)), h("span", { class: "muted" }, ` (${sw.best_parameters})`)] : []));
   const running = document.getElementById("sweep-running");
   running.replaceChildren(sw.running.length === 0 ? "" : h("div", { class: "panel scroll" }, h("table", { id: "running" },
     h("thead", {}, h("tr", {}, ["Running trial", "Worker", "Epoch", "Val. accuracy", "Images/s", "Parameters"].map(t => h("th", {}, t)))),
@@ -263,8 +278,11 @@ async function act(id, action) {
 
 async function loadSweepData(id) {
   const enc = encodeURIComponent(id);
-  const [table, gain, lr, points] = await Promise.all([
-    api(`/sweeps/${enc}/table`).catch(e => e), api(`/sweeps/${enc}/table?view=gain`).catch(e => e),
+  const table = await api(`/sweeps/${enc}/table`).catch(e => e);
+  // The default table says whether the sweep has a scratch baseline: the gain view is asked for only then.
+  const noBaseline = new Error("No scratch baseline in this sweep to compare with (add initialization: [pretrained, scratch]).");
+  const [gain, lr, points] = await Promise.all([
+    table instanceof Error || !table.scratch_baseline ? noBaseline : api(`/sweeps/${enc}/table?view=gain`).catch(e => e),
     api(`/sweeps/${enc}/table?view=learning_rate`).catch(e => e), api(`/sweeps/${enc}/points`).catch(e => e)]);
   if (!document.getElementById("table-default")) return;
   fill("table-default", table, t => comparisonTable(t, "results"));
@@ -290,14 +308,16 @@ function comparisonTable(t, id) {
   const rows = [...new Set(t.cells.map(c => key(c.row, t.rows)))];
   const cols = [...new Set(t.cells.map(c => key(c.column, t.columns)))];
   const byKey = new Map(t.cells.map(c => [key(c.row, t.rows) + "|" + key(c.column, t.columns), c]));
-  const gain = t.metric.endsWith("_gain"), accuracy = metricIsAccuracy(t.metric);
+  const gain = t.metric.endsWith("_gain"), accuracy = t.fraction;
   const fmt = v => v === null || v === undefined ? "—" : accuracy ? (gain && v > 0 ? "+" : "") + (100 * v).toFixed(1) : num(v);
   return h("table", { id: `table-${id}`, class: "compare", "data-metric": t.metric },
     h("thead", {}, h("tr", {}, h("th", {}, `${t.rows.join(", ")} \\ ${t.columns.join(", ")}`), cols.map(c => h("th", { class: "num" }, c)))),
     h("tbody", {}, rows.map(r => h("tr", {}, h("th", {}, r), cols.map(c => {
       const cell = byKey.get(r + "|" + c);
       if (!cell) return h("td", {});
-      const text = cell.mean === null ? "—" : `${fmt(cell.mean)} ± ${cell.std === null ? "—" : accuracy ? (100 * cell.std).toFixed(1) : num(cell.std)}`;
+      // One seed has no spread: "56.5 (1)", not "56.5 ± 0.0 (1)".
+      const spread = cell.std === null ? "" : ` ± ${accuracy ? (100 * cell.std).toFixed(1) : num(cell.std)}`;
+      const text = cell.mean === null ? "—" : fmt(cell.mean) + spread;
       return h("td", { class: "num" + (cell.best ? " best" : "") + (gain && cell.mean !== null ? (cell.mean >= 0 ? " pos" : " neg") : ""),
         "data-row": r, "data-column": c, "data-mean": cell.mean, "data-std": cell.std, "data-seeds": cell.seeds,
         title: `${cell.seeds} seed(s), ${cell.trials} trial(s)${cell.chosen ? "; chosen by validation: " + cell.chosen : ""}${cell.missing ? "; " + cell.missing + " missing" : ""}` },
@@ -339,7 +359,7 @@ function lineChart(t, xLabel) {
     const name = key(c.row, t.rows), x = parseFloat(key(c.column, t.columns));
     if (!isFinite(x)) continue;
     if (!series.has(name)) series.set(name, []);
-    series.get(name).push({ x, m: c.mean, sd: c.std || 0 });
+    series.get(name).push({ x, m: c.mean, sd: c.std || 0 });  // no band where the spread is unknown (one seed)
   }
   if (series.size === 0) return h("span", { class: "muted" }, "No finished trials yet.");
   const all = [...series.values()].flat();
@@ -352,7 +372,7 @@ function lineChart(t, xLabel) {
   const x = v => pad.l + (tx(v) - tx(xlo)) / spanX * (width - pad.l - pad.r) + (xhi === xlo ? (width - pad.l - pad.r) / 2 : 0);
   const y = v => height - pad.b - (v - (ylo - spanY * 0.05)) / (spanY * 1.1) * (height - pad.t - pad.b);
   const xTicks = [...new Set(xs)].sort((a, b) => a - b).map(v => ({ v, label: String(v) }));
-  const yTicks = niceTicks(ylo, yhi, 5).map(v => ({ v, label: metricIsAccuracy(t.metric) ? (100 * v).toFixed(0) + "%" : num(v) }));
+  const yTicks = tickLabels(niceTicks(ylo, yhi, 5), t.fraction);
   const svg = s("svg", { class: "chart", viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `${t.metric} vs ${xLabel}` },
     axes(width, height, pad, x, y, xLabel + (log ? " (log)" : ""), t.metric.replace(/_/g, " "), xTicks, yTicks));
   const legend = h("div", { class: "legend" });
@@ -362,7 +382,8 @@ function lineChart(t, xLabel) {
     const band = points.map(p => `${x(p.x)},${y(p.m + p.sd)}`).concat([...points].reverse().map(p => `${x(p.x)},${y(p.m - p.sd)}`)).join(" ");
     svg.append(s("polygon", { points: band, fill: colour, "fill-opacity": 0.15, stroke: "none" }));
     svg.append(s("polyline", { points: points.map(p => `${x(p.x)},${y(p.m)}`).join(" "), fill: "none", stroke: colour, "stroke-width": 2 }));
-    for (const p of points) svg.append(s("circle", { cx: x(p.x), cy: y(p.m), r: 3, fill: colour }, s("title", {}, `${name}: ${pct(p.m)} ± ${pct(p.sd)} at ${p.x}`)));
+    const value = v => t.fraction ? pct(v) : num(v);
+    for (const p of points) svg.append(s("circle", { cx: x(p.x), cy: y(p.m), r: 3, fill: colour }, s("title", {}, `${name}: ${value(p.m)}${p.sd ? " ± " + value(p.sd) : ""} at ${p.x}`)));
     const swatch = h("i"); swatch.style.background = colour;
     legend.append(h("span", {}, swatch, name));
   });
@@ -376,7 +397,7 @@ function scatter(points) {
   const choices = ["learning_rate", "dataset_size", "freeze_depth", "seed"].filter(p => new Set(points.rows.map(r => r[f(p)])).size > 1);
   const box = h("div", {});
   const select = h("select", { id: "scatter-x", onchange: () => draw() }, (choices.length ? choices : ["freeze_depth"]).map(c => h("option", { value: c }, c.replace(/_/g, " "))));
-  const canvas = h("canvas", { class: "chart", width: 1280, height: 560, id: "scatter" });
+  const canvas = h("canvas", { class: "chart", id: "scatter" });
   const legend = h("div", { class: "legend" });
   box.append(h("div", { class: "toolbar" }, "x:", select, h("span", { class: "muted" }, `${points.rows.length} finished trials; colour: freeze depth`)), canvas, legend);
   function draw() {
@@ -385,22 +406,28 @@ function scatter(points) {
     const log = Math.min(...xs) > 0 && Math.max(...xs) / Math.min(...xs) >= 10;
     const tx = v => log ? Math.log10(v) : v;
     const xlo = Math.min(...xs.map(tx)), xhi = Math.max(...xs.map(tx)), ylo = Math.min(...ys), yhi = Math.max(...ys);
-    const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height, pad = { l: 90, r: 70, t: 20, b: 60 };
+    // Drawn at the size it is shown (times the screen's pixel ratio), so its text is the 11 px of the other charts.
+    const ratio = window.devicePixelRatio || 1, W = canvas.clientWidth || 640, H = 280;  // as tall as the SVG charts
+    canvas.width = W * ratio; canvas.height = H * ratio; canvas.style.height = H + "px";
+    const ctx = canvas.getContext("2d"), pad = { l: 48, r: 30, t: 12, b: 34 };
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     const style = getComputedStyle(document.body);
     ctx.clearRect(0, 0, W, H);
-    ctx.strokeStyle = style.getPropertyValue("--line"); ctx.fillStyle = style.getPropertyValue("--muted"); ctx.font = "22px sans-serif";
+    ctx.strokeStyle = style.getPropertyValue("--line"); ctx.fillStyle = style.getPropertyValue("--muted"); ctx.font = `11px ${style.fontFamily}`;
     ctx.beginPath(); ctx.moveTo(pad.l, pad.t); ctx.lineTo(pad.l, H - pad.b); ctx.lineTo(W - pad.r, H - pad.b); ctx.stroke();
     const x = v => pad.l + ((tx(v) - xlo) / ((xhi - xlo) || 1)) * (W - pad.l - pad.r);
     const y = v => H - pad.b - ((v - ylo) / ((yhi - ylo) || 1)) * (H - pad.t - pad.b);
-    for (const v of niceTicks(ylo, yhi, 5)) ctx.fillText((100 * v).toFixed(0) + "%", 10, y(v) + 7);
-    for (const v of [...new Set(xs)].sort((a, b) => a - b).slice(0, 12)) ctx.fillText(String(v), x(v) - 12, H - pad.b + 28);
-    ctx.fillText(px.replace(/_/g, " ") + (log ? " (log)" : ""), W / 2 - 60, H - 8);
+    ctx.textAlign = "right";
+    for (const t of tickLabels(niceTicks(ylo, yhi, 5), true)) ctx.fillText(t.label, pad.l - 6, y(t.v) + 4);
+    ctx.textAlign = "center";
+    for (const v of [...new Set(xs)].sort((a, b) => a - b).slice(0, 12)) ctx.fillText(String(v), x(v), H - pad.b + 14);
+    ctx.fillText(px.replace(/_/g, " ") + (log ? " (log)" : ""), (pad.l + W - pad.r) / 2, H - 4);
     const depths = [...new Set(points.rows.map(r => r[id]))].sort((a, b) => a - b);
     const jitter = (i) => ((i * 2654435761) % 1000 / 1000 - 0.5) * 8;
     points.rows.forEach((r, i) => {
       ctx.fillStyle = palette[depths.indexOf(r[id]) % palette.length];
       ctx.globalAlpha = 0.65;
-      ctx.beginPath(); ctx.arc(x(r[ix]) + jitter(i), y(r[iy]), 4, 0, 2 * Math.PI); ctx.fill();
+      ctx.beginPath(); ctx.arc(x(r[ix]) + jitter(i) / 2, y(r[iy]), 3, 0, 2 * Math.PI); ctx.fill();
     });
     ctx.globalAlpha = 1;
     legend.replaceChildren(...depths.map((d, i) => { const sw = h("i"); sw.style.background = palette[i % palette.length]; return h("span", {}, sw, `freeze depth ${d}`); }));
@@ -426,7 +453,7 @@ async function loadTrials(id) {
   catch (e) { el.replaceChildren(h("span", { class: "error" }, e.message)); return; }
   const again = () => loadTrials(id);
   const status = h("select", { id: "trial-status", onchange: e => { q.status = e.target.value; q.offset = 0; again(); } },
-    ["", "pending", "running", "completed", "stopped", "diverged", "failed", "cancelled"].map(v => h("option", { value: v, selected: v === q.status }, v || "any status")));
+    ["", ...page.statuses].map(v => h("option", { value: v, selected: v === q.status }, v || "any status")));
   el.replaceChildren(
     h("div", { class: "toolbar" }, status,
       h("button", { id: "trials-prev", disabled: q.offset === 0, onclick: () => { q.offset = Math.max(0, q.offset - 50); again(); } }, "‹ Previous"),
@@ -483,7 +510,7 @@ function renderTrialLive(sweepId, trialId) {
 }
 
 function curves(epochs, series, accuracy) {
-  const table = { metric: accuracy ? "accuracy" : "loss", rows: ["series"], columns: ["epoch"], cells: [] };
+  const table = { metric: accuracy ? "accuracy" : "loss", fraction: accuracy, rows: ["series"], columns: ["epoch"], cells: [] };
   for (const [field, name] of series)
     for (const e of epochs) table.cells.push({ row: { series: name }, column: { epoch: String(e.epoch) }, mean: e[field], std: 0 });
   return lineChart(table, "epoch");

@@ -39,7 +39,7 @@ public static class TableExport
             foreach (string col in t.ColumnKeys)
             {
                 if (!t.Cells.TryGetValue((row, col), out var c)) continue;
-                var fields = row.Split(", ").Concat(col.Split(", ")).Concat(new[]
+                var fields = t.RowValues(row).Values.Concat(t.ColumnValues(col).Values).Concat(new[]
                 {
                     t.Metric, Num(c.Mean), Num(c.Std), c.Seeds.ToString(CultureInfo.InvariantCulture),
                     c.Trials.ToString(CultureInfo.InvariantCulture), c.Chosen ?? "", c.Missing ?? "",
@@ -55,6 +55,10 @@ public static class TableExport
         var doc = new
         {
             metric = t.Metric,
+            // How to show the values (fractions as percentages) and whether a transfer-gain view exists: the
+            // dashboard shows what the table says rather than guessing from names.
+            fraction = Metrics.IsFraction(t.Metric),
+            scratch_baseline = t.ScratchRow != null,
             over = t.Over,
             rows = t.RowParameters,
             columns = t.ColumnParameters,
@@ -63,7 +67,7 @@ public static class TableExport
                 var c = t.Cells[(row, col)];
                 return new
                 {
-                    row = Zip(t.RowParameters, row), column = Zip(t.ColumnParameters, col), mean = c.Mean, std = c.Std,
+                    row = t.RowValues(row), column = t.ColumnValues(col), mean = c.Mean, std = c.Std,
                     seeds = c.Seeds, trials = c.Trials, chosen = c.Chosen, missing = c.Missing,
                     best = best.TryGetValue(col, out var b) && b == row,
                 };
@@ -71,9 +75,6 @@ public static class TableExport
         };
         return JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true });
     }
-
-    static Dictionary<string, string> Zip(IReadOnlyList<string> names, string key) =>
-        names.Zip(key.Split(", ")).ToDictionary(p => p.First, p => p.Second);
 
     static string Num(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 }

@@ -24,7 +24,8 @@ public static class SweepPlots
             var color = Colors.Category10[i % 10];
             double[] xs = points.Select(p => p.X).ToArray();
             double[] mean = points.Select(p => p.Cell.Mean!.Value * 100).ToArray();
-            if (points.Count > 1)
+            // The band where every point has a spread (two seeds or more).
+            if (points.Count > 1 && points.All(p => p.Cell.Std != null))
             {
                 var band = plot.Add.FillY(xs, points.Select(p => (p.Cell.Mean!.Value - p.Cell.Std!.Value) * 100).ToArray(),
                     points.Select(p => (p.Cell.Mean!.Value + p.Cell.Std!.Value) * 100).ToArray());
@@ -35,7 +36,7 @@ public static class SweepPlots
             line.Color = color;
             line.LineWidth = 2;
             line.MarkerSize = 7;
-            line.LegendText = Label(row);
+            line.LegendText = Label(table.RowValues(row));
         }
         LogTicks(plot, table.ColumnKeys.Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
         plot.Title("Test accuracy vs target data (mean ± std over seeds)");
@@ -53,13 +54,14 @@ public static class SweepPlots
         int size = finished.Max(t => t.Spec.DatasetSize);
         var plot = new Plot();
         int i = 0;
-        foreach (var group in finished.Where(t => t.Spec.DatasetSize == size).GroupBy(t => $"{t.Spec.Initialization}, {t.Spec.FreezeDepth}").OrderBy(g => g.Key))
+        var rows = ComparisonTable.DefaultRows(finished);
+        foreach (var group in finished.Where(t => t.Spec.DatasetSize == size).GroupBy(t => ComparisonTable.KeyText(ComparisonTable.ValuesOf(t, rows))).OrderBy(g => g.Key))
         {
             var best = group.MaxBy(t => t.Result!.BestValAccuracy ?? 0)!;
             var line = plot.Add.Scatter(best.Result!.Epochs.Select(e => (double)e.Epoch).ToArray(), best.Result.Epochs.Select(e => e.ValAccuracy * 100).ToArray());
             line.Color = Colors.Category10[i++ % 10];
             line.LineWidth = 2;
-            line.LegendText = $"{Label(group.Key)} (lr {SweepParameters.Format(best.Spec.LearningRate)}, seed {best.Spec.Seed})";
+            line.LegendText = $"{Label(ComparisonTable.ValuesOf(best, rows))} (lr {SweepParameters.Format(best.Spec.LearningRate)}, seed {best.Spec.Seed})";
         }
         int epochs = finished.Max(t => t.Result!.Epochs.Count);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
@@ -87,7 +89,7 @@ public static class SweepPlots
                 points.Select(c => table.Cells[(row, c)].Mean!.Value * 100).ToArray());
             line.Color = Colors.Category10[i % 10];
             line.LineWidth = 2;
-            line.LegendText = Label(row);
+            line.LegendText = Label(table.RowValues(row));
         }
         LogTicks(plot, table.ColumnKeys.Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
         plot.Title($"Learning-rate sensitivity at {size} images per class (mean over seeds)");
@@ -97,10 +99,13 @@ public static class SweepPlots
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
-    static string Label(string rowKey)
+    /// <summary>A line's legend from its row's values: "scratch (no transfer)", "pretrained, freeze 2", or with strategies swept "pretrained, discriminative, freeze 2".</summary>
+    public static string Label(IReadOnlyDictionary<string, string> row)
     {
-        var parts = rowKey.Split(", ");
-        return parts[0] == EnumText.Of(Initialization.Scratch) ? "scratch (no transfer)" : $"pretrained, freeze {parts[1]}";
+        if (row.TryGetValue("initialization", out var init) && init == EnumText.Of(Initialization.Scratch)) return "scratch (no transfer)";
+        var parts = row.Where(kv => kv.Key != "freeze_depth").Select(kv => kv.Value).ToList();
+        if (row.TryGetValue("freeze_depth", out var depth)) parts.Add($"freeze {depth}");
+        return string.Join(", ", parts);
     }
 
     static void LogTicks(Plot plot, IEnumerable<double> values)

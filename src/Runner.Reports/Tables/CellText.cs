@@ -3,7 +3,7 @@ using System.Globalization;
 
 namespace Runner.Reports.Tables;
 
-/// <summary>How a cell reads: "93.12 ± 0.41% (3)" for accuracies, plain numbers otherwise; "(running)" when empty.</summary>
+/// <summary>How a cell reads: "93.12 ± 0.41% (n=3)" for accuracies, "93.12% (n=1)" for one seed, plain numbers otherwise; "(running)" when empty.</summary>
 public static class CellText
 {
     public static string Value(TableCell c, string metric, bool withChosen = true)
@@ -11,9 +11,14 @@ public static class CellText
         if (c.Mean == null) return $"({c.Missing})";
         bool percent = Metrics.IsFraction(metric.Replace("_gain", "", StringComparison.Ordinal));
         string sign = metric.EndsWith("_gain", StringComparison.Ordinal) && c.Mean >= 0 ? "+" : "";
-        string number = percent
-            ? string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean * 100:F2} ± {c.Std * 100:F2}%")
-            : string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean:G4} ± {c.Std:G3}");
+        // One seed has no spread to show: "93.12%", not "93.12 ± 0.00%".
+        string number = (percent, c.Std) switch
+        {
+            (true, { } sd) => string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean * 100:F2} ± {sd * 100:F2}%"),
+            (true, null) => string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean * 100:F2}%"),
+            (false, { } sd) => string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean:G4} ± {sd:G3}"),
+            (false, null) => string.Create(CultureInfo.InvariantCulture, $"{sign}{c.Mean:G4}"),
+        };
         string seeds = c.Seeds == c.Trials ? $"n={c.Seeds}" : $"n={c.Seeds}/{c.Trials}";
         if (c.Spread is { } s)
         {

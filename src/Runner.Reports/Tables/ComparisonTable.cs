@@ -22,10 +22,11 @@ public sealed record BaseSpread(int Bases, double Between, double? Within)
     {
         var byBase = values.GroupBy(v => v.Base).Select(g => g.Select(v => v.Value).ToList()).ToList();
         if (byBase.Count < 2) return null;
-        double between = Metrics.MeanStd(byBase.Select(b => b.Average()).ToList()).Std;
+        double between = Metrics.MeanStd(byBase.Select(b => b.Average()).ToList()).Std!.Value;
         int freedom = byBase.Sum(b => b.Count - 1);
+        // A base with one value adds nothing to the pooled spread (its weight, Count - 1, is zero).
         double? within = freedom == 0 ? null
-            : Math.Sqrt(byBase.Sum(b => { double s = Metrics.MeanStd(b).Std; return (b.Count - 1) * s * s; }) / freedom);
+            : Math.Sqrt(byBase.Sum(b => { double s = Metrics.MeanStd(b).Std ?? 0; return (b.Count - 1) * s * s; }) / freedom);
         return new BaseSpread(byBase.Count, between, within);
     }
 }
@@ -44,9 +45,16 @@ public sealed record ComparisonTable(
     string Over,
     IReadOnlyList<string> RowKeys,
     IReadOnlyList<string> ColumnKeys,
-    IReadOnlyDictionary<(string Row, string Column), TableCell> Cells)
+    IReadOnlyDictionary<(string Row, string Column), TableCell> Cells,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> KeyValues)
 {
     public const string Best = "best", Mean = "mean";
+
+    /// <summary>What a row key stands for: each row parameter and its value (no splitting of the key's text).</summary>
+    public IReadOnlyDictionary<string, string> RowValues(string rowKey) => KeyValues[rowKey];
+
+    /// <summary>What a column key stands for: each column parameter and its value.</summary>
+    public IReadOnlyDictionary<string, string> ColumnValues(string columnKey) => KeyValues[columnKey];
 
     public static ComparisonTable Build(IReadOnlyList<TrialRecord> trials, IReadOnlyList<string> rows, IReadOnlyList<string> columns,
         string metric = "test_accuracy", string over = Best, IReadOnlyDictionary<string, string>? where = null)
@@ -56,13 +64,20 @@ public sealed record ComparisonTable(
         var selected = trials.Where(t => where == null || where.All(w => Value(t, w.Key) == w.Value)).ToList();
         var rest = Swept(selected).Except(rows).Except(columns).Where(p => p != "seed").ToList();
 
-        string Key(TrialRecord t, IReadOnlyList<string> ps) => string.Join(", ", ps.Select(p => Value(t, p)));
+        var keyValues = new Dictionary<string, IReadOnlyDictionary<string, string>>();
+        string Key(TrialRecord t, IReadOnlyList<string> ps)
+        {
+            var values = ValuesOf(t, ps);
+            string key = KeyText(values);
+            keyValues.TryAdd(key, values);
+            return key;
+        }
         var rowKeys = Ordered(selected, rows, Key);
         var colKeys = Ordered(selected, columns, Key);
         var cells = new Dictionary<(string, string), TableCell>();
         foreach (var group in selected.GroupBy(t => (Key(t, rows), Key(t, columns))))
             cells[group.Key] = MakeCell(group.ToList(), rest, metric, over);
-        return new ComparisonTable(rows, columns, metric, over, rowKeys, colKeys, cells);
+        return new ComparisonTable(rows, columns, metric, over, rowKeys, colKeys, cells, keyValues);
     }
 
     /// <summary>A trial with metrics to show: completed, or stopped early by ASHA (its metrics at that point).</summary>
@@ -132,6 +147,17 @@ public sealed record ComparisonTable(
         trials.Count == 0 ? Enumerable.Empty<string>()
             : trials[0].Spec.Parameters().Keys.Where(p => trials.Select(t => Value(t, p)).Distinct().Count() > 1);
 
+    /// <summary>A trial's values of <paramref name="parameters"/>, in their order, as tables print them.</summary>
+    public static IReadOnlyDictionary<string, string> ValuesOf(TrialRecord t, IReadOnlyList<string> parameters)
+    {
+        var values = new OrderedDictionary<string, string>();
+        foreach (string p in parameters) values[p] = Value(t, p);
+        return values;
+    }
+
+    /// <summary>How a row or column reads: its values joined by ", " ("pretrained, 2").</summary>
+    public static string KeyText(IReadOnlyDictionary<string, string> values) => string.Join(", ", values.Values);
+
     public static string Value(TrialRecord t, string parameter) =>
         t.Spec.Parameters().TryGetValue(parameter, out var v) ? SweepParameters.Format(v)
             : throw new ArgumentException($"unknown parameter '{parameter}'; known: {string.Join(", ", t.Spec.Parameters().Keys)}");
@@ -150,16 +176,18 @@ public sealed record ComparisonTable(
         return best;
     }
 
+    /// <summary>The row of training from scratch, when initialization is a row parameter and the trials have one.</summary>
+    public string? ScratchRow => RowParameters.Contains("initialization")
+        ? RowKeys.FirstOrDefault(r => RowValues(r)["initialization"] == EnumText.Of(Initialization.Scratch)) : null;
+
     /// <summary>
     /// Transfer gain: every pretrained row minus the scratch row in the same column (same dataset size), so the sign
     /// says whether pretraining helped. Needs initialization among the row parameters.
     /// </summary>
     public ComparisonTable GainOverScratch()
     {
-        int init = RowParameters.ToList().IndexOf("initialization");
-        if (init < 0) throw new ArgumentException("the transfer-gain view needs initialization among the rows");
-        string? scratchRow = RowKeys.FirstOrDefault(r => r.Split(", ")[init] == EnumText.Of(Initialization.Scratch));
-        if (scratchRow == null) throw new ArgumentException("the sweep has no scratch baseline to compare with");
+        if (!RowParameters.Contains("initialization")) throw new ArgumentException("the transfer-gain view needs initialization among the rows");
+        if (ScratchRow is not { } scratchRow) throw new ArgumentException("the sweep has no scratch baseline to compare with");
         var cells = new Dictionary<(string, string), TableCell>();
         foreach (string row in RowKeys.Where(r => r != scratchRow))
             foreach (string col in ColumnKeys)
@@ -171,7 +199,7 @@ public sealed record ComparisonTable(
                     continue;
                 }
                 // Seeds differ between the two cells' trials, so the spread of the difference is combined.
-                double std = Math.Sqrt((c.Std ?? 0) * (c.Std ?? 0) + (s.Std ?? 0) * (s.Std ?? 0));
+                double? std = c.Std is { } a && s.Std is { } b ? Math.Sqrt(a * a + b * b) : null;
                 cells[(row, col)] = c with { Mean = c.Mean - s.Mean, Std = std };
             }
         return this with { RowKeys = RowKeys.Where(r => r != scratchRow).ToList(), Cells = cells, Metric = Metric + "_gain" };

@@ -27,11 +27,11 @@ public static class Metrics
 
     public static bool IsFraction(string metric) => metric.Contains("accuracy", StringComparison.Ordinal);
 
-    /// <summary>Mean and sample standard deviation (0 for a single value).</summary>
-    public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
+    /// <summary>Mean and sample standard deviation; the spread of a single value is unknown (null), not zero.</summary>
+    public static (double Mean, double? Std) MeanStd(IReadOnlyList<double> values)
     {
         double mean = values.Average();
-        double std = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        double? std = values.Count < 2 ? null : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
         return (mean, std);
     }
 }

@@ -36,7 +36,7 @@ public static class TorchRuntime
     public static Device ResolveDevice(string name)
     {
         EnsureLoaded();
-        if (!DeviceNames.IsValid(name)) throw new ArgumentException($"device must be auto, cpu, cuda or cuda:N, got '{name}'");
+        if (SweepRules.Device(name) is { } problem) throw new ArgumentException(problem);
         if (name == "auto") return cuda.is_available() ? CUDA : CPU;
         if (name == "cpu") return CPU;
         if (!cuda.is_available())
