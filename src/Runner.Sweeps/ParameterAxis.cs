@@ -4,10 +4,7 @@ namespace Runner.Sweeps;
 /// One swept parameter: either a list of values (grid, or a categorical choice for random search) or a distribution
 /// (random search only). Values are stored as <see cref="string"/>, <see cref="int"/> or <see cref="double"/>.
 /// </summary>
-public sealed record ParameterAxis(string Name, IReadOnlyList<object>? Values, Distribution? Distribution)
-{
-    public bool IsList => Values != null;
-}
+public sealed record ParameterAxis(string Name, IReadOnlyList<object>? Values, Distribution? Distribution);
 
 /// <summary>A range to sample from: uniform, log_uniform (learning rates) or int_uniform (inclusive).</summary>
 public sealed record Distribution(string Kind, double Min, double Max)

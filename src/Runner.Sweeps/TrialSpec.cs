@@ -46,13 +46,25 @@ public sealed record TrialSpec(
     [property: Key(25)] string? DataArchiveSha256 = null)
 {
     /// <summary>
-    /// The sweep task that builds this trial's pretrained base, named by what determines the base (model and
-    /// pretraining settings); null when the trial needs none (scratch, or a weight file).
+    /// A pretrained base's one identity: the model, and either its weight file's SHA-256 or how Runner pretrains it.
+    /// The task that builds the base (<see cref="PretrainTaskId"/>), the name of its checkpoint and the frozen-feature
+    /// cache (<see cref="FrozenFeaturesKey"/>) all derive from it. Null for a trial from scratch.
     /// </summary>
     [IgnoreMember]
-    public string? PretrainTaskId => Initialization == Initialization.Pretrained && WeightsSha256 == null && WeightsPath == null && Pretrain != null
-        ? "base-" + TrialIdOf($"{Model}|{CanonicalPretrain(Pretrain)}")
+    public string? BaseIdentity => Initialization != Initialization.Pretrained ? null
+        : WeightsSha256 != null ? $"{Model}|weights:{WeightsSha256}"
+        : Pretrain != null ? BaseIdentityOf(Model, Pretrain)
         : null;
+
+    /// <summary>The identity of the base Runner pretrains for <paramref name="model"/> with <paramref name="pretrain"/>.</summary>
+    public static string BaseIdentityOf(string model, PretrainSpec pretrain) => $"{model}|{CanonicalPretrain(pretrain)}";
+
+    /// <summary>
+    /// The sweep task that builds this trial's pretrained base, named by the base's identity; null when the trial
+    /// needs none (scratch, or a weight file).
+    /// </summary>
+    [IgnoreMember]
+    public string? PretrainTaskId => WeightsSha256 == null && WeightsPath == null && BaseIdentity is { } identity ? "base-" + TrialIdOf(identity) : null;
 
     /// <summary>feature-extraction, fine-tune or gradual-unfreeze (null in records written before strategies existed).</summary>
     [IgnoreMember]
@@ -71,9 +83,8 @@ public sealed record TrialSpec(
     /// </summary>
     [IgnoreMember]
     public string? FrozenFeaturesKey =>
-        Initialization == Initialization.Pretrained && FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment
-        && (Pretrain != null || WeightsSha256 != null)
-            ? $"{Model}|{(WeightsSha256 != null ? "weights:" + WeightsSha256 : CanonicalPretrain(Pretrain!))}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}"
+        FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment && BaseIdentity is { } identity
+            ? $"{identity}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}"
             : null;
 
     /// <summary>Stable 16-hex-digit id: SHA-256 of <see cref="Canonical"/>.</summary>
@@ -149,7 +160,7 @@ public sealed record TrialSpec(
         ["dropout"] = Dropout,
     };
 
-    public static string CanonicalPretrain(PretrainSpec p) =>
+    static string CanonicalPretrain(PretrainSpec p) =>
         $"{p.Dataset}|{string.Join(",", p.Classes)}|e{p.Epochs}|lr{Num(p.LearningRate)}|s{p.Seed}|b{p.BatchSize}|{p.Optimizer}";
 
     public static string TrialIdOf(string canonical) =>

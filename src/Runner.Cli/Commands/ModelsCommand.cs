@@ -31,9 +31,9 @@ public sealed class ModelsCommand : ICommand
             var model = ModelZoo.Create(facts.Name, classes);
             try
             {
-                var stages = model.Stages.Select(s => (s.Name, Parameters: Freezing.Count(s.Module.parameters()))).ToList();
-                long head = Freezing.Count(model.Head.parameters());
-                long total = Freezing.Count(model.Network.parameters());
+                var stages = model.Stages.Select(s => (s.Name, Parameters: Freezing.ParameterCount(s.Module.parameters()))).ToList();
+                long head = Freezing.ParameterCount(model.Head.parameters());
+                long total = Freezing.ParameterCount(model.Network.parameters());
                 if (args.Has("json"))
                 {
                     context.Out.WriteLine(JsonSerializer.Serialize(new

@@ -4,9 +4,10 @@ using Akka.Cluster;
 namespace Runner.Cluster.Hosting;
 
 /// <summary>
-/// On a worker-only node: completes <see cref="Lost"/> when no coordinator is left in the cluster (it was downed or
-/// left) or this node itself was downed or removed. The worker process then starts a fresh node and joins the seeds again, so
-/// a restarted coordinator gets its workers back without anyone touching them.
+/// On a node that is not the active coordinator (a worker, or a standby coordinator): completes the node's
+/// CoordinatorLost when no coordinator is left in the cluster (it was downed or left) or this node itself was downed or
+/// removed. A worker then starts a fresh node and joins the seeds again, so a restarted coordinator gets its workers
+/// back without anyone touching them; a standby goes back to waiting for the store's lock.
 /// </summary>
 public sealed class CoordinatorWatch : ReceiveActor
 {

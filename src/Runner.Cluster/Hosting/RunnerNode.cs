@@ -30,7 +30,7 @@ public sealed class RunnerNode : IAsyncDisposable
     public NodeOptions Options { get; }
     /// <summary>Completes when this node is Up in the cluster.</summary>
     public Task Joined { get; }
-    /// <summary>Worker-only nodes: completes when the cluster has no coordinator any more (see <see cref="CoordinatorWatch"/>).</summary>
+    /// <summary>Nodes other than the active coordinator: completes when the cluster has no coordinator any more (see <see cref="CoordinatorWatch"/>).</summary>
     public Task CoordinatorLost { get; }
     public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
     /// <summary>Coordinators: what this node's sweeps reported of their store lately.</summary>

@@ -20,7 +20,7 @@ public static class PretrainedBases
 
     public static string Key(string model, PretrainSpec pretrain, string dataFingerprint)
     {
-        string text = $"{model}|{TrialSpec.CanonicalPretrain(pretrain)}|{dataFingerprint}";
+        string text = $"{TrialSpec.BaseIdentityOf(model, pretrain)}|{dataFingerprint}";
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 

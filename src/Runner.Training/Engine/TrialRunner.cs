@@ -152,8 +152,8 @@ public static class TrialRunner
         string device, int threads, TimeSpan took)
     {
         // What the plan trains by its last epoch (a gradually unfrozen stage counts once it joins).
-        long trainable = Freezing.Count(Freezing.TrainedBy(model, settings.StageRates(model.Stages.Count, settings.Epochs)));
-        long total = Freezing.Count(model.Network.parameters());
+        long trainable = Freezing.ParameterCount(Freezing.TrainedBy(model, settings.StageRates(model.Stages.Count, settings.Epochs)));
+        long total = Freezing.ParameterCount(model.Network.parameters());
         var epochs = outcome.Epochs;
         var best = epochs.Where(e => double.IsFinite(e.ValAccuracy)).OrderByDescending(e => e.ValAccuracy).ThenBy(e => e.Epoch).FirstOrDefault();
         if (outcome.DivergedAt is { } divergedAt)

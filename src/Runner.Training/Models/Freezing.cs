@@ -30,5 +30,5 @@ public static class Freezing
     public static IEnumerable<Parameter> TrainedBy(IStagedModel model, double[] stageRates) =>
         model.Stages.Where((_, i) => stageRates[i] > 0).SelectMany(s => s.Module.parameters()).Concat(model.Head.parameters());
 
-    public static long Count(IEnumerable<Parameter> parameters) => parameters.Sum(p => p.numel());
+    public static long ParameterCount(IEnumerable<Parameter> parameters) => parameters.Sum(p => p.numel());
 }
