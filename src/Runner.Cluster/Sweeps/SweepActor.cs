@@ -89,127 +89,149 @@ public sealed class SweepActor : ReceivePersistentActor
         _clock = clock ?? (() => DateTime.UtcNow);
         (_pool, _projection) = (pool, projection);
 
-        Recover<SnapshotOffer>(offer =>
-        {
-            var snapshot = (SweepSnapshot)offer.Snapshot;
-            _state.Restore(snapshot);
-            _written.Restore(snapshot);
-        });
-        Recover<IRunnerMessage>(e =>
-        {
-            _state.Apply(e);
-            _written.Apply(e);
-        });
-        Recover<RecoveryCompleted>(_ =>
-        {
-            _state.RequeueUnfinished();
-            _written.RequeueUnfinished();
-            if (_state.EarlyStop != null)
-            {
-                _asha = new AshaPolicy(_state.EarlyStop);
-                foreach (var t in _state.Trials.Where(t => t.Result != null))
-                    foreach (var e in t.Result!.Epochs) _asha.ShouldStop(t.Id, e.Epoch, e.ValAccuracy);
-            }
-            // The projection may have missed rows written just before a crash: it upserts, so sending all is safe.
-            if (_state.IsSubmitted) ProjectAll();
-            AnnounceWork();
-        });
+        // Recovery: the latest snapshot, then the events after it; then what a restart owes (requeue, re-project).
+        Recover<SnapshotOffer>(RecoverSnapshot);
+        Recover<IRunnerMessage>(RecoverEvent);
+        Recover<RecoveryCompleted>(RecoveryDone);
 
-        Command<Submit>(c =>
-        {
-            if (_state.IsSubmitted)
-            {
-                Sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: true));
-                return;
-            }
-            // Trials this state folder already finished (same id) are recorded as reused, not run again;
-            // the submission and those results are one atomic write.
-            var ids = c.Trials.Select(t => t.Id).ToHashSet();
-            var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop, c.Device ?? DeviceNames.Auto) };
-            if (c.EarlyStop != null) _asha = new AshaPolicy(c.EarlyStop);
-            events.AddRange(c.Reused.Where(r => ids.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
-                .Select(r => new SweepEvents.TrialCompleted(c.SweepId, r.TrialId, 0, "reused", r)));
-            var sender = Sender;
-            PersistAll(events, Applied);
-            DeferAsync(events, _ =>
-            {
-                sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: false));
-                AnnounceWork();
-            });
-        });
-
-        Command<RequestTrial>(c =>
-        {
-            var starts = _state.StartNext(c.Worker, Math.Max(1, c.Count), _clock());
-            if (starts.Count == 0)
-            {
-                Sender.Tell(new NoTrial(c.SweepId, _state.IsFinished));
-                return;
-            }
-            var worker = Sender;
-            var jobs = starts.Select(AssignmentOf).ToArray();
-            // One trial is one event and one Assignment, as before batches existed; several are one of each.
-            IRunnerMessage started = starts.Count == 1 ? starts[0] : new SweepEvents.TrialsStarted(c.SweepId, starts.ToArray());
-            Decide(started, _ =>
-            {
-                foreach (var job in jobs) _runningOn[job.TrialId] = worker;
-                worker.Tell(jobs.Length == 1 ? jobs[0] : new Assignments(c.SweepId, jobs));
-            });
-        });
-
-        Command<ReportCompleted>(c =>
-        {
-            var e = _state.Complete(c.TrialId, c.Attempt, c.Worker, c.Result);
-            if (e != null) RankForEarlyStop(e);
-            Record(e, c.SweepId, c.TrialId);
-        });
-        Command<ReportsCompleted>(c =>
-        {
-            var completions = new List<SweepEvents.TrialCompleted>();
-            foreach (var r in c.Reports.DistinctBy(r => r.TrialId))
-                if (_state.Complete(r.TrialId, r.Attempt, r.Worker, r.Result) is { } e) completions.Add(e);
-            completions.ForEach(RankForEarlyStop);
-            if (completions.Count > 0) Decide(new SweepEvents.TrialsCompleted(c.SweepId, completions.ToArray()), _ => { });
-        });
+        // Decisions: each is persisted before anyone hears of it.
+        Command<Submit>(OnSubmit);
+        Command<RequestTrial>(OnRequestTrial);
+        Command<ReportCompleted>(OnReportCompleted);
+        Command<ReportsCompleted>(OnReportsCompleted);
         Command<ReportFailed>(c => Record(_state.Fail(c.TrialId, c.Attempt, c.Reason, _clock()), c.SweepId, c.TrialId));
+        Command<WorkerLost>(OnWorkerLost);
+        Command<Cancel>(OnCancel);
 
-        Command<WorkerLost>(c =>
-        {
-            var events = _state.WorkerLost(c.Worker, c.Reason, _clock());
-            if (events.Count > 0) PersistAll(events, Applied);
-            if (events.Count > 0) DeferAsync(events, _ => AnnounceWork());
-        });
-
-        Command<Cancel>(c =>
-        {
-            if (_state.IsCancelled || _state.IsFinished) Sender.Tell(StatusOf(c.SweepId));
-            else PersistThen(new SweepEvents.Cancelled(c.SweepId, _clock()), _ =>
-            {
-                // Stop the trials in flight between batches; their late reports are ignored.
-                foreach (var (trialId, worker) in _runningOn) worker.Tell(new WorkerMessages.CancelTrial(c.SweepId, trialId));
-                _runningOn.Clear();
-                Sender.Tell(StatusOf(c.SweepId));
-            });
-        });
-
+        // Questions, and live progress (kept in memory only: the result carries every epoch).
         Command<GetStatus>(c => Sender.Tell(StatusOf(c.SweepId)));
-        // Live progress is kept in memory only (the result carries every epoch).
-        Command<WorkerMessages.EpochReported>(e =>
-        {
-            if (_state.Find(e.TrialId) is not { Status: TrialStatus.Running } t || t.Attempts != e.Attempt) return;
-            _lastEpoch[e.TrialId] = (e, DateTime.UtcNow);
-            if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, e.Metrics.ValAccuracy) && _runningOn.TryGetValue(e.TrialId, out var worker))
-            {
-                _log.Info("Sweep {SweepId} trial {TrialId} stopped early at epoch {Epoch} (ASHA)", e.SweepId, e.TrialId, e.Metrics.Epoch);
-                worker.Tell(new WorkerMessages.StopTrial(e.SweepId, e.TrialId));
-            }
-        });
         Command<GetProgress>(c => Sender.Tell(ProgressOf(c.SweepId)));
+        Command<WorkerMessages.EpochReported>(OnEpochReported);
+
         // Older snapshots are of no use once a newer one is saved; failures only cost a longer recovery.
         Command<SaveSnapshotSuccess>(s => DeleteSnapshots(new SnapshotSelectionCriteria(s.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Sweep {SweepId}: snapshot not saved (recovery will replay more events)", _written.SweepId));
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteSnapshotsFailure>(f => _log.Warning(f.Cause, "Sweep {SweepId}: old snapshots not deleted", _written.SweepId));
+    }
+
+    void RecoverSnapshot(SnapshotOffer offer)
+    {
+        var snapshot = (SweepSnapshot)offer.Snapshot;
+        _state.Restore(snapshot);
+        _written.Restore(snapshot);
+    }
+
+    void RecoverEvent(IRunnerMessage e)
+    {
+        _state.Apply(e);
+        _written.Apply(e);
+    }
+
+    void RecoveryDone(RecoveryCompleted _)
+    {
+        _state.RequeueUnfinished();
+        _written.RequeueUnfinished();
+        if (_state.EarlyStop != null)
+        {
+            _asha = new AshaPolicy(_state.EarlyStop);
+            foreach (var t in _state.Trials.Where(t => t.Result != null))
+                foreach (var e in t.Result!.Epochs) _asha.ShouldStop(t.Id, e.Epoch, e.ValAccuracy);
+        }
+        // The projection may have missed rows written just before a crash: it upserts, so sending all is safe.
+        if (_state.IsSubmitted) ProjectAll();
+        AnnounceWork();
+    }
+
+    /// <summary>A new sweep is one atomic write (with the results this state folder already has); a known one is acknowledged.</summary>
+    void OnSubmit(Submit c)
+    {
+        if (_state.IsSubmitted)
+        {
+            Sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: true));
+            return;
+        }
+        // Trials this state folder already finished (same id) are recorded as reused, not run again;
+        // the submission and those results are one atomic write.
+        var ids = c.Trials.Select(t => t.Id).ToHashSet();
+        var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop, c.Device ?? DeviceNames.Auto) };
+        if (c.EarlyStop != null) _asha = new AshaPolicy(c.EarlyStop);
+        events.AddRange(c.Reused.Where(r => ids.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
+            .Select(r => new SweepEvents.TrialCompleted(c.SweepId, r.TrialId, 0, "reused", r)));
+        var sender = Sender;
+        PersistAll(events, Applied);
+        DeferAsync(events, _ =>
+        {
+            sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: false));
+            AnnounceWork();
+        });
+    }
+
+    /// <summary>A worker asks for work: the next trials (bases first) are recorded as started, then sent to it.</summary>
+    void OnRequestTrial(RequestTrial c)
+    {
+        var starts = _state.StartNext(c.Worker, Math.Max(1, c.Count), _clock());
+        if (starts.Count == 0)
+        {
+            Sender.Tell(new NoTrial(c.SweepId, _state.IsFinished));
+            return;
+        }
+        var worker = Sender;
+        var jobs = starts.Select(AssignmentOf).ToArray();
+        // One trial is one event and one Assignment, as before batches existed; several are one of each.
+        IRunnerMessage started = starts.Count == 1 ? starts[0] : new SweepEvents.TrialsStarted(c.SweepId, starts.ToArray());
+        Decide(started, _ =>
+        {
+            foreach (var job in jobs) _runningOn[job.TrialId] = worker;
+            worker.Tell(jobs.Length == 1 ? jobs[0] : new Assignments(c.SweepId, jobs));
+        });
+    }
+
+    void OnReportCompleted(ReportCompleted c)
+    {
+        var e = _state.Complete(c.TrialId, c.Attempt, c.Worker, c.Result);
+        if (e != null) RankForEarlyStop(e);
+        Record(e, c.SweepId, c.TrialId);
+    }
+
+    void OnReportsCompleted(ReportsCompleted c)
+    {
+        var completions = new List<SweepEvents.TrialCompleted>();
+        foreach (var r in c.Reports.DistinctBy(r => r.TrialId))
+            if (_state.Complete(r.TrialId, r.Attempt, r.Worker, r.Result) is { } e) completions.Add(e);
+        completions.ForEach(RankForEarlyStop);
+        if (completions.Count > 0) Decide(new SweepEvents.TrialsCompleted(c.SweepId, completions.ToArray()), _ => { });
+    }
+
+    void OnWorkerLost(WorkerLost c)
+    {
+        var events = _state.WorkerLost(c.Worker, c.Reason, _clock());
+        if (events.Count > 0) PersistAll(events, Applied);
+        if (events.Count > 0) DeferAsync(events, _ => AnnounceWork());
+    }
+
+    void OnCancel(Cancel c)
+    {
+        if (_state.IsCancelled || _state.IsFinished) Sender.Tell(StatusOf(c.SweepId));
+        else PersistThen(new SweepEvents.Cancelled(c.SweepId, _clock()), _ =>
+        {
+            // Stop the trials in flight between batches; their late reports are ignored.
+            foreach (var (trialId, worker) in _runningOn) worker.Tell(new WorkerMessages.CancelTrial(c.SweepId, trialId));
+            _runningOn.Clear();
+            Sender.Tell(StatusOf(c.SweepId));
+        });
+    }
+
+    /// <summary>A running trial's latest epoch: kept for progress views, and ranked by ASHA, which may stop the trial.</summary>
+    void OnEpochReported(WorkerMessages.EpochReported e)
+    {
+        if (_state.Find(e.TrialId) is not { Status: TrialStatus.Running } t || t.Attempts != e.Attempt) return;
+        _lastEpoch[e.TrialId] = (e, DateTime.UtcNow);
+        if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, e.Metrics.ValAccuracy) && _runningOn.TryGetValue(e.TrialId, out var worker))
+        {
+            _log.Info("Sweep {SweepId} trial {TrialId} stopped early at epoch {Epoch} (ASHA)", e.SweepId, e.TrialId, e.Metrics.Epoch);
+            worker.Tell(new WorkerMessages.StopTrial(e.SweepId, e.TrialId));
+        }
     }
 
     Assignment AssignmentOf(SweepEvents.TrialStarted s)
