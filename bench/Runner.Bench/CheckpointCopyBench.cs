@@ -37,7 +37,7 @@ public sealed class CheckpointCopyBench(CliContext context)
                 var spec = new TrialSpec("convnet4", null, "fashion-mnist", new[] { 5, 6, 7, 8, 9 }, 100, Initialization.Scratch, 0, 1e-3, perClass,
                     epochs, 64, "adam", 0, 0.9, 1000 * (i + 2) + (copy ? 1 : 2));
                 string artifacts = Path.Combine(folder, $"worker-{i}-{copy}");
-                var env = new TrialEnvironment(new ArtifactStore(artifacts), data, null, "cpu", 0, AllowDownload: false,
+                var env = new TrialEnvironment(new DerivedFiles(artifacts), data, null, "cpu", 0, AllowDownload: false,
                     Shared: copy ? new ArtifactSource(null, client, new ArtifactCache(Path.Combine(artifacts, "cache"))) : null);
                 var clock = Stopwatch.StartNew();
                 TrialRunner.Run(spec, env);

@@ -34,7 +34,7 @@ public sealed class FrozenSweepBench(CliContext context)
 
         TorchRuntime.EnsureLoaded();
         TorchRuntime.SetThreads(o.Threads);
-        var store = new ArtifactStore(Path.Combine(folder, "artifacts"));
+        var store = new DerivedFiles(Path.Combine(folder, "artifacts"));
         var clock = Stopwatch.StartNew();
         var images = FashionMnist.Load(data);
         var baseModel = PretrainedBases.GetOrTrain(store, trials[0].Model, pretrain, images, CPU, null, CancellationToken.None);
@@ -97,7 +97,7 @@ public sealed class FrozenSweepBench(CliContext context)
 
     static string GroupOf(TrialSpec t) => t.Initialization == Initialization.Pretrained ? $"freeze {t.FreezeDepth}" : EnumText.Of(t.Initialization);
 
-    static Pass RunAll(IReadOnlyList<TrialSpec> trials, ArtifactStore store, string data, int threads, bool reuse, int headOnlyDepth)
+    static Pass RunAll(IReadOnlyList<TrialSpec> trials, DerivedFiles store, string data, int threads, bool reuse, int headOnlyDepth)
     {
         var env = new TrialEnvironment(store, data, null, "cpu", threads, AllowDownload: false, ReuseFeatures: reuse);
         double total = 0, headOnly = 0, accuracy = 0;

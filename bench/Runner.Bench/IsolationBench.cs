@@ -4,6 +4,7 @@ using Runner.Cli;
 using Runner.Cluster.Workers;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Bench;
 

@@ -25,7 +25,7 @@ public sealed class MemoryBench(CliContext context)
         if (trials <= WarmUp) throw new UsageException($"--trials must be more than {WarmUp} (the warm-up)");
         string data = DataLocator.Locate(dataOption, null, allowDownload: false);
         context.Out.WriteLine($"memory: {trials} small trials in this process, data {data}, state {folder}");
-        var env = new TrialEnvironment(new ArtifactStore(folder), data, null, "cpu", 0, AllowDownload: false);
+        var env = new TrialEnvironment(new DerivedFiles(folder), data, null, "cpu", 0, AllowDownload: false);
         var pretrain = new PretrainSpec("fashion-mnist", new[] { 0, 1, 2, 3, 4 }, 1, 1e-3, 0, 64, "adam");
         int[] depths = { 0, 2, 4 };
         var samples = new List<(int Trial, double Mb)>();

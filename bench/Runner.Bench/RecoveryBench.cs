@@ -6,6 +6,7 @@ using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Bench;
 

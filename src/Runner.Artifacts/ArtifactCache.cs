@@ -61,7 +61,7 @@ public sealed class ArtifactCache
         }
     }
 
-    public long SizeBytes() => new DirectoryInfo(Root).EnumerateFileSystemInfos().Sum(SizeOf);
+    internal long SizeBytes() => new DirectoryInfo(Root).EnumerateFileSystemInfos().Sum(SizeOf);
 
     static long SizeOf(FileSystemInfo e) => e is DirectoryInfo d
         ? d.EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)

@@ -118,7 +118,7 @@ public sealed class ArtifactClient
                     var counted = new CountingStream(body, _ => { });
                     await WithStallTimeout(counted, t => counted.CopyToAsync(file, 1 << 20, t), cancel);
                 }
-                if (File.Exists(part) && ContentHash.Of(part) == sha)
+                if (File.Exists(part) && ContentHash.Matches(part, sha))
                 {
                     File.Move(part, target, overwrite: true);
                     return;

@@ -2,19 +2,6 @@ using System.Text.RegularExpressions;
 
 namespace Runner.Artifacts;
 
-/// <summary>What became of an upload's bytes.</summary>
-public enum UploadOutcome
-{
-    /// <summary>The artifact is whole and verified (now, or it already was).</summary>
-    Complete,
-    /// <summary>The bytes were kept; more are expected (the connection dropped, or the client sends in parts).</summary>
-    Partial,
-    /// <summary>The client's offset is not what the store holds: it should ask again where to resume.</summary>
-    OffsetMismatch,
-    /// <summary>The bytes do not hash to the name they were sent under: they were dropped.</summary>
-    HashMismatch,
-}
-
 /// <summary>
 /// The coordinator's artifact store: pretrained bases, trial checkpoints, the user's weight files and image-folder
 /// archives, each a file named by its SHA-256 (<c>objects/ab/abcdef…</c>), so the same bytes are stored and sent once
@@ -22,17 +9,13 @@ public enum UploadOutcome
 /// part that hashes to its name becomes an object. <em>Refs</em> are small mutable names for objects: the checkpoint
 /// of a running trial, the base built for a pretraining key.
 /// </summary>
-public sealed class ContentStore : IContentStore
+public sealed class ContentStore : IContentStore, IUploadSpace
 {
     static readonly Regex RefName = new("^[A-Za-z0-9._-]{1,200}$", RegexOptions.Compiled);
-    /// <summary>
-    /// One writer per artifact and per ref, by striping: a fixed set of locks, so that a coordinator that stores
-    /// millions of checkpoints over its life does not keep a lock for each.
-    /// </summary>
-    readonly SemaphoreSlim[] _uploadGates = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    /// <summary>One writer per ref, by striping (as uploads are, in <see cref="UploadProtocol"/>).</summary>
     readonly object[] _refGates = Enumerable.Range(0, 64).Select(_ => new object()).ToArray();
+    readonly UploadProtocol _uploads;
 
-    SemaphoreSlim UploadGate(string sha) => _uploadGates[Convert.ToInt32(sha[..2], 16) % _uploadGates.Length];
     object RefGate(string name) => _refGates[(int)((uint)StringComparer.Ordinal.GetHashCode(name) % (uint)_refGates.Length)];
 
     public string Root { get; }
@@ -46,6 +29,7 @@ public sealed class ContentStore : IContentStore
         Directory.CreateDirectory(Objects);
         Directory.CreateDirectory(Uploads);
         Directory.CreateDirectory(Refs);
+        _uploads = new UploadProtocol(this);
     }
 
     public string PathOf(string sha) => Path.Combine(Objects, ContentHash.Check(sha)[..2], sha);
@@ -70,58 +54,20 @@ public sealed class ContentStore : IContentStore
 
     string PartOf(string sha) => Path.Combine(Uploads, ContentHash.Check(sha) + ".part");
 
-    /// <summary>
-    /// Appends an upload's bytes, read from <paramref name="body"/> in 1 MiB pieces (memory stays bounded whatever
-    /// the size), at <paramref name="offset"/> of an artifact of <paramref name="total"/> bytes. Bytes are kept as
-    /// they arrive, so a dropped connection loses nothing already received.
-    /// </summary>
-    public async Task<UploadOutcome> Receive(string sha, long offset, long total, Stream body, CancellationToken cancel = default)
+    public Task<UploadOutcome> Receive(string sha, long offset, long total, Stream body, CancellationToken cancel = default) =>
+        _uploads.Receive(sha, offset, total, body, cancel);
+
+    async Task IUploadSpace.Append(string sha, long at, ReadOnlyMemory<byte> bytes)
     {
-        ContentHash.Check(sha);
-        if (Has(sha)) return UploadOutcome.Complete;
-        // One writer per artifact: two clients uploading the same bytes take turns, and the second finds it done.
-        var semaphore = UploadGate(sha);
-        await semaphore.WaitAsync(cancel);
-        try
-        {
-            if (Has(sha)) return UploadOutcome.Complete;
-            string part = PartOf(sha);
-            long have = Received(sha);
-            if (offset != have || total < have) return UploadOutcome.OffsetMismatch;
-            await using (var file = new FileStream(part, FileMode.Append, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                var buffer = new byte[1 << 20];
-                long left = total - have;
-                int read;
-                try
-                {
-                    while (left > 0 && (read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), cancel)) > 0)
-                    {
-                        await file.WriteAsync(buffer.AsMemory(0, read), cancel);
-                        left -= read;
-                    }
-                }
-                catch (Exception e) when (e is IOException or OperationCanceledException)
-                {
-                    // The client went away: what arrived is kept for its next attempt.
-                    await file.FlushAsync(CancellationToken.None);
-                    return UploadOutcome.Partial;
-                }
-            }
-            if (Received(sha) < total) return UploadOutcome.Partial;
-            if (ContentHash.Of(part) != sha)
-            {
-                File.Delete(part);
-                return UploadOutcome.HashMismatch;
-            }
-            Place(part, sha);
-            return UploadOutcome.Complete;
-        }
-        finally
-        {
-            semaphore.Release();
-        }
+        await using var file = new FileStream(PartOf(sha), FileMode.Append, FileAccess.Write, FileShare.None, 1 << 20);
+        await file.WriteAsync(bytes);
     }
+
+    Stream IUploadSpace.ReadPart(string sha) => new FileStream(PartOf(sha), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+
+    void IUploadSpace.DropPart(string sha) => File.Delete(PartOf(sha));
+
+    void IUploadSpace.Publish(string sha, long length) => Place(PartOf(sha), sha);
 
     /// <summary>Adds a file of this machine (a coordinator's own worker, or a shared folder): hashed, copied in, named.</summary>
     public string Import(string file)
@@ -130,7 +76,7 @@ public sealed class ContentStore : IContentStore
         if (Has(sha)) return sha;
         string temp = Path.Combine(Uploads, $"{sha}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.import");
         File.Copy(file, temp, overwrite: true);
-        if (ContentHash.Of(temp) != sha)
+        if (!ContentHash.Matches(temp, sha))
         {
             File.Delete(temp);
             throw new IOException($"{file} changed while it was being stored");

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Npgsql;
 
 namespace Runner.Artifacts;
@@ -10,16 +9,16 @@ namespace Runner.Artifacts;
 /// resumes after the last stored chunk; it counts as stored once <c>artifact_objects</c> has its row, written only
 /// after the chunks hashed to its name. Refs are rows of <c>artifact_refs</c>. Reads stream one chunk at a time.
 /// </summary>
-public sealed class PostgresContentStore : IContentStore
+public sealed class PostgresContentStore : IContentStore, IUploadSpace
 {
-    const int ChunkBytes = 1 << 20;
     readonly NpgsqlDataSource _db;
     /// <summary>One writer per artifact within this process (the active coordinator is the one writer of the store).</summary>
-    readonly SemaphoreSlim[] _uploadGates = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    readonly UploadProtocol _uploads;
 
     public PostgresContentStore(string connectionString)
     {
         _db = NpgsqlDataSource.Create(connectionString);
+        _uploads = new UploadProtocol(this);
         // Coordinators starting together take turns; once the tables exist nothing is run (see ResultsStore).
         if ((bool)Scalar("SELECT to_regclass('artifact_refs') IS NOT NULL")!) return;
         using var db = _db.OpenConnection();
@@ -42,62 +41,26 @@ public sealed class PostgresContentStore : IContentStore
     public long Received(string sha) =>
         (long)Scalar("SELECT coalesce(sum(length(bytes)), 0)::bigint FROM artifact_chunks WHERE sha = @sha", ("sha", ContentHash.Check(sha)))!;
 
-    public async Task<UploadOutcome> Receive(string sha, long offset, long total, Stream body, CancellationToken cancel = default)
+    public Task<UploadOutcome> Receive(string sha, long offset, long total, Stream body, CancellationToken cancel = default) =>
+        _uploads.Receive(sha, offset, total, body, cancel);
+
+    /// <summary>A piece of an upload is one row of <c>artifact_chunks</c> at its byte offset.</summary>
+    async Task IUploadSpace.Append(string sha, long at, ReadOnlyMemory<byte> bytes)
     {
-        ContentHash.Check(sha);
-        if (Has(sha)) return UploadOutcome.Complete;
-        var gate = _uploadGates[Convert.ToInt32(sha[..2], 16) % _uploadGates.Length];
-        await gate.WaitAsync(cancel);
-        try
-        {
-            if (Has(sha)) return UploadOutcome.Complete;
-            long have = Received(sha);
-            if (offset != have || total < have) return UploadOutcome.OffsetMismatch;
-            var buffer = new byte[ChunkBytes];
-            try
-            {
-                while (have < total)
-                {
-                    // A whole chunk (or the rest) before writing it: the bytes of a dropped connection are kept up to the last full read.
-                    int filled = 0, want = (int)Math.Min(buffer.Length, total - have), read;
-                    while (filled < want && (read = await body.ReadAsync(buffer.AsMemory(filled, want - filled), cancel)) > 0) filled += read;
-                    if (filled == 0) break;
-                    await using (var insert = _db.CreateCommand("INSERT INTO artifact_chunks (sha, start, bytes) VALUES (@sha, @start, @bytes)"))
-                    {
-                        insert.Parameters.AddWithValue("sha", sha);
-                        insert.Parameters.AddWithValue("start", have);
-                        insert.Parameters.AddWithValue("bytes", buffer[..filled]);
-                        await insert.ExecuteNonQueryAsync(CancellationToken.None);
-                    }
-                    have += filled;
-                    if (filled < want) break;
-                }
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException) { return UploadOutcome.Partial; }
-            if (have < total) return UploadOutcome.Partial;
-            if (HashOf(sha) != sha)
-            {
-                Delete(sha);
-                return UploadOutcome.HashMismatch;
-            }
-            Execute("INSERT INTO artifact_objects (sha, length) VALUES (@sha, @length) ON CONFLICT (sha) DO NOTHING", ("sha", sha), ("length", total));
-            return UploadOutcome.Complete;
-        }
-        finally
-        {
-            gate.Release();
-        }
+        await using var insert = _db.CreateCommand("INSERT INTO artifact_chunks (sha, start, bytes) VALUES (@sha, @start, @bytes)");
+        insert.Parameters.AddWithValue("sha", sha);
+        insert.Parameters.AddWithValue("start", at);
+        insert.Parameters.AddWithValue("bytes", bytes.ToArray());
+        await insert.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
-    string HashOf(string sha)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var stream = Chunks(sha, 0);
-        var buffer = new byte[ChunkBytes];
-        int read;
-        while ((read = stream.Read(buffer)) > 0) hash.AppendData(buffer, 0, read);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
+    Stream IUploadSpace.ReadPart(string sha) => Chunks(sha, 0);
+
+    void IUploadSpace.DropPart(string sha) => Delete(sha);
+
+    /// <summary>The artifact counts as stored from this row on (its chunks are already there).</summary>
+    void IUploadSpace.Publish(string sha, long length) =>
+        Execute("INSERT INTO artifact_objects (sha, length) VALUES (@sha, @length) ON CONFLICT (sha) DO NOTHING", ("sha", sha), ("length", length));
 
     public Stream OpenRead(string sha, long from) =>
         Has(sha) ? Chunks(sha, from) : throw new FileNotFoundException($"no artifact {sha}");

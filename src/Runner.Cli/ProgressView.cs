@@ -1,6 +1,7 @@
 using System.Globalization;
 using Spectre.Console;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cli;
 

@@ -32,7 +32,7 @@ public sealed record TrainerSettings(string StateFolder, string? DataFolder, str
         var sources = new System.Collections.Concurrent.ConcurrentDictionary<string, ArtifactSource>();
         return device => (job, onEpoch, cancel) =>
         {
-            var env = new TrialEnvironment(new ArtifactStore(artifacts), DataFolder, SweepDataFolder, device, Threads, Log: log,
+            var env = new TrialEnvironment(new DerivedFiles(artifacts), DataFolder, SweepDataFolder, device, Threads, Log: log,
                 TensorBoardFolder: TensorBoard ? Cli.StateFolder.TensorBoard(StateFolder) : null,
                 Shared: sources.GetOrAdd(job.ArtifactsUrl ?? "", url => ArtifactSource.For(artifacts, url == "" ? null : url, CacheBytes, log, http)),
                 BaseSha256: job.BaseSha256);

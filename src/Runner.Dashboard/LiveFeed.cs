@@ -4,6 +4,7 @@ using Runner.Cluster.Api;
 using Runner.Cluster.Hosting;
 using Runner.Cluster.Protocol;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Dashboard;
 

@@ -59,10 +59,10 @@ public sealed class ResultsStore
         ? $"SELECT jsonb_array_elements_text(CAST({parameter} AS jsonb))"
         : $"SELECT value FROM json_each({parameter})";
 
-    public void UpsertSweep(SweepRecord row) => Write(new object[] { row });
+    internal void UpsertSweep(SweepRecord row) => Write(new object[] { row });
 
     /// <summary>Records a trial's state; a completed row is never downgraded (the first completion stands).</summary>
-    public void UpsertTrial(TrialRecord row) => Write(new object[] { row });
+    internal void UpsertTrial(TrialRecord row) => Write(new object[] { row });
 
     /// <summary>
     /// Upserts sweep and trial rows in order, in one transaction: the projection writes whatever queued up while the

@@ -28,7 +28,7 @@ public sealed class AshaPolicy
         for (long r = spec.GraceEpochs; r < spec.MaxEpochs; r *= spec.ReductionFactor) _rungs[(int)r] = new List<double>();
     }
 
-    public IReadOnlyCollection<int> RungEpochs => _rungs.Keys;
+    internal IReadOnlyCollection<int> RungEpochs => _rungs.Keys;
 
     /// <summary>Records a report; true when the trial should stop now (after this epoch).</summary>
     public bool ShouldStop(string trialId, int epoch, double valAccuracy)

@@ -65,6 +65,54 @@ public abstract class TransferTests
     }
 
     [SkippableFact]
+    public async Task A_connection_that_drops_mid_upload_keeps_every_byte_that_arrived()
+    {
+        string root = ScratchFolders.New("artifacts");
+        using var server = Server(root);
+        var (path, sha) = RandomFile(root, 2_000_000);
+        // The client's connection breaks after 1.5 MB: half-way through the upload protocol's second piece.
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(UploadOutcome.Partial, await server.Store.Receive(sha, 0, bytes.Length, new BreakingStream(bytes, 1_500_000)));
+        Assert.Equal(1_500_000, server.Store.Received(sha));
+
+        Assert.Equal(500_000, await new ArtifactClient(server.Url).Upload(path, sha));
+        Assert.Equal(sha, HashOf(server.Store.OpenRead(sha, 0)));
+    }
+
+    /// <summary>A request body whose connection breaks (IOException) after <paramref name="breakAt"/> bytes.</summary>
+    sealed class BreakingStream(byte[] bytes, int breakAt) : Stream
+    {
+        int _at;
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            if (_at >= breakAt) throw new IOException("the connection was reset");
+            int n = Math.Min(count, breakAt - _at);
+            Array.Copy(bytes, _at, buffer, offset, n);
+            _at += n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancel = default)
+        {
+            var array = new byte[buffer.Length];
+            int n = Read(array, 0, array.Length);
+            array.AsMemory(0, n).CopyTo(buffer);
+            return ValueTask.FromResult(n);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => bytes.Length;
+        public override long Position { get => _at; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [SkippableFact]
     public async Task A_download_resumes_from_its_part_file_with_a_range_request()
     {
         string root = ScratchFolders.New("artifacts");

@@ -1,4 +1,5 @@
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cli.Tests;
 

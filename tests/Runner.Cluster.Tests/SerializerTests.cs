@@ -35,15 +35,15 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepCommands.WorkerLost("s-1", "w", "node removed") };
         yield return new object[] { new SweepCommands.Cancel("s-1") };
         yield return new object[] { new SweepCommands.GetStatus("s-1") };
-        yield return new object[] { new SweepCommands.Accepted("s-1", 3, false) };
-        yield return new object[] { new SweepCommands.Assignment("s-1", trial.Id, 2, trial) };
-        yield return new object[] { new SweepCommands.NoTrial("s-1", true) };
-        yield return new object[] { new SweepCommands.ReportAck("s-1", trial.Id, false) };
-        yield return new object[] { new SweepCommands.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true) };
+        yield return new object[] { new SweepReplies.Accepted("s-1", 3, false) };
+        yield return new object[] { new SweepReplies.Assignment("s-1", trial.Id, 2, trial) };
+        yield return new object[] { new SweepReplies.NoTrial("s-1", true) };
+        yield return new object[] { new SweepReplies.ReportAck("s-1", trial.Id, false) };
+        yield return new object[] { new SweepReplies.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true) };
         yield return new object[] { new SweepCommands.GetProgress("s-1") };
-        var running = new SweepCommands.RunningTrial(trial.Id, "w", 2, 3, 5, 0.91, 2400.5, "pretrained, freeze 2");
+        var running = new SweepReplies.RunningTrial(trial.Id, "w", 2, 3, 5, 0.91, 2400.5, "pretrained, freeze 2");
         yield return new object[] { running };
-        yield return new object[] { new SweepCommands.SweepProgress(new SweepCommands.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true), new[] { running }, trial.Id, 0.93, "x") };
+        yield return new object[] { new SweepReplies.SweepProgress(new SweepReplies.SweepStatus("s-1", "demo", 10, 5, 2, 1, 1, 1, true), new[] { running }, trial.Id, 0.93, "x") };
         yield return new object[] { new WorkerMessages.Idle("w", "cuda:1") };
         yield return new object[] { new WorkerMessages.EpochReported("s-1", trial.Id, 1, "w", new Runner.Sweeps.EpochMetrics(1, 0.5, 0.8, double.NaN, 0.7, 1, 100)) };
         yield return new object[] { new WorkerMessages.CancelTrial("s-1", trial.Id) };
@@ -63,7 +63,7 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepEvents.TrialsStarted("s-1", new[] { new SweepEvents.TrialStarted("s-1", trial.Id, 1, "w", At), new SweepEvents.TrialStarted("s-1", other.Id, 3, "w", At) }) };
         yield return new object[] { new SweepEvents.TrialsCompleted("s-1", new[] { new SweepEvents.TrialCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)), new SweepEvents.TrialCompleted("s-1", other.Id, 1, "w", Samples.Result(other.Id)) }) };
         yield return new object[] { new SweepCommands.ReportsCompleted("s-1", "w", new[] { new SweepCommands.ReportCompleted("s-1", trial.Id, 1, "w", Samples.Result(trial.Id)) }) };
-        yield return new object[] { new SweepCommands.Assignments("s-1", new[] { new SweepCommands.Assignment("s-1", trial.Id, 1, trial), new SweepCommands.Assignment("s-1", other.Id, 2, other) }) };
+        yield return new object[] { new SweepReplies.Assignments("s-1", new[] { new SweepReplies.Assignment("s-1", trial.Id, 1, trial), new SweepReplies.Assignment("s-1", other.Id, 2, other) }) };
         yield return new object[] { new SweepCommands.RequestTrial("s-1", "w", 64) };
         yield return new object[] { new WorkerMessages.Idle("w", "cpu", 64) };
     }

@@ -2,8 +2,9 @@ using Runner.Sweeps;
 using Akka.Actor;
 using Akka.Configuration;
 using Runner.Cluster.Protocol;
-using Runner.Cluster.Sweeps;
+using Runner.Cluster.SweepActors;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cluster.Tests;
 

@@ -5,8 +5,9 @@ using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
 using Runner.Cluster.Protocol;
-using Runner.Cluster.Sweeps;
+using Runner.Cluster.SweepActors;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cluster.Tests;
 

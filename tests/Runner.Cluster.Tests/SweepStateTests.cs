@@ -1,6 +1,6 @@
 using Runner.Sweeps;
 using Runner.Cluster.Protocol;
-using Runner.Cluster.Sweeps;
+using Runner.Cluster.SweepActors;
 
 namespace Runner.Cluster.Tests;
 

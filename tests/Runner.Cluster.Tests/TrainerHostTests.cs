@@ -3,6 +3,7 @@ using System.Text;
 using Runner.Cluster.Workers;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 using static Runner.Cluster.Workers.TrainerChannel;
 
 namespace Runner.Cluster.Tests;

@@ -3,6 +3,7 @@ using Akka.TestKit;
 using Runner.Cluster.Pool;
 using Runner.Cluster.Protocol;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cluster.Tests;
 

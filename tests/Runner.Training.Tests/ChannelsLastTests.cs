@@ -51,8 +51,8 @@ public class ChannelsLastTests(SharedArtifacts shared)
     {
         var data = Data.FashionMnist.Load(TestData.Subset);
         var spec = TestData.SmallTrial(freezeDepth: 2, seed: 1);
-        var baseModel = PretrainedBases.GetOrTrain(new ArtifactStore(shared.Folder), "convnet4", spec.Pretrain!, data, CPU, null, CancellationToken.None);
-        var cache = new FeatureCache(new ArtifactStore(ScratchFolders.New("features-layout")));
+        var baseModel = PretrainedBases.GetOrTrain(new DerivedFiles(shared.Folder), "convnet4", spec.Pretrain!, data, CPU, null, CancellationToken.None);
+        var cache = new FeatureCache(new DerivedFiles(ScratchFolders.New("features-layout")));
         using var made = cache.GetOrCompute(FeatureCache.KeyFor(spec, data)!, baseModel, 2, data, spec.TargetClasses, CPU, null);
         // A file is written in storage order: a channels-last tensor saved as it is would read back transposed.
         Assert.True(made.Train.is_contiguous() && made.Test.is_contiguous(), "features are not in the plain layout");

@@ -66,7 +66,7 @@ public class FeatureReuseTests(SharedArtifacts shared)
     public void The_cache_stays_under_its_size_bound_by_evicting_the_least_recently_used_entry()
     {
         string artifacts = ScratchFolders.New("features-lru");
-        var store = new ArtifactStore(artifacts);
+        var store = new DerivedFiles(artifacts);
         var env = TestData.Environment(artifacts);
         TrialRunner.Run(TestData.SmallTrial(freezeDepth: 4, seed: 1), env);
         TrialRunner.Run(TestData.SmallTrial(freezeDepth: 3, seed: 1), env);
@@ -89,14 +89,14 @@ public class FeatureReuseTests(SharedArtifacts shared)
     {
         var data = Data.FashionMnist.Load(TestData.Subset);
         var spec = TestData.SmallTrial(freezeDepth: 3, seed: 1);
-        var baseModel = PretrainedBases.GetOrTrain(new ArtifactStore(shared.Folder), "convnet4", spec.Pretrain!, data, TorchSharp.torch.CPU, null, CancellationToken.None);
+        var baseModel = PretrainedBases.GetOrTrain(new DerivedFiles(shared.Folder), "convnet4", spec.Pretrain!, data, TorchSharp.torch.CPU, null, CancellationToken.None);
         var keys = FeatureCache.KeysAtDepths(spec, data);
 
-        var direct = new FeatureCache(new ArtifactStore(ScratchFolders.New("features-direct")));
+        var direct = new FeatureCache(new DerivedFiles(ScratchFolders.New("features-direct")));
         using var fromImages = direct.GetOrCompute(keys(3)!, baseModel, 3, data, spec.TargetClasses, TorchSharp.torch.CPU, null);
 
         var log = new List<string>();
-        var chained = new FeatureCache(new ArtifactStore(ScratchFolders.New("features-chained")));
+        var chained = new FeatureCache(new DerivedFiles(ScratchFolders.New("features-chained")));
         using (chained.GetOrCompute(keys(2)!, baseModel, 2, data, spec.TargetClasses, TorchSharp.torch.CPU, log.Add, keys)) { }
         using var fromDepth2 = chained.GetOrCompute(keys(3)!, baseModel, 3, data, spec.TargetClasses, TorchSharp.torch.CPU, log.Add, keys);
 

@@ -126,7 +126,7 @@ public class ImageFolderTests
         string root = MakeFolder("cached");
         string artifacts = ScratchFolders.New("cached-artifacts");
         var layout = ImageFolderLayout.Scan(root);
-        var decoded = ImageFolderData.Load(layout, 12, 3, new Runner.Training.Engine.ArtifactStore(artifacts));
+        var decoded = ImageFolderData.Load(layout, 12, 3, new Runner.Training.Engine.DerivedFiles(artifacts));
         string file = Assert.Single(Directory.GetFiles(Path.Combine(artifacts, "datasets"), "*.bin"));
         var (train, test) = ImageFolderData.TryRead(file, 12, 3, Normalization.ImageNet)!.Value;
         Assert.Equal(decoded.Train.Pixels, train.Pixels);

@@ -26,7 +26,7 @@ public class OwnDataTrialTests
 
     static TrialSpec Spec(string strategy, int depth, int epochs = 1) => new(
         "resnet18", null, Files.Value.Dataset, new[] { 0, 1 }, 2, Initialization.Pretrained, depth, 1e-3, 6, epochs, 4, "adam", 0, 0.9, 1,
-        Strategy: strategy, ImageSize: 32, WeightsSha256: ArtifactStore.Sha256Of(Files.Value.Weights), WeightsPath: Files.Value.Weights,
+        Strategy: strategy, ImageSize: 32, WeightsSha256: DerivedFiles.Sha256Of(Files.Value.Weights), WeightsPath: Files.Value.Weights,
         DataPath: Files.Value.Folder);
 
     [Theory]

@@ -18,7 +18,7 @@ public class PretrainedBaseTests
         Assert.Single(log, m => m.StartsWith("pretraining convnet4", StringComparison.Ordinal));
         var checkpoints = Directory.GetFiles(Path.Combine(artifacts, "bases"), "*.dat");
         Assert.Single(checkpoints);
-        Assert.True(ArtifactStore.IsIntact(checkpoints[0]));
+        Assert.True(DerivedFiles.IsIntact(checkpoints[0]));
     }
 
     [Fact]
@@ -50,7 +50,7 @@ public class PretrainedBaseTests
         var second = TrialRunner.Run(spec, env);
         Assert.Contains(log, m => m.Contains("is damaged (checksum mismatch): rebuilding it"));
         Assert.Equal(2, log.Count(m => m.StartsWith("pretraining", StringComparison.Ordinal)));
-        Assert.True(ArtifactStore.IsIntact(checkpoint));
+        Assert.True(DerivedFiles.IsIntact(checkpoint));
         Assert.Equal(first.TestAccuracy, second.TestAccuracy);
     }
 }

@@ -41,7 +41,7 @@ public static class TestData
         module.state_dict().Where(kv => kv.Value.dtype == ScalarType.Float32).ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
 
     public static TrialEnvironment Environment(string artifacts, List<string>? log = null) =>
-        new(new ArtifactStore(artifacts), DataFolder: Subset, Device: "cpu", Threads: 2, AllowDownload: false,
+        new(new DerivedFiles(artifacts), DataFolder: Subset, Device: "cpu", Threads: 2, AllowDownload: false,
             Log: log == null ? null : m => { lock (log) log.Add(m); });
 }
 

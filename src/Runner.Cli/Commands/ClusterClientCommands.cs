@@ -65,7 +65,7 @@ public sealed class StatusCommand : ICommand
         {
             if (args.Positional.Count == 0) throw new UsageException("--watch needs a SWEEP");
             string path = $"sweeps/{args.Positional[0]}/progress";
-            var final = ProgressView.Follow(() => client.Expect(HttpMethod.Get, path).Deserialize<Runner.Cluster.Protocol.SweepCommands.SweepProgress>(CoordinatorApi.Json)!,
+            var final = ProgressView.Follow(() => client.Expect(HttpMethod.Get, path).Deserialize<Runner.Cluster.Protocol.SweepReplies.SweepProgress>(CoordinatorApi.Json)!,
                 context, live: true);
             return final.Failed > 0 ? 1 : 0;
         }

@@ -99,8 +99,8 @@ public sealed class CoordinatorCommand : ICommand
     }
 
     /// <summary>
-    /// Another coordinator holds the store: stand by until the lease is free, then hand it over to be used (null when
-    /// stopped first). Meanwhile, with --peers, this process is a member of the active one's cluster serving the API.
+    /// Another coordinator holds the store: say so, then stand by (<see cref="Standby{TLease}"/>) until the lease is
+    /// free (null when stopped first). With --peers this process is a member of the active one's cluster serving the API.
     /// </summary>
     static StoreLease? StandBy(NodeOptions standby, ApiOptions api, CliContext context)
     {
@@ -109,42 +109,41 @@ public sealed class CoordinatorCommand : ICommand
         catch (Npgsql.NpgsqlException e) { why = $"it does not answer ({e.Message})"; }
         context.Out.WriteLine($"standby for the store {standby.StoreLocation}: {why}; taking over when it is free");
         context.Out.Flush();
-        while (true)
+        return new Standby<StoreLease>(
+            () => StoreLease.TryTake(standby.StoreLocation, $"{standby.Host}:{standby.Port}"),
+            () => standby.SeedNodes.Count == 0 ? null : Serving(RunnerNode.Start(standby), api),
+            time => Stopped(context, time)).WaitForLease();
+    }
+
+    /// <summary>A standby's node with the API it serves: both go when it leaves.</summary>
+    static INodeSession Serving(RunnerNode node, ApiOptions api)
+    {
+        try { return new ServingNode(node, new CoordinatorApi(node, api, Dashboard())); }
+        catch
         {
-            RunnerNode? node = null;
-            CoordinatorApi? server = null;
-            try
-            {
-                if (standby.SeedNodes.Count > 0)
-                {
-                    try
-                    {
-                        node = RunnerNode.Start(standby);
-                        server = new CoordinatorApi(node, api, Dashboard());
-                    }
-                    catch (System.Data.Common.DbException e)
-                    {
-                        Serilog.Log.Warning("Standby: cannot read the store ({Message}); trying again", e.Message);
-                        if (Stopped(context, TimeSpan.FromSeconds(2))) return null;
-                        continue;
-                    }
-                }
-                while (node?.CoordinatorLost.IsCompleted != true)
-                {
-                    if (Stopped(context, TimeSpan.FromMilliseconds(500))) return null;
-                    try
-                    {
-                        if (StoreLease.TryTake(standby.StoreLocation, $"{standby.Host}:{standby.Port}") is { } lease) return lease;
-                    }
-                    catch (Npgsql.NpgsqlException e) { Serilog.Log.Warning("Standby: the store does not answer ({Message})", e.Message); }
-                }
-            }
-            finally
-            {
-                server?.Dispose();
-                // A standby owns nothing: it leaves without waiting for a coordinator that may be gone.
-                node?.Abandon();
-            }
+            node.Abandon();
+            throw;
+        }
+    }
+
+    sealed class ServingNode(RunnerNode node, CoordinatorApi server) : INodeSession
+    {
+        INodeSession Node => node;
+        public Task Joined => Node.Joined;
+        public Task CoordinatorLost => Node.CoordinatorLost;
+        public Task Terminated => Node.Terminated;
+        public string Address => Node.Address;
+
+        public void Abandon()
+        {
+            server.Dispose();
+            node.Abandon();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            server.Dispose();
+            return node.DisposeAsync();
         }
     }
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Runner.Cluster.Hosting;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cli.Commands;
 
@@ -111,14 +112,13 @@ public sealed class RunCommand : ICommand
     }
 
     /// <summary>
-    /// Follows the sweep's progress, and decides when its store stays unusable: the journal has refused writes (or
-    /// reads) and no trial has finished for the give-up time. Then `run` ends with one line and exit 1; every trial
-    /// the journal took is kept, and the same command resumes once the store is fixed.
+    /// Follows the sweep's progress; when its store stays unusable (<see cref="StoreGiveUp"/> decides), `run` ends
+    /// with one line and exit 1. Every trial the journal took is kept, and the same command resumes once the store is
+    /// fixed.
     /// </summary>
     sealed class StoreWatch(RunnerNode node, string state, TimeSpan giveUpAfter)
     {
-        DateTime _lastMove = DateTime.UtcNow;
-        int _done = -1;
+        readonly StoreGiveUp _giveUp = new(node.StoreTroubles, giveUpAfter);
 
         public SweepProgress Poll(string sweepId, CancellationToken cancel)
         {
@@ -127,8 +127,7 @@ public sealed class RunCommand : ICommand
                 try
                 {
                     var progress = node.Sweeps.Ask<SweepProgress>(new GetProgress(sweepId), TimeSpan.FromSeconds(5), cancel).GetAwaiter().GetResult();
-                    int done = progress.Status.Completed + progress.Status.Failed;
-                    if (done != _done) (_done, _lastMove) = (done, DateTime.UtcNow);
+                    _giveUp.Saw(progress.Status.Done);
                     GiveUpIfStuck();
                     return progress;
                 }
@@ -138,8 +137,8 @@ public sealed class RunCommand : ICommand
 
         void GiveUpIfStuck()
         {
-            if (node.StoreTroubles.Since(_lastMove) is not var (first, latest) || DateTime.UtcNow - first.At < giveUpAfter) return;
-            throw new CommandFailedException($"the journal in {state} has not worked for {(DateTime.UtcNow - first.At).TotalSeconds:F0} s ({latest.Reason}); " +
+            if (_giveUp.Verdict() is not var (broken, reason)) return;
+            throw new CommandFailedException($"the journal in {state} has not worked for {broken.TotalSeconds:F0} s ({reason}); " +
                 "trials it recorded are kept: fix the store (disk space, permissions, the file) and run the same command again to resume");
         }
     }

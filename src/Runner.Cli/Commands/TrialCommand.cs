@@ -44,7 +44,7 @@ public sealed class TrialCommand : ICommand
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         bool json = args.Has("json");
         var env = new TrialEnvironment(
-            new ArtifactStore(StateFolder.Artifacts(state)),
+            new DerivedFiles(StateFolder.Artifacts(state)),
             DataFolder: args.Get("data"),
             SweepDataFolder: sweepData,
             Device: args.Get("device") ?? sweepDevice ?? "auto",

@@ -67,39 +67,19 @@ public sealed class WorkerCommand(WorkerCommand.Trainer? trainer = null, IReadOn
         };
         var joinTimeout = TimeSpan.FromSeconds(args.Int("join-timeout", 1) ?? 30);
 
-        bool everJoined = false, rejoining = false;
-        while (!context.Cancel.IsCancellationRequested)
-        {
-            var node = RunnerNode.Start(options);
-            try
+        // Ctrl-C or SIGTERM stops it in every state: joining, working, or rejoining a coordinator that went.
+        var exit = new WorkerMembership(() => RunnerNode.Start(options), joinTimeout, portOfItsOwn: options.Port == 0,
+            joined: (node, again) =>
             {
-                // Ctrl-C or SIGTERM ends the wait for a join too: a worker that cannot reach its coordinator still stops at once.
-                var stopped = Task.Delay(Timeout.Infinite, context.Cancel).ContinueWith(_ => { });
-                int first = Task.WaitAny(new[] { node.Joined, stopped }, everJoined ? Timeout.InfiniteTimeSpan : joinTimeout);
-                if (first == 1) return 0;
-                if (first < 0 && !everJoined)
-                {
-                    context.Error.WriteLine($"runner worker: cannot join the cluster at {string.Join(", ", seeds)} within {joinTimeout.TotalSeconds:F0}s (is the coordinator running there?)");
-                    return 1;
-                }
-                if (!everJoined) context.Out.WriteLine($"worker up: {node.Address}, {devices.Count} device(s) [{string.Join(", ", devices)}], {threads} thread(s) each");
-                else context.Out.WriteLine($"worker rejoined: {node.Address}");
+                context.Out.WriteLine(again ? $"worker rejoined: {node.Address}"
+                    : $"worker up: {node.Address}, {devices.Count} device(s) [{string.Join(", ", devices)}], {threads} thread(s) each");
                 context.Out.Flush();
-                everJoined = true;
-                int which = Task.WaitAny(node.CoordinatorLost, node.System.WhenTerminated, stopped);
-                if (which == 2) return 0;
-                context.Out.WriteLine("coordinator lost: joining again");
-                rejoining = true;
-            }
-            finally
-            {
-                // The old node may take seconds to leave (its cluster waits on members that went quiet). On a port of
-                // its own choosing the new one need not wait for that: it joins the seeds (a standby that took over)
-                // at once. A fixed port must be free first.
-                var leaving = node.DisposeAsync().AsTask();
-                if (!rejoining || options.Port != 0) leaving.Wait(TimeSpan.FromSeconds(15));
-                rejoining = false;
-            }
+            },
+            said: line => { context.Out.WriteLine(line); context.Out.Flush(); }).Run(context.Cancel);
+        if (exit == WorkerExit.NeverJoined)
+        {
+            context.Error.WriteLine($"runner worker: cannot join the cluster at {string.Join(", ", seeds)} within {joinTimeout.TotalSeconds:F0}s (is the coordinator running there?)");
+            return 1;
         }
         return 0;
     }

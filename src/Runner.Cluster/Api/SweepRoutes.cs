@@ -7,6 +7,7 @@ using Runner.Cluster.Hosting;
 using Runner.Cluster.Protocol;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cluster.Api;
 

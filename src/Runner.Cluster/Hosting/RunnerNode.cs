@@ -4,9 +4,9 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Runner.Cluster.Pool;
 using Runner.Cluster.Protocol;
-using Runner.Cluster.Results;
+using Runner.Cluster.Projection;
 using Runner.Results;
-using Runner.Cluster.Sweeps;
+using Runner.Cluster.SweepActors;
 using Runner.Cluster.Workers;
 
 namespace Runner.Cluster.Hosting;
@@ -17,7 +17,7 @@ namespace Runner.Cluster.Hosting;
 /// coordinator hosts nothing (it serves the API through proxies until it takes the store over, as a new node). The
 /// embedded default (`runner run`) is one node with the coordinator and worker roles.
 /// </summary>
-public sealed class RunnerNode : IAsyncDisposable
+public sealed class RunnerNode : INodeSession
 {
     public const string SweepTypeName = "sweep";
 
@@ -33,6 +33,8 @@ public sealed class RunnerNode : IAsyncDisposable
     /// <summary>Nodes other than the active coordinator: completes when the cluster has no coordinator any more (see <see cref="CoordinatorWatch"/>).</summary>
     public Task CoordinatorLost { get; }
     public Address Address => Akka.Cluster.Cluster.Get(System).SelfAddress;
+    Task INodeSession.Terminated => System.WhenTerminated;
+    string INodeSession.Address => Address.ToString();
     /// <summary>Coordinators: what this node's sweeps reported of their store lately.</summary>
     public StoreTroubles StoreTroubles { get; } = new();
 

@@ -14,7 +14,7 @@ public sealed class StoreTroubles
     const int Kept = 256;
     readonly Queue<StoreTrouble> _recent = new();
 
-    void Add(StoreTrouble trouble)
+    internal void Add(StoreTrouble trouble)
     {
         lock (_recent)
         {

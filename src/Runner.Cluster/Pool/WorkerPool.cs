@@ -2,6 +2,7 @@ using Akka.Actor;
 using Runner.Cluster.Protocol;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cluster.Pool;
 

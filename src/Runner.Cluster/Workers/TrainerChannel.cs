@@ -6,7 +6,7 @@ namespace Runner.Cluster.Workers;
 /// The lines a worker and its trainer process exchange over the child's standard input and output, one message a
 /// line, each behind <see cref="Prefix"/> (a line without it is a native library's output, passed on to the log).
 /// <list type="bullet">
-/// <item>worker → trainer: <c>job B64</c> (an <see cref="SweepCommands.Assignment"/>), <c>continue</c> or <c>stop</c>
+/// <item>worker → trainer: <c>job B64</c> (an <see cref="SweepReplies.Assignment"/>), <c>continue</c> or <c>stop</c>
 /// (the answer to each epoch: whether to train on), <c>cancel</c> (stop between batches).</item>
 /// <item>trainer → worker: <c>epoch B64</c> (then it waits for the answer), <c>done B64</c> (the
 /// <see cref="Runner.Sweeps.TrialResult"/>), <c>failed TEXT</c>, <c>cancelled</c>, <c>log TEXT</c>.</item>

@@ -15,7 +15,7 @@ public sealed class TrainerHost(TextReader input, TextWriter output, Action? aba
     public static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(5);
 
     readonly object _writeGate = new();
-    readonly BlockingCollection<SweepCommands.Assignment> _jobs = new();
+    readonly BlockingCollection<SweepReplies.Assignment> _jobs = new();
     /// <summary>The answers to epochs, in order (the trial waits for each).</summary>
     readonly BlockingCollection<bool> _answers = new();
     readonly object _cancelGate = new();
@@ -72,7 +72,7 @@ public sealed class TrainerHost(TextReader input, TextWriter output, Action? aba
                 if (!TryRead(line, out string kind, out string payload)) continue;
                 switch (kind)
                 {
-                    case Job: _jobs.Add(Unpack<SweepCommands.Assignment>(payload)); break;
+                    case Job: _jobs.Add(Unpack<SweepReplies.Assignment>(payload)); break;
                     case Continue: _answers.Add(true); break;
                     case Stop: _answers.Add(false); break;
                     case TrainerChannel.Cancel: CancelRunning(); break;

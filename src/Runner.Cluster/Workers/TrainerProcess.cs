@@ -25,7 +25,7 @@ public sealed class TrainerProcess(Func<ProcessStartInfo> start, Action<string>?
     readonly Queue<string> _stderrTail = new();
     bool _disposed;
 
-    public TrialResult Execute(SweepCommands.Assignment job, Func<EpochMetrics, bool> onEpoch, CancellationToken cancel)
+    public TrialResult Execute(SweepReplies.Assignment job, Func<EpochMetrics, bool> onEpoch, CancellationToken cancel)
     {
         var child = Running();
         Send(child, Line(Job, Pack(job)));

@@ -10,4 +10,4 @@ namespace Runner.Cluster.Workers;
 /// A worker disposes its executor's target when it stops, if that is <see cref="IDisposable"/> (a
 /// <see cref="TrainerProcess"/>).
 /// </summary>
-public delegate TrialResult TrialExecutor(SweepCommands.Assignment job, Func<EpochMetrics, bool> onEpoch, CancellationToken cancel);
+public delegate TrialResult TrialExecutor(SweepReplies.Assignment job, Func<EpochMetrics, bool> onEpoch, CancellationToken cancel);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Runner.Cluster.Protocol;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
 namespace Runner.Cluster.Workers;
 

@@ -35,7 +35,7 @@ public static class TrialExport
         JsonSerializer.Serialize(new Document(TrialRow.SchemaVersion, sweepId, trials.Select(TrialRow.From).ToList()),
             new JsonSerializerOptions(Options) { WriteIndented = true });
 
-    public static List<TrialRecord> FromJson(string json)
+    internal static List<TrialRecord> FromJson(string json)
     {
         var document = JsonSerializer.Deserialize<Document>(json, Options) ?? throw new JsonException("empty document");
         if (document.SchemaVersion != TrialRow.SchemaVersion)
@@ -52,7 +52,7 @@ public static class TrialExport
         return sb.ToString();
     }
 
-    public static List<TrialRecord> FromCsv(string csv)
+    internal static List<TrialRecord> FromCsv(string csv)
     {
         var records = CsvText.Parse(csv);
         var index = records[0].Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i);

@@ -59,7 +59,7 @@ public static class IdxFile
     }
 
     /// <summary>Writes an uncompressed-then-gzipped IDX file (used to build the shipped subset and test fixtures).</summary>
-    public static void WriteGzip(string path, int[] dims, ReadOnlySpan<byte> data)
+    internal static void WriteGzip(string path, int[] dims, ReadOnlySpan<byte> data)
     {
         using var file = File.Create(path);
         using var gz = new GZipStream(file, CompressionLevel.SmallestSize);

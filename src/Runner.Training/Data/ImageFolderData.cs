@@ -16,7 +16,7 @@ public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, I
     static readonly Dictionary<string, ImageFolderData> Loaded = new();
 
     /// <param name="store">where decoded splits are cached; null decodes every time (tests)</param>
-    public static ImageFolderData Load(ImageFolderLayout layout, int size, int channels, ArtifactStore? store, Action<string>? log = null)
+    public static ImageFolderData Load(ImageFolderLayout layout, int size, int channels, DerivedFiles? store, Action<string>? log = null)
     {
         if (layout.ClassNames.Count > 256) throw new DataException($"{layout.Root}: {layout.ClassNames.Count} classes; Runner handles at most 256");
         var norm = channels == 3 ? Normalization.ImageNet : Normalization.FashionMnist;
@@ -25,12 +25,12 @@ public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, I
         lock (Loaded)
         {
             if (Loaded.TryGetValue(fingerprint, out var cached)) return cached;
-            (ImageSet Train, ImageSet Test)? splits = path != null && ArtifactStore.IsIntact(path) ? TryRead(path, size, channels, norm) : null;
+            (ImageSet Train, ImageSet Test)? splits = path != null && DerivedFiles.IsIntact(path) ? TryRead(path, size, channels, norm) : null;
             if (splits == null)
             {
                 log?.Invoke($"decoding {layout.TrainFiles.Sum(f => f.Count) + layout.TestFiles.Sum(f => f.Count)} images of {layout.Root} to {size}x{size}");
                 splits = (Decode(layout.TrainFiles, size, channels, norm), Decode(layout.TestFiles, size, channels, norm));
-                if (path != null) ArtifactStore.WriteAtomically(path, temp => Write(temp, splits.Value.Train, splits.Value.Test));
+                if (path != null) DerivedFiles.WriteAtomically(path, temp => Write(temp, splits.Value.Train, splits.Value.Test));
             }
             var data = new ImageFolderData(layout, splits.Value.Train, splits.Value.Test, fingerprint);
             Loaded[fingerprint] = data;

@@ -103,7 +103,7 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
             {
                 string from = Path.Combine(unpacked, Path.GetFileName(target));
                 if (!File.Exists(from)) return false;
-                ArtifactStore.WriteAtomically(target, temp => File.Copy(from, temp, overwrite: true));
+                DerivedFiles.WriteAtomically(target, temp => File.Copy(from, temp, overwrite: true));
             }
         }
         finally

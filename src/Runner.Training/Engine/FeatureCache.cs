@@ -20,7 +20,7 @@ namespace Runner.Training.Engine;
 /// A deeper entry is made from the deepest shallower one of the same base that exists (depth 3 from depth 2 runs only
 /// the third stage), which gives the same values: the rows go through the same stages in the same batches.
 /// </summary>
-public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCache.DefaultMaxBytes)
+public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCache.DefaultMaxBytes)
 {
     public const long DefaultMaxBytes = 2L << 30;
     public const long MaxEntryBytes = 1L << 30;
@@ -68,11 +68,11 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         var (trainPath, testPath) = FilesOf(key);
         lock (Gate)
         {
-            return ArtifactStore.WithLock(trainPath, () =>
+            return DerivedFiles.WithLock(trainPath, () =>
             {
                 // The files are checked even when the entry is in memory (cheap once verified: see IsIntact), so a
                 // damaged entry on disk is noticed and made again rather than served from memory forever.
-                if (ArtifactStore.IsIntact(trainPath) && ArtifactStore.IsIntact(testPath))
+                if (DerivedFiles.IsIntact(trainPath) && DerivedFiles.IsIntact(testPath))
                 {
                     Touch(trainPath, testPath);
                     if (_resident?.Path != trainPath) Keep(trainPath, Tensor.load(trainPath), Tensor.load(testPath));
@@ -86,8 +86,8 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
                 Tensor train, test;
                 using (trainInput) train = Compute(baseModel, from, depth, trainInput, device);
                 using (testInput) test = Compute(baseModel, from, depth, testInput, device);
-                ArtifactStore.WriteAtomically(trainPath, temp => train.cpu().save(temp));
-                ArtifactStore.WriteAtomically(testPath, temp => test.cpu().save(temp));
+                DerivedFiles.WriteAtomically(trainPath, temp => train.cpu().save(temp));
+                DerivedFiles.WriteAtomically(testPath, temp => test.cpu().save(temp));
                 Evict(keep: new[] { trainPath, testPath });
                 Keep(trainPath, Share(train, CPU), Share(test, CPU));
                 return new Features(train, trainIdx, test, testIdx);
@@ -120,7 +120,7 @@ public sealed class FeatureCache(ArtifactStore store, long maxBytes = FeatureCac
         {
             if (keyAtDepth(d) is not { } key) continue;
             var (trainPath, testPath) = FilesOf(key);
-            if (!ArtifactStore.IsIntact(trainPath) || !ArtifactStore.IsIntact(testPath)) continue;
+            if (!DerivedFiles.IsIntact(trainPath) || !DerivedFiles.IsIntact(testPath)) continue;
             return _resident is { } r && r.Path == trainPath
                 ? (d, Share(r.Train, device), Share(r.Test, device))
                 : (d, Load(trainPath, device), Load(testPath, device));

@@ -24,22 +24,22 @@ public static class PretrainedBases
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 
-    public static string CheckpointPath(ArtifactStore store, string model, PretrainSpec pretrain, string dataFingerprint) =>
+    public static string CheckpointPath(DerivedFiles store, string model, PretrainSpec pretrain, string dataFingerprint) =>
         store.PathFor("bases", $"{model}-{Key(model, pretrain, dataFingerprint)}.dat");
 
     /// <summary>The pretrained base on the CPU (callers move it), training and saving it first when needed.</summary>
-    public static IStagedModel GetOrTrain(ArtifactStore store, string model, PretrainSpec pretrain, FashionMnist data,
+    public static IStagedModel GetOrTrain(DerivedFiles store, string model, PretrainSpec pretrain, FashionMnist data,
         Device device, Action<string>? log, CancellationToken cancel)
     {
         string path = CheckpointPath(store, model, pretrain, data.Fingerprint);
         lock (Gates.GetOrAdd(path, _ => new object()))
         {
-            return ArtifactStore.WithLock(path, () =>
+            return DerivedFiles.WithLock(path, () =>
             {
                 if (TryLoad(path, model, pretrain.Classes.Length, log) is { } loaded) return loaded;
                 log?.Invoke($"pretraining {model} on {pretrain.Dataset} classes [{string.Join(",", pretrain.Classes)}] for {pretrain.Epochs} epoch(s) → {Path.GetFileName(path)}");
                 var trained = Train(model, pretrain, data, device, cancel);
-                ArtifactStore.WriteAtomically(path, temp => trained.Network.save(temp));
+                DerivedFiles.WriteAtomically(path, temp => trained.Network.save(temp));
                 return trained;
             });
         }
@@ -67,7 +67,7 @@ public static class PretrainedBases
     static IStagedModel? TryLoad(string path, string model, int classes, Action<string>? log)
     {
         if (!File.Exists(path)) return null;
-        if (!ArtifactStore.IsIntact(path))
+        if (!DerivedFiles.IsIntact(path))
         {
             log?.Invoke($"base checkpoint {Path.GetFileName(path)} is damaged (checksum mismatch): rebuilding it");
             return null;

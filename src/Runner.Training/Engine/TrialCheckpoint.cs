@@ -14,7 +14,7 @@ namespace Runner.Training.Engine;
 /// <see cref="CheckpointMirror"/> each checkpoint is also copied to the coordinator, and a host that has none of its
 /// own continues from that copy.
 /// </summary>
-public sealed class TrialCheckpoint(ArtifactStore store, string trialId, CheckpointMirror? mirror = null)
+public sealed class TrialCheckpoint(DerivedFiles store, string trialId, CheckpointMirror? mirror = null)
 {
     readonly string _model = store.PathFor("checkpoints", trialId + ".model.dat");
     readonly string _optimizer = store.PathFor("checkpoints", trialId + ".optim.dat");
@@ -24,7 +24,7 @@ public sealed class TrialCheckpoint(ArtifactStore store, string trialId, Checkpo
     public List<EpochMetrics> TryRestore(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, Action<string>? log)
     {
         if (!File.Exists(_epochs) && mirror?.TryFetch(Files) != true) return new();
-        if (!ArtifactStore.IsIntact(_model) || !ArtifactStore.IsIntact(_optimizer) || !ArtifactStore.IsIntact(_epochs))
+        if (!DerivedFiles.IsIntact(_model) || !DerivedFiles.IsIntact(_optimizer) || !DerivedFiles.IsIntact(_epochs))
         {
             log?.Invoke($"checkpoint of trial {trialId} is damaged: starting from epoch 1");
             return new();
@@ -46,10 +46,10 @@ public sealed class TrialCheckpoint(ArtifactStore store, string trialId, Checkpo
 
     public void Save(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<EpochMetrics> epochs)
     {
-        ArtifactStore.WriteAtomically(_model, temp => model.Network.save(temp));
-        ArtifactStore.WriteAtomically(_optimizer, temp => optimizer.save_state_dict(temp));
+        DerivedFiles.WriteAtomically(_model, temp => model.Network.save(temp));
+        DerivedFiles.WriteAtomically(_optimizer, temp => optimizer.save_state_dict(temp));
         // Written last: its presence says the two files above belong to these epochs.
-        ArtifactStore.WriteAtomically(_epochs, temp => File.WriteAllText(temp, JsonSerializer.Serialize(epochs, Json)));
+        DerivedFiles.WriteAtomically(_epochs, temp => File.WriteAllText(temp, JsonSerializer.Serialize(epochs, Json)));
         mirror?.Offer(Files);
     }
 

@@ -14,7 +14,7 @@ namespace Runner.Training.Engine;
 /// trial`) the base is pretrained here, in <paramref name="Artifacts"/>.
 /// </summary>
 public sealed record TrialEnvironment(
-    ArtifactStore Artifacts,
+    DerivedFiles Artifacts,
     string? DataFolder = null,
     string? SweepDataFolder = null,
     string Device = "auto",
@@ -172,7 +172,7 @@ public static class TrialRunner
     static void LoadWeights(IStagedModel model, TrialSpec spec, TrialEnvironment env, CancellationToken cancel)
     {
         string path = spec.WeightsPath!;
-        bool here = File.Exists(path) && (spec.WeightsSha256 == null || ArtifactStore.Sha256Of(path) == spec.WeightsSha256);
+        bool here = File.Exists(path) && (spec.WeightsSha256 == null || DerivedFiles.Sha256Of(path) == spec.WeightsSha256);
         if (!here && spec.WeightsSha256 != null && env.Shared != null)
         {
             try { path = env.Shared.File(spec.WeightsSha256, cancel); here = true; }

@@ -1,15 +1,16 @@
 namespace Runner.Training.Engine;
 
 /// <summary>
-/// Files that trials share and that are expensive to make (pretrained base checkpoints), kept under one folder and
-/// named by a hash of everything that determines them. Every file is written beside its target and renamed into
+/// Files derived from a trial's inputs that trials share and that are expensive to make (pretrained base checkpoints,
+/// frozen-stage features, decoded image folders), kept under one folder of this machine and named by a hash of
+/// everything that determines them. (Not the cluster's artifacts: those are <c>Runner.Artifacts</c>' content stores.) Every file is written beside its target and renamed into
 /// place, with a .sha256 sidecar so that a truncated or damaged file is detected instead of used.
 /// </summary>
-public sealed class ArtifactStore
+public sealed class DerivedFiles
 {
     public string Root { get; }
 
-    public ArtifactStore(string root)
+    public DerivedFiles(string root)
     {
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Root);

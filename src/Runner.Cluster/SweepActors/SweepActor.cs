@@ -4,8 +4,9 @@ using Akka.Persistence;
 using Runner.Cluster.Protocol;
 using Runner.Sweeps;
 using static Runner.Cluster.Protocol.SweepCommands;
+using static Runner.Cluster.Protocol.SweepReplies;
 
-namespace Runner.Cluster.Sweeps;
+namespace Runner.Cluster.SweepActors;
 
 /// <summary>
 /// One sweep, event sourced: it persists every decision of <see cref="SweepState"/> before acting on it, so a

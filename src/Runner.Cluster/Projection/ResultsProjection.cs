@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Runner.Results;
 
-namespace Runner.Cluster.Results;
+namespace Runner.Cluster.Projection;
 
 /// <summary>
 /// Keeps the <see cref="ResultsStore"/> current. One per coordinator node; SweepActors send it a row for every

@@ -1,7 +1,7 @@
 using Runner.Cluster.Protocol;
 using Runner.Sweeps;
 
-namespace Runner.Cluster.Sweeps;
+namespace Runner.Cluster.SweepActors;
 
 /// <summary>
 /// A sweep's trial queue and the state of every trial, built only from its events (<see cref="Apply"/>), plus the

@@ -1,6 +1,6 @@
 using Runner.Sweeps;
 
-namespace Runner.Cluster.Sweeps;
+namespace Runner.Cluster.SweepActors;
 
 /// <summary>One trial of a sweep as the sweep's journal knows it.</summary>
 /// <param name="id">the spec's id when already known (from a snapshot); computed from the spec otherwise</param>
