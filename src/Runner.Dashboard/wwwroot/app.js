@@ -4,7 +4,7 @@
 // tables, charts and trial pages are fetched again when the trials they show have changed.
 "use strict";
 
-const state = { live: null, pace: {}, role: null, credentialsRequired: false, route: null, sweepDone: {}, refetchAt: 0, trialsQuery: { offset: 0, status: "", sort: "", desc: false } };
+const state = { session: 0, live: null, pace: {}, role: null, credentialsRequired: false, route: null, sweepDone: {}, refetchAt: 0, trialsQuery: { offset: 0, status: "", sort: "", desc: false } };
 
 // ---------- DOM helpers: every text goes through textContent, never HTML ----------
 function h(tag, attrs, ...children) {
@@ -75,8 +75,14 @@ function tickLabels(values, fraction) {
 
 // ---------- talking to the coordinator ----------
 async function api(path, options) {
+  const session = state.session;
   const r = await fetch(path, Object.assign({ credentials: "same-origin", headers: { "Accept": "application/json" } }, options));
-  if (r.status === 401) { state.role = null; renderLogin(); throw new Error("login needed"); }
+  if (r.status === 401) {
+    // Only this sign-in's requests may send the user back to the login form: one still in flight from before a
+    // log-out must not replace the page of the person who has signed in since.
+    if (session === state.session) { state.role = null; renderLogin(); }
+    throw new Error("login needed");
+  }
   const body = await r.json().catch(() => ({}));
   if (!r.ok) throw Object.assign(new Error(body.error || `HTTP ${r.status}`), { status: r.status });
   return body;
@@ -108,6 +114,10 @@ function renderLogin(message) {
 }
 
 async function logout() {
+  state.session++;
+  if (events) { events.close(); events = null; }
+  clearTimeout(pending);
+  clearTimeout(trailing);
   await fetch("/session", { method: "DELETE", credentials: "same-origin" });
   state.role = null;
   renderLogin();
@@ -533,6 +543,7 @@ function renderWorkers() {
 
 // ---------- start ----------
 async function start() {
+  state.session++;
   try { await whoami(); } catch (e) { return; }
   connectEvents();
   route();
