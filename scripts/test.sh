@@ -2,8 +2,8 @@
 # The whole test suite, as CI runs it: on a Debian 12 / Ubuntu machine, as root, it first installs what the tests use
 # (Fashion-MNIST, Debian's PyTorch as the parity peer, Chromium and its driver, PostgreSQL, iproute2 and iptables for
 # the multi-host bed, binutils); without root it says so, and the tests that need those are skipped with a reason.
-# Then `dotnet build` and `dotnet test Runner.sln -c Release --no-build` (extra arguments are passed on to the
-# tests), and one line that counts the skipped tests and says why, and the totals.
+# Then `dotnet test Runner.sln -c Release` (extra arguments are passed on), and one line that counts the skipped
+# tests and says why, and the totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(dataset-fashion-mnist binutils chromium chromium-driver python3 python3-torch python3-torchvision iproute2 iptables postgresql)
@@ -21,9 +21,6 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 status=0
-# Built once, then every test assembly starts at once (the end-to-end one, the longest, no longer waits for the
-# others' builds).
-dotnet build Runner.sln -c Release -nologo -v quiet
-dotnet test Runner.sln -c Release --no-build --logger trx --results-directory "$results" "$@" || status=$?
+dotnet test Runner.sln -c Release --logger trx --results-directory "$results" "$@" || status=$?
 if command -v python3 >/dev/null; then python3 scripts/test_summary.py "$results"; fi
 exit $status

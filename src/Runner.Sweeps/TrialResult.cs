@@ -2,7 +2,11 @@ using MessagePack;
 
 namespace Runner.Sweeps;
 
-/// <summary>What one epoch of training measured. Accuracies are fractions in [0, 1].</summary>
+/// <summary>
+/// What one epoch of training measured. Accuracies and F1 are fractions in [0, 1]; the validation scores beyond
+/// accuracy (<see cref="ClassScores"/>) are null in records written before they were measured, and top-5 accuracy is
+/// null with five classes or fewer (it would always be 1).
+/// </summary>
 [MessagePackObject]
 public sealed record EpochMetrics(
     [property: Key(0)] int Epoch,
@@ -11,11 +15,16 @@ public sealed record EpochMetrics(
     [property: Key(3)] double ValLoss,
     [property: Key(4)] double ValAccuracy,
     [property: Key(5)] double Seconds,
-    [property: Key(6)] double ImagesPerSecond);
+    [property: Key(6)] double ImagesPerSecond,
+    [property: Key(7)] double? ValMacroF1 = null,
+    [property: Key(8)] double? ValBalancedAccuracy = null,
+    [property: Key(9)] double? ValTop5Accuracy = null);
 
 /// <summary>
-/// The outcome of one trial. <see cref="TestAccuracy"/> is measured once, on the official test split, with the model
-/// as it is after the last epoch; selection (best learning rate, early stopping) uses validation metrics only.
+/// The outcome of one trial. The test scores are measured once, on the official test split, with the model as it is
+/// after the last epoch; selection (best learning rate, early stopping) uses validation metrics only.
+/// <see cref="TestConfusion"/> is the test split's confusion matrix (<c>[true][predicted]</c>, in the order of the
+/// trial's target classes); per-class accuracy and the other scores follow from it (<see cref="ClassScores"/>).
 /// </summary>
 [MessagePackObject]
 public sealed record TrialResult(
@@ -34,4 +43,8 @@ public sealed record TrialResult(
     [property: Key(12)] int Threads,
     [property: Key(13)] int? DivergedAtEpoch = null,
     [property: Key(14)] string? Message = null,
-    [property: Key(15)] string? BaseSha256 = null);
+    [property: Key(15)] string? BaseSha256 = null,
+    [property: Key(16)] double? TestMacroF1 = null,
+    [property: Key(17)] double? TestBalancedAccuracy = null,
+    [property: Key(18)] double? TestTop5Accuracy = null,
+    [property: Key(19)] int[][]? TestConfusion = null);

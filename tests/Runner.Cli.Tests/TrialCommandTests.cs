@@ -17,10 +17,19 @@ public class TrialCommandTests
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(2, doc.RootElement.GetProperty("schema_version").GetInt32());
+        Assert.Equal(3, doc.RootElement.GetProperty("schema_version").GetInt32());
         var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();
         Assert.Equal("completed", trial.GetProperty("status").GetString());
         Assert.InRange(trial.GetProperty("test_accuracy").GetDouble(), 0, 1);
+        // The test split's confusion matrix, one row per target class, and the scores that follow from it.
+        var confusion = trial.GetProperty("test_confusion").EnumerateArray().Select(row => row.EnumerateArray().Select(c => c.GetInt32()).ToArray()).ToArray();
+        Assert.Equal(5, confusion.Length);
+        Assert.All(confusion, row => Assert.Equal(5, row.Length));
+        Assert.Equal(trial.GetProperty("test_accuracy").GetDouble(), Runner.Sweeps.ClassScores.Accuracy(confusion), 12);
+        Assert.Equal(Runner.Sweeps.ClassScores.MacroF1(confusion), trial.GetProperty("test_macro_f1").GetDouble(), 12);
+        Assert.Equal(Runner.Sweeps.ClassScores.BalancedAccuracy(confusion), trial.GetProperty("test_balanced_accuracy").GetDouble(), 12);
+        Assert.Equal(JsonValueKind.Null, trial.GetProperty("test_top5_accuracy").ValueKind);   // five classes: top-5 says nothing
+        Assert.InRange(trial.GetProperty("epoch_metrics")[0].GetProperty("val_macro_f1").GetDouble(), 0, 1);
         Assert.Equal(1, trial.GetProperty("epoch_metrics").GetArrayLength());
         Assert.True(trial.GetProperty("epoch_metrics")[0].GetProperty("images_per_second").GetDouble() > 0);
         Assert.Equal(2, trial.GetProperty("freeze_depth").GetInt32());

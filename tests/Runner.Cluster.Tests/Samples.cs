@@ -20,8 +20,9 @@ internal static class Samples
     public static TrialSpec ScratchTrial(int seed) => PretrainedTrial(seed) with { Initialization = Initialization.Scratch, Pretrain = null, FreezeDepth = 0 };
 
     public static TrialResult Result(string id, double test = 0.9) => new(id, TrialStatus.Completed,
-        new[] { new EpochMetrics(1, 0.5, 0.8, double.NaN, 0.85, 1.5, 3000), new EpochMetrics(2, 0.3, 0.9, 0.31, 0.88, 1.4, 3100) },
-        0.88, 2, 0.88, test, 0.33, 1000, 130_405, 2.9, "cpu", 2);
+        new[] { new EpochMetrics(1, 0.5, 0.8, double.NaN, 0.85, 1.5, 3000), new EpochMetrics(2, 0.3, 0.9, 0.31, 0.88, 1.4, 3100, 0.87, 0.88, null) },
+        0.88, 2, 0.88, test, 0.33, 1000, 130_405, 2.9, "cpu", 2,
+        TestMacroF1: test - 0.01, TestBalancedAccuracy: test, TestConfusion: [[9, 1], [1, 9]]);
 
     public static TrialResult BaseBuilt(string taskId, string sha) =>
         new(taskId, TrialStatus.Completed, Array.Empty<EpochMetrics>(), null, null, null, null, null, 0, 0, 12.5, "cpu", 2, BaseSha256: sha);

@@ -108,6 +108,23 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains("unknown manifest 'zz'", e.Message);
     }
 
+    /// <summary>An epoch as journals written before the validation scores beyond accuracy existed hold it (7 keys).</summary>
+    [MessagePack.MessagePackObject]
+    public sealed record EpochBefore([property: MessagePack.Key(0)] int Epoch, [property: MessagePack.Key(1)] double TrainLoss,
+        [property: MessagePack.Key(2)] double TrainAccuracy, [property: MessagePack.Key(3)] double ValLoss, [property: MessagePack.Key(4)] double ValAccuracy,
+        [property: MessagePack.Key(5)] double Seconds, [property: MessagePack.Key(6)] double ImagesPerSecond);
+
+    [Fact]
+    public void Results_recorded_before_the_new_scores_read_back_with_them_unknown()
+    {
+        var old = RunnerSerializer.Unpack<EpochMetrics>(RunnerSerializer.Pack(new EpochBefore(2, 0.3, 0.9, 0.31, 0.88, 1.4, 3100)));
+        Assert.Equal(new EpochMetrics(2, 0.3, 0.9, 0.31, 0.88, 1.4, 3100), old);
+        Assert.Null(old.ValMacroF1);
+        var result = Samples.Result("t") with { TestConfusion = null, TestMacroF1 = null };
+        var shorter = RunnerSerializer.Unpack<TrialResult>(RunnerSerializer.Pack(result));
+        Assert.Equal(Canonical(result), Canonical(shorter));
+    }
+
     /// <summary>Records with arrays compare by reference; JSON (NaN allowed) compares their contents.</summary>
     static string Canonical(object o) => System.Text.Json.JsonSerializer.Serialize(o, o.GetType(),
         new System.Text.Json.JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });

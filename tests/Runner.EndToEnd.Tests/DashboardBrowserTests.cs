@@ -106,6 +106,9 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         browser.Page.FindElement(By.CssSelector("#trials-table tr[data-trial] a")).Click();
         browser.WaitFor(By.CssSelector("#trial-status-label"), Patience);
         Assert.Equal(2, browser.WaitFor(By.CssSelector(".row"), Patience, e => e.FindElements(By.CssSelector("svg polyline")).Count > 0).FindElements(By.CssSelector("svg")).Count);
+        // Its test confusion matrix: one row per target class, with each class's accuracy.
+        Assert.Equal(5, browser.Page.FindElements(By.CssSelector("#confusion tbody tr")).Count);
+        Assert.Equal(5, browser.Page.FindElements(By.CssSelector("#confusion td[data-class-accuracy]")).Count);
         browser.Screenshot(Path.Combine(shots, "dashboard-trial.png"));
 
         // A second sweep, without a scratch baseline (its page has no gain view to ask for, so the console stays

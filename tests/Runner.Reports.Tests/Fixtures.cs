@@ -14,8 +14,9 @@ internal static class Fixtures
     {
         var spec = Spec(init, depth, lr, size, seed);
         var result = new TrialResult(spec.Id, TrialStatus.Completed,
-            new[] { new EpochMetrics(1, 0.5, 0.8, double.NaN, val - 0.01, 1.25, 4000.5), new EpochMetrics(2, 0.25, 0.9, 0.3, val, 1.5, 3999.25) },
-            val, 2, val, test, 0.3, 645, 130_405, 2.75, "cpu", 2);
+            new[] { new EpochMetrics(1, 0.5, 0.8, double.NaN, val - 0.01, 1.25, 4000.5), new EpochMetrics(2, 0.25, 0.9, 0.3, val, 1.5, 3999.25, val - 0.02, val, null) },
+            val, 2, val, test, 0.3, 645, 130_405, 2.75, "cpu", 2,
+            TestMacroF1: test - 0.015, TestBalancedAccuracy: test + 0.005, TestConfusion: [[8, 2, 0, 0, 0], [1, 9, 0, 0, 0], [0, 0, 10, 0, 0], [0, 0, 0, 7, 3], [0, 0, 1, 0, 9]]);
         return new TrialRecord("s", spec.Id, TrialStatus.Completed, 1, "w1", spec, result, null);
     }
 

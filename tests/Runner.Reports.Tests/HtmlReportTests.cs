@@ -28,6 +28,9 @@ public class HtmlReportTests
         Assert.Contains("<h2>Transfer gain over training from scratch</h2>", html);
         // The baseline has one seed: the spread of the difference is unknown, not the pretrained cell's alone.
         Assert.Contains("class=\"num gain-pos\">+12.00% (n=2", html);
+        // Per-class accuracy from the trials' confusion matrices (the fixture's: 8/10, 9/10, 10/10, 7/10, 9/10 right).
+        Assert.Contains("<h2>Per-class test accuracy at 100 images per class</h2>", html);
+        Assert.Contains("<tr><th>pretrained, 2</th><td class=\"num\">80.0</td><td class=\"num\">90.0</td><td class=\"num\">100.0</td><td class=\"num\">70.0</td><td class=\"num\">90.0</td><td class=\"num\">2</td></tr>", html);
         Assert.Equal(3, Regex.Matches(html, "<img alt=\"[a-z-]+\" src=\"data:image/png;base64,").Count);
         Assert.Contains("<th>devices</th><td>cpu × 2 thread(s)</td>", html);
         // Nothing is fetched from anywhere: no external scripts, styles, images or fonts.

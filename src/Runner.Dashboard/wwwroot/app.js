@@ -501,14 +501,31 @@ async function renderTrial(sweepId, trialId, full) {
         ["base checkpoint", t.base_sha256], ["weights", t.weights_path]])),
       h("div", { class: "panel" }, h("h2", {}, "Result and attempts"), facts([
         ["status", t.status], ["attempts", t.attempts], ["last worker", t.worker], ["device", t.device], ["threads", t.threads],
-        ["test accuracy", t.test_accuracy === null ? null : pct(t.test_accuracy)], ["best val. accuracy", t.best_val_accuracy === null ? null : `${pct(t.best_val_accuracy)} (epoch ${t.best_epoch})`],
+        ["test accuracy", t.test_accuracy === null ? null : pct(t.test_accuracy)],
+        ["test macro-F1", t.test_macro_f1 == null ? null : pct(t.test_macro_f1)],
+        ["test balanced accuracy", t.test_balanced_accuracy == null ? null : pct(t.test_balanced_accuracy)],
+        ["test top-5 accuracy", t.test_top5_accuracy == null ? null : pct(t.test_top5_accuracy)],
+        ["best val. accuracy", t.best_val_accuracy === null ? null : `${pct(t.best_val_accuracy)} (epoch ${t.best_epoch})`],
         ["seconds", t.seconds === null ? null : num(t.seconds)], ["trainable parameters", t.trainable_parameters], ["message", t.message]]),
         t.failure ? h("div", {}, h("h2", {}, "Failure"), h("div", { class: "failure", id: "failure" }, t.failure)) : "")),
+    t.test_confusion ? h("div", { class: "panel scroll" }, h("h2", {}, "Test confusion matrix and per-class accuracy"), confusionTable(t.test_confusion, t.target_classes)) : "",
     epochs.length === 0 ? h("p", { class: "muted" }, "Per-epoch curves appear when the trial has finished (its running epoch shows above).") :
     h("div", { class: "row" },
       h("div", { class: "panel" }, h("h2", {}, "Loss per epoch"), curves(epochs, [["train_loss", "train"], ["val_loss", "validation"]], false)),
       h("div", { class: "panel" }, h("h2", {}, "Accuracy per epoch"), curves(epochs, [["train_accuracy", "train"], ["val_accuracy", "validation"]], true))));
   renderTrialLive(sweepId, trialId);
+}
+
+/** Rows: true class; columns: predicted; the diagonal marked; each row's share right (per-class accuracy). */
+function confusionTable(confusion, classes) {
+  return h("table", { id: "confusion", class: "compare" },
+    h("thead", {}, h("tr", {}, h("th", {}, "true \\ predicted"), classes.map(c => h("th", { class: "num" }, c)), h("th", { class: "num" }, "accuracy"))),
+    h("tbody", {}, confusion.map((row, i) => {
+      const n = row.reduce((a, b) => a + b, 0);
+      return h("tr", {}, h("th", {}, classes[i]),
+        row.map((count, j) => h("td", { class: "num" + (i === j ? " best" : "") }, count)),
+        h("td", { class: "num", "data-class-accuracy": classes[i] }, n === 0 ? "—" : pct(row[i] / n)));
+    })));
 }
 
 function renderTrialLive(sweepId, trialId) {

@@ -17,10 +17,14 @@ public sealed record TrialRow(
     string? WeightsSha256, string? WeightsPath, string? DataPath,
     TrialStatus? ResultStatus, double? TestAccuracy, double? TestLoss, double? BestValAccuracy, int? BestEpoch, double? LastValAccuracy,
     long? TrainableParameters, long? TotalParameters, double? Seconds, string? Device, int? Threads, int? DivergedAtEpoch, string? Message,
-    string? BaseSha256, IReadOnlyList<EpochMetrics>? EpochMetrics)
+    string? BaseSha256, double? TestMacroF1, double? TestBalancedAccuracy, double? TestTop5Accuracy, int[][]? TestConfusion,
+    IReadOnlyList<EpochMetrics>? EpochMetrics)
 {
-    /// <summary>1: the first published schema (2026-11); 2: adds base_sha256 (2026-11-27).</summary>
-    public const int SchemaVersion = 2;
+    /// <summary>
+    /// 1: the first published schema (2026-11); 2: adds base_sha256 (2026-11-27); 3: adds the test split's macro-F1,
+    /// balanced and top-5 accuracy and confusion matrix, and the same validation scores per epoch (2026-12-02).
+    /// </summary>
+    public const int SchemaVersion = 3;
 
     public static TrialRow From(TrialRecord t)
     {
@@ -32,7 +36,7 @@ public sealed record TrialRow(
             s.WeightsSha256, s.WeightsPath, s.DataPath,
             r?.Status, r?.TestAccuracy, r?.TestLoss, r?.BestValAccuracy, r?.BestEpoch, r?.LastValAccuracy,
             r?.TrainableParameters, r?.TotalParameters, r?.Seconds, r?.Device, r?.Threads, r?.DivergedAtEpoch, r?.Message,
-            r?.BaseSha256, r?.Epochs);
+            r?.BaseSha256, r?.TestMacroF1, r?.TestBalancedAccuracy, r?.TestTop5Accuracy, r?.TestConfusion, r?.Epochs);
     }
 
     /// <summary>A trial run on its own (`runner trial`): no sweep, one attempt.</summary>
@@ -46,7 +50,8 @@ public sealed record TrialRow(
             ImageSize, Augment, WeightsSha256, WeightsPath, DataPath);
         var result = ResultStatus is not { } status ? null : new TrialResult(TrialId, status, EpochMetrics ?? Array.Empty<EpochMetrics>(),
             BestValAccuracy, BestEpoch, LastValAccuracy, TestAccuracy, TestLoss, TrainableParameters ?? 0, TotalParameters ?? 0,
-            Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message, BaseSha256);
+            Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message, BaseSha256, TestMacroF1, TestBalancedAccuracy, TestTop5Accuracy,
+            TestConfusion);
         return new TrialRecord(SweepId ?? "", TrialId, Status, Attempts, Worker, spec, result, Failure);
     }
 }

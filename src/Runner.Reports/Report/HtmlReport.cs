@@ -57,6 +57,17 @@ public static class HtmlReport
         }
         catch (ArgumentException) { /* no scratch baseline in this sweep */ }
 
+        if (PerClassAccuracy.Of(trials) is { } perClass)
+        {
+            html.Append($"<h2>Per-class test accuracy at {perClass.DatasetSize} images per class</h2>");
+            html.Append("<table><tr><th>" + E(string.Join(", ", ComparisonTable.DefaultRows(trials))) + " \\ class</th>");
+            foreach (int c in perClass.Classes) html.Append($"<th>{c}</th>");
+            html.Append("<th>trials</th></tr>");
+            foreach (var row in perClass.Rows)
+                html.Append($"<tr><th>{E(row.Name)}</th>{string.Concat(row.Accuracy.Select(a => $"<td class=\"num\">{(a is { } v ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) : "—")}</td>"))}<td class=\"num\">{row.Trials}</td></tr>");
+            html.Append("</table><p class=\"muted\">Each class's share of its test images classified right, from each trial's confusion matrix, averaged over the row's finished trials (seeds and other swept parameters) at the largest dataset size.</p>");
+        }
+
         html.Append("<h2>Plots</h2>");
         foreach (var (name, png) in plots.All())
             html.Append($"<figure><img alt=\"{E(name)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"></figure>");

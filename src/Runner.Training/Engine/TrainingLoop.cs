@@ -85,8 +85,10 @@ public static class TrainingLoop
                 epochs.Add(new EpochMetrics(epoch, trainLoss, trainAcc, double.NaN, double.NaN, seconds, train.Count / seconds));
                 return new Outcome(epochs, epoch, false);
             }
-            var (valLoss, valAcc) = validation == null ? (double.NaN, double.NaN) : Evaluate(model, validation, s.FirstStage);
-            var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds);
+            var val = validation == null ? null : Measure(model, validation, s.FirstStage);
+            var (valLoss, valAcc) = val == null ? (double.NaN, double.NaN) : (val.Loss, val.Accuracy);
+            var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds,
+                val?.MacroF1, val?.BalancedAccuracy, val?.Top5Accuracy);
             epochs.Add(metrics);
             if (validation != null && !double.IsFinite(valLoss)) return new Outcome(epochs, epoch, false);
             checkpoint?.Save(model, optimizer, epochs);
@@ -95,13 +97,34 @@ public static class TrainingLoop
         return new Outcome(epochs, null, false);
     }
 
+    /// <summary>What a model scores on a split: mean loss, and the class scores of its confusion matrix.</summary>
+    public sealed record SplitScores(double Loss, int[][] Confusion, double? Top5Accuracy)
+    {
+        public double Accuracy => ClassScores.Accuracy(Confusion);
+        public double MacroF1 => ClassScores.MacroF1(Confusion);
+        public double BalancedAccuracy => ClassScores.BalancedAccuracy(Confusion);
+    }
+
     /// <summary>Mean loss and accuracy over a split, in eval mode, without gradients.</summary>
     public static (double Loss, double Accuracy) Evaluate(IStagedModel model, TensorSplit split, int firstStage = 0)
     {
+        var scores = Measure(model, split, firstStage);
+        return (scores.Loss, scores.Accuracy);
+    }
+
+    /// <summary>
+    /// Loss, confusion matrix and (with more than five classes) top-5 accuracy over a split, in eval mode, without
+    /// gradients; counts stay on the device until the end.
+    /// </summary>
+    public static SplitScores Measure(IStagedModel model, TensorSplit split, int firstStage = 0)
+    {
         model.Network.eval();
         using var _ = no_grad();
-        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: split.Images.device);
-        using var correct = zeros(1, dtype: ScalarType.Int64, device: split.Images.device);
+        var device = split.Images.device;
+        using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
+        using var top5 = zeros(1, dtype: ScalarType.Int64, device: device);
+        Tensor? confusion = null;
+        int classes = 0;
         for (int start = 0; start < split.Count; start += EvalBatch)
         {
             using var scope = NewDisposeScope();
@@ -109,10 +132,22 @@ public static class TrainingLoop
             var x = split.Images.narrow(0, start, n);
             var y = split.Labels.narrow(0, start, n);
             var logits = model.ForwardFrom(firstStage, x);
+            if (confusion is null)
+            {
+                classes = (int)logits.shape[1];
+                confusion = zeros(classes * classes, dtype: ScalarType.Int64, device: device).MoveToOuterDisposeScope();
+            }
             lossSum.add_(nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).to_type(ScalarType.Float64));
-            correct.add_(logits.argmax(1).eq(y).sum());
+            // One count per (true, predicted) pair: row-major index true * classes + predicted.
+            confusion.add_(bincount(y * classes + logits.argmax(1), minlength: classes * classes));
+            if (classes > 5) top5.add_(logits.topk(5).indexes.eq(y.unsqueeze(1)).any(1).sum());
         }
-        return (lossSum.item<double>() / split.Count, (double)correct.item<long>() / split.Count);
+        using (confusion)
+        {
+            var counts = confusion?.cpu().data<long>().ToArray() ?? Array.Empty<long>();
+            var matrix = Enumerable.Range(0, classes).Select(t => Enumerable.Range(0, classes).Select(p => (int)counts[t * classes + p]).ToArray()).ToArray();
+            return new SplitScores(lossSum.item<double>() / split.Count, matrix, classes > 5 ? (double)top5.item<long>() / split.Count : null);
+        }
     }
 
     /// <summary>

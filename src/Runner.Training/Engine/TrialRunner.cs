@@ -160,9 +160,10 @@ public static class TrialRunner
             return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
                 null, null, null, trainable, total, took.TotalSeconds, device, threads, divergedAt,
                 $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
-        var (testLoss, testAcc) = TrainingLoop.Evaluate(model, inputs.Test, inputs.FirstStage);
+        var test = TrainingLoop.Measure(model, inputs.Test, inputs.FirstStage);
         return new TrialResult(spec.Id, outcome.StoppedEarly ? TrialStatus.Stopped : TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
-            epochs[^1].ValAccuracy, testAcc, testLoss, trainable, total, took.TotalSeconds, device, threads);
+            epochs[^1].ValAccuracy, test.Accuracy, test.Loss, trainable, total, took.TotalSeconds, device, threads,
+            TestMacroF1: test.MacroF1, TestBalancedAccuracy: test.BalancedAccuracy, TestTop5Accuracy: test.Top5Accuracy, TestConfusion: test.Confusion);
     }
 
     /// <summary>
