@@ -105,13 +105,6 @@ public static class TrainingLoop
         public double BalancedAccuracy => ClassScores.BalancedAccuracy(Confusion);
     }
 
-    /// <summary>Mean loss and accuracy over a split, in eval mode, without gradients.</summary>
-    public static (double Loss, double Accuracy) Evaluate(IStagedModel model, TensorSplit split, int firstStage = 0)
-    {
-        var scores = Measure(model, split, firstStage);
-        return (scores.Loss, scores.Accuracy);
-    }
-
     /// <summary>
     /// Loss, confusion matrix and (with more than five classes) top-5 accuracy over a split, in eval mode, without
     /// gradients; counts stay on the device until the end.
