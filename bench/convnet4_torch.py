@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import time
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -43,8 +44,10 @@ def conv_stage(cin, cout):
 
 
 def convnet4(classes):
-    return nn.Sequential(conv_stage(1, 32), conv_stage(32, 64), conv_stage(64, 64),
-                         nn.Sequential(nn.Flatten(), nn.Linear(64 * 3 * 3, 128), nn.ReLU()), nn.Linear(128, classes))
+    """Runner's convnet4, with its state_dict names (conv1.0.weight ... head.weight): `runner export` files load into it."""
+    return nn.Sequential(OrderedDict([
+        ("conv1", conv_stage(1, 32)), ("conv2", conv_stage(32, 64)), ("conv3", conv_stage(64, 64)),
+        ("fc1", nn.Sequential(nn.Flatten(), nn.Linear(64 * 3 * 3, 128), nn.ReLU())), ("head", nn.Linear(128, classes))]))
 
 
 def main():

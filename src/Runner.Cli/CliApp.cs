@@ -16,7 +16,7 @@ public static class CliApp
     {
         new ValidateCommand(), new PlanCommand(), new TrialCommand(), new RunCommand(), new CoordinatorCommand(), new WorkerCommand(),
         new SubmitCommand(), new StatusCommand(), SweepActionCommand.Cancel(), SweepActionCommand.Resume(),
-        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ModelsCommand(), new CertsCommand(), new TokenCommand(), new MigrateCommand(), new CompletionCommand("runner"),
+        new ResultsCommand(), new TrialsCommand(), new TrialLogCommand(), new SweepsCommand(), new ReportCommand(), new ExportCommand(), new ModelsCommand(), new CertsCommand(), new TokenCommand(), new MigrateCommand(), new CompletionCommand("runner"),
         new TrainerProcessCommand(),
     };
 

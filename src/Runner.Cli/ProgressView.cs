@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using System.Globalization;
 using Spectre.Console;
 using static Runner.Cluster.Protocol.SweepCommands;
@@ -78,7 +79,7 @@ public static class ProgressView
         var line = string.Create(CultureInfo.InvariantCulture,
             $"[{s.Done}/{s.Total}] completed {s.Completed}, running {s.Running}, pending {s.Pending}, failed {s.Failed}{(s.Cancelled > 0 ? $", cancelled {s.Cancelled}" : "")} · {Seconds(elapsed)}");
         if (eta != null && s.Pending + s.Running > 0) line += $" · ETA {Seconds(eta.Value)}";
-        if (p?.BestValAccuracy != null) line += string.Create(CultureInfo.InvariantCulture, $" · best val {p.BestValAccuracy * 100:F2}% ({p.BestParameters})");
+        if (p?.BestValue is { } best) line += $" · best {Objective.Short(p.BestMetric, best)} ({p.BestParameters})";
         return line;
     }
 
@@ -106,8 +107,8 @@ public static class ProgressView
                 r.ValAccuracy is { } v && double.IsFinite(v) ? (v * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-",
                 r.ImagesPerSecond?.ToString("F0", CultureInfo.InvariantCulture) ?? "-");
         if (p.Running.Length > 0) rows.Add(table);
-        if (p.BestValAccuracy != null)
-            rows.Add(new Markup(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"best so far: val {p.BestValAccuracy * 100:F2}% ({p.BestParameters}, trial {p.BestTrial})"))));
+        if (p.BestValue is { } best)
+            rows.Add(new Markup(Markup.Escape($"best so far: {Objective.Short(p.BestMetric, best)} ({p.BestParameters}, trial {p.BestTrial})")));
         return new Panel(new Rows(rows)).Header(Markup.Escape(s.SweepId)).Expand();
     }
 }

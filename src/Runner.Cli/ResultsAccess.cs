@@ -15,6 +15,40 @@ public static class ResultsAccess
         catch (Npgsql.NpgsqlException e) { throw new CommandFailedException($"cannot open the store {location}: {e.Message}"); }
     }
 
+    /// <summary>
+    /// The artifact store the results' coordinator kept models in: the state folder's, or the PostgreSQL store's
+    /// (the default of a coordinator on PostgreSQL); null when there is none to read.
+    /// </summary>
+    public static Runner.Artifacts.IContentStore? Models(Arguments args, CliContext context)
+    {
+        var location = StateFolder.Store(args, context);
+        if (location.PostgresConnection is { } db) return new Runner.Artifacts.PostgresContentStore(db);
+        string folder = Runner.Artifacts.ArtifactSource.StoreFolder(StateFolder.Artifacts(location.StateFolder));
+        return Directory.Exists(folder) ? new Runner.Artifacts.ContentStore(folder) : null;
+    }
+
+    /// <summary>A trial of a sweep by id or unique id prefix.</summary>
+    public static TrialRecord FindTrial(ResultsStore store, SweepRecord sweep, string key)
+    {
+        var matches = store.Trials(sweep.SweepId).Where(t => t.TrialId.StartsWith(key, StringComparison.Ordinal)).ToList();
+        if (matches.Count != 1)
+            throw new BadRequestException(matches.Count == 0 ? $"sweep {sweep.SweepId} has no trial '{key}'" : $"'{key}' matches {matches.Count} trials: give more digits");
+        return matches[0];
+    }
+
+    /// <summary>The --where PARAMETER=VALUE options, as the tables take them.</summary>
+    public static Dictionary<string, string> Where(Arguments args)
+    {
+        var where = new Dictionary<string, string>();
+        foreach (string w in args.GetAll("where"))
+        {
+            int eq = w.IndexOf('=');
+            if (eq <= 0) throw new UsageException($"--where takes PARAMETER=VALUE, got '{w}'");
+            where[w[..eq]] = w[(eq + 1)..];
+        }
+        return where;
+    }
+
     public static SweepRecord FindSweep(ResultsStore store, string key)
     {
         var sweeps = store.Sweeps();

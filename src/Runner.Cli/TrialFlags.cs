@@ -22,7 +22,7 @@ public static class TrialFlags
         new("pretrain-lr", "base.pretrain", "lr", "X", "pretraining learning rate [0.001]"),
         new("target-classes", "target", "classes", "LIST", "target classes [5,6,7,8,9]"),
         new("validation-per-class", "target", "validation_per_class", "N", "validation images carved per target class [100]"),
-        new("optimizer", "train", "optimizer", "adam|sgd", "[adam]"),
+        new("optimizer", "train", "optimizer", "adam|adamw|sgd", "[adam]"),
         new("weight-decay", "train", "weight_decay", "X", "[0]"),
         new("momentum", "train", "momentum", "X", "SGD momentum [0.9]"),
         new("epochs", "train", "epochs", "E", "[5]"),
@@ -32,11 +32,23 @@ public static class TrialFlags
         new("unfreeze-every", "train", "unfreeze_every", "E", "gradual-unfreeze: epochs between unfreezing one more stage [1]"),
         new("head", "train", "head", "linear|mlp", "the new head [linear]"),
         new("dropout", "train", "dropout", "X", "dropout in the head, in [0, 1) [0]"),
+        new("select", "train", "select", "best|last", "test the weights of the objective's best epoch, or of the last [best]"),
+        new("lr-schedule", "train", "lr_schedule", "S", "constant | cosine | step | one-cycle [constant]"),
+        new("warmup-epochs", "train", "warmup_epochs", "E", "linear warm-up epochs before the schedule [0]"),
+        new("lr-milestones", "train", "lr_milestones", "LIST", "step schedule: epochs after which the rate is multiplied by --lr-gamma"),
+        new("lr-gamma", "train", "lr_gamma", "X", "step schedule: factor at each milestone [0.1]"),
+        new("label-smoothing", "train", "label_smoothing", "X", "cross-entropy label smoothing, in [0, 1) [0]"),
+        new("grad-clip", "train", "grad_clip", "X", "clip the gradients' total norm to X (0 = off) [0]"),
+        new("nesterov", "train", "nesterov", "true|false", "SGD: Nesterov momentum [false]"),
         new("init", "sweep.parameters", "initialization", "pretrained|scratch", "[pretrained]"),
         new("freeze-depth", "sweep.parameters", "freeze_depth", "K", "leading stages frozen, 0..4 for convnet4 [0]"),
         new("lr", "sweep.parameters", "learning_rate", "X", "learning rate [0.001]"),
         new("dataset-size", "sweep.parameters", "dataset_size", "N", "training images per target class [100]"),
         new("seed", "sweep", "seeds", "S", "[0]"),
+        new("metric", "sweep.metric", "name", "M", "the objective: val_accuracy | val_loss | val_macro_f1 | val_balanced_accuracy | val_top5_accuracy [val_accuracy]"),
+        new("goal", "sweep.metric", "goal", "maximize|minimize", "the objective's goal [the metric's own]"),
+        new("patience", "sweep.early_stop", "patience", "N", "stop after N epochs without a better objective [off]"),
+        new("min-delta", "sweep.early_stop", "min_delta", "X", "patience: the least gain that counts [0]"),
     };
 
     /// <summary>What `runner trial` assumes where the sweep file has no default of its own.</summary>
@@ -69,6 +81,7 @@ public static class TrialFlags
             {
                 foreach (string line in Headers(section, where)) yaml.Append(line).Append('\n');
                 if (where == "target") yaml.Append("  dataset: fashion-mnist\n");
+                if (where == "sweep.early_stop") yaml.Append("    type: patience\n");
                 section = where;
             }
             int depth = where.Count(c => c == '.') + 1;
@@ -98,7 +111,7 @@ public static class TrialFlags
 
     /// <summary>A value as a quoted YAML scalar (nothing a user types can change the file's structure); lists as flow sequences.</summary>
     static string Scalar(string flag, string value) =>
-        flag is "source-classes" or "target-classes" or "seed"
+        flag is "source-classes" or "target-classes" or "seed" or "lr-milestones"
             ? "[" + string.Join(", ", value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v => JsonSerializer.Serialize(v))) + "]"
             : JsonSerializer.Serialize(value);
 }

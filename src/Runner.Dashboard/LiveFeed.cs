@@ -1,3 +1,4 @@
+using Runner.Sweeps;
 using System.Text.Json;
 using Akka.Actor;
 using Runner.Cluster.Api;
@@ -21,7 +22,7 @@ public sealed class LiveFeed(RunnerNode node)
 
     public sealed record Snapshot(long Version, string Json);
 
-    public sealed record LiveSweep(SweepStatus Status, DateTime SubmittedAt, RunningTrial[] Running, string? BestTrial, double? BestValAccuracy, string? BestParameters);
+    public sealed record LiveSweep(SweepStatus Status, DateTime SubmittedAt, RunningTrial[] Running, string? BestTrial, double? BestValue, string? BestParameters, string? BestMetric);
 
     public sealed record LiveWorker(string Worker, string Device, int Threads, bool Idle, DateTime? LastSeen, string? Sweep, string? Trial, int? Epoch, int? Epochs,
         double? ImagesPerSecond);
@@ -103,7 +104,7 @@ public sealed class LiveFeed(RunnerNode node)
         foreach (var record in node.Results!.Sweeps())
         {
             var p = await node.Sweeps.Ask<SweepProgress>(new GetProgress(record.SweepId), AskTimeout);
-            sweeps.Add(new LiveSweep(p.Status, record.SubmittedAt, p.Running, p.BestTrial, p.BestValAccuracy, p.BestParameters));
+            sweeps.Add(new LiveSweep(p.Status, record.SubmittedAt, p.Running, p.BestTrial, p.BestValue, p.BestParameters, p.BestMetric ?? Objective.Default.Metric));
         }
         var pool = await node.Pool.Ask<PoolMessages.Workers>(new PoolMessages.GetWorkers(), AskTimeout);
         var running = sweeps.SelectMany(s => s.Running.Select(r => (s.Status.SweepId, Trial: r))).ToLookup(r => r.Trial.Worker);

@@ -63,6 +63,12 @@ public static class SubmittedSweepRules
         else if (t.Initialization == Initialization.Pretrained && t.WeightsSha256 == null)
             yield return "a pretrained trial needs its pretraining settings or a weight file";
 
+        if (SweepRules.Objective(t.Objective.Metric, t.Objective.Maximize, t.TargetClasses?.Length ?? 0) is { } objective) yield return objective;
+        if (t.Select != null && !SweepRules.Selections.Contains(t.Select)) yield return $"select must be one of {string.Join(", ", SweepRules.Selections)}, got '{t.Select}'";
+        if (t.Keep != null && !KeptModels.Names.Contains(t.Keep)) yield return $"keep must be one of {string.Join(", ", KeptModels.Names)}, got '{t.Keep}'";
+        if (t.Patience != 0) foreach (string problem in SweepRules.Patience(t.Patience, t.MinDelta)) yield return problem;
+        foreach (string problem in SweepRules.Together(t)) yield return problem;
+
         if (model == null || !Enum.IsDefined(t.Initialization)) yield break;
         int capacity = dataset == null ? int.MaxValue : TargetSpec.CapacityOf(dataset.TrainPerClass, t.ValidationPerClass);
         foreach (var (name, value) in t.Parameters())

@@ -56,17 +56,27 @@ public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPer
     public static int CapacityOf(int trainImagesPerClass, int validationPerClass) => trainImagesPerClass - validationPerClass;
 }
 
-/// <summary>Training settings shared by every trial unless a sweep parameter overrides them.</summary>
+/// <summary>
+/// Training settings shared by every trial unless a sweep parameter overrides them. <paramref name="Select"/> says
+/// which epoch's weights are tested (best by the objective, or last); <paramref name="LrMilestones"/> and
+/// <paramref name="Nesterov"/> are fixed for a sweep (not axes).
+/// </summary>
 public sealed record TrainSpec(
     int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum,
     string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor, int UnfreezeEvery = 1,
-    string Head = "linear", double Dropout = 0);
+    string Head = "linear", double Dropout = 0, string Select = "best", string LrSchedule = LearningRateSchedule.Constant,
+    int WarmupEpochs = 0, int[]? LrMilestones = null, double LrGamma = LearningRateSchedule.DefaultGamma, double LabelSmoothing = 0,
+    double GradClip = 0, bool Nesterov = false);
 
-public sealed record MetricSpec(string Name, bool Maximize);
+/// <summary>Patience early stopping (<c>sweep.early_stop.type: patience</c>): a trial stops after <paramref name="Patience"/> epochs whose objective did not beat its best by more than <paramref name="MinDelta"/>.</summary>
+public sealed record PatienceSpec(int Patience, double MinDelta);
 
+/// <param name="EarlyStop">ASHA, which compares trials (the coordinator applies it)</param>
+/// <param name="Patience">patience, which each trial applies to itself (part of its identity)</param>
+/// <param name="Keep">whose models are kept: see <see cref="KeptModels"/></param>
 public sealed record SweepSpec(
     string Method, int Samples, int RandomSeed, IReadOnlyList<ParameterAxis> Parameters, int[] Seeds,
-    MetricSpec Metric, int MaxTrials, EarlyStopSpec? EarlyStop = null);
+    Objective Metric, int MaxTrials, EarlyStopSpec? EarlyStop = null, PatienceSpec? Patience = null, string Keep = KeptModels.BestPerCell);
 
 /// <summary>Where trials run and how many attempts a trial gets.</summary>
 public sealed record ResourceSpec(string Device, int MaxFailures, int Threads);

@@ -69,7 +69,22 @@ public static class SweepExpander
             Augment: folder?.Augment ?? false,
             WeightsSha256: scratch ? null : d.Base.Weights?.Sha256,
             WeightsPath: scratch ? null : d.Base.Weights?.Path,
-            DataPath: folder?.Layout.Root ?? d.Target.DataDir);
+            DataPath: folder?.Layout.Root ?? d.Target.DataDir,
+            Metric: d.Sweep.Metric.IsDefault ? null : d.Sweep.Metric.Metric,
+            Minimize: !d.Sweep.Metric.Maximize,
+            // Null is how records from before selection say "last": a new default trial gets a new id.
+            Select: d.Train.Select == "last" ? null : d.Train.Select,
+            Patience: d.Sweep.Patience?.Patience ?? 0,
+            MinDelta: d.Sweep.Patience?.MinDelta ?? 0,
+            LrSchedule: Get("lr_schedule", d.Train.LrSchedule) is var schedule && schedule == LearningRateSchedule.Constant ? null : schedule,
+            WarmupEpochs: Get("warmup_epochs", d.Train.WarmupEpochs),
+            LrMilestones: d.Train.LrMilestones,
+            LrGamma: Get("lr_gamma", d.Train.LrGamma),
+            LabelSmoothing: Get("label_smoothing", d.Train.LabelSmoothing),
+            GradClip: Get("grad_clip", d.Train.GradClip),
+            // Nesterov is an SGD setting: with optimizer as an axis it applies to the SGD trials only.
+            Nesterov: d.Train.Nesterov && optimizer == "sgd",
+            Keep: d.Sweep.Keep == KeptModels.None ? null : d.Sweep.Keep);
     }
 
     static IEnumerable<IReadOnlyDictionary<string, object>> GridConfigs(IReadOnlyList<ParameterAxis> axes)

@@ -18,13 +18,14 @@ public static class SweepFile
     static readonly string[] TargetKeys = { "dataset", "classes", "data", "validation_per_class" };
     static readonly string[] FolderKeys = { "type", "path", "image_size", "augment" };
     public static readonly string[] WeightExtensions = { ".pt", ".pth", ".bin", ".safetensors", ".dat" };
-    static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout" };
-    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop" };
-    static readonly string[] EarlyStopKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
+    static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout",
+        "select", "lr_schedule", "warmup_epochs", "lr_milestones", "lr_gamma", "label_smoothing", "grad_clip", "nesterov" };
+    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop", "keep" };
+    static readonly string[] AshaKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
+    static readonly string[] PatienceKeys = { "type", "patience", "min_delta" };
     static readonly string[] MetricKeys = { "name", "goal" };
     static readonly string[] ResourceKeys = { "device", "max_failures", "threads" };
     static readonly string[] DistributionKeys = { "distribution", "min", "max" };
-    public static readonly string[] Metrics = { "val_accuracy", "val_loss" };
     public const int DefaultMaxTrials = 10_000;
 
     /// <summary>Reads a sweep file; throws <see cref="SweepFileException"/> listing every problem.</summary>
@@ -90,9 +91,9 @@ public static class SweepFile
                     $"validation_per_class {target.ValidationPerClass} leaves no training examples: the data holds {target.TrainPerClass} per class");
         }
         var sweepMap = r.Mapping(r.Require(root, "sweep", ""), "sweep");
-        var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(target?.Capacity ?? int.MaxValue, 1));
+        var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(target?.Capacity ?? int.MaxValue, 1), target?.Classes.Length ?? int.MaxValue);
         if (sweep != null && train != null && r.Mapping(YamlNodeReader.Get(sweepMap, "early_stop"), "sweep.early_stop") is { } stopMap)
-            sweep = sweep with { EarlyStop = ReadEarlyStop(r, stopMap, train.Epochs) };
+            sweep = ReadEarlyStop(r, stopMap, train.Epochs, sweep);
 
         if (sweep != null && baseMap != null && YamlNodeReader.Get(baseMap, "pretrain") == null && YamlNodeReader.Get(baseMap, "weights") == null
             && UsesPretrained(sweep))
@@ -108,6 +109,16 @@ public static class SweepFile
             var at = YamlNodeReader.KeyNode(sweepMap, "parameters")!;
             throw new SweepFileException(new[] { new SweepError(fileName, (int)at.Start.Line, (int)at.Start.Column,
                 $"the sweep expands to {count:N0} trials, more than the cap of {sweep.MaxTrials:N0} (raise sweep.max_trials if you mean it)") });
+        }
+        // Settings that only make sense together (a schedule and its epochs) are checked on the trials they make,
+        // since either may be an axis; each problem once, at the train section.
+        var trials = SweepExpander.Expand(definition);
+        var combined = trials.SelectMany(SweepRules.Together).Distinct().ToList();
+        if (train.Nesterov && trials.All(t => t.Optimizer != "sgd")) combined.Add("train.nesterov applies to optimizer sgd, and no trial uses it");
+        if (combined.Count > 0)
+        {
+            YamlNode at = YamlNodeReader.KeyNode(root, "train") ?? YamlNodeReader.KeyNode(root, "sweep")!;
+            throw new SweepFileException(combined.Select(p => new SweepError(fileName, (int)at.Start.Line, (int)at.Start.Column, p)).ToList());
         }
         return definition;
     }
@@ -298,7 +309,15 @@ public static class SweepFile
             Real("base_lr_factor") ?? Strategies.DefaultBaseLrFactor,
             Whole("unfreeze_every") ?? 1,
             Choice("head") ?? "linear",
-            Real("dropout") ?? 0);
+            Real("dropout") ?? 0,
+            r.Choice(YamlNodeReader.Get(map, "select"), "train.select", SweepRules.Selections) ?? "best",
+            Choice("lr_schedule") ?? LearningRateSchedule.Constant,
+            Whole("warmup_epochs") ?? 0,
+            YamlNodeReader.Get(map, "lr_milestones") is { } milestones ? r.Integers(milestones, "train.lr_milestones") : null,
+            Real("lr_gamma") ?? LearningRateSchedule.DefaultGamma,
+            Real("label_smoothing") ?? 0,
+            Real("grad_clip") ?? 0,
+            r.Boolean(YamlNodeReader.Get(map, "nesterov"), "train.nesterov") ?? false);
         return r.Errors.Count == errors ? spec : null;
     }
 
@@ -313,7 +332,7 @@ public static class SweepFile
             r.Integer(YamlNodeReader.Get(map, "threads"), "resources.threads", 0) ?? 0);
     }
 
-    static SweepSpec? ReadSweep(YamlNodeReader r, YamlMappingNode? map, string model, int capacity)
+    static SweepSpec? ReadSweep(YamlNodeReader r, YamlMappingNode? map, string model, int capacity, int classes)
     {
         if (map == null) return null;
         r.CheckKeys(map, "sweep", SweepKeys);
@@ -326,14 +345,19 @@ public static class SweepFile
         int[] seeds = YamlNodeReader.Get(map, "seeds") is { } seedNode ? r.Integers(seedNode, "sweep.seeds") ?? Array.Empty<int>() : new[] { 0 };
         int maxTrials = r.Integer(YamlNodeReader.Get(map, "max_trials"), "sweep.max_trials", 1) ?? DefaultMaxTrials;
 
-        var metric = new MetricSpec("val_accuracy", true);
+        var metric = Objective.Default;
         if (r.Mapping(YamlNodeReader.Get(map, "metric"), "sweep.metric") is { } metricMap)
         {
             r.CheckKeys(metricMap, "sweep.metric", MetricKeys);
-            string metricName = r.Choice(YamlNodeReader.Get(metricMap, "name"), "sweep.metric.name", Metrics) ?? "val_accuracy";
-            string goal = r.Choice(YamlNodeReader.Get(metricMap, "goal"), "sweep.metric.goal", "maximize", "minimize")
-                          ?? (metricName == "val_loss" ? "minimize" : "maximize");
-            metric = new MetricSpec(metricName, goal == "maximize");
+            string? metricName = r.Choice(YamlNodeReader.Get(metricMap, "name"), "sweep.metric.name", Objective.Metrics);
+            var goalNode = YamlNodeReader.Get(metricMap, "goal");
+            string? goal = r.Choice(goalNode, "sweep.metric.goal", "maximize", "minimize");
+            if (metricName != null)
+            {
+                bool maximize = goal == null ? Objective.MaximizedByNature(metricName) : goal == "maximize";
+                if (SweepRules.Objective(metricName, maximize, classes) is { } badObjective) r.Error(goalNode ?? metricMap, $"sweep.{badObjective}");
+                metric = new Objective(metricName, maximize);
+            }
         }
 
         var axes = new List<ParameterAxis>();
@@ -354,14 +378,32 @@ public static class SweepFile
                 : ReadValues(r, valueNode, info, model, capacity);
             if (axis != null) axes.Add(axis);
         }
-        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials);
+        string keep = r.Choice(YamlNodeReader.Get(map, "keep"), "sweep.keep", KeptModels.Names) ?? KeptModels.BestPerCell;
+        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials, Keep: keep);
     }
 
-    static EarlyStopSpec? ReadEarlyStop(YamlNodeReader r, YamlMappingNode map, int trainEpochs)
+    /// <summary>sweep.early_stop: ASHA (the coordinator compares trials) or patience (each trial watches its own objective).</summary>
+    static SweepSpec ReadEarlyStop(YamlNodeReader r, YamlMappingNode map, int trainEpochs, SweepSpec sweep)
     {
-        r.CheckKeys(map, "sweep.early_stop", EarlyStopKeys);
         int errors = r.Errors.Count;
-        string? type = r.Text(r.Require(map, "type", "sweep.early_stop"), "sweep.early_stop.type");
+        string? type = r.Choice(r.Require(map, "type", "sweep.early_stop"), "sweep.early_stop.type", "asha", "patience");
+        if (type == "patience")
+        {
+            r.CheckKeys(map, "sweep.early_stop", PatienceKeys);
+            int patience = r.Integer(r.Require(map, "patience", "sweep.early_stop"), "sweep.early_stop.patience") ?? 1;
+            double minDelta = r.Real(YamlNodeReader.Get(map, "min_delta"), "sweep.early_stop.min_delta") ?? 0;
+            foreach (string problem in SweepRules.Patience(patience, minDelta)) r.Error(map, $"sweep.{problem}");
+            return r.Errors.Count > errors ? sweep : sweep with { Patience = new PatienceSpec(patience, minDelta) };
+        }
+        var asha = ReadAsha(r, map, trainEpochs);
+        return type == null ? sweep : sweep with { EarlyStop = asha };
+    }
+
+    static EarlyStopSpec? ReadAsha(YamlNodeReader r, YamlMappingNode map, int trainEpochs)
+    {
+        r.CheckKeys(map, "sweep.early_stop", AshaKeys);
+        int errors = r.Errors.Count;
+        const string type = "asha";   // or a type already refused: its settings are still checked
         int grace = r.Integer(YamlNodeReader.Get(map, "grace_epochs"), "sweep.early_stop.grace_epochs") ?? 1;
         int factor = r.Integer(YamlNodeReader.Get(map, "reduction_factor"), "sweep.early_stop.reduction_factor") ?? 3;
         var maxNode = YamlNodeReader.Get(map, "max_epochs");

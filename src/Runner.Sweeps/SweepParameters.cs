@@ -17,12 +17,17 @@ public static class SweepParameters
         new("momentum", Kind.Real, null, "SGD momentum in [0, 1)"),
         new("batch_size", Kind.Integer, null, "examples per batch"),
         new("epochs", Kind.Integer, null, "training epochs"),
-        new("optimizer", Kind.Text, new[] { "adam", "sgd" }, "optimizer"),
+        new("optimizer", Kind.Text, new[] { "adam", "adamw", "sgd" }, "optimizer: adam (L2 weight decay, as torch.optim.Adam), adamw (decoupled weight decay) or sgd"),
         new("strategy", Kind.Text, Strategies.All, "how the base adapts: feature-extraction, fine-tune (smaller rate below freeze_depth) or gradual-unfreeze"),
         new("base_lr_factor", Kind.Real, null, "fine-tune: the rate of the stages below freeze_depth, as a factor of learning_rate (> 0)"),
         new("unfreeze_every", Kind.Integer, null, "gradual-unfreeze: epochs between unfreezing one more stage (>= 1)"),
         new("head", Kind.Text, new[] { "linear", "mlp" }, "the new head: one linear layer, or linear-ReLU-linear (256 hidden units)"),
         new("dropout", Kind.Real, null, "dropout before each linear layer of the head, in [0, 1)"),
+        new("lr_schedule", Kind.Text, LearningRateSchedule.Names, "how the learning rate moves: constant, cosine, step (lr_milestones, lr_gamma) or one-cycle"),
+        new("warmup_epochs", Kind.Integer, null, "epochs of linear learning-rate warm-up before the schedule (>= 0)"),
+        new("lr_gamma", Kind.Real, null, "step schedule: the factor at each milestone, in (0, 1]"),
+        new("label_smoothing", Kind.Real, null, "cross-entropy label smoothing, in [0, 1)"),
+        new("grad_clip", Kind.Real, null, "clip the gradients' total norm to this before each step (0 = off)"),
     };
 
     public static Info? Find(string name) => All.FirstOrDefault(p => p.Name == name);
@@ -54,6 +59,14 @@ public static class SweepParameters
                 return (double)value <= 0 ? $"base_lr_factor must be > 0, got {Format(value)}" : null;
             case "dropout":
                 return (double)value is < 0 or >= 1 ? $"dropout must be in [0, 1), got {Format(value)}" : null;
+            case "warmup_epochs":
+                return (int)value < 0 ? $"warmup_epochs must be >= 0, got {value}" : null;
+            case "lr_gamma":
+                return (double)value is <= 0 or > 1 ? $"lr_gamma must be in (0, 1], got {Format(value)}" : null;
+            case "label_smoothing":
+                return (double)value is < 0 or >= 1 ? $"label_smoothing must be in [0, 1), got {Format(value)}" : null;
+            case "grad_clip":
+                return (double)value < 0 ? $"grad_clip must be >= 0 (0 = off), got {Format(value)}" : null;
             case "unfreeze_every":
             case "batch_size":
             case "epochs":

@@ -49,13 +49,71 @@ public static class SweepRules
     /// <summary>ASHA's settings: every rung needs an epoch, a factor that halves at least, and a rung below the last.</summary>
     public static IEnumerable<string> EarlyStop(string? type, int graceEpochs, int reductionFactor, int maxEpochs)
     {
-        if (type != "asha") yield return $"early_stop.type must be one of asha, got '{type}'";
+        if (type == "patience") yield return "early_stop.type patience belongs to each trial (its patience setting), not to the sweep's early_stop";
+        else if (type != "asha") yield return $"early_stop.type must be one of asha, patience, got '{type}'";
         if (AtLeast("early_stop.grace_epochs", graceEpochs, 1) is { } grace) yield return grace;
         if (AtLeast("early_stop.reduction_factor", reductionFactor, 2) is { } factor) yield return factor;
         if (AtLeast("early_stop.max_epochs", maxEpochs, 1) is { } max) yield return max;
         else if (graceEpochs >= maxEpochs)
             yield return $"early_stop.grace_epochs {graceEpochs} leaves no rung below max_epochs {maxEpochs}: nothing would ever stop";
     }
+
+    /// <summary>
+    /// The objective: a validation metric Runner measures, with the goal it has (a goal against the metric's nature is
+    /// a typo that would make the sweep pick its worst trials), and top-5 accuracy only with more than five classes.
+    /// </summary>
+    public static string? Objective(string? metric, bool maximize, int classes)
+    {
+        if (metric == null || !Sweeps.Objective.Metrics.Contains(metric))
+            return $"metric.name must be one of {string.Join(", ", Sweeps.Objective.Metrics)}, got '{metric}'";
+        if (maximize != Sweeps.Objective.MaximizedByNature(metric))
+            return $"metric.goal of {metric} must be {(maximize ? "minimize" : "maximize")}, got {(maximize ? "maximize" : "minimize")}";
+        if (metric == "val_top5_accuracy" && classes <= 5)
+            return $"metric val_top5_accuracy needs more than five target classes (with {classes} it is always 100%)";
+        return null;
+    }
+
+    /// <summary>Patience early stopping: epochs without improvement before a trial stops (>= 1), and the least change that counts (>= 0).</summary>
+    public static IEnumerable<string> Patience(int patience, double minDelta)
+    {
+        if (AtLeast("early_stop.patience", patience, 1) is { } p) yield return p;
+        if (!(minDelta >= 0) || !double.IsFinite(minDelta)) yield return $"early_stop.min_delta must be a finite number >= 0, got {minDelta.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>
+    /// A schedule and the epochs it spans: warm-up leaves epochs to schedule; one-cycle has a warm-up of its own; the
+    /// step schedule needs milestones inside the run, in order; milestones mean nothing to the other schedules.
+    /// </summary>
+    public static IEnumerable<string> Schedule(string schedule, int warmupEpochs, IReadOnlyList<int>? milestones, int epochs)
+    {
+        if (!LearningRateSchedule.Names.Contains(schedule))
+            yield return $"lr_schedule must be one of {string.Join(", ", LearningRateSchedule.Names)}, got '{schedule}'";
+        if (warmupEpochs > 0 && warmupEpochs >= epochs)
+            yield return $"warmup_epochs {warmupEpochs} leaves no epoch of the schedule: trials run {epochs} epochs";
+        if (schedule == LearningRateSchedule.OneCycle && warmupEpochs > 0)
+            yield return "lr_schedule one-cycle warms up by itself (its first 30% of steps): set warmup_epochs to 0";
+        if (schedule == LearningRateSchedule.Step)
+        {
+            if (milestones == null || milestones.Count == 0) yield return "lr_schedule step needs lr_milestones (epochs after which the rate is multiplied by lr_gamma)";
+            else if (milestones.Any(m => m < 1 || m >= epochs) || milestones.Zip(milestones.Skip(1)).Any(p => p.Second <= p.First))
+                yield return $"lr_milestones must increase and lie in 1..{epochs - 1} (trials run {epochs} epochs), got [{string.Join(", ", milestones)}]";
+        }
+        else if (milestones is { Count: > 0 }) yield return $"lr_milestones only apply to lr_schedule step, not {schedule}";
+    }
+
+    /// <summary>
+    /// The rules between one trial's settings, any of which may be an axis: its schedule and epochs, Nesterov
+    /// momentum (SGD with momentum only, as torch.optim.SGD requires), its objective and its classes.
+    /// </summary>
+    public static IEnumerable<string> Together(TrialSpec t)
+    {
+        foreach (string problem in Schedule(t.ScheduleName, t.WarmupEpochs, t.LrMilestones, t.Epochs)) yield return problem;
+        if (t.Nesterov && t.Optimizer != "sgd") yield return $"nesterov applies to optimizer sgd, not {t.Optimizer}";
+        else if (t.Nesterov && t.Momentum <= 0) yield return "nesterov needs momentum > 0";
+    }
+
+    /// <summary>Which epoch's weights a trial is tested with: the objective's best on validation, or the last.</summary>
+    public static readonly string[] Selections = { "best", "last" };
 
     /// <summary>The choices of a text parameter (optimizer, head, strategy, initialization), from its one definition.</summary>
     public static string[] Choices(string parameter) => SweepParameters.Find(parameter)?.Choices

@@ -21,8 +21,12 @@ public sealed record EpochMetrics(
     [property: Key(9)] double? ValTop5Accuracy = null);
 
 /// <summary>
-/// The outcome of one trial. The test scores are measured once, on the official test split, with the model as it is
-/// after the last epoch; selection (best learning rate, early stopping) uses validation metrics only.
+/// The outcome of one trial. The test scores are measured once, on the official test split, with the weights of
+/// <see cref="SelectedEpoch"/>: the epoch whose validation objective was best (<see cref="TrialSpec.Objective"/>),
+/// or the last one (<c>select: last</c>, and every record from before selection existed, where it is null).
+/// Selection (which epoch, which configuration, early stopping) uses validation metrics only.
+/// <see cref="ObjectiveValue"/> is the objective at its best epoch, what trials are ranked by.
+/// <see cref="BestValAccuracy"/> and <see cref="BestEpoch"/> are validation accuracy's best, whatever the objective.
 /// <see cref="TestConfusion"/> is the test split's confusion matrix (<c>[true][predicted]</c>, in the order of the
 /// trial's target classes); per-class accuracy and the other scores follow from it (<see cref="ClassScores"/>).
 /// </summary>
@@ -47,4 +51,7 @@ public sealed record TrialResult(
     [property: Key(16)] double? TestMacroF1 = null,
     [property: Key(17)] double? TestBalancedAccuracy = null,
     [property: Key(18)] double? TestTop5Accuracy = null,
-    [property: Key(19)] int[][]? TestConfusion = null);
+    [property: Key(19)] int[][]? TestConfusion = null,
+    [property: Key(20)] int? SelectedEpoch = null,
+    [property: Key(21)] double? ObjectiveValue = null,
+    [property: Key(22)] string? ModelSha256 = null);

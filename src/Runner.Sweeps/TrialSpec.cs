@@ -43,8 +43,46 @@ public sealed record TrialSpec(
     [property: Key(22)] string? WeightsSha256 = null,
     [property: Key(23)] string? WeightsPath = null,
     [property: Key(24)] string? DataPath = null,
-    [property: Key(25)] string? DataArchiveSha256 = null)
+    [property: Key(25)] string? DataArchiveSha256 = null,
+    [property: Key(26)] string? Metric = null,
+    [property: Key(27)] bool Minimize = false,
+    [property: Key(28)] string? Select = null,
+    [property: Key(29)] int Patience = 0,
+    [property: Key(30)] double MinDelta = 0,
+    [property: Key(31)] string? LrSchedule = null,
+    [property: Key(32)] int WarmupEpochs = 0,
+    [property: Key(33)] int[]? LrMilestones = null,
+    [property: Key(34)] double LrGamma = LearningRateSchedule.DefaultGamma,
+    [property: Key(35)] double LabelSmoothing = 0,
+    [property: Key(36)] double GradClip = 0,
+    [property: Key(37)] bool Nesterov = false,
+    [property: Key(38)] string? Keep = null)
 {
+    /// <summary>
+    /// Whether the worker keeps this trial's selected weights in the coordinator's artifact store (<c>sweep.keep</c>,
+    /// see <see cref="KeptModels"/>). Like the paths, it says what to do with the trial, not what it is: not part of its id.
+    /// </summary>
+    [IgnoreMember]
+    public bool KeepsModel => Keep is { } keep && keep != KeptModels.None;
+
+    /// <summary>What the trial optimizes on validation (<c>sweep.metric</c>): it picks the epoch tested and drives patience.</summary>
+    [IgnoreMember]
+    public Objective Objective => new(Metric ?? Objective.Default.Metric, !Minimize);
+
+    /// <summary>
+    /// Whether the test metrics are those of the objective's best epoch (its weights restored), the default; records
+    /// from before selection existed hold null, which meant the last epoch.
+    /// </summary>
+    [IgnoreMember]
+    public bool SelectsBestEpoch => Select == "best";
+
+    /// <summary>constant, cosine, step or one-cycle (null in records from before schedules: constant).</summary>
+    [IgnoreMember]
+    public string ScheduleName => LrSchedule ?? LearningRateSchedule.Constant;
+
+    [IgnoreMember]
+    public LearningRateSchedule Schedule => new(ScheduleName, WarmupEpochs, LrMilestones ?? Array.Empty<int>(), LrGamma);
+
     /// <summary>
     /// A pretrained base's one identity: the model, and either its weight file's SHA-256 or how Runner pretrains it.
     /// The task that builds the base (<see cref="PretrainTaskId"/>), the name of its checkpoint and the frozen-feature
@@ -127,6 +165,19 @@ public sealed record TrialSpec(
         if (ImageSize != 0) fields["image_size"] = Num(ImageSize);
         if (Augment) fields["augment"] = "true";
         if (WeightsSha256 != null) fields["weights"] = WeightsSha256;
+        if (!Objective.IsDefault) fields["objective"] = $"{Objective.Metric}:{(Objective.Maximize ? "max" : "min")}";
+        if (SelectsBestEpoch) fields["select"] = "best";
+        if (Patience > 0) fields["patience"] = $"{Num(Patience)}:{Num(MinDelta)}";
+        if (ScheduleName != LearningRateSchedule.Constant) fields["lr_schedule"] = ScheduleName;
+        if (WarmupEpochs != 0) fields["warmup_epochs"] = Num(WarmupEpochs);
+        if (ScheduleName == LearningRateSchedule.Step)
+        {
+            fields["lr_milestones"] = string.Join(",", (LrMilestones ?? Array.Empty<int>()).Select(Num));
+            fields["lr_gamma"] = Num(LrGamma);
+        }
+        if (LabelSmoothing != 0) fields["label_smoothing"] = Num(LabelSmoothing);
+        if (GradClip != 0) fields["grad_clip"] = Num(GradClip);
+        if (Nesterov && Optimizer == "sgd") fields["nesterov"] = "true";
         return string.Join("\n", fields.Select(f => $"{f.Key}={f.Value}"));
     }
 
@@ -137,6 +188,8 @@ public sealed record TrialSpec(
         if (StrategyName != Strategies.FeatureExtraction) text.Append(", ").Append(StrategyName);
         if (HeadKind != "linear") text.Append(", ").Append(HeadKind).Append(" head");
         if (Dropout != 0) text.Append(", dropout ").Append(Num(Dropout));
+        if (ScheduleName != LearningRateSchedule.Constant) text.Append(", ").Append(ScheduleName);
+        if (LabelSmoothing != 0) text.Append(", smoothing ").Append(Num(LabelSmoothing));
         return text.ToString();
     }
 
@@ -158,6 +211,11 @@ public sealed record TrialSpec(
         ["unfreeze_every"] = UnfreezeEvery,
         ["head"] = HeadKind,
         ["dropout"] = Dropout,
+        ["lr_schedule"] = ScheduleName,
+        ["warmup_epochs"] = WarmupEpochs,
+        ["lr_gamma"] = LrGamma,
+        ["label_smoothing"] = LabelSmoothing,
+        ["grad_clip"] = GradClip,
     };
 
     static string CanonicalPretrain(PretrainSpec p) =>

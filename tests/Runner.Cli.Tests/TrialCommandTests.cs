@@ -17,7 +17,7 @@ public class TrialCommandTests
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(3, doc.RootElement.GetProperty("schema_version").GetInt32());
+        Assert.Equal(4, doc.RootElement.GetProperty("schema_version").GetInt32());
         var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();
         Assert.Equal("completed", trial.GetProperty("status").GetString());
         Assert.InRange(trial.GetProperty("test_accuracy").GetDouble(), 0, 1);
@@ -35,6 +35,31 @@ public class TrialCommandTests
         Assert.Equal(2, trial.GetProperty("freeze_depth").GetInt32());
         Assert.Equal(0.003, trial.GetProperty("learning_rate").GetDouble());
         Assert.Single(Directory.GetFiles(Path.Combine(state, "artifacts", "bases"), "*.dat"));
+        // Tested with the weights of the epoch validation chose (the only one here), by the default objective.
+        Assert.Equal(1, trial.GetProperty("selected_epoch").GetInt32());
+        Assert.Equal(("val_accuracy", "maximize", "best"), (trial.GetProperty("objective_metric").GetString(), trial.GetProperty("objective_goal").GetString(), trial.GetProperty("select").GetString()));
+        Assert.Equal(trial.GetProperty("best_val_accuracy").GetDouble(), trial.GetProperty("objective_value").GetDouble());
+    }
+
+    [Fact]
+    public void The_objective_schedule_and_patience_flags_reach_the_trial_and_bad_ones_get_one_line()
+    {
+        string state = ScratchFolders.New("state");
+        var r = CliRunner.Run(new[] { "trial", "--init", "scratch", "--metric", "val_loss", "--lr-schedule", "cosine", "--warmup-epochs", "1", "--epochs", "2",
+            "--label-smoothing", "0.1", "--grad-clip", "1", "--optimizer", "adamw", "--weight-decay", "0.01", "--patience", "3", "--json", "--data", CliRunner.Subset, "--state", state }
+            .Concat(new[] { "--dataset-size", "10", "--validation-per-class", "20", "--batch-size", "16", "--threads", "2", "--device", "cpu" }).ToArray());
+        Assert.True(r.ExitCode == 0, r.Error);
+        var trial = JsonDocument.Parse(r.Out).RootElement.GetProperty("trials")[0];
+        Assert.Equal(("val_loss", "minimize", "cosine", 1, 3), (trial.GetProperty("objective_metric").GetString(), trial.GetProperty("objective_goal").GetString(),
+            trial.GetProperty("lr_schedule").GetString(), trial.GetProperty("warmup_epochs").GetInt32(), trial.GetProperty("patience").GetInt32()));
+        Assert.Equal((0.1, 1.0, "adamw"), (trial.GetProperty("label_smoothing").GetDouble(), trial.GetProperty("grad_clip").GetDouble(), trial.GetProperty("optimizer").GetString()));
+        var losses = trial.GetProperty("epoch_metrics").EnumerateArray().Select(e => e.GetProperty("val_loss").GetDouble()).ToList();
+        Assert.Equal(losses.IndexOf(losses.Min()) + 1, trial.GetProperty("selected_epoch").GetInt32());
+
+        var bad = CliRunner.Run("trial", "--metric", "val_loss", "--goal", "maximize", "--data", CliRunner.Subset, "--state", state);
+        Assert.Equal(2, bad.ExitCode);
+        Assert.StartsWith("runner trial: --goal: sweep.metric.goal of val_loss must be minimize, got maximize", bad.Error.Trim());
+        Assert.Single(bad.Error.Trim().Split('\n'));
     }
 
     [Fact]

@@ -144,6 +144,26 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void With_asha_trials_are_ranked_by_the_sweeps_objective_here_the_lowest_validation_loss()
+    {
+        var sweep = Start("asha-loss");
+        var byLoss = Trials.Select(t => t with { Metric = "val_loss", Minimize = true }).ToArray();
+        sweep.Tell(new Submit("asha-loss", "demo", byLoss, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
+        ExpectMsg<Accepted>(FirstAnswer);
+        var low = CreateTestProbe();
+        var high = CreateTestProbe();
+        sweep.Tell(new RequestTrial("asha-loss", "w-low"), low.Ref);
+        var a = low.ExpectMsg<Assignment>();
+        sweep.Tell(new RequestTrial("asha-loss", "w-high"), high.Ref);
+        var b = high.ExpectMsg<Assignment>();
+        // The trial with the higher accuracy has the higher loss: by the objective (val_loss, minimize) it is the worse one.
+        sweep.Tell(new WorkerMessages.EpochReported("asha-loss", a.TrialId, 1, "w-low", new Runner.Sweeps.EpochMetrics(1, 0.3, 0.6, 0.40, 0.60, 1, 100)));
+        sweep.Tell(new WorkerMessages.EpochReported("asha-loss", b.TrialId, 1, "w-high", new Runner.Sweeps.EpochMetrics(1, 0.9, 0.9, 0.95, 0.90, 1, 100)));
+        Assert.Equal(new WorkerMessages.StopTrial("asha-loss", b.TrialId), high.ExpectMsg<WorkerMessages.StopTrial>());
+        low.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public void A_trial_its_worker_reports_stopped_is_recorded_and_shown_as_stopped()
     {
         var projection = CreateTestProbe();

@@ -23,7 +23,7 @@ public class SubmittedSweepRulesTests
         Assert.Equal(["trial 1: dataset_size 6000 is more than the data holds: 5900 training examples per class are left after the validation split"],
             Problems(Trial with { DatasetSize = 6000, ValidationPerClass = 100 }));
         Assert.Equal(["trial 1: target.classes: classes are 0..9, got [5, 12]"], Problems(Trial with { TargetClasses = [5, 12] }));
-        Assert.Equal(["trial 1: optimizer must be one of adam, sgd, got 'lbfgs'"], Problems(Trial with { Optimizer = "lbfgs" }));
+        Assert.Equal(["trial 1: optimizer must be one of adam, adamw, sgd, got 'lbfgs'"], Problems(Trial with { Optimizer = "lbfgs" }));
         Assert.Equal(["trial 1: learning_rate must be a finite number"], Problems(Trial with { LearningRate = double.NaN }));
         Assert.Equal(["trial 1: initialization 7 is not one of pretrained, scratch"], Problems(Trial with { Initialization = (Initialization)7 }));
         Assert.Equal(["trial 1: pretrain.epochs must be >= 1, got 0"], Problems(Trial with { Pretrain = Trial.Pretrain! with { Epochs = 0 } }));
@@ -46,8 +46,8 @@ public class SubmittedSweepRulesTests
         { "validation split", "classes: [5,6,7,8,9] }", "classes: [5,6,7,8,9], validation_per_class: 0 }", "validation_per_class must be >= 1, got 0" },
         { "pretraining epochs", "epochs: 3,", "epochs: 0,", "epochs must be >= 1, got 0" },
         { "pretraining rate", "lr: 1e-3", "lr: -1", "must be > 0, got -1" },
-        { "pretraining optimizer", "seed: 0 }", "seed: 0, optimizer: rmsprop }", "optimizer must be one of adam, sgd, got 'rmsprop'" },
-        { "optimizer", "optimizer: adam }", "optimizer: lbfgs }", "optimizer must be one of adam, sgd, got 'lbfgs'" },
+        { "pretraining optimizer", "seed: 0 }", "seed: 0, optimizer: rmsprop }", "optimizer must be one of adam, adamw, sgd, got 'rmsprop'" },
+        { "optimizer", "optimizer: adam }", "optimizer: lbfgs }", "optimizer must be one of adam, adamw, sgd, got 'lbfgs'" },
         { "weight decay", "optimizer: adam }", "optimizer: adam, weight_decay: -0.5 }", "weight_decay must be >= 0, got -0.5" },
         { "momentum", "optimizer: adam }", "optimizer: adam, momentum: 1 }", "momentum must be in [0, 1), got 1" },
         { "dropout", "optimizer: adam }", "optimizer: adam, dropout: 1 }", "dropout must be in [0, 1), got 1" },
@@ -57,7 +57,7 @@ public class SubmittedSweepRulesTests
         { "dataset size", "dataset_size: [10, 100, 1000]", "dataset_size: [10, 100, 6000]", "dataset_size 6000 is more than the data holds" },
         { "early stop rungs", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: asha, grace_epochs: 5, reduction_factor: 3 }", "early_stop.grace_epochs 5 leaves no rung below max_epochs 5" },
         { "early stop factor", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: asha, grace_epochs: 1, reduction_factor: 1 }", "early_stop.reduction_factor must be >= 2, got 1" },
-        { "early stop type", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: hyperband, grace_epochs: 1 }", "early_stop.type must be one of asha, got 'hyperband'" },
+        { "early stop type", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: hyperband, grace_epochs: 1 }", "early_stop.type must be one of asha, patience, got 'hyperband'" },
     };
 
     [Theory]

@@ -45,9 +45,12 @@ public class SweepExpanderTests
     [Fact]
     public void Trial_ids_are_stable_across_releases()
     {
-        // Resuming a sweep relies on ids: if this value changes, every recorded result would be orphaned.
-        var trial = SweepExpander.Expand(SweepText.Parse(SweepText.Example))[0];
+        // Resuming a sweep relies on ids: if this value changes, every recorded result would be orphaned. Records
+        // from before epoch selection tested the last epoch: they are the trials of `select: last`.
+        var trial = SweepExpander.Expand(SweepText.Parse(SweepText.Example.Replace("optimizer: adam }", "optimizer: adam, select: last }")))[0];
         Assert.Equal("80f70e741f0db93a", trial.Id);
+        // Today's default tests the best epoch: a different trial, with an id of its own, as stable.
+        Assert.Equal("4f9429396fdc8983", SweepExpander.Expand(SweepText.Parse(SweepText.Example))[0].Id);
     }
 
     [Fact]

@@ -12,7 +12,8 @@ public sealed class ResultsCommand : ICommand
     public string Description => """
         Pivots a sweep's trials (finished, running or interrupted) into a table. Default: rows initialization ×
         freeze_depth, columns dataset_size, cells test_accuracy as mean ± std over seeds with the seed count. Any other
-        swept parameter (e.g. learning_rate) is chosen per cell by the best mean validation accuracy and shown
+        swept parameter (e.g. learning_rate) is chosen per cell by the best mean of the sweep's objective on validation
+        (sweep.metric, validation accuracy by default) and shown
         (--over best, the default), or pooled (--over mean). The best cell of each column stands out. Empty cells
         say why (running, pending, failed, diverged). SWEEP is an id, an id prefix or a name (its latest sweep).
         """;
@@ -35,13 +36,7 @@ public sealed class ResultsCommand : ICommand
         var store = ResultsAccess.Open(args, context);
         var sweep = ResultsAccess.FindSweep(store, args.Single("a SWEEP"));
         var trials = store.Trials(sweep.SweepId);
-        var where = new Dictionary<string, string>();
-        foreach (string w in args.GetAll("where"))
-        {
-            int eq = w.IndexOf('=');
-            if (eq <= 0) throw new UsageException($"--where takes PARAMETER=VALUE, got '{w}'");
-            where[w[..eq]] = w[(eq + 1)..];
-        }
+        var where = ResultsAccess.Where(args);
         ComparisonTable table;
         try
         {

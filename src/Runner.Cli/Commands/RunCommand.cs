@@ -71,6 +71,9 @@ public sealed class RunCommand : ICommand
             var watch = new StoreWatch(node, state, TimeSpan.FromSeconds(args.Int("give-up-after", 1) ?? 60));
             var status = ProgressView.Follow(() => watch.Poll(accepted.SweepId, context.Cancel), context, live: !args.Has("no-progress"));
             Serilog.Log.Information("Sweep {SweepId} finished: {Completed} completed, {Failed} failed", accepted.SweepId, status.Completed, status.Failed);
+            // Models kept as candidates that the sweep's keep rule does not name go now that it is over.
+            string models = Runner.Artifacts.ArtifactSource.StoreFolder(StateFolder.Artifacts(state));
+            if (Directory.Exists(models)) new Runner.Cluster.Projection.ModelPruning(node.Results!, new Runner.Artifacts.ContentStore(models)).Prune(accepted.SweepId);
             var sweep = node.Results!.Sweeps().Single(s => s.SweepId == accepted.SweepId);
             ResultsCommand.RenderDefault(context, sweep, node.Results.Trials(accepted.SweepId));
             context.Out.WriteLine($"more: runner results {accepted.SweepId} --help, runner trials {accepted.SweepId}");

@@ -44,7 +44,8 @@ public sealed class TrialsCommand : ICommand
     public string Name => "trials";
     public string Summary => "one row per trial of a sweep (table, or lossless CSV/JSON)";
     public string Description => """
-        Every trial: id, swept parameters, status, attempts, test and best validation accuracy, seconds, worker.
+        Every trial: id, swept parameters, status, attempts, test and best validation accuracy, seconds, whether its
+        model is kept (`runner export`), worker.
         CSV and JSON carry every parameter and metric (epochs included) at full precision and read back losslessly.
         """;
     public IReadOnlyList<ArgumentSpec> Arguments => new ArgumentSpec[] { new("SWEEP", "a sweep id, id prefix or name") };
@@ -73,7 +74,8 @@ public sealed class TrialsCommand : ICommand
         var swept = Runner.Reports.Tables.ComparisonTable.Swept(store.Trials(sweep.SweepId)).ToList();
         var table = new Table().Border(TableBorder.Simple).AddColumn("trial");
         foreach (string p in swept) table.AddColumn(p);
-        foreach (string c in new[] { "status", "attempts", "test acc", "best val", "seconds", "worker" }) table.AddColumn(c);
+        foreach (string c in new[] { "status", "attempts", "test acc", "best val", "seconds", "model", "worker" }) table.AddColumn(c);
+        var models = ResultsAccess.Models(args, context);
         foreach (var t in trials)
         {
             var values = t.Spec.Parameters();
@@ -81,6 +83,7 @@ public sealed class TrialsCommand : ICommand
                 .Append(t.Status.Text()).Append(t.Attempts.ToString(CultureInfo.InvariantCulture))
                 .Append(Percent(t.Result?.TestAccuracy)).Append(Percent(t.Result?.BestValAccuracy))
                 .Append(t.Result == null ? "" : t.Result.Seconds.ToString("F1", CultureInfo.InvariantCulture))
+                .Append(models?.GetRef(KeptModels.RefName(t.TrialId)) != null ? "kept" : "")
                 .Append(t.Worker ?? (t.Failure == null ? "" : "last failure: " + t.Failure))
                 .Select(Markup.Escape).ToArray());
         }
@@ -113,10 +116,7 @@ public sealed class TrialLogCommand : ICommand
         if (args.Positional.Count != 2) throw new UsageException("'trial-log' takes a SWEEP and a TRIAL");
         var store = ResultsAccess.Open(args, context);
         var sweep = ResultsAccess.FindSweep(store, args.Positional[0]);
-        var matches = store.Trials(sweep.SweepId).Where(t => t.TrialId.StartsWith(args.Positional[1], StringComparison.Ordinal)).ToList();
-        if (matches.Count != 1)
-            throw new BadRequestException(matches.Count == 0 ? $"sweep {sweep.SweepId} has no trial '{args.Positional[1]}'" : $"'{args.Positional[1]}' matches {matches.Count} trials: give more digits");
-        var trial = matches[0];
+        var trial = ResultsAccess.FindTrial(store, sweep, args.Positional[1]);
         context.Out.WriteLine($"trial {trial.TrialId} of {sweep.SweepId}: {trial.Status.Text()}, attempt(s) {trial.Attempts}{(trial.Failure == null ? "" : ", last failure: " + trial.Failure)}");
         if (trial.Result == null)
         {

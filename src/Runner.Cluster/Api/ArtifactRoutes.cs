@@ -81,7 +81,8 @@ public sealed class ArtifactRoutes(IContentStore store)
         }
     }
 
-    async Task Send(HttpContext http, string sha)
+    /// <summary>Streams a stored artifact (from a Range offset when asked); with <paramref name="fileName"/>, as a download of that name.</summary>
+    internal async Task Send(HttpContext http, string sha, string? fileName = null)
     {
         if (!store.Has(sha))
         {
@@ -101,6 +102,7 @@ public sealed class ArtifactRoutes(IContentStore store)
             response.Headers.ContentRange = $"bytes {from}-{length - 1}/{length}";
         }
         response.ContentType = "application/octet-stream";
+        if (fileName != null) response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
         response.ContentLength = length - from;
         await using var bytes = store.OpenRead(sha, from);
         await bytes.CopyToAsync(response.Body, 1 << 20, http.RequestAborted);

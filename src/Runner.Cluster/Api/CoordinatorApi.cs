@@ -50,6 +50,8 @@ public sealed class CoordinatorApi : IDisposable
     public sealed record SubmitRequest(SweepRequest Sweep, bool New = false, bool Rerun = false);
 
     readonly WebApplication _app;
+    /// <summary>Kept models (the active coordinator's; a standby has none to hand out).</summary>
+    readonly ModelRoutes? _models;
     public string Url { get; }
 
     public CoordinatorApi(RunnerNode node, ApiOptions options, params IApiModule[] modules)
@@ -77,7 +79,14 @@ public sealed class CoordinatorApi : IDisposable
             // Artifacts have one writer, the active coordinator; clients with a list of coordinators move on to it.
             _app.MapMethods("/{kind:regex(^(artifacts|refs)$)}/{name}", new[] { "HEAD", "GET", "PUT", "DELETE" },
                 http => ApiReply.Json(http, 503, new { error = "this coordinator is a standby: artifacts go to the active one" }));
-        else new ArtifactRoutes(ArtifactsOf(node.Options)).Map(_app);
+        else
+        {
+            var store = ArtifactsOf(node.Options);
+            var artifacts = new ArtifactRoutes(store);
+            artifacts.Map(_app);
+            _models = new ModelRoutes(node, store, artifacts);
+            _models.Map(_app);
+        }
         foreach (var module in modules) module.Map(_app, new ApiModuleContext(node, access, options));
         _app.MapFallback(http => ApiReply.Json(http, 404, new { error = $"no such endpoint: {http.Request.Method} {http.Request.Path}" }));
         _app.StartAsync().GetAwaiter().GetResult();
@@ -145,5 +154,9 @@ public sealed class CoordinatorApi : IDisposable
         await ApiReply.Json(http, failure.Status, new { error = failure.Message });
     }
 
-    public void Dispose() => _app.StopAsync().Wait(TimeSpan.FromSeconds(5));
+    public void Dispose()
+    {
+        _models?.Dispose();
+        _app.StopAsync().Wait(TimeSpan.FromSeconds(5));
+    }
 }

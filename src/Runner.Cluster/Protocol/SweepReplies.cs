@@ -86,11 +86,13 @@ public static class SweepReplies
         [property: Key(7)] string Parameters,
         [property: Key(8)] DateTime? LastReport = null) : IRunnerMessage;
 
+    /// <summary>A sweep's counts, its running trials, and its best trial so far by the sweep's objective (<see cref="BestMetric"/>, at <see cref="BestValue"/>).</summary>
     [MessagePackObject]
     public sealed record SweepProgress(
         [property: Key(0)] SweepStatus Status,
         [property: Key(1)] RunningTrial[] Running,
         [property: Key(2)] string? BestTrial,
-        [property: Key(3)] double? BestValAccuracy,
-        [property: Key(4)] string? BestParameters) : IRunnerMessage;
+        [property: Key(3)] double? BestValue,
+        [property: Key(4)] string? BestParameters,
+        [property: Key(5)] string? BestMetric = null) : IRunnerMessage;
 }

@@ -137,7 +137,7 @@ public sealed class SweepActor : ReceivePersistentActor
         {
             _asha = new AshaPolicy(_state.EarlyStop);
             foreach (var t in _state.Trials.Where(t => t.Result != null))
-                foreach (var e in t.Result!.Epochs) _asha.ShouldStop(t.Id, e.Epoch, e.ValAccuracy);
+                foreach (var e in t.Result!.Epochs) _asha.ShouldStop(t.Id, e.Epoch, t.Spec.Objective.Score(e));
         }
         // The projection may have missed rows written just before a crash: it upserts, so sending all is safe.
         if (_state.IsSubmitted) ProjectAll();
@@ -228,7 +228,7 @@ public sealed class SweepActor : ReceivePersistentActor
     {
         if (_state.Find(e.TrialId) is not { Status: TrialStatus.Running } t || t.Attempts != e.Attempt) return;
         _lastEpoch[e.TrialId] = (e, DateTime.UtcNow);
-        if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, e.Metrics.ValAccuracy) && _runningOn.TryGetValue(e.TrialId, out var worker))
+        if (_asha != null && _asha.ShouldStop(e.TrialId, e.Metrics.Epoch, t.Spec.Objective.Score(e.Metrics)) && _runningOn.TryGetValue(e.TrialId, out var worker))
         {
             _log.Info("Sweep {SweepId} trial {TrialId} stopped early at epoch {Epoch} (ASHA)", e.SweepId, e.TrialId, e.Metrics.Epoch);
             worker.Tell(new WorkerMessages.StopTrial(e.SweepId, e.TrialId));
@@ -248,8 +248,8 @@ public sealed class SweepActor : ReceivePersistentActor
     /// </summary>
     void RankForEarlyStop(SweepEvents.TrialCompleted c)
     {
-        if (_asha == null) return;
-        foreach (var e in c.Result.Epochs) _asha.ShouldStop(c.TrialId, e.Epoch, e.ValAccuracy);
+        if (_asha == null || _state.Find(c.TrialId) is not { } t) return;
+        foreach (var e in c.Result.Epochs) _asha.ShouldStop(c.TrialId, e.Epoch, t.Spec.Objective.Score(e));
     }
 
     void Record(IRunnerMessage? e, string sweepId, string trialId)
@@ -384,8 +384,10 @@ public sealed class SweepActor : ReceivePersistentActor
                 last?.Metrics.ValAccuracy, last?.Metrics.ImagesPerSecond, isBase ? $"pretraining the base ({t.Spec.Model}, {t.Spec.Pretrain!.Epochs} epochs, seed {t.Spec.Pretrain.Seed})" : t.Spec.Describe(),
                 last == null ? null : l.At);
         }).ToArray();
-        var best = _written.Trials.Where(t => t.Result?.BestValAccuracy != null).MaxBy(t => t.Result!.BestValAccuracy);
-        return new SweepProgress(StatusOf(sweepId), running, best?.Id, best?.Result!.BestValAccuracy, best == null ? null : best.Spec.Describe());
+        // Best by each trial's objective (one per sweep): its best epoch's value on validation.
+        var best = _written.Trials.Where(t => t.Result != null && double.IsFinite(t.Spec.Objective.Score(t.Result))).MaxBy(t => t.Spec.Objective.Score(t.Result!));
+        return new SweepProgress(StatusOf(sweepId), running, best?.Id, best == null ? null : best.Spec.Objective.ValueOf(best.Result!),
+            best?.Spec.Describe(), best?.Spec.Objective.Metric);
     }
 
     /// <summary>Counts for status displays; "completed" counts every trial with a result (stopped and diverged too).</summary>

@@ -29,6 +29,8 @@ function show(...nodes) { main().replaceChildren(...nodes); }
 
 // ---------- formatting ----------
 const pct = v => v === null || v === undefined ? "—" : (100 * v).toFixed(2) + "%";
+// An objective's value as people read it: a loss as a number, every score as a percentage.
+const objectiveValue = (metric, v) => v === null || v === undefined ? "—" : /_loss$/.test(metric || "") ? v.toFixed(4) : pct(v);
 const num = v => v === null || v === undefined ? "—" : (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 function ago(iso) {
   if (!iso) return "—";
@@ -197,7 +199,7 @@ function renderSweeps() {
     h("p", { class: "muted" }, `${sweeps.length} sweep(s) · ${state.live.workers.length} worker(s)`),
     sweeps.length === 0 ? h("p", {}, "No sweeps yet: ", h("code", {}, "runner submit FILE")) :
     h("div", { class: "panel scroll" }, h("table", { id: "sweeps" },
-      h("thead", {}, h("tr", {}, ["Sweep", "Id", "State", "Progress", "Done", "Running", "Failed", "Best val. so far", "Started", "ETA"].map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : "" }, t)))),
+      h("thead", {}, h("tr", {}, ["Sweep", "Id", "State", "Progress", "Done", "Running", "Failed", "Best so far", "Started", "ETA"].map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : "" }, t)))),
       h("tbody", {}, sweeps.map(sw => {
         const st = sw.status;
         return h("tr", { "data-sweep": st.sweep_id },
@@ -208,7 +210,7 @@ function renderSweeps() {
           h("td", { class: "num", "data-field": "completed" }, st.completed),
           h("td", { class: "num" }, st.running),
           h("td", { class: "num" }, st.failed),
-          h("td", { class: "num", title: sw.best_parameters || "" }, pct(sw.best_val_accuracy)),
+          h("td", { class: "num", title: `${sw.best_metric}: ${sw.best_parameters || ""}` }, objectiveValue(sw.best_metric, sw.best_value)),
           h("td", {}, when(sw.submitted_at)),
           h("td", {}, duration(eta(sw))));
       })))));
@@ -270,8 +272,8 @@ function renderSweepLive(id) {
   // Cancel is offered while the sweep runs; a finished one has nothing left to cancel.
   const cancel = byId("cancel");
   if (cancel) cancel.hidden = st.state !== "running";
-  byId("sweep-best").replaceChildren(...(sw.best_val_accuracy !== null && sw.best_val_accuracy !== undefined
-    ? ["Best validation accuracy so far: ", h("b", {}, pct(sw.best_val_accuracy)), h("span", { class: "muted" }, ` (${sw.best_parameters})`)] : []));
+  byId("sweep-best").replaceChildren(...(sw.best_value !== null && sw.best_value !== undefined
+    ? [`Best ${sw.best_metric} so far: `, h("b", {}, objectiveValue(sw.best_metric, sw.best_value)), h("span", { class: "muted" }, ` (${sw.best_parameters})`)] : []));
   const running = document.getElementById("sweep-running");
   running.replaceChildren(sw.running.length === 0 ? "" : h("div", { class: "panel scroll" }, h("table", { id: "running" },
     h("thead", {}, h("tr", {}, ["Running trial", "Worker", "Epoch", "Val. accuracy", "Images/s", "Parameters"].map(t => h("th", {}, t)))),
@@ -486,6 +488,8 @@ async function renderTrial(sweepId, trialId, full) {
   let t;
   try { t = await api(`/sweeps/${encodeURIComponent(sweepId)}/trials/${encodeURIComponent(trialId)}`); }
   catch (e) { if (full) show(h("p", { class: "error" }, e.message)); return; }
+  // A model recorded for the trial may have been dropped when its sweep ended (sweep.keep): link only what is kept.
+  const kept = t.model_sha256 ? await api(`/sweeps/${encodeURIComponent(sweepId)}/models`).then(m => m.kept.includes(t.trial_id)).catch(() => false) : false;
   const facts = (pairs) => h("dl", { class: "facts" }, pairs.filter(p => p[1] !== null && p[1] !== undefined && p[1] !== "").flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
   const epochs = t.epoch_metrics || [];
   show(
@@ -497,6 +501,9 @@ async function renderTrial(sweepId, trialId, full) {
         ["model", t.model], ["initialization", t.initialization], ["freeze depth", t.freeze_depth], ["strategy", t.strategy],
         ["learning rate", t.learning_rate], ["images per class", t.dataset_size], ["epochs", t.epochs], ["batch size", t.batch_size],
         ["optimizer", t.optimizer], ["weight decay", t.weight_decay], ["seed", t.seed], ["target", `${t.target_dataset} [${t.target_classes.join(", ")}]`],
+        ["lr schedule", t.lr_schedule === "constant" && !t.warmup_epochs ? null : `${t.lr_schedule}${t.warmup_epochs ? `, ${t.warmup_epochs} warm-up epoch(s)` : ""}`],
+        ["label smoothing", t.label_smoothing || null], ["gradient clipping", t.grad_clip || null],
+        ["patience", t.patience ? `${t.patience} epoch(s), min. delta ${t.min_delta}` : null],
         ["pretraining", t.pretrain ? `${t.pretrain.dataset} [${t.pretrain.classes.join(", ")}], ${t.pretrain.epochs} epoch(s)` : null],
         ["base checkpoint", t.base_sha256], ["weights", t.weights_path]])),
       h("div", { class: "panel" }, h("h2", {}, "Result and attempts"), facts([
@@ -506,6 +513,9 @@ async function renderTrial(sweepId, trialId, full) {
         ["test balanced accuracy", t.test_balanced_accuracy == null ? null : pct(t.test_balanced_accuracy)],
         ["test top-5 accuracy", t.test_top5_accuracy == null ? null : pct(t.test_top5_accuracy)],
         ["best val. accuracy", t.best_val_accuracy === null ? null : `${pct(t.best_val_accuracy)} (epoch ${t.best_epoch})`],
+        ["objective", t.objective_value == null ? null : `${t.objective_metric} ${objectiveValue(t.objective_metric, t.objective_value)} (${t.objective_goal})`],
+        ["tested with", t.selected_epoch == null ? null : `the weights of epoch ${t.selected_epoch} (${t.select === "best" ? "best on validation" : "last"})`],
+        ["kept model", kept ? h("a", { id: "model-download", href: `/sweeps/${encodeURIComponent(sweepId)}/trials/${encodeURIComponent(t.trial_id)}/model`, download: `${t.trial_id}.safetensors` }, "download (safetensors)") : null],
         ["seconds", t.seconds === null ? null : num(t.seconds)], ["trainable parameters", t.trainable_parameters], ["message", t.message]]),
         t.failure ? h("div", {}, h("h2", {}, "Failure"), h("div", { class: "failure", id: "failure" }, t.failure)) : "")),
     t.test_confusion ? h("div", { class: "panel scroll" }, h("h2", {}, "Test confusion matrix and per-class accuracy"), confusionTable(t.test_confusion, t.target_classes)) : "",

@@ -26,7 +26,7 @@ public static class TableExport
             sb.AppendLine($"| {row} | {string.Join(" | ", cells)} |");
         }
         sb.AppendLine();
-        sb.AppendLine($"{t.Metric}: mean ± std over seeds (n = seeds finished){(t.Over == ComparisonTable.Best ? "; other swept parameters chosen per cell by validation accuracy" : "; other swept parameters pooled")}; best per column in bold.");
+        sb.AppendLine($"{t.Metric}: mean ± std over seeds (n = seeds finished){(t.Over == ComparisonTable.Best ? $"; other swept parameters chosen per cell by {t.ChosenBy.Text} on validation" : "; other swept parameters pooled")}; best per column in bold.");
         return sb.ToString();
     }
 

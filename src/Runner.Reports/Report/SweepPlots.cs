@@ -46,7 +46,7 @@ public static class SweepPlots
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
-    /// <summary>Validation accuracy per epoch of the best trial of each initialization × freeze depth (largest dataset size).</summary>
+    /// <summary>The sweep objective per epoch (validation) of the best trial of each initialization × freeze depth (largest dataset size).</summary>
     public static byte[]? ValidationCurves(IReadOnlyList<TrialRecord> trials)
     {
         var finished = trials.Where(t => t.Status.HasMetrics() && t.Result is { Epochs.Count: > 0 }).ToList();
@@ -57,8 +57,11 @@ public static class SweepPlots
         var rows = ComparisonTable.DefaultRows(finished);
         foreach (var group in finished.Where(t => t.Spec.DatasetSize == size).GroupBy(t => ComparisonTable.KeyText(ComparisonTable.ValuesOf(t, rows))).OrderBy(g => g.Key))
         {
-            var best = group.MaxBy(t => t.Result!.BestValAccuracy ?? 0)!;
-            var line = plot.Add.Scatter(best.Result!.Epochs.Select(e => (double)e.Epoch).ToArray(), best.Result.Epochs.Select(e => e.ValAccuracy * 100).ToArray());
+            var best = group.MaxBy(t => t.Spec.Objective.Score(t.Result!))!;
+            var objective = best.Spec.Objective;
+            double scale = Objective.MaximizedByNature(objective.Metric) ? 100 : 1;
+            var line = plot.Add.Scatter(best.Result!.Epochs.Select(e => (double)e.Epoch).ToArray(),
+                best.Result.Epochs.Select(e => (objective.ValueOf(e) ?? double.NaN) * scale).ToArray());
             line.Color = Colors.Category10[i++ % 10];
             line.LineWidth = 2;
             line.LegendText = $"{Label(ComparisonTable.ValuesOf(best, rows))} (lr {SweepParameters.Format(best.Spec.LearningRate)}, seed {best.Spec.Seed})";
@@ -66,9 +69,10 @@ public static class SweepPlots
         int epochs = finished.Max(t => t.Result!.Epochs.Count);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             Enumerable.Range(1, epochs).Select(e => new Tick(e, e.ToString(System.Globalization.CultureInfo.InvariantCulture))).ToArray());
-        plot.Title($"Validation accuracy per epoch, best trials at {size} images per class");
+        var goal = finished[0].Spec.Objective;
+        plot.Title($"{goal.Metric} per epoch, best trials at {size} images per class");
         plot.XLabel("epoch");
-        plot.YLabel("validation accuracy (%)");
+        plot.YLabel(goal.Metric + (Objective.MaximizedByNature(goal.Metric) ? " (%)" : ""));
         plot.ShowLegend(Alignment.LowerRight);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }

@@ -35,7 +35,8 @@ public sealed record BaseSpread(int Bases, double Between, double? Within)
 /// The answer to "what should I freeze, at what learning rate, for how much data": a pivot of a sweep's trials.
 /// Rows and columns are swept parameters (default: initialization × freeze_depth by dataset_size); seeds are
 /// aggregated as mean ± std; every other swept parameter (the "rest", e.g. learning_rate) is either chosen per cell
-/// by the best mean validation accuracy (never by the test metric) and shown, or pooled (<c>over = mean</c>).
+/// by the best mean of the sweep's objective on validation (<see cref="ChosenBy"/>; never by the test metric) and
+/// shown, or pooled (<c>over = mean</c>).
 /// A cell with no finished trial says why: running, pending, failed or diverged.
 /// </summary>
 public sealed record ComparisonTable(
@@ -46,7 +47,8 @@ public sealed record ComparisonTable(
     IReadOnlyList<string> RowKeys,
     IReadOnlyList<string> ColumnKeys,
     IReadOnlyDictionary<(string Row, string Column), TableCell> Cells,
-    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> KeyValues)
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> KeyValues,
+    Objective ChosenBy)
 {
     public const string Best = "best", Mean = "mean";
 
@@ -61,7 +63,7 @@ public sealed record ComparisonTable(
     {
         if (over is not (Best or Mean)) throw new ArgumentException($"--over must be best or mean, got '{over}'");
         Metrics.Check(metric);
-        var selected = trials.Where(t => where == null || where.All(w => Value(t, w.Key) == w.Value)).ToList();
+        var selected = trials.Where(t => where == null || Matches(t, where)).ToList();
         var rest = Swept(selected).Except(rows).Except(columns).Where(p => p != "seed").ToList();
 
         var keyValues = new Dictionary<string, IReadOnlyDictionary<string, string>>();
@@ -77,7 +79,8 @@ public sealed record ComparisonTable(
         var cells = new Dictionary<(string, string), TableCell>();
         foreach (var group in selected.GroupBy(t => (Key(t, rows), Key(t, columns))))
             cells[group.Key] = MakeCell(group.ToList(), rest, metric, over);
-        return new ComparisonTable(rows, columns, metric, over, rowKeys, colKeys, cells, keyValues);
+        return new ComparisonTable(rows, columns, metric, over, rowKeys, colKeys, cells, keyValues,
+            selected.FirstOrDefault()?.Spec.Objective ?? Objective.Default);
     }
 
     /// <summary>A trial with metrics to show: completed, or stopped early by ASHA (its metrics at that point).</summary>
@@ -90,13 +93,11 @@ public sealed record ComparisonTable(
         string? chosen = null;
         if (over == Best && rest.Count > 0)
         {
-            // Model selection on validation accuracy only: the test metric never picks the configuration.
-            var best = trials.GroupBy(t => string.Join(", ", rest.Select(p => $"{p}={Value(t, p)}")))
-                .Where(g => g.Any(Finished))
-                .OrderByDescending(g => g.Where(Finished).Average(t => t.Result!.BestValAccuracy ?? double.NegativeInfinity))
-                .ThenBy(g => g.Key, StringComparer.Ordinal).First();
-            use = best.ToList();
-            chosen = best.Key;
+            // Model selection on the objective's validation values only: the test metric never picks the configuration.
+            var configurations = trials.GroupBy(t => string.Join(", ", rest.Select(p => $"{p}={Value(t, p)}"))).Where(g => g.Any(Finished))
+                .ToDictionary(g => g.Key, g => g.ToList());
+            chosen = KeptModels.BestConfiguration(configurations.Select(c => (c.Key, c.Value.Where(Finished).ToList())), t => t.Spec.Objective.Score(t.Result!))!;
+            use = configurations[chosen];
         }
         var measured = use.Where(Finished).Select(t => (Base: t.Spec.Pretrain?.Seed ?? 0, Value: Metrics.Of(t.Result!, metric)))
             .Where(v => v.Value != null).Select(v => (v.Base, Value: v.Value!.Value)).ToList();
@@ -157,6 +158,9 @@ public sealed record ComparisonTable(
 
     /// <summary>How a row or column reads: its values joined by ", " ("pretrained, 2").</summary>
     public static string KeyText(IReadOnlyDictionary<string, string> values) => string.Join(", ", values.Values);
+
+    /// <summary>Whether a trial has every value of <paramref name="where"/> (--where P=V), as the tables filter.</summary>
+    public static bool Matches(TrialRecord t, IReadOnlyDictionary<string, string> where) => where.All(w => Value(t, w.Key) == w.Value);
 
     public static string Value(TrialRecord t, string parameter) =>
         t.Spec.Parameters().TryGetValue(parameter, out var v) ? SweepParameters.Format(v)

@@ -19,7 +19,7 @@ public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, I
     public static ImageFolderData Load(ImageFolderLayout layout, int size, int channels, DerivedFiles? store, Action<string>? log = null)
     {
         if (layout.ClassNames.Count > 256) throw new DataException($"{layout.Root}: {layout.ClassNames.Count} classes; Runner handles at most 256");
-        var norm = channels == 3 ? Normalization.ImageNet : Normalization.FashionMnist;
+        var norm = Normalization.ForChannels(channels);
         string fingerprint = $"{layout.Fingerprint}-{size}px-{channels}c";
         string? path = store?.PathFor("datasets", fingerprint + ".bin");
         lock (Loaded)

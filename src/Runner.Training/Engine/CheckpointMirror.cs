@@ -61,9 +61,10 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
 
     /// <summary>
     /// Writes the files of the coordinator's copy to <paramref name="targets"/> (same names); false when there is
-    /// none or it cannot be had. Each file is written with its checksum sidecar, like a local checkpoint.
+    /// none or it cannot be had. Each file is written with its checksum sidecar, like a local checkpoint. The last
+    /// <paramref name="optional"/> targets may be missing from the copy.
     /// </summary>
-    public bool TryFetch(IReadOnlyList<string> targets)
+    public bool TryFetch(IReadOnlyList<string> targets, int optional = 0)
     {
         string? missing = null;
         // The ref may move while we read it (the host that ran the trial before is still uploading a newer epoch and
@@ -81,7 +82,7 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
                     missing = sha;
                     continue;
                 }
-                return Unpack(bundle, targets);
+                return Unpack(bundle, targets, optional);
             }
             catch (Exception e) when (e is IOException or ArtifactMissingException or InvalidDataException or UnauthorizedAccessException)
             {
@@ -93,15 +94,17 @@ public sealed class CheckpointMirror(ArtifactSource shared, string trialId, Acti
         return false;
     }
 
-    bool Unpack(string bundle, IReadOnlyList<string> targets)
+    bool Unpack(string bundle, IReadOnlyList<string> targets, int optional)
     {
         string unpacked = Path.Combine(Path.GetDirectoryName(targets[0])!, $"{trialId}.{Guid.NewGuid():N}.fetched");
         try
         {
             FolderArchive.Extract(bundle, unpacked);
-            foreach (string target in targets)
+            for (int i = 0; i < targets.Count; i++)
             {
+                string target = targets[i];
                 string from = Path.Combine(unpacked, Path.GetFileName(target));
+                if (!File.Exists(from) && i >= targets.Count - optional) continue;
                 if (!File.Exists(from)) return false;
                 DerivedFiles.WriteAtomically(target, temp => File.Copy(from, temp, overwrite: true));
             }

@@ -18,20 +18,34 @@ public static class TrainingLoop
     /// <param name="FirstStage">0 for images; k when the splits hold the cached outputs of the first k (frozen) stages</param>
     /// <param name="Strategy">how the stages train: see <see cref="Strategies"/></param>
     /// <param name="Augment">random crops and flips of the training batches</param>
+    /// <param name="Objective">what validation optimizes: it picks the best epoch and drives patience (default validation accuracy)</param>
+    /// <param name="SelectBest">end with the weights of the objective's best epoch, not the last one's</param>
+    /// <param name="Patience">stop after this many epochs without a new best (0: never)</param>
+    /// <param name="Schedule">the learning rate's course, set before every step (default constant)</param>
+    /// <param name="GradClip">the most the gradients' total norm may be before a step (0: no clipping)</param>
     public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth,
         int FirstStage = 0, string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor,
-        int UnfreezeEvery = 1, bool Augment = false)
+        int UnfreezeEvery = 1, bool Augment = false, Objective? Objective = null, bool SelectBest = false, int Patience = 0, double MinDelta = 0,
+        LearningRateSchedule? Schedule = null, double LabelSmoothing = 0, double GradClip = 0, bool Nesterov = false)
     {
         /// <summary>The learning rate of each stage in an epoch (0 = frozen).</summary>
         public double[] StageRates(int stages, int epoch) =>
             Strategies.StageRates(Strategy, stages, FreezeDepth, LearningRate, BaseLrFactor, UnfreezeEvery, epoch);
+
+        public Objective Goal => Objective ?? Sweeps.Objective.Default;
+
+        public LearningRateSchedule Rates => Schedule ?? new LearningRateSchedule(LearningRateSchedule.Constant, 0, Array.Empty<int>(), LearningRateSchedule.DefaultGamma);
     }
 
     /// <summary>Per-epoch callback; returning false stops training after this epoch (early stopping).</summary>
     public delegate bool EpochCallback(EpochMetrics metrics);
 
-    /// <summary>What a run of the loop did: its epochs; the epoch the loss stopped being finite in, if it did; whether the callback stopped it before its last epoch.</summary>
-    public sealed record Outcome(List<EpochMetrics> Epochs, int? DivergedAt, bool StoppedEarly);
+    /// <summary>
+    /// What a run of the loop did: its epochs; the epoch the loss stopped being finite in, if it did; whether the
+    /// callback (ASHA) stopped it before its last epoch; the epoch whose weights the model holds now; the epoch after
+    /// which patience stopped it, if it did.
+    /// </summary>
+    public sealed record Outcome(List<EpochMetrics> Epochs, int? DivergedAt, bool StoppedEarly, int? SelectedEpoch = null, int? PatienceStoppedAt = null);
 
     /// <param name="checkpoint">when given, training continues after its last epoch and saves one after each epoch</param>
     public static Outcome Run(
@@ -40,16 +54,24 @@ public static class TrainingLoop
     {
         var device = train.Images.device;
         using var optimizer = CreateOptimizer(model, s);
+        var baseRates = optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
+        long stepsPerEpoch = (train.Count + s.BatchSize - 1) / s.BatchSize;
         var order = Enumerable.Range(0, train.Count).ToArray();
         var rng = new Random(s.Seed);
-        var epochs = checkpoint?.TryRestore(model, optimizer, log) ?? new List<EpochMetrics>();
+        var selection = new EpochSelection(s.Goal, s.Patience, s.MinDelta);
+        var best = new BestWeights(s.SelectBest, checkpoint);
+        var epochs = checkpoint?.TryRestore(model, optimizer, log, done => best.Needed(Replay(new EpochSelection(s.Goal, s.Patience, s.MinDelta), done), done))
+                     ?? new List<EpochMetrics>();
+        Replay(selection, epochs);
         // Replay the shuffles of the epochs already done, so that the next epoch sees the same order as it would have.
         foreach (var _ in epochs) TaskSplits.Shuffle(order, rng.Next());
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
+        var trained = model.Network.parameters().ToList();
 
         for (int epoch = epochs.Count + 1; epoch <= s.Epochs; epoch++)
         {
+            if (selection.PatienceRanOut(epoch - 1)) return best.Finish(model, epochs, selection, new Outcome(epochs, null, false, PatienceStoppedAt: epoch - 1));
             var clock = Stopwatch.StartNew();
             var rates = s.StageRates(model.Stages.Count, epoch);
             Freezing.Apply(model, rates);
@@ -58,7 +80,8 @@ public static class TrainingLoop
             correct.zero_();
             TaskSplits.Shuffle(order, rng.Next());
             using var orderTensor = tensor(order.Select(i => (long)i).ToArray()).to(device);
-            for (int start = 0; start < train.Count; start += s.BatchSize)
+            long step = (epoch - 1) * stepsPerEpoch;
+            for (int start = 0; start < train.Count; start += s.BatchSize, step++)
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
@@ -68,8 +91,12 @@ public static class TrainingLoop
                 var y = train.Labels.index_select(0, idx);
                 optimizer.zero_grad();
                 var logits = model.ForwardFrom(s.FirstStage, x);
-                var loss = nn.functional.cross_entropy(logits, y);
+                var loss = nn.functional.cross_entropy(logits, y, label_smoothing: s.LabelSmoothing);
                 loss.backward();
+                if (s.GradClip > 0) nn.utils.clip_grad_norm_(trained.Where(p => p.grad is not null), s.GradClip);
+                double factor = s.Rates.Factor(step, s.Epochs, stepsPerEpoch);
+                int g = 0;
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = baseRates[g++] * factor;
                 optimizer.step();
                 using (no_grad())
                 {
@@ -91,10 +118,58 @@ public static class TrainingLoop
                 val?.MacroF1, val?.BalancedAccuracy, val?.Top5Accuracy);
             epochs.Add(metrics);
             if (validation != null && !double.IsFinite(valLoss)) return new Outcome(epochs, epoch, false);
-            checkpoint?.Save(model, optimizer, epochs);
-            if (onEpoch != null && !onEpoch(metrics)) return new Outcome(epochs, null, StoppedEarly: epoch < s.Epochs);
+            bool isBest = selection.Observe(metrics);
+            best.Offer(model, isBest);
+            checkpoint?.Save(model, optimizer, epochs, keepAsBest: s.SelectBest && isBest);
+            if (onEpoch != null && !onEpoch(metrics)) return best.Finish(model, epochs, selection, new Outcome(epochs, null, StoppedEarly: epoch < s.Epochs));
         }
-        return new Outcome(epochs, null, false);
+        return best.Finish(model, epochs, selection, new Outcome(epochs, null, false));
+    }
+
+    static EpochSelection Replay(EpochSelection selection, IEnumerable<EpochMetrics> epochs)
+    {
+        foreach (var e in epochs) selection.Observe(e);
+        return selection;
+    }
+
+    /// <summary>
+    /// The weights of the best epoch, when the trial is tested with them: in its checkpoint when it has one (so a
+    /// trial continued elsewhere still has them), else a copy in memory.
+    /// </summary>
+    sealed class BestWeights(bool wanted, TrialCheckpoint? checkpoint)
+    {
+        Dictionary<string, Tensor>? _copy;
+
+        /// <summary>Whether a checkpoint with these epochs needs its best epoch's weights: selection is on and the best is not the last.</summary>
+        public bool Needed(EpochSelection selection, IReadOnlyList<EpochMetrics> epochs) =>
+            wanted && epochs.Count > 0 && selection.BestEpoch is { } b && b != epochs[^1].Epoch;
+
+        public void Offer(IStagedModel model, bool isBest)
+        {
+            if (!wanted || !isBest || checkpoint != null) return;
+            Dispose();
+            _copy = model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        }
+
+        /// <summary>Puts the best epoch's weights back when selection asks for them; says which epoch the model holds.</summary>
+        public Outcome Finish(IStagedModel model, List<EpochMetrics> epochs, EpochSelection selection, Outcome outcome)
+        {
+            int? held = epochs.Count == 0 ? null : epochs[^1].Epoch;
+            if (Needed(selection, epochs))
+            {
+                if (checkpoint != null) checkpoint.RestoreBest(model);
+                else model.Network.load_state_dict(_copy!);
+                held = selection.BestEpoch;
+            }
+            Dispose();
+            return outcome with { SelectedEpoch = held };
+        }
+
+        void Dispose()
+        {
+            foreach (var t in _copy?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+            _copy = null;
+        }
     }
 
     /// <summary>What a model scores on a split: mean loss, and the class scores of its confusion matrix.</summary>
@@ -159,8 +234,10 @@ public static class TrainingLoop
         {
             "adam" => optim.Adam(groups.Select(g => new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, lr: g.Rate, weight_decay: s.WeightDecay)),
                 lr: s.LearningRate, weight_decay: s.WeightDecay),
-            "sgd" => optim.SGD(groups.Select(g => new TorchSharp.Modules.SGD.ParamGroup(g.Parameters, lr: g.Rate, momentum: s.Momentum, weight_decay: s.WeightDecay)),
-                learningRate: s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),
+            "adamw" => optim.AdamW(groups.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, lr: g.Rate, weight_decay: s.WeightDecay)),
+                lr: s.LearningRate, weight_decay: s.WeightDecay),
+            "sgd" => optim.SGD(groups.Select(g => new TorchSharp.Modules.SGD.ParamGroup(g.Parameters, lr: g.Rate, momentum: s.Momentum, weight_decay: s.WeightDecay, nesterov: s.Nesterov)),
+                learningRate: s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay, nesterov: s.Nesterov),
             _ => throw new ArgumentException($"unknown optimizer '{s.Optimizer}'"),
         };
     }

@@ -19,11 +19,17 @@ public sealed class TrialCheckpoint(DerivedFiles store, string trialId, Checkpoi
     readonly string _model = store.PathFor("checkpoints", trialId + ".model.dat");
     readonly string _optimizer = store.PathFor("checkpoints", trialId + ".optim.dat");
     readonly string _epochs = store.PathFor("checkpoints", trialId + ".epochs.json");
+    /// <summary>The weights of the objective's best epoch so far, when the trial is tested with them and that epoch is not the last.</summary>
+    readonly string _best = store.PathFor("checkpoints", trialId + ".best.dat");
 
-    /// <summary>Restores model and optimizer; returns the epochs already done, or none when there is no usable checkpoint.</summary>
-    public List<EpochMetrics> TryRestore(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, Action<string>? log)
+    /// <summary>
+    /// Restores model and optimizer; returns the epochs already done, or none when there is no usable checkpoint.
+    /// <paramref name="needsBest"/> says whether, after these epochs, the best epoch's weights are needed too.
+    /// </summary>
+    public List<EpochMetrics> TryRestore(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, Action<string>? log,
+        Func<IReadOnlyList<EpochMetrics>, bool>? needsBest = null)
     {
-        if (!File.Exists(_epochs) && mirror?.TryFetch(Files) != true) return new();
+        if (!File.Exists(_epochs) && mirror?.TryFetch(Files, optional: 1) != true) return new();
         if (!DerivedFiles.IsIntact(_model) || !DerivedFiles.IsIntact(_optimizer) || !DerivedFiles.IsIntact(_epochs))
         {
             log?.Invoke($"checkpoint of trial {trialId} is damaged: starting from epoch 1");
@@ -32,6 +38,11 @@ public sealed class TrialCheckpoint(DerivedFiles store, string trialId, Checkpoi
         try
         {
             var epochs = JsonSerializer.Deserialize<List<EpochMetrics>>(File.ReadAllText(_epochs), Json) ?? new();
+            if (needsBest?.Invoke(epochs) == true && !DerivedFiles.IsIntact(_best))
+            {
+                log?.Invoke($"checkpoint of trial {trialId} lacks its best epoch's weights: starting from epoch 1");
+                return new();
+            }
             model.Network.load(_model);
             optimizer.load_state_dict(_optimizer);
             log?.Invoke($"trial {trialId} continues after epoch {epochs.Count} from its checkpoint");
@@ -44,20 +55,26 @@ public sealed class TrialCheckpoint(DerivedFiles store, string trialId, Checkpoi
         }
     }
 
-    public void Save(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<EpochMetrics> epochs)
+    /// <param name="keepAsBest">these weights are the objective's best so far: keep them until a better epoch comes</param>
+    public void Save(IStagedModel model, TorchSharp.Modules.OptimizerHelper optimizer, IReadOnlyList<EpochMetrics> epochs, bool keepAsBest = false)
     {
         DerivedFiles.WriteAtomically(_model, temp => model.Network.save(temp));
+        if (keepAsBest) DerivedFiles.WriteAtomically(_best, temp => File.Copy(_model, temp, overwrite: true));
         DerivedFiles.WriteAtomically(_optimizer, temp => optimizer.save_state_dict(temp));
         // Written last: its presence says the two files above belong to these epochs.
         DerivedFiles.WriteAtomically(_epochs, temp => File.WriteAllText(temp, JsonSerializer.Serialize(epochs, Json)));
-        mirror?.Offer(Files);
+        mirror?.Offer(Files.Where(File.Exists).ToArray());
     }
 
-    string[] Files => new[] { _model, _optimizer, _epochs };
+    /// <summary>Loads the best epoch's weights into the model (training is over).</summary>
+    public void RestoreBest(IStagedModel model) => model.Network.load(_best);
+
+    /// <summary>The checkpoint's files; the last, the best epoch's weights, is there only when selection has kept them.</summary>
+    string[] Files => new[] { _model, _optimizer, _epochs, _best };
 
     public void Delete()
     {
-        foreach (string f in new[] { _epochs, _model, _optimizer })
+        foreach (string f in new[] { _epochs, _model, _optimizer, _best })
         {
             File.Delete(f);
             File.Delete(f + ".sha256");

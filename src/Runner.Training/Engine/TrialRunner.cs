@@ -30,7 +30,7 @@ public sealed record TrialEnvironment(
 /// Runs one trial end to end, in five steps: its data (<see cref="TargetData"/>), its network (new head on the
 /// pretrained or loaded base), its inputs (images, or the cached outputs of its frozen stages), training (the
 /// strategy's plan decides which stages train in each epoch, see <see cref="TrainingLoop"/>), and its result (test
-/// metrics of the final model).
+/// metrics of the selected epoch's weights).
 /// </summary>
 public static class TrialRunner
 {
@@ -51,7 +51,8 @@ public static class TrialRunner
             model.Network.to(device);
             var settings = SettingsOf(spec, inputs.FirstStage);
             var outcome = Train(spec, env, model, inputs, settings, onEpoch, cancel);
-            return Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed) with { BaseSha256 = baseSha };
+            var result = Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed) with { BaseSha256 = baseSha };
+            return result.TestAccuracy != null && spec.KeepsModel && env.Shared != null ? result with { ModelSha256 = KeptModel.Keep(spec, model, env) } : result;
         }
         finally
         {
@@ -131,7 +132,8 @@ public static class TrialRunner
 
     static TrainingLoop.Settings SettingsOf(TrialSpec spec, int firstStage) =>
         new(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate, spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth,
-            firstStage, spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment);
+            firstStage, spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment, spec.Objective, spec.SelectsBestEpoch,
+            spec.Patience, spec.MinDelta, spec.Schedule, spec.LabelSmoothing, spec.GradClip, spec.Nesterov);
 
     /// <summary>Step 4: the epochs, continuing after the last checkpoint of an earlier attempt; TensorBoard files when asked.</summary>
     static TrainingLoop.Outcome Train(TrialSpec spec, TrialEnvironment env, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings,
@@ -147,7 +149,10 @@ public static class TrialRunner
         return outcome;
     }
 
-    /// <summary>Step 5: the result: test metrics of the final model, or why there are none (diverged); stopped when the sweep said so.</summary>
+    /// <summary>
+    /// Step 5: the result: test metrics of the weights the loop ended with (the selected epoch's), or why there are
+    /// none (diverged); stopped when the sweep said so; completed, with a word on it, when patience ended it.
+    /// </summary>
     static TrialResult Result(TrialSpec spec, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings, TrainingLoop.Outcome outcome,
         string device, int threads, TimeSpan took)
     {
@@ -155,15 +160,20 @@ public static class TrialRunner
         long trainable = Freezing.ParameterCount(Freezing.TrainedBy(model, settings.StageRates(model.Stages.Count, settings.Epochs)));
         long total = Freezing.ParameterCount(model.Network.parameters());
         var epochs = outcome.Epochs;
-        var best = epochs.Where(e => double.IsFinite(e.ValAccuracy)).OrderByDescending(e => e.ValAccuracy).ThenBy(e => e.Epoch).FirstOrDefault();
+        var best = Objective.Default.Best(epochs);
+        var objective = spec.Objective.Best(epochs) is { } chosen ? spec.Objective.ValueOf(chosen) : null;
         if (outcome.DivergedAt is { } divergedAt)
             return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
                 null, null, null, trainable, total, took.TotalSeconds, device, threads, divergedAt,
-                $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)");
+                $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)", ObjectiveValue: objective);
         var test = TrainingLoop.Measure(model, inputs.Test, inputs.FirstStage);
+        string? message = outcome.PatienceStoppedAt is { } stoppedAt
+            ? $"stopped by patience after epoch {stoppedAt}: {spec.Patience} epoch(s) without a better {spec.Objective.Metric}"
+            : null;
         return new TrialResult(spec.Id, outcome.StoppedEarly ? TrialStatus.Stopped : TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
-            epochs[^1].ValAccuracy, test.Accuracy, test.Loss, trainable, total, took.TotalSeconds, device, threads,
-            TestMacroF1: test.MacroF1, TestBalancedAccuracy: test.BalancedAccuracy, TestTop5Accuracy: test.Top5Accuracy, TestConfusion: test.Confusion);
+            epochs[^1].ValAccuracy, test.Accuracy, test.Loss, trainable, total, took.TotalSeconds, device, threads, Message: message,
+            TestMacroF1: test.MacroF1, TestBalancedAccuracy: test.BalancedAccuracy, TestTop5Accuracy: test.Top5Accuracy, TestConfusion: test.Confusion,
+            SelectedEpoch: outcome.SelectedEpoch, ObjectiveValue: objective);
     }
 
     /// <summary>

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Runner.Sweeps;
+using Runner.Training.Data;
+using Runner.Training.Models;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Runner.Training.Engine;
+
+/// <summary>
+/// A kept model made into files PyTorch users take away (`runner export`): the weights as a state_dict, in
+/// <c>.safetensors</c> (the kept file as it is) or <c>.pt</c> (written by TorchSharp.PyBridge in torch.save's format,
+/// read back with <c>torch.load</c>), with the network's names (torchvision's for torchvision models; the new head
+/// under the name of the one it replaced: fc, classifier; Runner's own names for convnet4); and a JSON file beside it
+/// saying how to use them: the model and head, the classes in the order of the outputs, the input size and
+/// normalization, the trial's parameters and its metrics.
+/// </summary>
+public static class ModelExport
+{
+    public static readonly string[] Extensions = { ".pt", ".safetensors" };
+
+    /// <summary>Where the description goes: the export's path with .json in place of its extension.</summary>
+    public static string DescriptionPath(string exportPath) => Path.ChangeExtension(exportPath, ".json");
+
+    /// <summary>Writes <paramref name="exportPath"/> (its extension says the format) from the kept safetensors file, and the description beside it.</summary>
+    public static void Write(TrialSpec spec, TrialResult result, string keptSafetensors, string exportPath)
+    {
+        string ext = Path.GetExtension(exportPath).ToLowerInvariant();
+        if (!Extensions.Contains(ext)) throw new ArgumentException($"--out must end in {string.Join(" or ", Extensions)}, got '{Path.GetFileName(exportPath)}'");
+        string temp = exportPath + ".part";
+        if (ext == ".safetensors") File.Copy(keptSafetensors, temp, overwrite: true);
+        else
+        {
+            TorchRuntime.EnsureLoaded();
+            var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
+            using var _ = model.Network;
+            WeightFiles.Load(model.Network, keptSafetensors, includeHead: true, namedAs: "kept.safetensors");
+            model.Network.save_py(temp);
+        }
+        File.Move(temp, exportPath, overwrite: true);
+        File.WriteAllText(DescriptionPath(exportPath), Describe(spec, result));
+    }
+
+    static string Describe(TrialSpec spec, TrialResult result)
+    {
+        var facts = KnownDatasets.Get(spec.TargetDataset);
+        int channels = facts != null ? 1 : TargetData.ChannelsOf(spec.Model);
+        int size = facts != null ? 28 : spec.ImageSize != 0 ? spec.ImageSize : KnownModels.Get(spec.Model)!.InputSize;
+        var norm = facts != null ? Normalization.FashionMnist : Normalization.ForChannels(channels);
+        var description = new
+        {
+            model = spec.Model,
+            head = new { kind = spec.HeadKind, dropout = spec.Dropout },
+            format_note = "a state_dict: build the architecture, then load_state_dict; output i is class classes[i]",
+            classes = spec.TargetClasses.Select(c => new { index = c, name = facts?.ClassNames[c] }).ToArray(),
+            target_dataset = spec.TargetDataset,
+            input = new { channels, height = size, width = size, scale = "pixels / 255, then (x - mean) / std per channel", mean = norm.Mean, std = norm.Std },
+            trial_id = spec.Id,
+            selected_epoch = result.SelectedEpoch,
+            objective = new { metric = spec.Objective.Metric, goal = spec.Objective.Maximize ? "maximize" : "minimize", value = result.ObjectiveValue },
+            parameters = spec.Parameters(),
+            metrics = new
+            {
+                test_accuracy = result.TestAccuracy, test_loss = result.TestLoss, test_macro_f1 = result.TestMacroF1,
+                test_balanced_accuracy = result.TestBalancedAccuracy, test_top5_accuracy = result.TestTop5Accuracy,
+            },
+        };
+        return JsonSerializer.Serialize(description, new JsonSerializerOptions { WriteIndented = true });
+    }
+}
