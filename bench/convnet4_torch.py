@@ -59,6 +59,7 @@ def main():
     p.add_argument("--classes", default="5,6,7,8,9")
     p.add_argument("--channels-last", action="store_true",
                    help="model and batches in torch.channels_last, as a PyTorch user tuning for CPU speed would")
+    p.add_argument("--bf16", action="store_true", help="forward pass and loss under torch.autocast('cpu', torch.bfloat16)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -85,8 +86,9 @@ def main():
             idx = order[start:start + args.batch_size]
             xb, yb = x.index_select(0, idx).contiguous(memory_format=layout), y.index_select(0, idx)
             opt.zero_grad()
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
             loss.backward()
             opt.step()
             with torch.no_grad():
@@ -100,7 +102,7 @@ def main():
     seconds = time.perf_counter() - start
     print(json.dumps({"images_per_second": len(y) * args.epochs / seconds, "threads": args.threads,
                       "images": len(y), "epochs": args.epochs, "torch": torch.__version__,
-                      "channels_last": args.channels_last}))
+                      "channels_last": args.channels_last, "bf16": args.bf16}))
 
 
 if __name__ == "__main__":

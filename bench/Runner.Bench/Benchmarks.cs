@@ -55,6 +55,20 @@ public sealed class Benchmark(string name, string summary, string description, O
                 return new TrainerBench(context).Run(DataLocator.Locate(args.Get("data"), null), threadCounts, args.Int("epochs", 1) ?? 2,
                     args.Int("batch-size", 1) ?? 64, Python(args));
             }),
+            new Benchmark("precision", "bf16 autocast against float32: speed beside PyTorch's, accuracy over seeds", """
+                Training images/s of convnet4 (Fashion-MNIST) and ResNet-18 (random 64-px RGB images) in float32 and
+                under bf16 autocast, each beside PyTorch's same loop (bench/convnet4_torch.py, bench/resnet18_torch.py,
+                channels-last, --bf16 for torch.autocast); then the test accuracy of scratch trials (3 epochs, 100
+                images per class) in both precisions over --seeds seeds: convnet4 on the data, ResNet-18 on --folder.
+                """, new OptionSpec[]
+                {
+                    new("folder", "DIR", "an image folder for ResNet-18's accuracy (scripts/make_image_folder.py; its target/ folder)"),
+                    new("seeds", "N", "seeds per precision [8]"),
+                    new("threads", "N", "torch threads [2]"),
+                }, (args, context) => BenchFolder.Use("precision", folder =>
+                    new PrecisionBench(context).Run(DataLocator.Locate(args.Get("data"), null),
+                        args.Get("folder") is { } f ? Path.GetFullPath(Path.Combine(context.WorkingDirectory, f)) : null,
+                        args.Int("seeds", 2) ?? 8, args.Int("threads", 1) ?? 2, Python(args), folder))),
             new Benchmark("isolation", "what a trainer process costs a trial, and each network's speed under each oneDNN setting", """
                 Tiny real trials alternately in this process and through one trainer process (`runner trainer-process`,
                 as every worker runs them): the median per-trial time of each and the first trial's, which starts the

@@ -9,22 +9,38 @@ using Runner.Training.Engine;
 namespace Runner.Bench;
 
 /// <summary>
-/// Training throughput of convnet4 at freeze depth 0: one untimed warm-up epoch, then timed epochs over the target
-/// classes' training images. The PyTorch peer (bench/convnet4_torch.py) measures the same way.
+/// Training throughput at freeze depth 0 (Adam, lr 1e-3): one untimed warm-up epoch, then timed epochs. The PyTorch
+/// peers (bench/convnet4_torch.py, bench/resnet18_torch.py) measure the same way.
 /// </summary>
 public static class TrainerThroughput
 {
-    public static double ImagesPerSecond(string dataFolder, int threads, int epochs, int batchSize, int[] classes)
+    /// <summary>convnet4 over the target classes' training images.</summary>
+    public static double ImagesPerSecond(string dataFolder, int threads, int epochs, int batchSize, int[] classes, string? precision = null)
     {
         TorchRuntime.SetThreads(threads);
         var data = FashionMnist.Load(dataFolder);
         var indices = TaskSplits.Source(data.Train, classes);
         using var train = TensorSplit.From(data.Train, indices, classes, CPU);
+        return ImagesPerSecond(train, "convnet4", classes.Length, threads, epochs, batchSize, precision);
+    }
+
+    /// <summary>Random RGB images of <paramref name="size"/> px (the speed does not depend on the pixels), for the torchvision models.</summary>
+    public static double ImagesPerSecond(string model, int size, int images, int threads, int epochs, int batchSize, string? precision)
+    {
+        TorchRuntime.SetThreads(threads);
         manual_seed(0);
-        var model = ModelZoo.Create("convnet4", classes.Length);
+        using var train = TensorSplit.FromRows(randn(images, 3, size, size), randint(0, 5, images));
+        return ImagesPerSecond(train, model, 5, threads, epochs, batchSize, precision);
+    }
+
+    static double ImagesPerSecond(TensorSplit train, string name, int classes, int threads, int epochs, int batchSize, string? precision)
+    {
+        TorchRuntime.SetThreads(threads);
+        manual_seed(0);
+        var model = ModelZoo.Create(name, classes);
         try
         {
-            var settings = new TrainingLoop.Settings(epochs + 1, batchSize, "adam", 1e-3, 0, 0.9, 0, 0);
+            var settings = new TrainingLoop.Settings(epochs + 1, batchSize, "adam", 1e-3, 0, 0.9, 0, 0, Precision: precision);
             var run = TrainingLoop.Run(model, train, null, settings, null, CancellationToken.None).Epochs;
             var timed = run.Skip(1).ToList();
             return timed.Count * (double)train.Count / timed.Sum(e => e.Seconds);

@@ -40,6 +40,7 @@ public static class TrialFlags
         new("label-smoothing", "train", "label_smoothing", "X", "cross-entropy label smoothing, in [0, 1) [0]"),
         new("grad-clip", "train", "grad_clip", "X", "clip the gradients' total norm to X (0 = off) [0]"),
         new("nesterov", "train", "nesterov", "true|false", "SGD: Nesterov momentum [false]"),
+        new("precision", "train", "precision", "fp32|bf16|fp16", "mixed precision (autocast): bf16 on CPUs and GPUs, fp16 on CUDA [fp32]"),
         new("init", "sweep.parameters", "initialization", "pretrained|scratch", "[pretrained]"),
         new("freeze-depth", "sweep.parameters", "freeze_depth", "K", "leading stages frozen, 0..4 for convnet4 [0]"),
         new("lr", "sweep.parameters", "learning_rate", "X", "learning rate [0.001]"),

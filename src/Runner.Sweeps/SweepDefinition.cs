@@ -66,7 +66,7 @@ public sealed record TrainSpec(
     string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor, int UnfreezeEvery = 1,
     string Head = "linear", double Dropout = 0, string Select = "best", string LrSchedule = LearningRateSchedule.Constant,
     int WarmupEpochs = 0, int[]? LrMilestones = null, double LrGamma = LearningRateSchedule.DefaultGamma, double LabelSmoothing = 0,
-    double GradClip = 0, bool Nesterov = false);
+    double GradClip = 0, bool Nesterov = false, string Precision = "fp32");
 
 /// <summary>Patience early stopping (<c>sweep.early_stop.type: patience</c>): a trial stops after <paramref name="Patience"/> epochs whose objective did not beat its best by more than <paramref name="MinDelta"/>.</summary>
 public sealed record PatienceSpec(int Patience, double MinDelta);

@@ -84,7 +84,8 @@ public static class SweepExpander
             GradClip: Get("grad_clip", d.Train.GradClip),
             // Nesterov is an SGD setting: with optimizer as an axis it applies to the SGD trials only.
             Nesterov: d.Train.Nesterov && optimizer == "sgd",
-            Keep: d.Sweep.Keep == KeptModels.None ? null : d.Sweep.Keep);
+            Keep: d.Sweep.Keep == KeptModels.None ? null : d.Sweep.Keep,
+            Precision: Get("precision", d.Train.Precision) is var precision && precision == "fp32" ? null : precision);
     }
 
     static IEnumerable<IReadOnlyDictionary<string, object>> GridConfigs(IReadOnlyList<ParameterAxis> axes)

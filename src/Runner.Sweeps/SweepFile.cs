@@ -19,7 +19,7 @@ public static class SweepFile
     static readonly string[] FolderKeys = { "type", "path", "image_size", "augment" };
     public static readonly string[] WeightExtensions = { ".pt", ".pth", ".bin", ".safetensors", ".dat" };
     static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout",
-        "select", "lr_schedule", "warmup_epochs", "lr_milestones", "lr_gamma", "label_smoothing", "grad_clip", "nesterov" };
+        "select", "lr_schedule", "warmup_epochs", "lr_milestones", "lr_gamma", "label_smoothing", "grad_clip", "nesterov", "precision" };
     static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop", "keep" };
     static readonly string[] AshaKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
     static readonly string[] PatienceKeys = { "type", "patience", "min_delta" };
@@ -115,6 +115,8 @@ public static class SweepFile
         var trials = SweepExpander.Expand(definition);
         var combined = trials.SelectMany(SweepRules.Together).Distinct().ToList();
         if (train.Nesterov && trials.All(t => t.Optimizer != "sgd")) combined.Add("train.nesterov applies to optimizer sgd, and no trial uses it");
+        if (resources.Device == "cpu" && trials.Any(t => t.PrecisionName == "fp16"))
+            combined.Add("precision fp16 needs CUDA (its loss scaling is for GPUs); on resources.device cpu use bf16");
         if (combined.Count > 0)
         {
             YamlNode at = YamlNodeReader.KeyNode(root, "train") ?? YamlNodeReader.KeyNode(root, "sweep")!;
@@ -317,7 +319,8 @@ public static class SweepFile
             Real("lr_gamma") ?? LearningRateSchedule.DefaultGamma,
             Real("label_smoothing") ?? 0,
             Real("grad_clip") ?? 0,
-            r.Boolean(YamlNodeReader.Get(map, "nesterov"), "train.nesterov") ?? false);
+            r.Boolean(YamlNodeReader.Get(map, "nesterov"), "train.nesterov") ?? false,
+            Choice("precision") ?? "fp32");
         return r.Errors.Count == errors ? spec : null;
     }
 

@@ -28,6 +28,7 @@ public static class SweepParameters
         new("lr_gamma", Kind.Real, null, "step schedule: the factor at each milestone, in (0, 1]"),
         new("label_smoothing", Kind.Real, null, "cross-entropy label smoothing, in [0, 1)"),
         new("grad_clip", Kind.Real, null, "clip the gradients' total norm to this before each step (0 = off)"),
+        new("precision", Kind.Text, new[] { "fp32", "bf16", "fp16" }, "arithmetic of the forward pass: fp32, or mixed precision (autocast) in bfloat16 or float16 (CUDA only, with loss scaling)"),
     };
 
     public static Info? Find(string name) => All.FirstOrDefault(p => p.Name == name);

@@ -56,8 +56,13 @@ public sealed record TrialSpec(
     [property: Key(35)] double LabelSmoothing = 0,
     [property: Key(36)] double GradClip = 0,
     [property: Key(37)] bool Nesterov = false,
-    [property: Key(38)] string? Keep = null)
+    [property: Key(38)] string? Keep = null,
+    [property: Key(39)] string? Precision = null)
 {
+    /// <summary>fp32 (null in records from before mixed precision), bf16 or fp16: the arithmetic of the forward pass.</summary>
+    [IgnoreMember]
+    public string PrecisionName => Precision ?? "fp32";
+
     /// <summary>
     /// Whether the worker keeps this trial's selected weights in the coordinator's artifact store (<c>sweep.keep</c>,
     /// see <see cref="KeptModels"/>). Like the paths, it says what to do with the trial, not what it is: not part of its id.
@@ -178,6 +183,7 @@ public sealed record TrialSpec(
         if (LabelSmoothing != 0) fields["label_smoothing"] = Num(LabelSmoothing);
         if (GradClip != 0) fields["grad_clip"] = Num(GradClip);
         if (Nesterov && Optimizer == "sgd") fields["nesterov"] = "true";
+        if (PrecisionName != "fp32") fields["precision"] = PrecisionName;
         return string.Join("\n", fields.Select(f => $"{f.Key}={f.Value}"));
     }
 
@@ -190,6 +196,7 @@ public sealed record TrialSpec(
         if (Dropout != 0) text.Append(", dropout ").Append(Num(Dropout));
         if (ScheduleName != LearningRateSchedule.Constant) text.Append(", ").Append(ScheduleName);
         if (LabelSmoothing != 0) text.Append(", smoothing ").Append(Num(LabelSmoothing));
+        if (PrecisionName != "fp32") text.Append(", ").Append(PrecisionName);
         return text.ToString();
     }
 
@@ -216,6 +223,7 @@ public sealed record TrialSpec(
         ["lr_gamma"] = LrGamma,
         ["label_smoothing"] = LabelSmoothing,
         ["grad_clip"] = GradClip,
+        ["precision"] = PrecisionName,
     };
 
     static string CanonicalPretrain(PretrainSpec p) =>

@@ -74,6 +74,24 @@ public class ClusterTlsTests(ITestOutputHelper output)
         var status = cluster.Cli("status", sweep, "--json");
         Assert.True(status.ExitCode == 0, status.Error);
 
+        // The models the sweep keeps (best-per-cell by default), which the worker uploaded over TLS: a viewer may
+        // download one; it is a safetensors file (an 8-byte header length, then a JSON header of the tensors).
+        var viewing = new ApiCredentials(Authority: authority, Token: viewer);
+        string[] kept = Array.Empty<string>();
+        cluster.WaitFor(() => (kept = Call(viewing, HttpMethod.Get, $"sweeps/{sweep}/models").Body.GetProperty("kept").EnumerateArray()
+            .Select(k => k.GetString()!).ToArray()).Length > 0, TimeSpan.FromSeconds(30), "a kept model");
+        using (var http = viewing.Client(TimeSpan.FromSeconds(10)))
+        {
+            using var model = http.Send(new HttpRequestMessage(HttpMethod.Get, cluster.ApiUrl + $"sweeps/{sweep}/trials/{kept[0]}/model"));
+            Assert.Equal(200, (int)model.StatusCode);
+            using var body = new MemoryStream();
+            model.Content.ReadAsStream().CopyTo(body);
+            byte[] bytes = body.ToArray();
+            long header = BitConverter.ToInt64(bytes, 0);
+            var tensors = System.Text.Json.JsonDocument.Parse(bytes.AsMemory(8, (int)header)).RootElement;
+            Assert.True(tensors.TryGetProperty("head.weight", out _), "the model's head is in the file");
+        }
+
         (int Status, System.Text.Json.JsonElement Body) Call(ApiCredentials credentials, HttpMethod method, string path)
         {
             using var http = credentials.Client(TimeSpan.FromSeconds(10));

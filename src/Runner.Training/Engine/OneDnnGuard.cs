@@ -76,6 +76,10 @@ public static class OneDnnGuard
     {
         TorchRuntime.EnsureLoaded();
         SetUserEnabledMkldnn(GlobalContext(), enabled);
+        // Without oneDNN, LibTorch tries NNPACK first for each convolution. Where NNPACK cannot start (this VM's CPU),
+        // every try logs "Could not initialize NNPACK! Reason: Unsupported hardware" (thousands of lines a trial) and
+        // falls back to the same native kernels: so NNPACK goes off with oneDNN there, and comes back with it.
+        if (!NnpackAvailable()) SetUserEnabledNnpack(GlobalContext(), enabled);
     }
 
     // TorchSharp 0.107 has no binding for torch.backends.mkldnn.enabled; these are LibTorch's own exported C++ functions
@@ -85,4 +89,11 @@ public static class OneDnnGuard
 
     [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at6native17_nnpack_availableEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    static extern bool NnpackAvailable();
 }

@@ -23,10 +23,11 @@ public static class TrainingLoop
     /// <param name="Patience">stop after this many epochs without a new best (0: never)</param>
     /// <param name="Schedule">the learning rate's course, set before every step (default constant)</param>
     /// <param name="GradClip">the most the gradients' total norm may be before a step (0: no clipping)</param>
+    /// <param name="Precision">fp32, or mixed precision under <see cref="Autocast"/>: bf16, fp16 (CUDA, with loss scaling)</param>
     public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth,
         int FirstStage = 0, string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor,
         int UnfreezeEvery = 1, bool Augment = false, Objective? Objective = null, bool SelectBest = false, int Patience = 0, double MinDelta = 0,
-        LearningRateSchedule? Schedule = null, double LabelSmoothing = 0, double GradClip = 0, bool Nesterov = false)
+        LearningRateSchedule? Schedule = null, double LabelSmoothing = 0, double GradClip = 0, bool Nesterov = false, string? Precision = null)
     {
         /// <summary>The learning rate of each stage in an epoch (0 = frozen).</summary>
         public double[] StageRates(int stages, int epoch) =>
@@ -68,6 +69,8 @@ public static class TrainingLoop
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         using var correct = zeros(1, dtype: ScalarType.Int64, device: device);
         var trained = model.Network.parameters().ToList();
+        var scaler = s.Precision == Autocast.Float16 ? new GradScaler() : null;
+        var schedule = s.Rates;
 
         for (int epoch = epochs.Count + 1; epoch <= s.Epochs; epoch++)
         {
@@ -90,14 +93,19 @@ public static class TrainingLoop
                 var x = s.Augment ? Augmentation.Apply(train.Images.index_select(0, idx)) : train.Images.index_select(0, idx);
                 var y = train.Labels.index_select(0, idx);
                 optimizer.zero_grad();
-                var logits = model.ForwardFrom(s.FirstStage, x);
-                var loss = nn.functional.cross_entropy(logits, y, label_smoothing: s.LabelSmoothing);
-                loss.backward();
+                Tensor logits, loss;
+                using (Autocast.Enter(s.Precision, device))
+                {
+                    logits = model.ForwardFrom(s.FirstStage, x);
+                    loss = nn.functional.cross_entropy(logits, y, label_smoothing: s.LabelSmoothing);
+                }
+                (scaler?.Scaled(loss) ?? loss).backward();
+                bool finite = scaler?.Unscale(trained) ?? true;
                 if (s.GradClip > 0) nn.utils.clip_grad_norm_(trained.Where(p => p.grad is not null), s.GradClip);
-                double factor = s.Rates.Factor(step, s.Epochs, stepsPerEpoch);
+                double factor = schedule.Factor(step, s.Epochs, stepsPerEpoch);
                 int g = 0;
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = baseRates[g++] * factor;
-                optimizer.step();
+                if (finite) optimizer.step();
                 using (no_grad())
                 {
                     lossSum.add_(loss.detach().to_type(ScalarType.Float64) * n);
@@ -112,7 +120,7 @@ public static class TrainingLoop
                 epochs.Add(new EpochMetrics(epoch, trainLoss, trainAcc, double.NaN, double.NaN, seconds, train.Count / seconds));
                 return new Outcome(epochs, epoch, false);
             }
-            var val = validation == null ? null : Measure(model, validation, s.FirstStage);
+            var val = validation == null ? null : Measure(model, validation, s.FirstStage, s.Precision);
             var (valLoss, valAcc) = val == null ? (double.NaN, double.NaN) : (val.Loss, val.Accuracy);
             var metrics = new EpochMetrics(epoch, trainLoss, trainAcc, valLoss, valAcc, seconds, train.Count / seconds,
                 val?.MacroF1, val?.BalancedAccuracy, val?.Top5Accuracy);
@@ -182,9 +190,9 @@ public static class TrainingLoop
 
     /// <summary>
     /// Loss, confusion matrix and (with more than five classes) top-5 accuracy over a split, in eval mode, without
-    /// gradients; counts stay on the device until the end.
+    /// gradients, in the trial's precision; counts stay on the device until the end.
     /// </summary>
-    public static SplitScores Measure(IStagedModel model, TensorSplit split, int firstStage = 0)
+    public static SplitScores Measure(IStagedModel model, TensorSplit split, int firstStage = 0, string? precision = null)
     {
         model.Network.eval();
         using var _ = no_grad();
@@ -199,6 +207,7 @@ public static class TrainingLoop
             int n = Math.Min(EvalBatch, split.Count - start);
             var x = split.Images.narrow(0, start, n);
             var y = split.Labels.narrow(0, start, n);
+            using var autocast = Autocast.Enter(precision, device);
             var logits = model.ForwardFrom(firstStage, x);
             if (confusion is null)
             {

@@ -45,6 +45,8 @@ public static class TrialRunner
         var (model, baseSha) = Network(spec, env, data, device, cancel);
         if (OneDnnGuard.Engaged)
             env.Log?.Invoke($"trial {spec.Id}: this CPU reports no cache topology, so {spec.Model}'s convolutions run on LibTorch's own kernels, not oneDNN's (see OneDnnGuard)");
+        if (OneDnnGuard.Engaged && spec.PrecisionName != Autocast.Float32)
+            env.Log?.Invoke($"trial {spec.Id}: {spec.PrecisionName} without oneDNN runs several times slower than fp32 here (docs/benchmarks.md, mixed precision)");
         try
         {
             using var inputs = Inputs(spec, env, data, model, device);
@@ -133,7 +135,7 @@ public static class TrialRunner
     static TrainingLoop.Settings SettingsOf(TrialSpec spec, int firstStage) =>
         new(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate, spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth,
             firstStage, spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment, spec.Objective, spec.SelectsBestEpoch,
-            spec.Patience, spec.MinDelta, spec.Schedule, spec.LabelSmoothing, spec.GradClip, spec.Nesterov);
+            spec.Patience, spec.MinDelta, spec.Schedule, spec.LabelSmoothing, spec.GradClip, spec.Nesterov, spec.Precision);
 
     /// <summary>Step 4: the epochs, continuing after the last checkpoint of an earlier attempt; TensorBoard files when asked.</summary>
     static TrainingLoop.Outcome Train(TrialSpec spec, TrialEnvironment env, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings,
@@ -166,7 +168,7 @@ public static class TrialRunner
             return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
                 null, null, null, trainable, total, took.TotalSeconds, device, threads, divergedAt,
                 $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)", ObjectiveValue: objective);
-        var test = TrainingLoop.Measure(model, inputs.Test, inputs.FirstStage);
+        var test = TrainingLoop.Measure(model, inputs.Test, inputs.FirstStage, spec.Precision);
         string? message = outcome.PatienceStoppedAt is { } stoppedAt
             ? $"stopped by patience after epoch {stoppedAt}: {spec.Patience} epoch(s) without a better {spec.Objective.Metric}"
             : null;
