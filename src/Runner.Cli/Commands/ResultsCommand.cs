@@ -81,7 +81,7 @@ public sealed class ResultsCommand : ICommand
             }).Prepend(Markup.Escape(row)).ToArray());
         context.Console.Write(grid);
         context.Out.WriteLine(t.Over == ComparisonTable.Best
-            ? $"mean ± std over seeds (n = seeds finished); other swept parameters chosen per cell by validation accuracy; best per column {(context.IsTerminal ? "highlighted" : "marked *")}"
+            ? $"mean ± std over seeds (n = seeds finished); other swept parameters chosen per cell by {t.ChosenBy.Text} on validation; best per column {(context.IsTerminal ? "highlighted" : "marked *")}"
             : "mean ± std over seeds and the other swept parameters (pooled)");
     }
 }

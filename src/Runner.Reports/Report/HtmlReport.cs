@@ -47,7 +47,7 @@ public static class HtmlReport
         html.Append("<h2>Test accuracy by freeze depth and dataset size</h2>");
         var table = ComparisonTable.Build(trials, ComparisonTable.DefaultRows(trials), ComparisonTable.DefaultColumns);
         html.Append(Table(table));
-        html.Append("<p class=\"muted\">Mean ± std over seeds (n = seeds finished). Other swept parameters (e.g. the learning rate) are chosen per cell by the best mean validation accuracy, never by test accuracy, and shown. Best per column highlighted.</p>");
+        html.Append($"<p class=\"muted\">Mean ± std over seeds (n = seeds finished). Other swept parameters (e.g. the learning rate) are chosen per cell by the best mean of the sweep's objective on validation ({E(table.ChosenBy.Text)}), never by a test metric, and shown. Best per column highlighted.</p>");
         try
         {
             var gain = table.GainOverScratch();
