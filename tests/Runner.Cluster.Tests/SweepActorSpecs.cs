@@ -126,41 +126,31 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void With_asha_a_trial_below_the_rung_cutoff_is_told_to_stop_after_its_epoch()
+    public void With_asha_a_trial_below_the_rung_cutoff_is_told_to_stop_after_its_epoch() =>
+        AshaStopsTheSecond("asha", Trials, new Runner.Sweeps.EpochMetrics(1, 0.3, 0.9, 0.3, 0.90, 1, 100), new Runner.Sweeps.EpochMetrics(1, 0.9, 0.5, 0.9, 0.50, 1, 100));
+
+    /// <summary>The trial with the higher accuracy has the higher loss: by the objective (val_loss, minimize) it is the worse one.</summary>
+    [Fact]
+    public void With_asha_trials_are_ranked_by_the_sweeps_objective_here_the_lowest_validation_loss() =>
+        AshaStopsTheSecond("asha-loss", Trials.Select(t => t with { Metric = "val_loss", Minimize = true }).ToArray(),
+            new Runner.Sweeps.EpochMetrics(1, 0.3, 0.6, 0.40, 0.60, 1, 100), new Runner.Sweeps.EpochMetrics(1, 0.9, 0.9, 0.95, 0.90, 1, 100));
+
+    /// <summary>Two trials report their first epoch (a rung): the second, worse by the trials' objective, is told to stop; the first is not.</summary>
+    void AshaStopsTheSecond(string id, Runner.Sweeps.TrialSpec[] trials, Runner.Sweeps.EpochMetrics better, Runner.Sweeps.EpochMetrics worse)
     {
-        var sweep = Start("asha");
-        sweep.Tell(new Submit("asha", "demo", Trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
+        var sweep = Start(id);
+        sweep.Tell(new Submit(id, "demo", trials, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
         ExpectMsg<Accepted>(FirstAnswer);
         var good = CreateTestProbe();
         var bad = CreateTestProbe();
-        sweep.Tell(new RequestTrial("asha", "w-good"), good.Ref);
+        sweep.Tell(new RequestTrial(id, "w-good"), good.Ref);
         var a = good.ExpectMsg<Assignment>();
-        sweep.Tell(new RequestTrial("asha", "w-bad"), bad.Ref);
+        sweep.Tell(new RequestTrial(id, "w-bad"), bad.Ref);
         var b = bad.ExpectMsg<Assignment>();
-        sweep.Tell(new WorkerMessages.EpochReported("asha", a.TrialId, 1, "w-good", new Runner.Sweeps.EpochMetrics(1, 0.3, 0.9, 0.3, 0.90, 1, 100)));
-        sweep.Tell(new WorkerMessages.EpochReported("asha", b.TrialId, 1, "w-bad", new Runner.Sweeps.EpochMetrics(1, 0.9, 0.5, 0.9, 0.50, 1, 100)));
-        Assert.Equal(new WorkerMessages.StopTrial("asha", b.TrialId), bad.ExpectMsg<WorkerMessages.StopTrial>());
+        sweep.Tell(new WorkerMessages.EpochReported(id, a.TrialId, 1, "w-good", better));
+        sweep.Tell(new WorkerMessages.EpochReported(id, b.TrialId, 1, "w-bad", worse));
+        Assert.Equal(new WorkerMessages.StopTrial(id, b.TrialId), bad.ExpectMsg<WorkerMessages.StopTrial>());
         good.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-    }
-
-    [Fact]
-    public void With_asha_trials_are_ranked_by_the_sweeps_objective_here_the_lowest_validation_loss()
-    {
-        var sweep = Start("asha-loss");
-        var byLoss = Trials.Select(t => t with { Metric = "val_loss", Minimize = true }).ToArray();
-        sweep.Tell(new Submit("asha-loss", "demo", byLoss, 2, Array.Empty<Runner.Sweeps.TrialResult>(), new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5)));
-        ExpectMsg<Accepted>(FirstAnswer);
-        var low = CreateTestProbe();
-        var high = CreateTestProbe();
-        sweep.Tell(new RequestTrial("asha-loss", "w-low"), low.Ref);
-        var a = low.ExpectMsg<Assignment>();
-        sweep.Tell(new RequestTrial("asha-loss", "w-high"), high.Ref);
-        var b = high.ExpectMsg<Assignment>();
-        // The trial with the higher accuracy has the higher loss: by the objective (val_loss, minimize) it is the worse one.
-        sweep.Tell(new WorkerMessages.EpochReported("asha-loss", a.TrialId, 1, "w-low", new Runner.Sweeps.EpochMetrics(1, 0.3, 0.6, 0.40, 0.60, 1, 100)));
-        sweep.Tell(new WorkerMessages.EpochReported("asha-loss", b.TrialId, 1, "w-high", new Runner.Sweeps.EpochMetrics(1, 0.9, 0.9, 0.95, 0.90, 1, 100)));
-        Assert.Equal(new WorkerMessages.StopTrial("asha-loss", b.TrialId), high.ExpectMsg<WorkerMessages.StopTrial>());
-        low.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
