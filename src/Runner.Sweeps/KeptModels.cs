@@ -20,6 +20,15 @@ public static class KeptModels
     /// <summary>The artifact-store ref that names a trial's kept model.</summary>
     public static string RefName(string trialId) => "model." + trialId;
 
+    /// <summary>
+    /// Why a trial has no model to hand out, in one line (the API's 404 and `runner export` say the same):
+    /// pruned at the sweep's end, never tested, or a sweep that keeps none.
+    /// </summary>
+    public static string WhyNone(string trialId, TrialSpec spec, TrialResult? result, TrialStatus status) =>
+        result?.ModelSha256 != null ? $"trial {trialId} kept no model: its sweep keeps {spec.Keep} only, and this trial is not among them"
+        : spec.KeepsModel ? $"trial {trialId} kept no model: it has no test result ({status.Text()})"
+        : $"trial {trialId} kept no model: its sweep keeps none (sweep.keep)";
+
     /// <summary>Whether the sweep's end decides which models stay (the others were kept only as candidates).</summary>
     public static bool ChosenAtEnd(string? keep) => keep is Best or BestPerCell;
 

@@ -33,8 +33,7 @@ public sealed class ExportCommand : ICommand
     {
         string output = args.Get("out") ?? throw new UsageException("export needs --out FILE.pt or FILE.safetensors");
         output = Path.GetFullPath(Path.Combine(context.WorkingDirectory, output));
-        if (!ModelExport.Extensions.Contains(Path.GetExtension(output).ToLowerInvariant()))
-            throw new UsageException($"--out must end in {string.Join(" or ", ModelExport.Extensions)}, got '{Path.GetFileName(output)}'");
+        if (ModelExport.PathProblem(output) is { } badPath) throw new UsageException(badPath);
         if (args.IsSet("trial") == args.Has("best")) throw new UsageException("export takes --trial ID or --best (one of them)");
         var store = ResultsAccess.Open(args, context);
         var sweep = ResultsAccess.FindSweep(store, args.Single("a SWEEP"));
@@ -44,7 +43,7 @@ public sealed class ExportCommand : ICommand
 
         var models = ResultsAccess.Models(args, context);
         if (trial.Result?.ModelSha256 is not { } sha || models?.Has(sha) != true || models.GetRef(KeptModels.RefName(trial.TrialId)) != sha)
-            throw new BadRequestException(Runner.Cluster.Api.ModelRoutes.NotKept(trial));
+            throw new BadRequestException(KeptModels.WhyNone(trial.TrialId, trial.Spec, trial.Result, trial.Status));
         string kept = models is ContentStore local ? local.PathOf(sha) : Fetched(models, sha);
         try
         {

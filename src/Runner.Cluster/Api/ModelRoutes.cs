@@ -37,15 +37,9 @@ public sealed class ModelRoutes(RunnerNode node, IContentStore store, ArtifactRo
         var trial = node.Results?.Trials(id).FirstOrDefault(t => t.TrialId == trialId);
         if (trial == null) await ApiReply.Json(http, 404, new { error = $"no trial {trialId} in sweep {id}" });
         else if (trial.Result?.ModelSha256 is not { } sha || !store.Has(sha))
-            await ApiReply.Json(http, 404, new { error = NotKept(trial) });
+            await ApiReply.Json(http, 404, new { error = KeptModels.WhyNone(trial.TrialId, trial.Spec, trial.Result, trial.Status) });
         else await artifacts.Send(http, sha, $"{trialId}.safetensors");
     }
-
-    /// <summary>Why a trial has no model to hand out, in one line.</summary>
-    public static string NotKept(TrialRecord trial) =>
-        trial.Result?.ModelSha256 != null ? $"trial {trial.TrialId} kept no model: its sweep keeps {trial.Spec.Keep} only, and this trial is not among them"
-        : trial.Spec.KeepsModel ? $"trial {trial.TrialId} kept no model: it has no test result ({trial.Status.Text()})"
-        : $"trial {trial.TrialId} kept no model: its sweep keeps none (sweep.keep)";
 
     void PruneQuietly()
     {

@@ -19,14 +19,18 @@ public static class ModelExport
 {
     public static readonly string[] Extensions = { ".pt", ".safetensors" };
 
+    /// <summary>What is wrong with an export's path (its extension names the format), or null.</summary>
+    public static string? PathProblem(string exportPath) => Extensions.Contains(Path.GetExtension(exportPath).ToLowerInvariant()) ? null
+        : $"--out must end in {string.Join(" or ", Extensions)}, got '{Path.GetFileName(exportPath)}'";
+
     /// <summary>Where the description goes: the export's path with .json in place of its extension.</summary>
     public static string DescriptionPath(string exportPath) => Path.ChangeExtension(exportPath, ".json");
 
     /// <summary>Writes <paramref name="exportPath"/> (its extension says the format) from the kept safetensors file, and the description beside it.</summary>
     public static void Write(TrialSpec spec, TrialResult result, string keptSafetensors, string exportPath)
     {
+        if (PathProblem(exportPath) is { } problem) throw new ArgumentException(problem);
         string ext = Path.GetExtension(exportPath).ToLowerInvariant();
-        if (!Extensions.Contains(ext)) throw new ArgumentException($"--out must end in {string.Join(" or ", Extensions)}, got '{Path.GetFileName(exportPath)}'");
         string temp = exportPath + ".part";
         if (ext == ".safetensors") File.Copy(keptSafetensors, temp, overwrite: true);
         else
