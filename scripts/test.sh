@@ -6,7 +6,7 @@
 # tests and says why, and the totals.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(dataset-fashion-mnist binutils chromium chromium-driver python3 python3-torch python3-torchvision iproute2 iptables postgresql)
+packages=(dataset-fashion-mnist binutils chromium chromium-driver python3 python3-torch python3-torchvision python3-pytest python3-pandas iproute2 iptables postgresql)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q

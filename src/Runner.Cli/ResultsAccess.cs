@@ -39,14 +39,8 @@ public static class ResultsAccess
     /// <summary>The --where PARAMETER=VALUE options, as the tables take them.</summary>
     public static Dictionary<string, string> Where(Arguments args)
     {
-        var where = new Dictionary<string, string>();
-        foreach (string w in args.GetAll("where"))
-        {
-            int eq = w.IndexOf('=');
-            if (eq <= 0) throw new UsageException($"--where takes PARAMETER=VALUE, got '{w}'");
-            where[w[..eq]] = w[(eq + 1)..];
-        }
-        return where;
+        try { return Runner.Reports.Tables.ComparisonTable.ParseWhere(args.GetAll("where")); }
+        catch (ArgumentException e) { throw new UsageException("--" + e.Message); }
     }
 
     public static SweepRecord FindSweep(ResultsStore store, string key)

@@ -14,7 +14,8 @@ namespace Runner.Dashboard;
 /// What the dashboard reads of a sweep, from the results store, in the shapes the command line prints:
 /// <list type="bullet">
 /// <item>GET /sweeps/ID/table?view=default|gain|learning_rate → `runner results --format json` (the default table,
-/// `--gain`, or test accuracy by learning rate per freeze depth)</item>
+/// `--gain`, or test accuracy by learning rate per freeze depth); with rows=, cols=, metric=, over= and where=P=V
+/// (repeatable) as `runner results` takes them (the Python client's <c>results()</c>)</item>
 /// <item>GET /sweeps/ID/trials?offset=&amp;limit=&amp;status=&amp;sort=&amp;desc= → {total, offset, rows, statuses}: a page of trials in the schema of
 /// `runner trials --format json`, without their epochs</item>
 /// <item>GET /sweeps/ID/trials/TRIAL → one trial, epochs included</item>
@@ -52,7 +53,7 @@ public static class SweepViews
 
     public static void Map(WebApplication app, RunnerNode node)
     {
-        app.MapGet("/sweeps/{id}/table", http => Answer(http, node, trials => Table(trials, http.Request.Query["view"].ToString())));
+        app.MapGet("/sweeps/{id}/table", http => Answer(http, node, trials => Table(trials, http.Request.Query)));
         app.MapGet("/sweeps/{id}/trials", http => Answer(http, node, trials => Page(trials, http.Request.Query)));
         app.MapGet("/sweeps/{id}/trials/{trial}", http => Answer(http, node, trials =>
             trials.FirstOrDefault(t => t.TrialId == (string)http.Request.RouteValues["trial"]!) is { } t
@@ -77,22 +78,30 @@ public static class SweepViews
         await http.Response.WriteAsync(json, http.RequestAborted);
     }
 
-    static (int, string) Table(IReadOnlyList<TrialRecord> trials, string view)
+    static (int, string) Table(IReadOnlyList<TrialRecord> trials, IQueryCollection query)
     {
+        string view = query["view"].ToString();
         try
         {
-            var rows = ComparisonTable.DefaultRows(trials);
+            IReadOnlyList<string> rows = List(query["rows"]) ?? ComparisonTable.DefaultRows(trials), columns = List(query["cols"]) ?? ComparisonTable.DefaultColumns;
+            var where = ComparisonTable.ParseWhere(query["where"].Where(w => !string.IsNullOrEmpty(w)).Select(w => w!));
+            ComparisonTable Build(IReadOnlyList<string> cols) =>
+                ComparisonTable.Build(trials, rows, cols, query["metric"] is { Count: > 0 } m ? m.ToString() : "test_accuracy",
+                    query["over"] is { Count: > 0 } o ? o.ToString() : ComparisonTable.Best, where);
             var table = view switch
             {
-                "" or "default" => ComparisonTable.Build(trials, rows, ComparisonTable.DefaultColumns),
-                "gain" => ComparisonTable.Build(trials, rows, ComparisonTable.DefaultColumns).GainOverScratch(),
-                "learning_rate" => ComparisonTable.Build(trials, rows, new[] { "learning_rate" }),
+                "" or "default" => Build(columns),
+                "gain" => Build(columns).GainOverScratch(),
+                "learning_rate" => Build(new[] { "learning_rate" }),
                 _ => throw new ArgumentException($"view must be default, gain or learning_rate, got '{view}'"),
             };
             return (200, TableExport.Json(table));
         }
         catch (ArgumentException e) { return (409, JsonSerializer.Serialize(new { error = e.Message })); }
     }
+
+    static string[]? List(Microsoft.Extensions.Primitives.StringValues text) =>
+        text.Count == 0 || string.IsNullOrWhiteSpace(text) ? null : text.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     static (int, string) Page(IReadOnlyList<TrialRecord> trials, IQueryCollection query)
     {

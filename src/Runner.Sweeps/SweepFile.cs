@@ -41,8 +41,12 @@ public static class SweepFile
         return Parse(text, path, baseDir, capacity) with { SourcePath = Path.GetFullPath(path) };
     }
 
-    /// <summary>Parses sweep YAML. Relative data folders are resolved against <paramref name="baseDir"/>.</summary>
-    public static SweepDefinition Parse(string yaml, string fileName, string? baseDir = null, TrainPerClassLookup? capacity = null)
+    /// <summary>Parses sweep YAML. Relative paths (weights, folders) are resolved against <paramref name="baseDir"/>.</summary>
+    public static SweepDefinition Parse(string yaml, string fileName, string? baseDir = null, TrainPerClassLookup? capacity = null) =>
+        Parse(yaml, fileName, SweepFileSources.Beside(baseDir), capacity);
+
+    /// <summary>Parses sweep YAML whose weight file and image folder are where <paramref name="sources"/> says.</summary>
+    public static SweepDefinition Parse(string yaml, string fileName, SweepFileSources sources, TrainPerClassLookup? capacity = null)
     {
         var r = new YamlNodeReader(fileName);
         YamlMappingNode? root;
@@ -73,8 +77,8 @@ public static class SweepFile
         var baseMap = r.Mapping(r.Require(root, "base", ""), "base");
         string? model = baseMap == null ? null : r.Choice(r.Require(baseMap, "model", "base"), "base.model", KnownModels.All.Select(m => m.Name).ToArray());
         var targetMap = r.Mapping(r.Require(root, "target", ""), "target");
-        var target = ReadTarget(r, targetMap, baseDir, model);
-        var baseSpec = ReadBase(r, baseMap, model, target, baseDir);
+        var target = ReadTarget(r, targetMap, sources, model);
+        var baseSpec = ReadBase(r, baseMap, model, target, sources);
         var train = ReadTrain(r, r.Mapping(YamlNodeReader.Get(root, "train"), "train"));
         var resources = ReadResources(r, r.Mapping(YamlNodeReader.Get(root, "resources"), "resources"));
 
@@ -125,6 +129,8 @@ public static class SweepFile
         return definition;
     }
 
+    static string NotUploaded(string key, string written) => $"{key}: '{written}' is on the client and has not been uploaded yet";
+
     static int? DefaultCapacity(string dataset, string? dataDir) => KnownDatasets.Get(dataset)?.TrainPerClass;
 
     static bool UsesPretrained(SweepSpec sweep)
@@ -133,7 +139,7 @@ public static class SweepFile
         return init?.Values == null || init.Values.Contains(EnumText.Of(Initialization.Pretrained));
     }
 
-    static TargetSpec? ReadTarget(YamlNodeReader r, YamlMappingNode? map, string? baseDir, string? model)
+    static TargetSpec? ReadTarget(YamlNodeReader r, YamlMappingNode? map, SweepFileSources sources, string? model)
     {
         if (map == null) return null;
         r.CheckKeys(map, "target", TargetKeys);
@@ -143,7 +149,7 @@ public static class SweepFile
         KnownDatasets.DatasetFacts? facts;
         if (datasetNode is YamlMappingNode folderMap)
         {
-            folder = ReadImageFolder(r, folderMap, baseDir, model);
+            folder = ReadImageFolder(r, folderMap, sources, model);
             facts = folder?.Layout.Facts;
             dataset = facts?.Name;
         }
@@ -160,13 +166,13 @@ public static class SweepFile
         int validation = r.Integer(YamlNodeReader.Get(map, "validation_per_class"), "target.validation_per_class", 1) ?? (folder != null ? 10 : 100);
         string? data = r.Text(YamlNodeReader.Get(map, "data"), "target.data");
         if (data != null && folder != null) r.Error(YamlNodeReader.Get(map, "data")!, "target.data is for built-in datasets; an image folder is named by target.dataset.path");
-        if (data != null && baseDir != null) data = Path.GetFullPath(Path.Combine(baseDir, data));
+        if (data != null) data = sources.ResolveDataFolder(data);
         if (dataset == null || classes == null) return null;
         if (SweepRules.Classes(classes, facts!.ClassNames.Count) is { } badClasses) r.Error(classesNode ?? map, $"target.classes: {badClasses}");
         return new TargetSpec(dataset, classes, validation, data, folder);
     }
 
-    static ImageFolderSpec? ReadImageFolder(YamlNodeReader r, YamlMappingNode map, string? baseDir, string? model)
+    static ImageFolderSpec? ReadImageFolder(YamlNodeReader r, YamlMappingNode map, SweepFileSources sources, string? model)
     {
         r.CheckKeys(map, "target.dataset", FolderKeys);
         string? type = r.Choice(r.Require(map, "type", "target.dataset"), "target.dataset.type", "image-folder");
@@ -179,9 +185,14 @@ public static class SweepFile
         if (size != null && SweepRules.ImageSize(size.Value, model) is { } badSize) { r.Error(sizeNode!, $"target.dataset.{badSize}"); size = null; }
         if (size == 0) size = null;
         if (type == null || path == null) return null;
+        if (sources.Locate(path, SourceKind.ImageFolder) is not { } located)
+        {
+            r.Error(pathNode!, NotUploaded("target.dataset.path", path), new SourceRequest(path, SourceKind.ImageFolder));
+            return null;
+        }
         try
         {
-            var layout = ImageFolderLayout.Scan(baseDir == null ? path : Path.Combine(baseDir, path));
+            var layout = ImageFolderLayout.Scan(located);
             return new ImageFolderSpec(layout, size ?? native, augment);
         }
         catch (Exception e) when (e is ImageFolderException or IOException or UnauthorizedAccessException)
@@ -215,12 +226,12 @@ public static class SweepFile
         return ok ? classes.ToArray() : null;
     }
 
-    static BaseSpec? ReadBase(YamlNodeReader r, YamlMappingNode? map, string? model, TargetSpec? target, string? baseDir)
+    static BaseSpec? ReadBase(YamlNodeReader r, YamlMappingNode? map, string? model, TargetSpec? target, SweepFileSources sources)
     {
         if (map == null) return null;
         r.CheckKeys(map, "base", BaseKeys);
         var pre = r.Mapping(YamlNodeReader.Get(map, "pretrain"), "base.pretrain");
-        var weights = ReadWeights(r, YamlNodeReader.Get(map, "weights"), baseDir);
+        var weights = ReadWeights(r, YamlNodeReader.Get(map, "weights"), sources);
         if (pre != null && YamlNodeReader.Get(map, "weights") != null)
             r.Error(YamlNodeReader.KeyNode(map, "weights")!, "base.weights and base.pretrain are two ways to get a pretrained base: give one");
         PretrainSpec? pretrain = null;
@@ -259,14 +270,18 @@ public static class SweepFile
         return model == null ? null : new BaseSpec(model, pretrain, weights, pretrain != null && baseSeeds.Length > 1 ? baseSeeds : null);
     }
 
-    static WeightsSpec? ReadWeights(YamlNodeReader r, YamlNode? node, string? baseDir)
+    static WeightsSpec? ReadWeights(YamlNodeReader r, YamlNode? node, SweepFileSources sources)
     {
-        string? path = r.Text(node, "base.weights");
-        if (path == null) return null;
-        path = Path.GetFullPath(baseDir == null ? path : Path.Combine(baseDir, path));
-        if (!WeightExtensions.Contains(Path.GetExtension(path).ToLowerInvariant()))
+        string? written = r.Text(node, "base.weights");
+        if (written == null) return null;
+        if (!WeightExtensions.Contains(Path.GetExtension(written).ToLowerInvariant()))
         {
-            r.Error(node!, $"base.weights: '{Path.GetFileName(path)}' is not a weight file Runner reads ({string.Join(", ", WeightExtensions)})");
+            r.Error(node!, $"base.weights: '{Path.GetFileName(written)}' is not a weight file Runner reads ({string.Join(", ", WeightExtensions)})");
+            return null;
+        }
+        if (sources.Locate(written, SourceKind.WeightFile) is not { } path)
+        {
+            r.Error(node!, NotUploaded("base.weights", written), new SourceRequest(written, SourceKind.WeightFile));
             return null;
         }
         try

@@ -14,8 +14,8 @@ internal sealed class YamlNodeReader
 
     public YamlNodeReader(string file) => _file = file;
 
-    public void Error(YamlNode node, string message) =>
-        Errors.Add(new SweepError(_file, (int)node.Start.Line, (int)node.Start.Column, message));
+    public void Error(YamlNode node, string message, SourceRequest? upload = null) =>
+        Errors.Add(new SweepError(_file, (int)node.Start.Line, (int)node.Start.Column, message, upload));
 
     public YamlMappingNode? Mapping(YamlNode? node, string path)
     {

@@ -38,6 +38,29 @@ public class OwnDataSweepFileTests
           seeds: [1]
         """;
 
+    /// <summary>Sources of a remote client that has uploaded only what <paramref name="uploaded"/> maps (written path → local copy).</summary>
+    sealed class Uploaded(Dictionary<string, string> uploaded) : SweepFileSources
+    {
+        public override string? Locate(string written, SourceKind kind) => uploaded.GetValueOrDefault(written);
+        public override string ResolveDataFolder(string written) => written;
+    }
+
+    [Fact]
+    public void Files_a_remote_client_has_not_uploaded_are_requests_and_its_uploads_give_the_same_trials()
+    {
+        string folder = Folder(("cats", 10, 3), ("dogs", 12, 3)), weights = Weights();
+        string yaml = Yaml("images", "weights/base.pt") + "\nresources: { device: cpu, bogus: 1 }";
+        // A real mistake beside the missing files: the mistake is a problem; the files are requests for uploads.
+        var first = Assert.Throws<SweepFileException>(() => SweepFile.Parse(yaml, "remote.yaml", new Uploaded(new())));
+        Assert.Equal(new[] { ("images", SourceKind.ImageFolder), ("weights/base.pt", SourceKind.WeightFile) },
+            first.Errors.Where(e => e.Upload != null).Select(e => (e.Upload!.Path, e.Upload.Kind)).OrderBy(u => u.Path));
+        Assert.Contains(first.Errors, e => e.Upload == null && e.Message.Contains("bogus"));
+        Assert.Equal("image-folder", first.Errors.First(e => e.Upload?.Kind == SourceKind.ImageFolder).Upload!.KindName);
+
+        var remote = SweepFile.Parse(Yaml("images", "weights/base.pt"), "remote.yaml", new Uploaded(new() { ["images"] = folder, ["weights/base.pt"] = weights }));
+        Assert.Equal(SweepExpander.Expand(SweepText.Parse(Yaml(folder, weights))).Select(t => t.Id), SweepExpander.Expand(remote).Select(t => t.Id));
+    }
+
     [Fact]
     public void An_image_folder_and_a_weight_file_become_trials_that_carry_their_paths_and_fingerprints()
     {

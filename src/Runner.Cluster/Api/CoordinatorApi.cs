@@ -49,6 +49,11 @@ public sealed class CoordinatorApi : IDisposable
 
     public sealed record SubmitRequest(SweepRequest Sweep, bool New = false, bool Rerun = false);
 
+    /// <param name="File">the sweep file's YAML text</param>
+    /// <param name="Name">how messages name it (the client's file name)</param>
+    /// <param name="Files">each path the file names (as written) → the SHA-256 of what was uploaded for it</param>
+    public sealed record SubmitFileRequest(string File, string? Name = null, Dictionary<string, string>? Files = null, bool New = false, bool Rerun = false);
+
     readonly WebApplication _app;
     /// <summary>Kept models (the active coordinator's; a standby has none to hand out).</summary>
     readonly ModelRoutes? _models;
@@ -73,7 +78,8 @@ public sealed class CoordinatorApi : IDisposable
         _app.Use(Errors);
         var access = new ApiAccess(ApiTokens.For(node.Options.StoreLocation), credentialsRequired: options.Tls != null);
         _app.Use(access.Check);
-        SweepRoutes.Map(_app, node, options.MaxTrials);
+        var store = node.Options.IsStandby ? null : ArtifactsOf(node.Options);
+        SweepRoutes.Map(_app, node, options.MaxTrials, store);
         _app.MapGet("/health", http => ApiReply.Json(http, 200, new { Role = node.Options.IsStandby ? NodeRoles.Standby : NodeRoles.Coordinator, Cluster = node.Address.ToString() }));
         if (node.Options.IsStandby)
             // Artifacts have one writer, the active coordinator; clients with a list of coordinators move on to it.
@@ -81,10 +87,9 @@ public sealed class CoordinatorApi : IDisposable
                 http => ApiReply.Json(http, 503, new { error = "this coordinator is a standby: artifacts go to the active one" }));
         else
         {
-            var store = ArtifactsOf(node.Options);
-            var artifacts = new ArtifactRoutes(store);
+            var artifacts = new ArtifactRoutes(store!);
             artifacts.Map(_app);
-            _models = new ModelRoutes(node, store, artifacts);
+            _models = new ModelRoutes(node, store!, artifacts);
             _models.Map(_app);
         }
         foreach (var module in modules) module.Map(_app, new ApiModuleContext(node, access, options));

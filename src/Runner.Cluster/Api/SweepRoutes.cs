@@ -16,6 +16,10 @@ namespace Runner.Cluster.Api;
 /// <list type="bullet">
 /// <item>POST /sweeps {sweep: {name, trials, max_failures, early_stop, device}, new, rerun} → the sweep's id and trial count
 /// (400 with the reason when the sweep is not one Runner can run, 409 on a name conflict, 413 when too large)</item>
+/// <item>POST /sweeps/file {file: YAML text, name, files: {path as written: SHA-256 uploaded}, new, rerun} → the same,
+/// for clients that cannot expand a sweep file themselves (the Python client): the coordinator validates it (400 with
+/// every problem at its line and column in <c>errors</c>), answers 422 with <c>uploads</c> listing the weight file and
+/// image folder it names that must be uploaded first, then expands and submits it as `runner submit` would</item>
 /// <item>GET /sweeps → every sweep with its status; GET /sweeps/ID → one (404 if unknown); GET /sweeps/ID/progress → live</item>
 /// <item>POST /sweeps/ID/cancel, POST /sweeps/ID/resume</item>
 /// <item>GET /workers → the workers the pool knows</item>
@@ -25,9 +29,11 @@ public static class SweepRoutes
 {
     static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(15);
 
-    public static void Map(IEndpointRouteBuilder app, RunnerNode node, int maxTrials)
+    /// <param name="store">the artifact store clients upload to (null on a standby)</param>
+    public static void Map(IEndpointRouteBuilder app, RunnerNode node, int maxTrials, Runner.Artifacts.IContentStore? store)
     {
         app.MapPost("/sweeps", Handler(http => Submit(http, node, maxTrials)));
+        app.MapPost("/sweeps/file", Handler(http => SubmitFile(http, node, maxTrials, store)));
         app.MapGet("/sweeps", Handler(async _ =>
         {
             var all = new List<SweepStatus>();
@@ -55,11 +61,48 @@ public static class SweepRoutes
     {
         var submit = await JsonSerializer.DeserializeAsync<CoordinatorApi.SubmitRequest>(http.Request.Body, ApiReply.Strict, http.RequestAborted)
                      ?? throw new JsonException("the body is empty");
-        if (submit.Sweep?.Trials?.Length > maxTrials)
-            return (413, new { error = $"the sweep has {submit.Sweep.Trials.Length:N0} trials, more than this coordinator takes ({maxTrials:N0}, its --max-trials)" });
-        if (SubmittedSweepRules.Problems(submit.Sweep) is { Count: > 0 } problems)
+        return await Accept(node, maxTrials, submit.Sweep, submit.New, submit.Rerun);
+    }
+
+    static async Task<(int, object)> SubmitFile(HttpContext http, RunnerNode node, int maxTrials, Runner.Artifacts.IContentStore? store)
+    {
+        var submit = await JsonSerializer.DeserializeAsync<CoordinatorApi.SubmitFileRequest>(http.Request.Body, ApiReply.Strict, http.RequestAborted)
+                     ?? throw new JsonException("the body is empty");
+        if (string.IsNullOrWhiteSpace(submit.File)) return (400, new { error = "file: the sweep file's text is missing" });
+        var sources = new UploadedSources(store, Path.Combine(node.Options.StateFolder, "submitted"), submit.Files ?? new Dictionary<string, string>());
+        SweepDefinition definition;
+        try { definition = SweepFile.Parse(submit.File, submit.Name ?? "sweep.yaml", sources); }
+        catch (SweepFileException e)
+        {
+            var problems = e.Errors.Where(p => p.Upload == null).ToList();
+            if (problems.Count > 0)
+                return (400, new { error = string.Join("\n", problems), errors = problems.Select(p => new { p.File, p.Line, p.Column, p.Message }) });
+            if (store == null) return (503, new { error = "this coordinator is a standby: a sweep with files to upload goes to the active one" });
+            return (422, new
+            {
+                error = $"upload first: {string.Join(", ", e.Errors.Select(p => p.Upload!.Path))}",
+                uploads = e.Errors.Select(p => new { p.Upload!.Path, Kind = p.Upload.KindName, Extensions = p.Upload.Kind == SourceKind.ImageFolder ? ImageFolderLayout.Extensions : null }),
+            });
+        }
+        catch (UploadedSourceException e) { return (400, new { error = e.Message }); }
+        var request = SweepRequest.From(definition);
+        // The folder travels to workers as the archive the client uploaded, like `runner submit`'s.
+        if (sources.Any)
+            request = request with
+            {
+                Trials = request.Trials.Select(t => t.IsImageFolder ? t with { DataArchiveSha256 = sources.ArchiveOf(t.DataPath!) } : t).ToArray(),
+            };
+        return await Accept(node, maxTrials, request, submit.New, submit.Rerun);
+    }
+
+    /// <summary>Every door's last step: the limits, the rules a remote sweep must meet, then the sweep actors.</summary>
+    static async Task<(int, object)> Accept(RunnerNode node, int maxTrials, SweepRequest? sweep, bool startNew, bool rerun)
+    {
+        if (sweep?.Trials?.Length > maxTrials)
+            return (413, new { error = $"the sweep has {sweep.Trials.Length:N0} trials, more than this coordinator takes ({maxTrials:N0}, its --max-trials)" });
+        if (SubmittedSweepRules.Problems(sweep) is { Count: > 0 } problems)
             return (400, new { error = string.Join("; ", problems) });
-        var command = SweepSubmission.Prepare(node.Results!, FromRemote(submit.Sweep!), submit.New, submit.Rerun);
+        var command = SweepSubmission.Prepare(node.Results!, FromRemote(sweep!), startNew, rerun);
         var accepted = await node.Sweeps.Ask<Accepted>(command, AskTimeout);
         await Stored(node, accepted.SweepId);
         return (200, new { accepted.SweepId, accepted.Trials, accepted.AlreadyKnown, reused = command.Reused.Length });

@@ -159,6 +159,19 @@ public sealed record ComparisonTable(
     /// <summary>How a row or column reads: its values joined by ", " ("pretrained, 2").</summary>
     public static string KeyText(IReadOnlyDictionary<string, string> values) => string.Join(", ", values.Values);
 
+    /// <summary>Filters written PARAMETER=VALUE (`--where`, the API's where=), as <see cref="Matches"/> takes them.</summary>
+    public static Dictionary<string, string> ParseWhere(IEnumerable<string> filters)
+    {
+        var where = new Dictionary<string, string>();
+        foreach (string w in filters)
+        {
+            int eq = w.IndexOf('=');
+            if (eq <= 0) throw new ArgumentException($"where takes PARAMETER=VALUE, got '{w}'");
+            where[w[..eq]] = w[(eq + 1)..];
+        }
+        return where;
+    }
+
     /// <summary>Whether a trial has every value of <paramref name="where"/> (--where P=V), as the tables filter.</summary>
     public static bool Matches(TrialRecord t, IReadOnlyDictionary<string, string> where) => where.All(w => Value(t, w.Key) == w.Value);
 
