@@ -12,7 +12,9 @@ pretrained on a source task, standing in for the ImageNet weights a user would e
 
 Writes OUT/MODEL.pt (torch.save of the state_dict), OUT/MODEL.safetensors (the same tensors, safetensors format
 written here, as the safetensors package may be missing) and OUT/MODEL.reference.json (input shape, input values
-and logits in eval mode). Needs Debian's python3-torch and python3-torchvision.
+and logits in eval mode); --formats safetensors writes only that one (the large networks' parity tests). Inception V3
+and GoogLeNet are built as torchvision builds them for its ImageNet weights: with their auxiliary heads (in the
+state_dict, not in eval's logits) and transform_input on. Needs Debian's python3-torch and python3-torchvision.
 """
 import argparse
 import json
@@ -23,6 +25,9 @@ import torch
 import torchvision
 
 DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+MODELS = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "wide_resnet50_2", "wide_resnet101_2",
+          "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "alexnet", "googlenet",
+          "inception_v3", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"]
 
 
 def save_safetensors(state, path):
@@ -69,18 +74,20 @@ def train(model, args):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", default="resnet18", choices=["resnet18", "resnet50", "mobilenet_v2"])
+    p.add_argument("--model", default="resnet18", choices=MODELS)
     p.add_argument("--out", required=True)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-folder", help="train on DIR/train (ImageFolder layout) before saving")
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--formats", default="pt,safetensors", help="comma list: pt, safetensors")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
     torch.manual_seed(args.seed)
-    model = getattr(torchvision.models, args.model)()
+    options = {"init_weights": True, "aux_logits": True, "transform_input": True} if args.model in ("inception_v3", "googlenet") else {}
+    model = getattr(torchvision.models, args.model)(**options)
     if args.train_folder:
         train(model, args)
     model.eval()
@@ -89,12 +96,15 @@ def main():
         logits = model(x)
 
     base = os.path.join(args.out, args.model)
-    torch.save(model.state_dict(), base + ".pt")
-    save_safetensors(model.state_dict(), base + ".safetensors")
+    formats = args.formats.split(",")
+    if "pt" in formats:
+        torch.save(model.state_dict(), base + ".pt")
+    if "safetensors" in formats:
+        save_safetensors(model.state_dict(), base + ".safetensors")
     with open(base + ".reference.json", "w") as f:
         json.dump({"model": args.model, "torchvision": torchvision.__version__, "input_shape": list(x.shape),
                    "input": x.flatten().tolist(), "logits_shape": list(logits.shape), "logits": logits.flatten().tolist()}, f)
-    print(json.dumps({"model": args.model, "files": [base + ".pt", base + ".safetensors", base + ".reference.json"]}))
+    print(json.dumps({"model": args.model, "files": [base + "." + f for f in formats] + [base + ".reference.json"]}))
 
 
 if __name__ == "__main__":

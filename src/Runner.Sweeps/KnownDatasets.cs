@@ -3,12 +3,13 @@ namespace Runner.Sweeps;
 /// <summary>Facts about the built-in datasets, used when validating class lists and dataset sizes.</summary>
 public static class KnownDatasets
 {
-    public sealed record DatasetFacts(string Name, IReadOnlyList<string> ClassNames, int TrainPerClass, int TestPerClass);
+    /// <param name="ImageSide">the side of its images in pixels, which every model then sees; 0: resized to the model's size (image folders)</param>
+    public sealed record DatasetFacts(string Name, IReadOnlyList<string> ClassNames, int TrainPerClass, int TestPerClass, int ImageSide = 0);
 
     public static readonly DatasetFacts FashionMnist = new(
         "fashion-mnist",
         new[] { "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot" },
-        TrainPerClass: 6000, TestPerClass: 1000);
+        TrainPerClass: 6000, TestPerClass: 1000, ImageSide: 28);
 
     static readonly DatasetFacts[] Datasets = { FashionMnist };
 

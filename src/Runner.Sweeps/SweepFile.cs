@@ -157,6 +157,7 @@ public static class SweepFile
         {
             dataset = r.Choice(datasetNode, "target.dataset", KnownDatasets.All.Select(d => d.Name).ToArray());
             facts = dataset == null ? null : KnownDatasets.Get(dataset);
+            if (facts != null && SweepRules.DatasetFits(facts, model) is { } tooSmall) r.Error(datasetNode!, $"target.dataset: {tooSmall}; use an image folder (target.dataset: {{type: image-folder, path: ...}}), resized to the model's size, or another model");
         }
         var classesNode = YamlNodeReader.Get(map, "classes");
         // An image folder's classes default to all of its class folders; a built-in dataset's must be chosen.
@@ -247,6 +248,8 @@ public static class SweepFile
                 : ReadClasses(r, classesNode, "base.pretrain.classes", sourceFacts);
             if (dataset != null && KnownDatasets.Get(dataset) == null)
                 r.Error(pre, "base.pretrain needs a built-in source dataset (base.pretrain.dataset); to start from your own checkpoint use base.weights");
+            else if (dataset != null && SweepRules.DatasetFits(KnownDatasets.Get(dataset)!, model) is { } tooSmall)
+                r.Error(pre, $"base.pretrain: {tooSmall}; pretrain it yourself and give base.weights, or use another model");
             int epochs = r.Integer(YamlNodeReader.Get(pre, "epochs"), "base.pretrain.epochs", 1) ?? 3;
             double lr = Checked(r, YamlNodeReader.Get(pre, "lr"), "learning_rate", "base.pretrain.lr", r.Real(YamlNodeReader.Get(pre, "lr"), "base.pretrain.lr")) ?? 1e-3;
             // One seed, or a list: one base per seed (a sweep axis; tables pool over it and show the spread between bases).

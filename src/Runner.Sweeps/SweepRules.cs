@@ -31,8 +31,16 @@ public static class SweepRules
         if (size is < 8 or > MaxImageSize) return $"image_size must be 0 (the model's own) or 8..{MaxImageSize}, got {size}";
         if (KnownModels.Get(model ?? "") is { Name: "convnet4", InputSize: var native } && size != native)
             return $"image_size must be {native} for convnet4 (its dense stage is sized for {native}x{native} images), got {size}";
+        if (KnownModels.Get(model ?? "") is { MinInputSize: var min } && size < min)
+            return $"image_size must be at least {min} for {model} (its pooling stages leave nothing of smaller images), got {size}";
         return null;
     }
+
+    /// <summary>A built-in dataset's images (of a fixed side) through a model that needs larger ones: why they do not fit, or null.</summary>
+    public static string? DatasetFits(KnownDatasets.DatasetFacts dataset, string? model) =>
+        dataset.ImageSide > 0 && KnownModels.Get(model ?? "") is { MinInputSize: var min } && dataset.ImageSide < min
+            ? $"{model} needs images of at least {min} px and {dataset.Name}'s are {dataset.ImageSide} px"
+            : null;
 
     /// <summary>A list of classes: two at least, each once, each one the data has (0..count-1; any when count is unknown).</summary>
     public static string? Classes(IReadOnlyList<int>? classes, int? count)

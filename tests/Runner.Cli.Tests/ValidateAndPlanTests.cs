@@ -5,6 +5,25 @@ namespace Runner.Cli.Tests;
 public class ValidateAndPlanTests
 {
     [Fact]
+    public void Models_lists_a_zoo_model_with_its_stages_head_and_parameter_counts()
+    {
+        var r = CliRunner.Run("models", "vgg16,inception_v3", "--json", "--classes", "5");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var models = r.Out.Trim().Split('\n').Select(line => JsonDocument.Parse(line).RootElement).ToList();
+        Assert.Equal(new[] { "vgg16", "inception_v3" }, models.Select(m => m.GetProperty("model").GetString()));
+        var vgg = models[0];
+        Assert.Equal(new[] { "block1", "block2", "block3", "block4", "block5", "dense" }, vgg.GetProperty("stages").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        // torchvision's VGG-16 has 138,357,544 parameters; a 5-class head instead of the 1,000-class one: 4,097 × 995 fewer.
+        Assert.Equal(138_357_544 - 4097 * 995, vgg.GetProperty("total_parameters").GetInt64());
+        Assert.Equal(("classifier.6", 4097 * 5), (vgg.GetProperty("head").GetString(), vgg.GetProperty("head_parameters").GetInt64()));
+        Assert.Equal((299, 75), (models[1].GetProperty("input_size").GetInt32(), models[1].GetProperty("min_input_size").GetInt32()));
+
+        var unknown = CliRunner.Run("models", "vgg61");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("unknown model 'vgg61'", unknown.Error);
+    }
+
+    [Fact]
     public void Validate_prints_a_one_line_summary_for_the_shipped_experiments()
     {
         foreach (var (file, count) in new[] { ("quickstart.yaml", 32), ("fashion-transfer.yaml", 162) })

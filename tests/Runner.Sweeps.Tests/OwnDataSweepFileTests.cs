@@ -38,6 +38,20 @@ public class OwnDataSweepFileTests
           seeds: [1]
         """;
 
+    [Fact]
+    public void A_model_that_needs_larger_images_is_refused_for_fashion_mnist_and_for_small_image_sizes()
+    {
+        var errors = SweepText.Errors(SweepText.Example.Replace("model: convnet4", "model: vgg16").Replace("freeze_depth: [0, 2, 4]", "freeze_depth: [0, 6]"));
+        Assert.Contains(errors, e => e.Message.StartsWith("target.dataset: vgg16 needs images of at least 32 px and fashion-mnist's are 28 px; use an image folder", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Message.StartsWith("base.pretrain: vgg16 needs images of at least 32 px", StringComparison.Ordinal));
+
+        string folder = Folder(("cats", 10, 3), ("dogs", 12, 3));
+        var small = SweepText.Errors(Yaml(folder, Weights()).Replace("resnet18", "inception_v3").Replace("freeze_depth: [3, 5]", "freeze_depth: [3]"));
+        Assert.Contains(small, e => e.Message == "target.dataset.image_size must be at least 75 for inception_v3 (its pooling stages leave nothing of smaller images), got 32");
+        var fits = SweepText.Parse(Yaml(folder, Weights()).Replace("resnet18", "vgg19_bn").Replace("freeze_depth: [3, 5]", "freeze_depth: [6]"));
+        Assert.Equal(("vgg19_bn", 32), (fits.Base.Model, SweepExpander.Expand(fits)[0].ImageSize));
+    }
+
     /// <summary>Sources of a remote client that has uploaded only what <paramref name="uploaded"/> maps (written path → local copy).</summary>
     sealed class Uploaded(Dictionary<string, string> uploaded) : SweepFileSources
     {

@@ -59,7 +59,7 @@ public class ChannelsLastTests(SharedArtifacts shared)
     }
 
     /// <summary>resnet18 as torchvision builds it, without Runner's layout hooks (the zoo always adds them).</summary>
-    static IStagedModel PlainResNet18() => TorchVisionModel.ResNet("resnet18", 5, HeadSpec.Linear);
+    static IStagedModel PlainResNet18() => TorchVisionArchitectures.Build("resnet18", 5, HeadSpec.Linear);
 
     static void AssertClose(Tensor expected, Tensor actual, string what)
     {

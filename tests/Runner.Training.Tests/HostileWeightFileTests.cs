@@ -24,7 +24,7 @@ public class HostileWeightFileTests
             state["evil"] = Evil()
             torch.save(state, "{{file}}")
             """);
-        var e = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("convnet4", 5).Network, file));
+        var e = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("convnet4", 5), file));
         Assert.Contains("refused: its pickle asks to build 'posix.system'", e.Message);
         Assert.False(File.Exists(witness));
     }
@@ -41,7 +41,7 @@ public class HostileWeightFileTests
             stream.Write(header);
             stream.Write(new byte[16]);
         }
-        var e = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("convnet4", 5).Network, file));
+        var e = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("convnet4", 5), file));
         Assert.Contains("cannot read it as a .safetensors weight file", e.Message);
     }
 }

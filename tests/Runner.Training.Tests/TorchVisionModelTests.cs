@@ -18,6 +18,7 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
     [Theory]
     [InlineData("resnet18", 2)]
     [InlineData("mobilenet_v2", 3)]
+    [InlineData("mobilenet_v3_small", 6)]   // every stage frozen, the dense one included: only the new head trains
     public void Frozen_stages_of_a_torchvision_model_keep_their_weights_and_statistics_while_the_rest_trains(string name, int depth)
     {
         using var train = TestData.SmallTargetSplit();
@@ -44,7 +45,7 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
     public void A_pytorch_resnet18_checkpoint_gives_the_same_logits_in_runner(string extension)
     {
         var model = ModelZoo.Create("resnet18", 1000);
-        WeightFiles.Load(model.Network, reference.PathOf(extension), includeHead: true);
+        WeightFiles.Load(model, reference.PathOf(extension), includeHead: true);
         model.Network.eval();
         using var _ = no_grad();
         using var x = tensor(reference.Input, reference.InputShape);
@@ -61,7 +62,7 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
     {
         var model = ModelZoo.Create("resnet18", 5);
         var headBefore = TestData.Snapshot(model.Head);
-        WeightFiles.Load(model.Network, reference.PathOf(".pt"));
+        WeightFiles.Load(model, reference.PathOf(".pt"));
         Assert.Equal(new long[] { 5, 512 }, model.Network.state_dict()["fc.weight"].shape);
         Assert.All(TestData.Snapshot(model.Head), kv => Assert.Equal(headBefore[kv.Key], kv.Value));
         model.Network.Dispose();
@@ -71,7 +72,7 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
     public void A_checkpoint_of_another_architecture_is_refused_with_the_offending_names()
     {
         var model = ModelZoo.Create("resnet50", 5);
-        var e = Assert.Throws<WeightFileException>(() => WeightFiles.Load(model.Network, reference.PathOf(".pt")));
+        var e = Assert.Throws<WeightFileException>(() => WeightFiles.Load(model, reference.PathOf(".pt")));
         Assert.Contains("does not fit resnet50", e.Message);
         Assert.Contains("missing layer1.0.conv3.weight", e.Message);
         Assert.Contains("layer1.0.conv1.weight is [64, 64, 3, 3] in the file but [64, 64, 1, 1] in resnet50", e.Message);
@@ -79,13 +80,13 @@ public class TorchVisionModelTests(TorchVisionReference reference) : IClassFixtu
 
         string text = Path.Combine(ScratchFolders.New("weights"), "notes.pt");
         File.WriteAllText(text, "not a checkpoint");
-        var unreadable = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5).Network, text));
+        var unreadable = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5), text));
         Assert.StartsWith($"{text}: cannot read it as a .pt weight file", unreadable.Message);
         string onnx = Path.ChangeExtension(text, ".onnx");
         File.WriteAllText(onnx, "");
-        var unknown = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5).Network, onnx));
+        var unknown = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5), onnx));
         Assert.Contains("unknown weight file type '.onnx'", unknown.Message);
-        var missing = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5).Network, onnx + ".gone"));
+        var missing = Assert.Throws<WeightFileException>(() => WeightFiles.Load(ModelZoo.Create("resnet18", 5), onnx + ".gone"));
         Assert.Contains("no such weight file", missing.Message);
     }
 }

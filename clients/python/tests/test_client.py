@@ -101,6 +101,31 @@ sweep:
     assert "head.weight" in header
 
 
+def test_an_interrupted_upload_resumes_where_the_coordinator_stopped(plain, tmp_path):
+    from runner_client import uploads
+    from runner_client._connection import Connection
+
+    images = image_folder(tmp_path / "resumed", per_class=20)
+    archive = uploads.folder_archive(images, [".png"])
+    sha, size = uploads.sha256_of(archive), archive.stat().st_size
+    half = size // 2
+    # A client that died half-way: the coordinator keeps what arrived.
+    api = Connection(plain.address)
+    with archive.open("rb") as f, api.open("PUT", f"artifacts/{sha}", data=f.read(half),
+                                            headers={"Upload-Offset": "0", "Upload-Length": str(size)}) as partial:
+        assert partial.status == 202
+    sent: list[int] = []
+    submitted = Client(plain.address).submit({
+        "name": "resumed",
+        "base": {"model": "convnet4"},
+        "target": {"dataset": {"type": "image-folder", "path": "resumed"}, "validation_per_class": 2},
+        "train": {"epochs": 1},
+        "sweep": {"parameters": {"initialization": ["scratch"], "dataset_size": [4]}, "seeds": [1]},
+    }, base_dir=tmp_path, progress=lambda what, done, total: sent.append(done))
+    assert submitted.trials == 1
+    assert sent[0] > half and sent[-1] == size, "the second attempt sent only the rest"
+
+
 def test_mistakes_come_back_as_one_exception_each(plain, tmp_path):
     client = Client(plain.address)
     bad = tiny_sweep("bad")

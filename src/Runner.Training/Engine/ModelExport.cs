@@ -38,7 +38,7 @@ public static class ModelExport
             TorchRuntime.EnsureLoaded();
             var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout));
             using var _ = model.Network;
-            WeightFiles.Load(model.Network, keptSafetensors, includeHead: true, namedAs: "kept.safetensors");
+            WeightFiles.Load(model, keptSafetensors, includeHead: true, namedAs: "kept.safetensors");
             model.Network.save_py(temp);
         }
         File.Move(temp, exportPath, overwrite: true);
@@ -49,7 +49,7 @@ public static class ModelExport
     {
         var facts = KnownDatasets.Get(spec.TargetDataset);
         int channels = facts != null ? 1 : TargetData.ChannelsOf(spec.Model);
-        int size = facts != null ? 28 : spec.ImageSize != 0 ? spec.ImageSize : KnownModels.Get(spec.Model)!.InputSize;
+        int size = facts != null ? facts.ImageSide : spec.ImageSize != 0 ? spec.ImageSize : KnownModels.Get(spec.Model)!.InputSize;
         var norm = facts != null ? Normalization.FashionMnist : Normalization.ForChannels(channels);
         var description = new
         {

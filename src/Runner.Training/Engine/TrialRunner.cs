@@ -194,7 +194,7 @@ public static class TrialRunner
         if (!here && !File.Exists(path)) throw new WeightFileException($"{path}: no such weight file on this worker");
         if (!here)
             throw new WeightFileException($"{path}: changed since the sweep was submitted (its SHA-256 differs); submit the sweep again to use the new file");
-        WeightFiles.Load(model.Network, path, namedAs: spec.WeightsPath);
+        WeightFiles.Load(model, path, namedAs: spec.WeightsPath);
     }
 
     /// <summary>The cached feature rows of the given images (indices into the split), with their remapped labels.</summary>

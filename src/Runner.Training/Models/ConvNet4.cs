@@ -48,5 +48,6 @@ public sealed class ConvNet4 : Module<Tensor, Tensor>, IStagedModel
         new (string, Module<Tensor, Tensor>)[] { ("conv1", conv1), ("conv2", conv2), ("conv3", conv3), ("fc1", fc1) };
 
     public Module<Tensor, Tensor> Head => head;
+    public string HeadName => "head";
     public Module<Tensor, Tensor> Network => this;
 }

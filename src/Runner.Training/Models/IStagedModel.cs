@@ -14,6 +14,15 @@ public interface IStagedModel
     nn.Module<Tensor, Tensor> Head { get; }
     nn.Module<Tensor, Tensor> Network { get; }
 
+    /// <summary>The state_dict prefix of the head (fc, classifier.6, head): a checkpoint's own head there is not loaded.</summary>
+    string HeadName { get; }
+
+    /// <summary>
+    /// State_dict prefixes of modules a checkpoint of the architecture may hold and this network leaves out (the
+    /// auxiliary heads of Inception V3 and GoogLeNet): ignored when loading one.
+    /// </summary>
+    IReadOnlyList<string> DroppedFromCheckpoints => Array.Empty<string>();
+
     /// <summary>
     /// The network from stage <paramref name="first"/> on: the input is what stage first-1 produced (frozen-prefix
     /// features), or images when first = 0.

@@ -33,8 +33,7 @@ public static class ModelZoo
         name switch
         {
             "convnet4" => new ConvNet4(classes, head),
-            "resnet18" or "resnet50" => TorchVisionModel.ResNet(name, classes, head),
-            "mobilenet_v2" => TorchVisionModel.MobileNetV2(classes, head),
+            _ when KnownModels.Get(name) != null => TorchVisionArchitectures.Build(name, classes, head),
             _ => throw new ArgumentException($"unknown model '{name}'; known: {string.Join(", ", KnownModels.All.Select(m => m.Name))}"),
         };
 }

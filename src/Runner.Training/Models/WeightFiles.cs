@@ -11,26 +11,28 @@ public sealed class WeightFileException(string message) : Exception(message);
 /// <summary>
 /// Loads a pretrained checkpoint into a staged model: a PyTorch state_dict written by <c>torch.save</c> (.pt, .pth,
 /// .bin, through TorchSharp.PyBridge), a safetensors file (.safetensors), or a TorchSharp file (.dat). Tensors are
-/// matched by name; the checkpoint's own head (fc.*, classifier.*, head.*) is skipped by design, since the target task
-/// gets a new one. Missing or unexpected tensors and shape mismatches are all reported by name, and nothing is
-/// loaded unless everything fits.
+/// matched by name; the checkpoint's own head (the model's <see cref="IStagedModel.HeadName"/>: fc, classifier.6, …) is
+/// skipped by design, since the target task gets a new one, and so are modules the network leaves out (auxiliary
+/// heads). Missing or unexpected tensors and shape mismatches are all reported by name, and nothing is loaded unless
+/// everything fits.
 /// </summary>
 public static class WeightFiles
 {
     /// <summary>The file types read here (the sweep validator checks names against the same list).</summary>
     public static IReadOnlyList<string> Extensions => Runner.Sweeps.SweepFile.WeightExtensions;
-    static readonly string[] HeadPrefixes = { "fc.", "classifier.", "head." };
-
     /// <param name="includeHead">load the head too (same number of classes): used to check a file reproduces its logits</param>
     /// <param name="namedAs">the file's name as the user gave it, whose extension says its type (a copy fetched from the coordinator is named by its SHA-256)</param>
-    public static void Load(nn.Module<Tensor, Tensor> network, string path, bool includeHead = false, string? namedAs = null)
+    public static void Load(IStagedModel model, string path, bool includeHead = false, string? namedAs = null)
     {
         if (!File.Exists(path)) throw new WeightFileException($"{path}: no such weight file");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        var network = model.Network;
         var target = network.state_dict();
-        bool IsHead(string key) => !includeHead && HeadPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal));
-        var source = Read(path, Path.GetExtension(namedAs ?? path).ToLowerInvariant(), network).Where(kv => !IsHead(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        bool IsHead(string key) => !includeHead && key.StartsWith(model.HeadName + ".", StringComparison.Ordinal);
+        bool Dropped(string key) => model.DroppedFromCheckpoints.Any(p => key.StartsWith(p, StringComparison.Ordinal));
+        var source = Read(path, Path.GetExtension(namedAs ?? path).ToLowerInvariant(), network).Where(kv => !IsHead(kv.Key) && !Dropped(kv.Key))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
         var wanted = target.Where(kv => !IsHead(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
         var problems = new List<string>();
