@@ -21,7 +21,7 @@ SUBSET = REPO / "data" / "fashion-mnist-subset"
 
 
 def runner_executable() -> Path | None:
-    built = Path(os.environ.get("RUNNER_EXE") or REPO / "src" / "Runner.Cli" / "bin" / "Release" / "net10.0" / "runner")
+    built = Path(os.environ.get("RUNNER_EXE") or REPO / "src" / "Runner.Cli" / "bin" / "Release" / "net10.0" / "runner").resolve()
     return built if built.exists() else None
 
 
