@@ -9,7 +9,17 @@ public static class KnownModels
 {
     /// <param name="InputSize">the image side the model is built for: image folders are resized to it unless the file says otherwise</param>
     /// <param name="MinInputSize">the smallest image side the network can take (below it a pooling stage would have nothing left)</param>
-    public sealed record ModelFacts(string Name, IReadOnlyList<string> Stages, string Description, int InputSize, int MinInputSize = 8);
+    public sealed record ModelFacts(string Name, IReadOnlyList<string> Stages, string Description, int InputSize, int MinInputSize = 8)
+    {
+        /// <summary>A backbone the user brings as a TorchScript file: its stages are known once the file is loaded (or from base.stages).</summary>
+        public bool IsTorchScript => Name == TorchScript;
+    }
+
+    /// <summary>base.model for a TorchScript backbone (base.weights names the file).</summary>
+    public const string TorchScript = "torchscript";
+
+    static readonly ModelFacts TorchScriptFacts = new(TorchScript, Array.Empty<string>(),
+        "a TorchScript backbone you exported (torch.jit.script or trace; base.weights names the file) that returns features [N, D] or a feature map; its stages are its top-level children with parameters, or base.stages", 224);
 
     static readonly string[] ResNetStages = { "stem", "layer1", "layer2", "layer3", "layer4" };
     static readonly string[] VggStages = { "block1", "block2", "block3", "block4", "block5", "dense" };
@@ -47,7 +57,11 @@ public static class KnownModels
     static ModelFacts Vgg(string name) =>
         new(name, VggStages, $"torchvision VGG-{name[3..5]}{(name.EndsWith("_bn", StringComparison.Ordinal) ? " with BatchNorm" : "")}: five conv blocks (each ends with a max-pool), the dense stage fc6-fc7 (classifier 0-5); {Rgb}", 224, 32);
 
+    /// <summary>The built-in models (Runner builds them; `runner models` lists them).</summary>
     public static IReadOnlyList<ModelFacts> All => Models;
 
-    public static ModelFacts? Get(string name) => Models.FirstOrDefault(m => m.Name == name);
+    /// <summary>What base.model may name: the built-in models and <see cref="TorchScript"/>.</summary>
+    public static string[] Names => Models.Select(m => m.Name).Append(TorchScript).ToArray();
+
+    public static ModelFacts? Get(string name) => name == TorchScript ? TorchScriptFacts : Models.FirstOrDefault(m => m.Name == name);
 }

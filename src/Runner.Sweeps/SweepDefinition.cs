@@ -14,7 +14,8 @@ public sealed record SweepDefinition(
 
 /// <summary>The base model: pretrained by Runner on source classes (<paramref name="Pretrain"/>) or loaded from a file (<paramref name="Weights"/>).</summary>
 /// <param name="PretrainSeeds">base.pretrain.seed as a list: one base per seed, a sweep axis (null: the one seed in <paramref name="Pretrain"/>)</param>
-public sealed record BaseSpec(string Model, PretrainSpec? Pretrain, WeightsSpec? Weights = null, int[]? PretrainSeeds = null)
+/// <param name="Stages">a TorchScript backbone's stages as parameter-name prefixes (base.stages; null: its top-level children)</param>
+public sealed record BaseSpec(string Model, PretrainSpec? Pretrain, WeightsSpec? Weights = null, int[]? PretrainSeeds = null, string[]? Stages = null)
 {
     /// <summary>The pretraining seeds the sweep's pretrained trials use, one base each; empty without pretraining.</summary>
     public int[] BaseSeeds => PretrainSeeds ?? (Pretrain != null ? new[] { Pretrain.Seed } : Array.Empty<int>());

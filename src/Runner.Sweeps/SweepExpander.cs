@@ -69,6 +69,7 @@ public static class SweepExpander
             Augment: folder?.Augment ?? false,
             WeightsSha256: scratch ? null : d.Base.Weights?.Sha256,
             WeightsPath: scratch ? null : d.Base.Weights?.Path,
+            BackboneStages: d.Base.Stages,
             DataPath: folder?.Layout.Root ?? d.Target.DataDir,
             Metric: d.Sweep.Metric.IsDefault ? null : d.Sweep.Metric.Metric,
             Minimize: !d.Sweep.Metric.Maximize,

@@ -13,7 +13,7 @@ public delegate int? TrainPerClassLookup(string dataset, string? dataDir);
 public static class SweepFile
 {
     static readonly string[] TopKeys = { "name", "base", "target", "train", "sweep", "resources" };
-    static readonly string[] BaseKeys = { "model", "pretrain", "weights" };
+    static readonly string[] BaseKeys = { "model", "pretrain", "weights", "stages" };
     static readonly string[] PretrainKeys = { "dataset", "classes", "epochs", "lr", "seed", "batch_size", "optimizer" };
     static readonly string[] TargetKeys = { "dataset", "classes", "data", "validation_per_class" };
     static readonly string[] FolderKeys = { "type", "path", "image_size", "augment" };
@@ -75,7 +75,7 @@ public static class SweepFile
         if (name != null && SweepRules.Name(name) is { } badName) r.Error(YamlNodeReader.Get(root, "name")!, badName);
 
         var baseMap = r.Mapping(r.Require(root, "base", ""), "base");
-        string? model = baseMap == null ? null : r.Choice(r.Require(baseMap, "model", "base"), "base.model", KnownModels.All.Select(m => m.Name).ToArray());
+        string? model = baseMap == null ? null : r.Choice(r.Require(baseMap, "model", "base"), "base.model", KnownModels.Names);
         var targetMap = r.Mapping(r.Require(root, "target", ""), "target");
         var target = ReadTarget(r, targetMap, sources, model);
         var baseSpec = ReadBase(r, baseMap, model, target, sources);
@@ -232,7 +232,8 @@ public static class SweepFile
         if (map == null) return null;
         r.CheckKeys(map, "base", BaseKeys);
         var pre = r.Mapping(YamlNodeReader.Get(map, "pretrain"), "base.pretrain");
-        var weights = ReadWeights(r, YamlNodeReader.Get(map, "weights"), sources);
+        var weights = ReadWeights(r, YamlNodeReader.Get(map, "weights"), sources, model == KnownModels.TorchScript);
+        string[]? stages = ReadBackboneStages(r, map, model);
         if (pre != null && YamlNodeReader.Get(map, "weights") != null)
             r.Error(YamlNodeReader.KeyNode(map, "weights")!, "base.weights and base.pretrain are two ways to get a pretrained base: give one");
         PretrainSpec? pretrain = null;
@@ -270,10 +271,36 @@ public static class SweepFile
             if (dataset != null && classes != null)
                 pretrain = new PretrainSpec(dataset, classes, epochs, lr, seed, batch, optimizer);
         }
-        return model == null ? null : new BaseSpec(model, pretrain, weights, pretrain != null && baseSeeds.Length > 1 ? baseSeeds : null);
+        return model == null ? null : new BaseSpec(model, pretrain, weights, pretrain != null && baseSeeds.Length > 1 ? baseSeeds : null, stages);
     }
 
-    static WeightsSpec? ReadWeights(YamlNodeReader r, YamlNode? node, SweepFileSources sources)
+    /// <summary>A TorchScript backbone's file (base.weights, required) and its stages (base.stages, optional); refused for other models.</summary>
+    static string[]? ReadBackboneStages(YamlNodeReader r, YamlMappingNode map, string? model)
+    {
+        var node = YamlNodeReader.Get(map, "stages");
+        if (model != KnownModels.TorchScript)
+        {
+            if (node != null) r.Error(YamlNodeReader.KeyNode(map, "stages")!, "base.stages is for model torchscript: a built-in model's stages are fixed (`runner models`)");
+            return null;
+        }
+        if (YamlNodeReader.Get(map, "weights") == null) r.Error(map, "base.weights: model torchscript needs the TorchScript file (torch.jit.save of your backbone)");
+        if (YamlNodeReader.Get(map, "pretrain") != null)
+            r.Error(YamlNodeReader.KeyNode(map, "pretrain")!, "base.pretrain: Runner pretrains only the built-in models; a TorchScript backbone comes pretrained in its file");
+        if (node == null) return null;
+        var entries = r.Sequence(node, "base.stages");
+        if (entries == null) return null;
+        var stages = new List<string>();
+        foreach (var item in entries.Children)
+        {
+            if (r.Text(item, "base.stages") is not { } text) continue;
+            if (BackboneStages.Problem(text) is { } problem) r.Error(item, $"base.stages: {problem}");
+            else stages.Add(text);
+        }
+        if (stages.Count == 0) r.Error(node, "base.stages needs at least one stage");
+        return stages.ToArray();
+    }
+
+    static WeightsSpec? ReadWeights(YamlNodeReader r, YamlNode? node, SweepFileSources sources, bool torchScript)
     {
         string? written = r.Text(node, "base.weights");
         if (written == null) return null;
@@ -289,6 +316,11 @@ public static class SweepFile
         }
         try
         {
+            if (torchScript && File.Exists(path) && BackboneStages.NotTorchScript(path) is { } notScript)
+            {
+                r.Error(node!, $"base.weights: {Path.GetFileName(path)}: {notScript}");
+                return null;
+            }
             using var stream = File.OpenRead(path);
             return new WeightsSpec(path, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)));
         }

@@ -39,7 +39,8 @@ public static class SweepParameters
         switch (name)
         {
             case "freeze_depth":
-                int stages = KnownModels.Get(model)?.Stages.Count ?? int.MaxValue;
+                // A TorchScript backbone's stages are counted when its file is loaded (or from base.stages, checked per trial).
+                int stages = KnownModels.Get(model) is { IsTorchScript: false } facts ? facts.Stages.Count : int.MaxValue;
                 int depth = (int)value;
                 if (depth < 0 || depth > stages)
                     return $"freeze_depth {depth} is outside 0..{stages} ({model} has {stages} stages)";

@@ -118,6 +118,10 @@ public static class SweepRules
         foreach (string problem in Schedule(t.ScheduleName, t.WarmupEpochs, t.LrMilestones, t.Epochs)) yield return problem;
         if (t.Nesterov && t.Optimizer != "sgd") yield return $"nesterov applies to optimizer sgd, not {t.Optimizer}";
         else if (t.Nesterov && t.Momentum <= 0) yield return "nesterov needs momentum > 0";
+        if (t.Model == KnownModels.TorchScript && t.Initialization == Initialization.Scratch)
+            yield return "initialization scratch needs a model Runner can initialize: a TorchScript backbone is its file's weights (compare with a built-in model's scratch run)";
+        if (t.BackboneStages is { } stages && t.FreezeDepth > stages.Length)
+            yield return $"freeze_depth {t.FreezeDepth} is outside 0..{stages.Length} (base.stages lists {stages.Length})";
     }
 
     /// <summary>Which epoch's weights a trial is tested with: the objective's best on validation, or the last.</summary>

@@ -57,7 +57,8 @@ public sealed record TrialSpec(
     [property: Key(36)] double GradClip = 0,
     [property: Key(37)] bool Nesterov = false,
     [property: Key(38)] string? Keep = null,
-    [property: Key(39)] string? Precision = null)
+    [property: Key(39)] string? Precision = null,
+    [property: Key(40)] string[]? BackboneStages = null)
 {
     /// <summary>fp32 (null in records from before mixed precision), bf16 or fp16: the arithmetic of the forward pass.</summary>
     [IgnoreMember]
@@ -126,7 +127,8 @@ public sealed record TrialSpec(
     /// </summary>
     [IgnoreMember]
     public string? FrozenFeaturesKey =>
-        FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment && BaseIdentity is { } identity
+        // A TorchScript program runs whole: its frozen prefix cannot be run alone, so its features are not cached.
+        FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment && Model != KnownModels.TorchScript && BaseIdentity is { } identity
             ? $"{identity}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}"
             : null;
 
@@ -184,6 +186,7 @@ public sealed record TrialSpec(
         if (GradClip != 0) fields["grad_clip"] = Num(GradClip);
         if (Nesterov && Optimizer == "sgd") fields["nesterov"] = "true";
         if (PrecisionName != "fp32") fields["precision"] = PrecisionName;
+        if (BackboneStages != null) fields["stages"] = string.Join("|", BackboneStages);
         return string.Join("\n", fields.Select(f => $"{f.Key}={f.Value}"));
     }
 

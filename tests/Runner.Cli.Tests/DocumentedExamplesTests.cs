@@ -50,7 +50,7 @@ public class DocumentedExamplesTests
         Assert.True(r.ExitCode == 0, $"{document}, yaml block {index + 1}:\n{r.Error}");
     }
 
-    /// <summary>What the examples name that a reader brings: an image folder of cats and dogs and PyTorch checkpoints.</summary>
+    /// <summary>What the examples name that a reader brings: an image folder of cats and dogs, PyTorch checkpoints and a TorchScript file.</summary>
     static void StandIns(string folder)
     {
         foreach (string name in new[] { "cats", "dogs" })
@@ -63,5 +63,8 @@ public class DocumentedExamplesTests
         Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
         foreach (string weights in new[] { "resnet18.pt", Path.Combine("checkpoints", "resnet18.pt") })
             File.WriteAllBytes(Path.Combine(folder, weights), [1, 2, 3]);
+        // A TorchScript archive is a zip with the program's code in it.
+        using var script = System.IO.Compression.ZipFile.Open(Path.Combine(folder, "efficientnet_b0.pt"), System.IO.Compression.ZipArchiveMode.Create);
+        script.CreateEntry("efficientnet_b0/code/__torch__/torchvision/models/efficientnet.py").Open().Dispose();
     }
 }

@@ -52,6 +52,39 @@ public class OwnDataSweepFileTests
         Assert.Equal(("vgg19_bn", 32), (fits.Base.Model, SweepExpander.Expand(fits)[0].ImageSize));
     }
 
+    [Fact]
+    public void A_torchscript_backbone_needs_a_torchscript_file_and_takes_stages_that_freeze_depth_counts()
+    {
+        string folder = Folder(("cats", 10, 3), ("dogs", 12, 3));
+        string dir = ScratchFolders.New("scripts");
+        string script = Path.Combine(dir, "backbone.pt"), stateDict = Path.Combine(dir, "state.pt"), text = Path.Combine(dir, "notes.pt");
+        using (var zip = System.IO.Compression.ZipFile.Open(script, System.IO.Compression.ZipArchiveMode.Create))
+            zip.CreateEntry("backbone/code/__torch__/model.py").Open().Dispose();
+        using (var zip = System.IO.Compression.ZipFile.Open(stateDict, System.IO.Compression.ZipArchiveMode.Create))
+            zip.CreateEntry("archive/data.pkl").Open().Dispose();
+        File.WriteAllText(text, "not a zip");
+        string Yaml(string weights, string stages = "", string parameters = "freeze_depth: [0, 2]") => $$"""
+            name: scripted
+            base: { model: torchscript, weights: {{weights}} {{stages}} }
+            target: { dataset: { type: image-folder, path: {{folder}} }, validation_per_class: 2 }
+            sweep: { parameters: { {{parameters}} } }
+            """;
+
+        var d = SweepText.Parse(Yaml(script, ", stages: [conv_proj, 'blocks.0-3']"));
+        var trials = SweepExpander.Expand(d);
+        Assert.Equal(new[] { "conv_proj", "blocks.0-3" }, trials[0].BackboneStages);
+        Assert.Null(trials[1].FrozenFeaturesKey);   // a program runs whole: no frozen-prefix cache
+        Assert.NotEqual(trials[0].Id, SweepExpander.Expand(SweepText.Parse(Yaml(script)))[0].Id);
+
+        Assert.Contains(SweepText.Errors(Yaml(stateDict)), e => e.Message.StartsWith("base.weights: state.pt: it is a zip without TorchScript code", StringComparison.Ordinal));
+        Assert.Contains(SweepText.Errors(Yaml(text)), e => e.Message.StartsWith("base.weights: notes.pt: it is not a TorchScript archive", StringComparison.Ordinal));
+        Assert.Contains(SweepText.Errors(Yaml(script, ", stages: [conv_proj]")), e => e.Message == "freeze_depth 2 is outside 0..1 (base.stages lists 1)");
+        Assert.Contains(SweepText.Errors(Yaml(script, ", stages: ['blocks.3-0', '2x']")), e => e.Message == "base.stages: 'blocks.3-0': a range runs from the smaller number to the larger");
+        Assert.Contains(SweepText.Errors(Yaml(script, "", "initialization: [scratch]")), e => e.Message.StartsWith("initialization scratch needs a model Runner can initialize", StringComparison.Ordinal));
+        Assert.Contains(SweepText.Errors(Yaml(script, ", stages: [a]").Replace("model: torchscript", "model: resnet18")),
+            e => e.Message.StartsWith("base.stages is for model torchscript", StringComparison.Ordinal));
+    }
+
     /// <summary>Sources of a remote client that has uploaded only what <paramref name="uploaded"/> maps (written path → local copy).</summary>
     sealed class Uploaded(Dictionary<string, string> uploaded) : SweepFileSources
     {

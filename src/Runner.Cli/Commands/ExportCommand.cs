@@ -49,6 +49,7 @@ public sealed class ExportCommand : ICommand
         {
             ModelExport.Write(trial.Spec, trial.Result, kept, output);
         }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
         finally
         {
             if (models is not ContentStore) File.Delete(kept);

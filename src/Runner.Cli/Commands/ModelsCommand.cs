@@ -57,6 +57,8 @@ public sealed class ModelsCommand : ICommand
                 model.Network.Dispose();
             }
         }
+        if (args.Positional.Count == 0 && !args.Has("json"))
+            context.Out.WriteLine($"{KnownModels.TorchScript}: {KnownModels.Get(KnownModels.TorchScript)!.Description} (docs/sweep-file.md)");
         return 0;
     }
 }

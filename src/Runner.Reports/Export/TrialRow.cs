@@ -20,16 +20,17 @@ public sealed record TrialRow(
     string? BaseSha256, double? TestMacroF1, double? TestBalancedAccuracy, double? TestTop5Accuracy, int[][]? TestConfusion,
     string ObjectiveMetric, string ObjectiveGoal, string Select, int Patience, double MinDelta, string LrSchedule, int WarmupEpochs,
     int[]? LrMilestones, double LrGamma, double LabelSmoothing, double GradClip, bool Nesterov, string Precision, string Keep,
-    int? SelectedEpoch, double? ObjectiveValue, string? ModelSha256,
+    int? SelectedEpoch, double? ObjectiveValue, string? ModelSha256, string[]? BackboneStages,
     IReadOnlyList<EpochMetrics>? EpochMetrics)
 {
     /// <summary>
     /// 1: the first published schema (2026-11); 2: adds base_sha256 (2026-11-27); 3: adds the test split's macro-F1,
     /// balanced and top-5 accuracy and confusion matrix, and the same validation scores per epoch (2026-12-02);
     /// 4: adds the objective, epoch selection, patience and the training settings (schedule, label smoothing, gradient
-    /// clipping, Nesterov, precision) and which models the sweep keeps, and the result's selected epoch, objective value and kept model (2026-12-02).
+    /// clipping, Nesterov, precision) and which models the sweep keeps, and the result's selected epoch, objective value and kept model (2026-12-02);
+    /// 5: adds a TorchScript backbone's stages (base.stages) (2026-12-02).
     /// </summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     public static TrialRow From(TrialRecord t)
     {
@@ -44,7 +45,7 @@ public sealed record TrialRow(
             r?.BaseSha256, r?.TestMacroF1, r?.TestBalancedAccuracy, r?.TestTop5Accuracy, r?.TestConfusion,
             s.Objective.Metric, s.Objective.Maximize ? "maximize" : "minimize", s.SelectsBestEpoch ? "best" : "last", s.Patience, s.MinDelta,
             s.ScheduleName, s.WarmupEpochs, s.LrMilestones, s.LrGamma, s.LabelSmoothing, s.GradClip, s.Nesterov, s.PrecisionName, s.Keep ?? KeptModels.None,
-            r?.SelectedEpoch, r?.ObjectiveValue, r?.ModelSha256, r?.Epochs);
+            r?.SelectedEpoch, r?.ObjectiveValue, r?.ModelSha256, s.BackboneStages, r?.Epochs);
     }
 
     /// <summary>A trial run on its own (`runner trial`): no sweep, one attempt.</summary>
@@ -58,7 +59,8 @@ public sealed record TrialRow(
             ImageSize, Augment, WeightsSha256, WeightsPath, DataPath, null,
             ObjectiveMetric == Objective.Default.Metric ? null : ObjectiveMetric, ObjectiveGoal == "minimize", Select == "best" ? "best" : null,
             Patience, MinDelta, LrSchedule == LearningRateSchedule.Constant ? null : LrSchedule, WarmupEpochs, LrMilestones, LrGamma,
-            LabelSmoothing, GradClip, Nesterov, Keep: Keep == KeptModels.None ? null : Keep, Precision: Precision == "fp32" ? null : Precision);
+            LabelSmoothing, GradClip, Nesterov, Keep: Keep == KeptModels.None ? null : Keep, Precision: Precision == "fp32" ? null : Precision,
+            BackboneStages: BackboneStages);
         var result = ResultStatus is not { } status ? null : new TrialResult(TrialId, status, EpochMetrics ?? Array.Empty<EpochMetrics>(),
             BestValAccuracy, BestEpoch, LastValAccuracy, TestAccuracy, TestLoss, TrainableParameters ?? 0, TotalParameters ?? 0,
             Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message, BaseSha256, TestMacroF1, TestBalancedAccuracy, TestTop5Accuracy,

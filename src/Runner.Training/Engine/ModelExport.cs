@@ -30,6 +30,8 @@ public static class ModelExport
     public static void Write(TrialSpec spec, TrialResult result, string keptSafetensors, string exportPath)
     {
         if (PathProblem(exportPath) is { } problem) throw new ArgumentException(problem);
+        if (spec.Model == KnownModels.TorchScript && !exportPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"{exportPath}: a TorchScript backbone's model exports as .safetensors (its program's parameters under backbone., the head under head.: load them into your module and a linear head)");
         string ext = Path.GetExtension(exportPath).ToLowerInvariant();
         string temp = exportPath + ".part";
         if (ext == ".safetensors") File.Copy(keptSafetensors, temp, overwrite: true);

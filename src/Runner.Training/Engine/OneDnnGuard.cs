@@ -52,7 +52,8 @@ public static class OneDnnGuard
     public static void Prepare(nn.Module network)
     {
         if (!Needed) return;
-        bool pointwise = network.modules().OfType<Conv2d>().Any(c => c.weight is { } w && w.shape[2] == 1 && w.shape[3] == 1);
+        // 1x1 convolution weights, found by shape: a TorchScript program's convolutions are not Conv2d modules here.
+        bool pointwise = network.parameters().Any(w => w.dim() == 4 && w.shape[2] == 1 && w.shape[3] == 1);
         lock (Gate)
         {
             bool off = pointwise || (_off && !OneTrialAtATime);

@@ -71,6 +71,9 @@ public static class TrialRunner
         var (pretrained, baseSha) = spec.Initialization == Initialization.Pretrained && spec.WeightsPath == null
             ? Base(spec, env, data, device, cancel)
             : (null, spec.Initialization == Initialization.Pretrained ? spec.WeightsSha256 : null);
+        if (spec.Model == KnownModels.TorchScript)
+            return (ModelZoo.CreateTorchScript(WeightsFile(spec, env, cancel), spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout),
+                spec.BackboneStages, data.Train.Rows, spec.Seed), baseSha);
         var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout), seed: spec.Seed);
         if (pretrained != null)
         {
@@ -182,7 +185,11 @@ public static class TrialRunner
     /// The user's checkpoint, checked against the SHA-256 the sweep recorded so every trial starts from the same
     /// base: the file at its path when this host has it unchanged, else the copy uploaded to the coordinator.
     /// </summary>
-    static void LoadWeights(IStagedModel model, TrialSpec spec, TrialEnvironment env, CancellationToken cancel)
+    static void LoadWeights(IStagedModel model, TrialSpec spec, TrialEnvironment env, CancellationToken cancel) =>
+        WeightFiles.Load(model, WeightsFile(spec, env, cancel), namedAs: spec.WeightsPath);
+
+    /// <summary>The trial's weight file on this worker: the path the sweep names when it holds those bytes, else the copy uploaded to the coordinator.</summary>
+    static string WeightsFile(TrialSpec spec, TrialEnvironment env, CancellationToken cancel)
     {
         string path = spec.WeightsPath!;
         bool here = File.Exists(path) && (spec.WeightsSha256 == null || DerivedFiles.Sha256Of(path) == spec.WeightsSha256);
@@ -194,7 +201,7 @@ public static class TrialRunner
         if (!here && !File.Exists(path)) throw new WeightFileException($"{path}: no such weight file on this worker");
         if (!here)
             throw new WeightFileException($"{path}: changed since the sweep was submitted (its SHA-256 differs); submit the sweep again to use the new file");
-        WeightFiles.Load(model, path, namedAs: spec.WeightsPath);
+        return path;
     }
 
     /// <summary>The cached feature rows of the given images (indices into the split), with their remapped labels.</summary>

@@ -29,6 +29,19 @@ public static class ModelZoo
         return model;
     }
 
+    /// <summary>A TorchScript backbone (base.weights) with a new head, seeded like any trial's head.</summary>
+    public static IStagedModel CreateTorchScript(string path, int classes, HeadSpec head, string[]? stages, int imageSize, long seed)
+    {
+        IStagedModel model;
+        lock (RandomGate)
+        {
+            TorchSharp.torch.manual_seed(seed);
+            model = new TorchScriptBackbone(path, classes, head, stages, imageSize);
+        }
+        Engine.OneDnnGuard.Prepare(model.Network);
+        return model;
+    }
+
     static IStagedModel Build(string name, int classes, HeadSpec head) =>
         name switch
         {

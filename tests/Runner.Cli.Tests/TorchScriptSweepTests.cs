@@ -1,0 +1,41 @@
+using System.Text.Json;
+
+namespace Runner.Cli.Tests;
+
+/// <summary>
+/// A freeze-depth sweep over a PNG folder on a backbone the user scripted in PyTorch (a small VisionTransformer
+/// without its classifier), through `runner run` like any sweep.
+/// </summary>
+public class TorchScriptSweepTests
+{
+    [Fact]
+    public void A_sweep_on_a_torchscript_backbone_runs_over_an_image_folder_and_learns()
+    {
+        string root = ScratchFolders.New("torchscript-sweep");
+        string folder = Path.Combine(root, "fashion-folder");
+        PythonScripts.Run(CliRunner.RepoRoot, "scripts/make_image_folder.py", CliRunner.Subset, folder, "--size", "32", "--train", "30", "--test", "10");
+        PythonScripts.Run(CliRunner.RepoRoot, "scripts/export_torchscript_backbone.py", "--model", "vit", "--out", root, "--size", "32");
+        string sweep = CliRunner.WriteSweep(root, $$"""
+            name: scripted
+            base: { model: torchscript, weights: {{Path.Combine(root, "vit.pt")}} }
+            target: { dataset: { type: image-folder, path: {{Path.Combine(folder, "target")}}, image_size: 32 }, validation_per_class: 5 }
+            train: { epochs: 4, batch_size: 8, learning_rate: 1e-3 }
+            sweep:
+              parameters: { freeze_depth: [0, 1], dataset_size: [25] }
+              seeds: [1]
+            resources: { device: cpu }
+            """);
+        var validate = CliRunner.Run("validate", sweep);
+        Assert.True(validate.ExitCode == 0, validate.Error);
+        var run = CliRunner.Run("run", sweep, "--state", Path.Combine(root, "state"), "--threads", "2");
+        Assert.True(run.ExitCode == 0, run.Error + run.Out);
+        var trials = CliRunner.Run("trials", "scripted", "--format", "json", "--state", Path.Combine(root, "state"));
+        using var doc = JsonDocument.Parse(trials.Out);
+        var rows = doc.RootElement.GetProperty("trials").EnumerateArray().ToDictionary(t => t.GetProperty("freeze_depth").GetInt32());
+        Assert.All(rows.Values, t => Assert.Equal("completed", t.GetProperty("status").GetString()));
+        // Five classes: chance is 20%. A randomly initialized two-layer ViT trained for 4 epochs on 25 images a class does better (62% here).
+        Assert.True(rows[0].GetProperty("test_accuracy").GetDouble() > 0.35, $"test accuracy {rows[0].GetProperty("test_accuracy")}");
+        // Its stages are its top-level children with parameters: conv_proj, encoder. Freezing conv_proj trains fewer.
+        Assert.True(rows[1].GetProperty("trainable_parameters").GetInt64() < rows[0].GetProperty("trainable_parameters").GetInt64());
+    }
+}
