@@ -10,7 +10,9 @@ runs the same program. Needs Debian's python3-torch and python3-torchvision.
 feature_map keeps a ResNet-18 without its pooling (it returns [N, 512, H, W], which Runner pools); --model wrong_output returns
 [N, C, H*W], which Runner refuses. Writes OUT/MODEL.pt and
 OUT/MODEL.reference.json (input shape, input values, output shape, output values in eval mode, and the parameter
-names in order).
+names in order). With --train-folder DIR the network is first trained (Adam, --epochs, a temporary linear head) on
+DIR/train in the ImageFolder layout, normalized with the ImageNet statistics as Runner does: a backbone pretrained on
+a source task, standing in for the ImageNet weights a user would script.
 """
 import argparse
 import json
@@ -61,6 +63,28 @@ def build(name, size):
     return model
 
 
+def train(model, args):
+    t = torchvision.transforms
+    data = torchvision.datasets.ImageFolder(os.path.join(args.train_folder, "train"), t.Compose([
+        t.Resize(args.size), t.CenterCrop(args.size), t.ToTensor(), t.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]))
+    with torch.no_grad():
+        features = model(torch.zeros(2, 3, args.size, args.size)).flatten(1).shape[1]
+    head = torch.nn.Linear(features, len(data.classes))
+    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True, generator=torch.Generator().manual_seed(args.seed))
+    optimizer = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=args.lr)
+    model.train()
+    for epoch in range(args.epochs):
+        correct = total = 0
+        for x, y in loader:
+            optimizer.zero_grad()
+            logits = head(model(x).flatten(1))
+            torch.nn.functional.cross_entropy(logits, y).backward()
+            optimizer.step()
+            correct += (logits.argmax(1) == y).sum().item()
+            total += len(y)
+        print(json.dumps({"epoch": epoch + 1, "train_accuracy": correct / total}))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--model", default="efficientnet_b0")
@@ -68,10 +92,16 @@ def main():
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--trace", action="store_true", help="torch.jit.trace instead of torch.jit.script")
+    p.add_argument("--train-folder", help="train on DIR/train (ImageFolder layout) before scripting")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--lr", type=float, default=1e-3)
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(args.seed)
-    model = build(args.model, args.size).eval()
+    model = build(args.model, args.size)
+    if args.train_folder:
+        train(model, args)
+    model.eval()
     x = torch.randn(2, 3, args.size, args.size, generator=torch.Generator().manual_seed(args.seed + 1))
     scripted = torch.jit.trace(model, x) if args.trace else torch.jit.script(model)
     with torch.no_grad():

@@ -55,9 +55,28 @@ public sealed class Benchmark(string name, string summary, string description, O
                 return new TrainerBench(context).Run(DataLocator.Locate(args.Get("data"), null), threadCounts, args.Int("epochs", 1) ?? 2,
                     args.Int("batch-size", 1) ?? 64, Python(args));
             }),
+            new Benchmark("zoo", "training images/s of torchvision models and TorchScript backbones, Runner vs PyTorch", """
+                Training images per second (freeze depth 0, Adam, a new 5-class head, batches of 32) of each --models
+                entry on random RGB images of --size px, after one untimed warm-up epoch, per thread count; then the same
+                in PyTorch (bench/torchvision_torch.py, plain and channels-last) and the ratios. An entry ending in .pt is
+                a TorchScript backbone (scripts/export_torchscript_backbone.py writes one).
+                """, new OptionSpec[]
+                {
+                    new("models", "LIST", "built-in models and TorchScript files [resnet50,vgg16]"),
+                    new("threads", "LIST", "thread counts [1,2]"),
+                    new("size", "PX", "image side [64]"),
+                    new("images", "N", "images per epoch [256]"),
+                }, (args, context) =>
+            {
+                var threadCounts = (args.Get("threads") ?? "1,2").Split(',').Select(t =>
+                    int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--threads: '{t}' is not a positive whole number")).ToArray();
+                var models = (args.Get("models") ?? "resnet50,vgg16").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(m => m.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) ? Path.GetFullPath(m, context.WorkingDirectory) : m).ToArray();
+                return new ZooBench(context).Run(models, threadCounts, args.Int("size", 8) ?? 64, args.Int("images", 32) ?? 256, Python(args));
+            }),
             new Benchmark("precision", "bf16 autocast against float32: speed beside PyTorch's, accuracy over seeds", """
                 Training images/s of convnet4 (Fashion-MNIST) and ResNet-18 (random 64-px RGB images) in float32 and
-                under bf16 autocast, each beside PyTorch's same loop (bench/convnet4_torch.py, bench/resnet18_torch.py,
+                under bf16 autocast, each beside PyTorch's same loop (bench/convnet4_torch.py, bench/torchvision_torch.py,
                 channels-last, --bf16 for torch.autocast); then the test accuracy of scratch trials (3 epochs, 100
                 images per class) in both precisions over --seeds seeds: convnet4 on the data, ResNet-18 on --folder.
                 """, new OptionSpec[]

@@ -33,7 +33,7 @@ public sealed class PrecisionBench(CliContext context)
         foreach (string precision in Precisions)
         {
             double resnet = TrainerThroughput.ImagesPerSecond("resnet18", 64, 512, threads, 1, 64, precision);
-            double? resnetPeer = Peer(python, "resnet18_torch.py", precision, "--threads", $"{threads}", "--size", "64", "--images", "512", "--channels-last");
+            double? resnetPeer = Peer(python, "torchvision_torch.py", precision, "--model", "resnet18", "--threads", $"{threads}", "--size", "64", "--images", "512", "--channels-last");
             Report("speed", "resnet18 (64 px)", precision, resnet, resnetPeer);
         }
         if (folder != null)

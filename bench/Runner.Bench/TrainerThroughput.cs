@@ -10,7 +10,7 @@ namespace Runner.Bench;
 
 /// <summary>
 /// Training throughput at freeze depth 0 (Adam, lr 1e-3): one untimed warm-up epoch, then timed epochs. The PyTorch
-/// peers (bench/convnet4_torch.py, bench/resnet18_torch.py) measure the same way.
+/// peers (bench/convnet4_torch.py, bench/torchvision_torch.py) measure the same way.
 /// </summary>
 public static class TrainerThroughput
 {
@@ -25,19 +25,26 @@ public static class TrainerThroughput
     }
 
     /// <summary>Random RGB images of <paramref name="size"/> px (the speed does not depend on the pixels), for the torchvision models.</summary>
-    public static double ImagesPerSecond(string model, int size, int images, int threads, int epochs, int batchSize, string? precision)
+    public static double ImagesPerSecond(string model, int size, int images, int threads, int epochs, int batchSize, string? precision) =>
+        ImagesPerSecond(() => ModelZoo.Create(model, 5), size, images, threads, epochs, batchSize, precision);
+
+    /// <summary>The same for any network with a 5-class head (a TorchScript backbone).</summary>
+    public static double ImagesPerSecond(Func<IStagedModel> build, int size, int images, int threads, int epochs, int batchSize, string? precision)
     {
         TorchRuntime.SetThreads(threads);
         manual_seed(0);
         using var train = TensorSplit.FromRows(randn(images, 3, size, size), randint(0, 5, images));
-        return ImagesPerSecond(train, model, 5, threads, epochs, batchSize, precision);
+        return ImagesPerSecond(train, build, threads, epochs, batchSize, precision);
     }
 
-    static double ImagesPerSecond(TensorSplit train, string name, int classes, int threads, int epochs, int batchSize, string? precision)
+    static double ImagesPerSecond(TensorSplit train, string name, int classes, int threads, int epochs, int batchSize, string? precision) =>
+        ImagesPerSecond(train, () => ModelZoo.Create(name, classes), threads, epochs, batchSize, precision);
+
+    static double ImagesPerSecond(TensorSplit train, Func<IStagedModel> build, int threads, int epochs, int batchSize, string? precision)
     {
         TorchRuntime.SetThreads(threads);
         manual_seed(0);
-        var model = ModelZoo.Create(name, classes);
+        var model = build();
         try
         {
             var settings = new TrainingLoop.Settings(epochs + 1, batchSize, "adam", 1e-3, 0, 0.9, 0, 0, Precision: precision);

@@ -37,5 +37,18 @@ public class TorchScriptSweepTests
         Assert.True(rows[0].GetProperty("test_accuracy").GetDouble() > 0.35, $"test accuracy {rows[0].GetProperty("test_accuracy")}");
         // Its stages are its top-level children with parameters: conv_proj, encoder. Freezing conv_proj trains fewer.
         Assert.True(rows[1].GetProperty("trainable_parameters").GetInt64() < rows[0].GetProperty("trainable_parameters").GetInt64());
+
+        // A program that returns neither features nor a feature map fails its trials, each with one line, and the run says so.
+        PythonScripts.Run(CliRunner.RepoRoot, "scripts/export_torchscript_backbone.py", "--model", "wrong_output", "--out", root, "--size", "32");
+        string wrong = CliRunner.WriteSweep(Directory.CreateDirectory(Path.Combine(root, "wrong")).FullName, File.ReadAllText(sweep).Replace("vit.pt", "wrong_output.pt").Replace("name: scripted", "name: wrong"));
+        var failed = CliRunner.Run("run", wrong, "--state", Path.Combine(root, "state"), "--threads", "2");
+        Assert.Equal(1, failed.ExitCode);
+        using var failures = JsonDocument.Parse(CliRunner.Run("trials", "wrong", "--format", "json", "--state", Path.Combine(root, "state")).Out);
+        Assert.All(failures.RootElement.GetProperty("trials").EnumerateArray(), t =>
+        {
+            Assert.Equal("failed", t.GetProperty("status").GetString());
+            Assert.Contains("returns a tensor of shape [2, 4, 900]", t.GetProperty("failure").GetString());
+            Assert.DoesNotContain("\n", t.GetProperty("failure").GetString());
+        });
     }
 }
