@@ -33,6 +33,10 @@ public sealed class Benchmark(string name, string summary, string description, O
 
     static string Python(Arguments args) => args.Get("python") ?? "/usr/bin/python3";
 
+    /// <summary>--threads LIST: the thread counts to measure, 1,2 by default.</summary>
+    static int[] ThreadCounts(Arguments args) => (args.Get("threads") ?? "1,2").Split(',').Select(t =>
+        int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--threads: '{t}' is not a positive whole number")).ToArray();
+
     static string SweepPath(Arguments args, CliContext context, string fallback) =>
         Path.GetFullPath(Path.Combine(context.WorkingDirectory, args.Get("sweep") ?? fallback));
 
@@ -50,9 +54,7 @@ public sealed class Benchmark(string name, string summary, string description, O
                     new("batch-size", "B", "[64]"),
                 }, (args, context) =>
             {
-                var threadCounts = (args.Get("threads") ?? "1,2").Split(',').Select(t =>
-                    int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--threads: '{t}' is not a positive whole number")).ToArray();
-                return new TrainerBench(context).Run(DataLocator.Locate(args.Get("data"), null), threadCounts, args.Int("epochs", 1) ?? 2,
+                return new TrainerBench(context).Run(DataLocator.Locate(args.Get("data"), null), ThreadCounts(args), args.Int("epochs", 1) ?? 2,
                     args.Int("batch-size", 1) ?? 64, Python(args));
             }),
             new Benchmark("zoo", "training images/s of torchvision models and TorchScript backbones, Runner vs PyTorch", """
@@ -68,11 +70,9 @@ public sealed class Benchmark(string name, string summary, string description, O
                     new("images", "N", "images per epoch [256]"),
                 }, (args, context) =>
             {
-                var threadCounts = (args.Get("threads") ?? "1,2").Split(',').Select(t =>
-                    int.TryParse(t, out int n) && n > 0 ? n : throw new UsageException($"--threads: '{t}' is not a positive whole number")).ToArray();
                 var models = (args.Get("models") ?? "resnet50,vgg16").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                     .Select(m => m.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) ? Path.GetFullPath(m, context.WorkingDirectory) : m).ToArray();
-                return new ZooBench(context).Run(models, threadCounts, args.Int("size", 8) ?? 64, args.Int("images", 32) ?? 256, Python(args));
+                return new ZooBench(context).Run(models, ThreadCounts(args), args.Int("size", 8) ?? 64, args.Int("images", 32) ?? 256, Python(args));
             }),
             new Benchmark("precision", "bf16 autocast against float32: speed beside PyTorch's, accuracy over seeds", """
                 Training images/s of convnet4 (Fashion-MNIST) and ResNet-18 (random 64-px RGB images) in float32 and

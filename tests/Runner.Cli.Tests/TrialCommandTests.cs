@@ -17,7 +17,7 @@ public class TrialCommandTests
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(4, doc.RootElement.GetProperty("schema_version").GetInt32());
+        Assert.Equal(5, doc.RootElement.GetProperty("schema_version").GetInt32());
         var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();
         Assert.Equal("completed", trial.GetProperty("status").GetString());
         Assert.InRange(trial.GetProperty("test_accuracy").GetDouble(), 0, 1);
@@ -206,7 +206,7 @@ public class TrialCommandTests
         string file = CliRunner.WriteSweep(dir, "name: x\nbase: { model: convnet5 }\n");
         var r = CliRunner.RunProcess(dir, "validate", file);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains($"{file}:2:16: base.model must be one of convnet4, resnet18, resnet50, mobilenet_v2, got 'convnet5' (did you mean 'convnet4'?)", r.Error);
+        Assert.Contains($"{file}:2:16: base.model must be one of {string.Join(", ", Runner.Sweeps.KnownModels.Names)}, got 'convnet5' (did you mean 'convnet4'?)", r.Error);
         Assert.DoesNotContain("   at ", r.Error);
     }
 }
