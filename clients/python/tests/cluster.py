@@ -45,13 +45,18 @@ class Cluster:
             self.cli("certs", "init", str(self.certs))
             self.cli("certs", "issue", str(self.certs), "coordinator", "--host", "127.0.0.1")
             self.cli("certs", "issue", str(self.certs), "worker")
-        self.start("coordinator", "coordinator", "--port", str(self.cluster_port), "--api-port", str(self.api_port),
-                   "--state", str(self.state), *tls_of("coordinator"), *coordinator_args)
         self.address = f"127.0.0.1:{self.api_port}"
         self.ca = str(self.certs / "ca.crt") if tls else None
-        self.wait_for_api(tls)
-        self.start("worker", "worker", "--seed-nodes", f"127.0.0.1:{self.cluster_port}", "--port", str(free_port()),
-                   "--devices", "cpu", "--threads", "1", "--data", str(SUBSET), "--state", str(folder / "worker"), *tls_of("worker"))
+        try:
+            self.start("coordinator", "coordinator", "--port", str(self.cluster_port), "--api-port", str(self.api_port),
+                       "--state", str(self.state), *tls_of("coordinator"), *coordinator_args)
+            self.wait_for_api(tls)
+            self.start("worker", "worker", "--seed-nodes", f"127.0.0.1:{self.cluster_port}", "--port", str(free_port()),
+                       "--devices", "cpu", "--threads", "1", "--data", str(SUBSET), "--state", str(folder / "worker"), *tls_of("worker"))
+        except BaseException:
+            # A cluster that did not come up leaves no process behind: the fixture never gets to stop it.
+            self.stop()
+            raise
 
     def start(self, name: str, *args: str) -> None:
         log = open(self.folder / f"{name}.log", "wb")
