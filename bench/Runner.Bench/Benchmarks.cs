@@ -57,6 +57,26 @@ public sealed class Benchmark(string name, string summary, string description, O
                 return new TrainerBench(context).Run(DataLocator.Locate(args.Get("data"), null), ThreadCounts(args), args.Int("epochs", 1) ?? 2,
                     args.Int("batch-size", 1) ?? 64, Python(args));
             }),
+            new Benchmark("data", "the image pipeline at scale: decode once, the loader against the trainer, a sweep's peak memory", """
+                Decodes every image folder under --folder (itself, or each sub-folder that is one, such as the source/
+                and target/ of scripts/make_image_folder.py) once at --size px into a fresh pixel cache: time and cache
+                size. Then reads up to 10,000 images of the largest training split in shuffled batches through the
+                streaming loader (as a trial does), against the images/s ResNet-18 trains at that size; with --sweep,
+                runs `runner run FILE` and reports its trainer process's peak private memory (RssAnon).
+                """, new OptionSpec[]
+                {
+                    new("folder", "DIR", "the image folder(s)"),
+                    new("size", "PX", "image side [224]"),
+                    new("threads", "N", "torch threads [2]"),
+                    new("batch-size", "N", "batch size [64]"),
+                    new("sweep", "FILE", "a sweep file to run for its peak memory"),
+                }, (args, context) =>
+            {
+                string folder = args.Get("folder") ?? throw new UsageException("--folder is required");
+                string? sweep = args.Get("sweep") is { } f ? Path.GetFullPath(f, context.WorkingDirectory) : null;
+                return new DataBench(context).Run(Path.GetFullPath(folder, context.WorkingDirectory), args.Int("size", 8) ?? 224, args.Int("threads", 1) ?? 2,
+                    args.Int("batch-size", 1) ?? 64, sweep);
+            }),
             new Benchmark("zoo", "training images/s of torchvision models and TorchScript backbones, Runner vs PyTorch", """
                 Training images per second (freeze depth 0, Adam, a new 5-class head, batches of 32) of each --models
                 entry on random RGB images of --size px, after one untimed warm-up epoch, per thread count; then the same

@@ -12,7 +12,7 @@ namespace Runner.Bench;
 /// process's resident memory read from /proc after trial 60 and every 30 after. Native memory that trials leak
 /// (tensors not disposed, caches that only grow) shows as steady growth; the goal is under 50 MB over 500 trials.
 /// Trials cycle through freeze depths 0, 2, 4 and samples are taken at the same point of the cycle, because the
-/// feature entry kept in memory (FeatureCache's resident one) differs in size between depths.
+/// feature rows a trial holds differ in size between depths.
 /// </summary>
 public sealed class MemoryBench(CliContext context)
 {

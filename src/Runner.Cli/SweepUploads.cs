@@ -41,7 +41,7 @@ public static class SweepUploads
                 throw new CommandFailedException($"{folder}: the folder's files changed while the sweep was being submitted; run the command again");
             string archive = Archive(layout);
             string sha = ContentHash.Of(archive);
-            Upload(client, archive, sha, $"image folder {Path.GetFileName(layout.Root)} ({layout.TrainFiles.Concat(layout.TestFiles).Sum(f => f.Count):N0} images)", context);
+            Upload(client, archive, sha, $"image folder {Path.GetFileName(layout.Root)} ({layout.AllFiles.Count():N0} images)", context);
             // Sent: the coordinator keeps it. An archive that did not get there stays for the next submit to resume.
             File.Delete(archive);
             archives[folder] = sha;
@@ -55,7 +55,7 @@ public static class SweepUploads
     /// <summary>The folder's archive, in the user cache: named by the files' paths, sizes and write times, so an interrupted upload finds it again.</summary>
     static string Archive(ImageFolderLayout layout)
     {
-        var files = layout.TrainFiles.Concat(layout.TestFiles).SelectMany(f => f).ToList();
+        var files = layout.AllFiles.ToList();
         var listing = new StringBuilder(layout.Root).Append('\n');
         foreach (string f in files)
         {

@@ -8,6 +8,12 @@ namespace Runner.Sweeps;
 /// </summary>
 public static class ClassScores
 {
+    /// <summary>
+    /// The most classes whose test confusion matrix a trial keeps (10,000 counts): a thousand-class matrix would be
+    /// megabytes in every record; its scores (accuracy, macro F1, balanced and top-5 accuracy) are kept all the same.
+    /// </summary>
+    public const int MaxConfusionClasses = 100;
+
     public static double Accuracy(int[][] confusion)
     {
         long total = confusion.Sum(row => row.Sum(c => (long)c));

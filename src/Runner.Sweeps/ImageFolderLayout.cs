@@ -8,22 +8,30 @@ public sealed class ImageFolderException(string message) : Exception(message);
 
 /// <summary>
 /// The files of an image folder in the torchvision ImageFolder layout: one sub-folder per class (sorted by name, as
-/// torchvision does), PNG or JPEG files in each; other files are ignored. With <c>train/</c> and <c>test/</c> (or
-/// <c>val/</c>) sub-folders those are the splits; otherwise a fixed fifth of each class is the test split, chosen by
-/// a hash of the file name so adding a file never moves the others. Scanning reads names and sizes only, no pixels.
+/// torchvision does), PNG or JPEG files in each; other files are ignored. The splits, with the ImageNet convention's
+/// meanings: <c>train/</c> + <c>val/</c> + <c>test/</c> are training, validation and test; <c>train/</c> +
+/// <c>test/</c> training and test (validation is carved from training per trial); <c>train/</c> + <c>val/</c>
+/// training and validation, with a fixed fifth of each training class as the test split; a folder of class folders
+/// alone, that fifth as test. The fifth is chosen by a hash of the file name, so adding a file never moves the
+/// others. Scanning reads names and sizes only, no pixels.
 /// </summary>
+/// <param name="ValidationFiles">the images of <c>val/</c> per class, when the folder has one (null: validation is carved from training)</param>
 public sealed record ImageFolderLayout(
     string Root,
     IReadOnlyList<string> ClassNames,
     IReadOnlyList<string>[] TrainFiles,
     IReadOnlyList<string>[] TestFiles,
-    string Fingerprint)
+    string Fingerprint,
+    IReadOnlyList<string>[]? ValidationFiles = null)
 {
     public static readonly string[] Extensions = { ".png", ".jpg", ".jpeg" };
     public const int TestShareDenominator = 5;
 
     /// <summary>Training images in the smallest of these classes (what a balanced draw can use per class).</summary>
     public int TrainPerClass(IEnumerable<int> classes) => classes.Min(c => TrainFiles[c].Count);
+
+    /// <summary>Every image of the folder that a trial may read (what an upload sends).</summary>
+    public IEnumerable<string> AllFiles => TrainFiles.Concat(ValidationFiles ?? []).Concat(TestFiles).SelectMany(f => f);
 
     /// <summary>Facts in the shape the sweep validator uses for built-in datasets.</summary>
     public KnownDatasets.DatasetFacts Facts => new($"image-folder:{Fingerprint}", ClassNames, TrainPerClass(Enumerable.Range(0, ClassNames.Count)), TestFiles.Min(f => f.Count));
@@ -32,31 +40,32 @@ public sealed record ImageFolderLayout(
     {
         root = Path.GetFullPath(root);
         if (!Directory.Exists(root)) throw new ImageFolderException($"{root}: no such folder");
-        string? train = Sub(root, "train");
-        string? test = Sub(root, "test") ?? Sub(root, "val");
-        if (train != null && test == null) throw new ImageFolderException($"{root}: has train/ but neither test/ nor val/");
-        if (train == null && test != null) throw new ImageFolderException($"{root}: has {Path.GetFileName(test)}/ but no train/");
+        string? train = Sub(root, "train"), val = Sub(root, "val"), test = Sub(root, "test");
+        if (train == null && (val ?? test) is { } orphan)
+            throw new ImageFolderException($"{root}: has {Path.GetFileName(orphan)}/ but no train/");
 
         var classes = ClassFolders(train ?? root);
-        List<string>[] trainFiles, testFiles;
-        if (train != null)
+        List<string>[] ImagesOf(string folder) => classes.Select(c => Images(Path.Combine(folder, c))).ToArray();
+        foreach (string split in new[] { val, test }.OfType<string>())
         {
-            var testClasses = ClassFolders(test!);
-            var missing = classes.Except(testClasses).Concat(testClasses.Except(classes)).ToList();
+            var other = ClassFolders(split);
+            var missing = classes.Except(other).Concat(other.Except(classes)).ToList();
             if (missing.Count > 0)
-                throw new ImageFolderException($"{root}: train/ and {Path.GetFileName(test)}/ must have the same class folders; only one has {string.Join(", ", missing)}");
-            trainFiles = classes.Select(c => Images(Path.Combine(train, c))).ToArray();
-            testFiles = classes.Select(c => Images(Path.Combine(test!, c))).ToArray();
+                throw new ImageFolderException($"{root}: train/ and {Path.GetFileName(split)}/ must have the same class folders; only one has {string.Join(", ", missing)}");
         }
+        var trainFiles = ImagesOf(train ?? root);
+        var validationFiles = val == null ? null : ImagesOf(val);
+        List<string>[] testFiles;
+        if (test != null) testFiles = ImagesOf(test);
         else
         {
-            var all = classes.Select(c => Images(Path.Combine(root, c))).ToArray();
-            foreach (var (files, c) in all.Zip(classes))
-                if (files.Count < 2) throw new ImageFolderException($"{Path.Combine(root, c)}: {files.Count} image(s); a class needs at least 2 to split into train and test");
-            testFiles = all.Select(files => files.OrderBy(NameHash, StringComparer.Ordinal).Take(Math.Max(1, files.Count / TestShareDenominator)).OrderBy(f => f, StringComparer.Ordinal).ToList()).ToArray();
-            trainFiles = all.Zip(testFiles, (files, held) => files.Except(held).ToList()).ToArray();
+            foreach (var (files, c) in trainFiles.Zip(classes))
+                if (files.Count < 2) throw new ImageFolderException($"{Path.Combine(train ?? root, c)}: {files.Count} image(s); a class needs at least 2 to split into train and test");
+            testFiles = trainFiles.Select(files => files.OrderBy(NameHash, StringComparer.Ordinal).Take(Math.Max(1, files.Count / TestShareDenominator)).OrderBy(f => f, StringComparer.Ordinal).ToList()).ToArray();
+            trainFiles = trainFiles.Zip(testFiles, (files, held) => files.Except(held).ToList()).ToArray();
         }
-        return new ImageFolderLayout(root, classes, trainFiles, testFiles, FingerprintOf(root, trainFiles.Concat(testFiles)));
+        var groups = trainFiles.Concat(validationFiles ?? []).Concat(testFiles);
+        return new ImageFolderLayout(root, classes, trainFiles, testFiles, FingerprintOf(root, groups), validationFiles);
     }
 
     static string? Sub(string root, string name) => Directory.Exists(Path.Combine(root, name)) ? Path.Combine(root, name) : null;

@@ -42,7 +42,8 @@ public static class SubmittedSweepRules
         var dataset = KnownDatasets.Get(t.TargetDataset ?? "");
         if (dataset == null && !t.IsImageFolder) yield return $"unknown dataset '{t.TargetDataset}'";
         if (SweepRules.Classes(t.TargetClasses, dataset?.ClassNames.Count) is { } classes) yield return $"target.classes: {classes}";
-        if (SweepRules.AtLeast("validation_per_class", t.ValidationPerClass, 1) is { } validation) yield return validation;
+        // 0 for an image folder with val/ (its own validation split); a worker whose folder has none refuses the trial.
+        if (SweepRules.AtLeast("validation_per_class", t.ValidationPerClass, t.IsImageFolder ? 0 : 1) is { } validation) yield return validation;
         if (t.IsImageFolder && !IsSha256(t.DataArchiveSha256))
             yield return "an image folder travels as an uploaded archive: the trial names none (submit with `runner submit`)";
         if (SweepRules.ImageSize(t.ImageSize, t.Model) is { } size) yield return size;

@@ -164,7 +164,14 @@ public static class SweepFile
         int[]? classes = facts == null ? null
             : folder != null && classesNode == null ? Enumerable.Range(0, facts.ClassNames.Count).ToArray()
             : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", facts, folder?.Layout.Root);
-        int validation = r.Integer(YamlNodeReader.Get(map, "validation_per_class"), "target.validation_per_class", 1) ?? (folder != null ? 10 : 100);
+        var validationNode = YamlNodeReader.Get(map, "validation_per_class");
+        int validation = r.Integer(validationNode, "target.validation_per_class", 1) ?? (folder != null ? 10 : 100);
+        // A folder with val/ brings its validation split: every val/ image of the target classes validates; none is carved.
+        if (folder?.Layout.ValidationFiles != null)
+        {
+            if (validationNode != null) r.Error(validationNode, $"target.validation_per_class: {folder.Layout.Root} has val/, whose images are the validation split; remove validation_per_class");
+            validation = 0;
+        }
         string? data = r.Text(YamlNodeReader.Get(map, "data"), "target.data");
         if (data != null && folder != null) r.Error(YamlNodeReader.Get(map, "data")!, "target.data is for built-in datasets; an image folder is named by target.dataset.path");
         if (data != null) data = sources.ResolveDataFolder(data);

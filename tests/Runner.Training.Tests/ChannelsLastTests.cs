@@ -54,8 +54,14 @@ public class ChannelsLastTests(SharedArtifacts shared)
         var baseModel = PretrainedBases.GetOrTrain(new DerivedFiles(shared.Folder), "convnet4", spec.Pretrain!, data, CPU, null, CancellationToken.None);
         var cache = new FeatureCache(new DerivedFiles(ScratchFolders.New("features-layout")));
         using var made = cache.GetOrCompute(FeatureCache.KeyFor(spec, data)!, baseModel, 2, data, spec.TargetClasses, CPU, null);
-        // A file is written in storage order: a channels-last tensor saved as it is would read back transposed.
-        Assert.True(made.Train.is_contiguous() && made.Test.is_contiguous(), "features are not in the plain layout");
+        // Rows are written in storage order: a channels-last tensor written as it is would read back transposed.
+        int[] first = Enumerable.Range(0, 8).ToArray();
+        using var images = Data.TensorSplit.From(data.Train, made.TrainIndices[..8], spec.TargetClasses, CPU);
+        baseModel.Network.eval();
+        using var noGrad = no_grad();
+        using var expected = baseModel.ForwardPrefix(2, images.Images).contiguous();
+        using var stored = made.Train.Gather(first);
+        AssertClose(expected, stored, "stored features");
     }
 
     /// <summary>resnet18 as torchvision builds it, without Runner's layout hooks (the zoo always adds them).</summary>

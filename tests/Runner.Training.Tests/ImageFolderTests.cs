@@ -105,9 +105,9 @@ public class ImageFolderTests
         var empty = Assert.Throws<ImageFolderException>(() => ImageFolderLayout.Scan(root));
         Assert.Equal($"{Path.Combine(root, "train", "hats")}: no PNG or JPEG files (an empty class)", empty.Message);
 
-        Directory.Delete(Path.Combine(root, "test"), recursive: true);
-        var noTest = Assert.Throws<ImageFolderException>(() => ImageFolderLayout.Scan(root));
-        Assert.Equal($"{root}: has train/ but neither test/ nor val/", noTest.Message);
+        Directory.Delete(Path.Combine(root, "train"), recursive: true);
+        var noTrain = Assert.Throws<ImageFolderException>(() => ImageFolderLayout.Scan(root));
+        Assert.Equal($"{root}: has test/ but no train/", noTrain.Message);
 
         string single = ScratchFolders.New("one-class");
         WriteImage(Path.Combine(single, "only", "0.png"), 8, 8, 3, new byte[] { 1, 2, 3 });
@@ -121,16 +121,61 @@ public class ImageFolderTests
     }
 
     [Fact]
+    public void Val_is_the_validation_split_and_without_test_a_fifth_of_train_is_the_test_split()
+    {
+        // train/ + val/ + test/: the ImageNet convention's three splits.
+        string root = MakeFolder("three-splits", perClass: 10, testPerClass: 3);
+        for (int i = 0; i < 4; i++)
+            foreach (var (name, colour) in new[] { ("bags", new byte[] { 200, 30, 30 }), ("shoes", new byte[] { 20, 20, 220 }) })
+                WriteImage(Path.Combine(root, "val", name, $"v{i}.png"), 30, 30, 3, colour);
+        var three = ImageFolderLayout.Scan(root);
+        Assert.Equal(new[] { 10, 10 }, three.TrainFiles.Select(f => f.Count));
+        Assert.Equal(new[] { 4, 4 }, three.ValidationFiles!.Select(f => f.Count));
+        Assert.Equal(new[] { 3, 3 }, three.TestFiles.Select(f => f.Count));
+        var data = ImageFolderData.Load(three, 12, 3, store: null);
+        Assert.Equal(8, data.Validation!.Count);
+        // A trial validates on every val/ image of its classes and trains from all of train/ (nothing is carved).
+        var split = TaskSplits.Target(data, new[] { 0, 1 }, 0, 10, 1);
+        Assert.Equal(Enumerable.Range(0, 8), split.Validation.Order());
+        Assert.Equal(20, split.Train.Length);
+
+        // train/ + val/: val validates; the test split is a fixed fifth of each training class.
+        Directory.Delete(Path.Combine(root, "test"), recursive: true);
+        var two = ImageFolderLayout.Scan(root);
+        Assert.Equal(new[] { 4, 4 }, two.ValidationFiles!.Select(f => f.Count));
+        Assert.Equal(new[] { 2, 2 }, two.TestFiles.Select(f => f.Count));
+        Assert.Equal(new[] { 8, 8 }, two.TrainFiles.Select(f => f.Count));
+        Assert.NotEqual(three.Fingerprint, two.Fingerprint);
+
+        // The sweep file: val/ is the validation split, so validation_per_class has nothing to carve.
+        var refused = Assert.Throws<SweepFileException>(() => SweepFile.Parse($$"""
+            name: with-val
+            base: { model: resnet18 }
+            target: { dataset: { type: image-folder, path: {{root}}, image_size: 32 }, validation_per_class: 2 }
+            sweep: { parameters: { initialization: [scratch] } }
+            """, "with-val.yaml"));
+        Assert.Contains("has val/, whose images are the validation split", refused.Message);
+    }
+
+    [Fact]
     public void Decoded_images_are_cached_in_the_artifact_store_and_read_back_equal()
     {
         string root = MakeFolder("cached");
         string artifacts = ScratchFolders.New("cached-artifacts");
         var layout = ImageFolderLayout.Scan(root);
-        var decoded = ImageFolderData.Load(layout, 12, 3, new Runner.Training.Engine.DerivedFiles(artifacts));
-        string file = Assert.Single(Directory.GetFiles(Path.Combine(artifacts, "datasets"), "*.bin"));
-        var (train, test) = ImageFolderData.TryRead(file, 12, 3, Normalization.ImageNet)!.Value;
-        Assert.Equal(decoded.Train.Pixels, train.Pixels);
-        Assert.Equal(decoded.Train.Labels, train.Labels);
-        Assert.Equal(decoded.Test.Pixels, test.Pixels);
+        var cached = ImageFolderData.Load(layout, 12, 3, new Runner.Training.Engine.DerivedFiles(artifacts));
+        Assert.Single(Directory.GetFiles(Path.Combine(artifacts, "datasets"), "*.pixels"));
+        var fresh = ImageFolderData.Load(layout, 12, 3, store: null);
+        Assert.Equal(Bytes(fresh.Train), Bytes(cached.Train));
+        Assert.Equal(fresh.Train.Labels, cached.Train.Labels);
+        Assert.Equal(Bytes(fresh.Test), Bytes(cached.Test));
+    }
+
+    /// <summary>Every image's bytes, one after another.</summary>
+    internal static byte[] Bytes(ImageSet set)
+    {
+        var bytes = new byte[set.Count * set.PixelsPerImage];
+        for (int i = 0; i < set.Count; i++) set.Pixels.Copy(i, bytes.AsSpan(i * set.PixelsPerImage));
+        return bytes;
     }
 }

@@ -56,3 +56,46 @@ public class OwnDataTrialTests
         Assert.Contains("changed since the sweep was submitted", otherFolder.Message);
     }
 }
+
+/// <summary>Labels are 32-bit: a folder of a thousand classes trains with a thousand-way head.</summary>
+[Collection("torch")]
+public class ManyClassesTests
+{
+    [Fact]
+    public void A_folder_of_a_thousand_classes_trains_and_is_measured_on_every_class()
+    {
+        const int classes = 1000;
+        string root = ScratchFolders.New("thousand-classes");
+        for (int k = 0; k < classes; k++)
+            foreach (var (split, count) in new[] { ("train", 3), ("test", 1) })
+                for (int i = 0; i < count; i++)
+                    Stripes(Path.Combine(root, split, $"c{k:D4}", $"{i}.png"), k);
+        var layout = ImageFolderLayout.Scan(root);
+        Assert.Equal(classes, layout.ClassNames.Count);
+        var spec = new TrialSpec("convnet4", null, layout.Facts.Name, Enumerable.Range(0, classes).ToArray(), 1, Initialization.Scratch, 0, 1e-3, 2, 1, 64,
+            "adam", 0, 0.9, 1, ImageSize: 28, DataPath: root);
+
+        var result = TrialRunner.Run(spec, TestData.Environment(ScratchFolders.New("thousand-artifacts")));
+
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        var net = ModelZoo.Create("convnet4", classes);
+        Assert.Equal(net.Network.parameters().Sum(p => p.numel()), result.TotalParameters);
+        net.Network.Dispose();
+        Assert.InRange(result.TestAccuracy!.Value, 0, 1);
+        Assert.NotNull(result.TestTop5Accuracy);
+        // A thousand-by-thousand confusion matrix per trial would be megabytes in every record: kept up to 100 classes.
+        Assert.Null(result.TestConfusion);
+    }
+
+    /// <summary>A 28-px grayscale image whose ten horizontal stripes spell the class number in binary.</summary>
+    static void Stripes(string path, int k)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var pixels = new byte[28 * 28];
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+                pixels[y * 28 + x] = (byte)(((k >> Math.Min(y / 3, 9)) & 1) * 255);
+        using var stream = File.Create(path);
+        new StbImageWriteSharp.ImageWriter().WritePng(pixels, 28, 28, StbImageWriteSharp.ColorComponents.Grey, stream);
+    }
+}

@@ -92,7 +92,7 @@ public static class HtmlReport
         }
         var pretrain = trials.Select(t => t.Spec.Pretrain).FirstOrDefault(p => p != null);
         rows.Append($"<tr><td>model</td><td>{E(first.Model)}</td></tr>");
-        rows.Append($"<tr><td>target</td><td>{E(first.TargetDataset)} classes {E(string.Join(", ", first.TargetClasses))}, {first.ValidationPerClass} validation images per class</td></tr>");
+        rows.Append($"<tr><td>target</td><td>{E(first.TargetDataset)} classes {E(string.Join(", ", first.TargetClasses))}, {(first.ValidationPerClass > 0 ? $"{first.ValidationPerClass} validation images per class" : "validation on the folder's val/ split")}</td></tr>");
         if (first.WeightsPath != null)
             rows.Append($"<tr><td>base weights</td><td>{E(first.WeightsPath)} (SHA-256 {E(first.WeightsSha256 ?? "")})</td></tr>");
         if (first.DataPath != null)

@@ -62,6 +62,7 @@ public sealed record FashionMnist(string Folder, ImageSet Train, ImageSet Test, 
             throw new DataException($"{labelsPath}: {labels.Dimensions[0]:N0} labels for {images.Dimensions[0]:N0} images in {imagesPath}");
         int bad = Array.FindIndex(labels.Data, l => l >= ClassNames.Count);
         if (bad >= 0) throw new DataException($"{labelsPath}: label {labels.Data[bad]} at index {bad} is not a Fashion-MNIST class (0..9)");
-        return new ImageSet(images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2]);
+        return new ImageSet(new ArrayRows(images.Data, images.Dimensions[1] * images.Dimensions[2]), labels.Data.Select(b => (int)b).ToArray(),
+            images.Dimensions[1], images.Dimensions[2]);
     }
 }

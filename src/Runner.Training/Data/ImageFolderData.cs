@@ -5,53 +5,100 @@ using StbImageSharp;
 namespace Runner.Training.Data;
 
 /// <summary>
-/// An image folder (see <see cref="ImageFolderLayout"/>) decoded to fixed-size tensors' bytes: each PNG or JPEG is
-/// converted to RGB (grayscale and RGBA included; one channel for grayscale models), resized so its shorter side is
-/// the image size and center-cropped to a square. The decoded splits are kept in the artifact store per (file set,
-/// size, channels), so a sweep decodes each image once, not once per trial; and in memory per process.
+/// An image folder (see <see cref="ImageFolderLayout"/>) decoded once into a file of fixed-size pixels: each PNG or
+/// JPEG is converted to RGB (grayscale and RGBA included; one channel for grayscale models), resized so its shorter
+/// side is the image size and center-cropped to a square. The file lives in the artifact store per (file set, size,
+/// channels), so a sweep decodes each image once, not once per trial, and is memory-mapped: training reads the rows
+/// it needs, and a folder of any size costs page cache, not the process's own memory. Decoding streams too: a few
+/// hundred images are held at a time, whatever the folder's size.
 /// </summary>
-public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, ImageSet Test, string Fingerprint)
+public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, ImageSet Test, string Fingerprint, ImageSet? Val = null)
     : ImageData(Train, Test, Fingerprint)
 {
+    public override ImageSet? Validation => Val;
+
     static readonly Dictionary<string, ImageFolderData> Loaded = new();
 
-    /// <param name="store">where decoded splits are cached; null decodes every time (tests)</param>
+    /// <summary>Images decoded at once (in parallel) before they are written: bounds the memory decoding takes.</summary>
+    const int DecodeChunk = 256;
+
+    /// <param name="store">where decoded splits are kept; null decodes into a temporary file (tests)</param>
     public static ImageFolderData Load(ImageFolderLayout layout, int size, int channels, DerivedFiles? store, Action<string>? log = null)
     {
-        if (layout.ClassNames.Count > 256) throw new DataException($"{layout.Root}: {layout.ClassNames.Count} classes; Runner handles at most 256");
         var norm = Normalization.ForChannels(channels);
         string fingerprint = $"{layout.Fingerprint}-{size}px-{channels}c";
-        string? path = store?.PathFor("datasets", fingerprint + ".bin");
         lock (Loaded)
         {
-            if (Loaded.TryGetValue(fingerprint, out var cached)) return cached;
-            (ImageSet Train, ImageSet Test)? splits = path != null && DerivedFiles.IsIntact(path) ? TryRead(path, size, channels, norm) : null;
-            if (splits == null)
+            if (store != null && Loaded.TryGetValue(fingerprint, out var cached)) return cached;
+            string path = store?.PathFor("datasets", fingerprint + ".pixels") ?? Path.Combine(Path.GetTempPath(), $"runner-{Guid.NewGuid():N}.pixels");
+            if (store == null || !DerivedFiles.IsIntact(path))
             {
-                log?.Invoke($"decoding {layout.TrainFiles.Sum(f => f.Count) + layout.TestFiles.Sum(f => f.Count)} images of {layout.Root} to {size}x{size}");
-                splits = (Decode(layout.TrainFiles, size, channels, norm), Decode(layout.TestFiles, size, channels, norm));
-                if (path != null) DerivedFiles.WriteAtomically(path, temp => Write(temp, splits.Value.Train, splits.Value.Test));
+                var splits = new[] { layout.TrainFiles, layout.TestFiles, layout.ValidationFiles ?? [] }.Select(Labelled).ToArray();
+                log?.Invoke($"decoding {splits.Sum(s => s.Length)} images of {layout.Root} to {size}x{size}");
+                if (store == null) Write(path, splits, size, channels);
+                else DerivedFiles.WriteAtomically(path, temp => Write(temp, splits, size, channels));
             }
-            var data = new ImageFolderData(layout, splits.Value.Train, splits.Value.Test, fingerprint);
-            Loaded[fingerprint] = data;
+            var sets = Open(path, size, channels, norm);
+            // Without a store the file is only this object's: unlinked now, it lives as long as its mapping.
+            if (store == null) File.Delete(path);
+            var data = new ImageFolderData(layout, sets[0], sets[1], fingerprint, layout.ValidationFiles == null ? null : sets[2]);
+            if (store != null) Loaded[fingerprint] = data;
             return data;
         }
     }
 
-    static ImageSet Decode(IReadOnlyList<string>[] filesPerClass, int size, int channels, Normalization norm)
+    static (string File, int Label)[] Labelled(IReadOnlyList<string>[] filesPerClass) =>
+        filesPerClass.SelectMany((list, label) => list.Select(f => (f, label))).ToArray();
+
+    /// <summary>
+    /// The file: a header (format, the count of each split: train, test, validation), every label (int32), then every
+    /// image's C×H×W bytes, in the same order. Labels come first so the pixels can be written as they are decoded.
+    /// </summary>
+    const int FormatVersion = 3;
+
+    static void Write(string path, (string File, int Label)[][] splits, int size, int channels)
     {
-        var files = filesPerClass.SelectMany((list, label) => list.Select(f => (File: f, Label: (byte)label))).ToArray();
-        int per = channels * size * size;
-        var pixels = new byte[files.Length * per];
-        var errors = new DataException?[files.Length];
-        Parallel.For(0, files.Length, i =>
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        using var writer = new BinaryWriter(file);
+        writer.Write(FormatVersion);
+        foreach (var split in splits) writer.Write(split.Length);
+        var all = splits.SelectMany(s => s).ToArray();
+        foreach (var (_, label) in all) writer.Write(label);
+        var chunk = new byte[DecodeChunk][];
+        for (int start = 0; start < all.Length; start += DecodeChunk)
         {
-            try { DecodeOne(files[i].File, size, channels).CopyTo(pixels, (long)i * per); }
-            catch (DataException e) { errors[i] = e; }
-        });
-        // The first bad file in folder order, whichever thread met it first.
-        if (errors.FirstOrDefault(e => e != null) is { } first) throw first;
-        return new ImageSet(pixels, files.Select(f => f.Label).ToArray(), size, size, channels, norm);
+            int n = Math.Min(DecodeChunk, all.Length - start);
+            var errors = new DataException?[n];
+            Parallel.For(0, n, i =>
+            {
+                try { chunk[i] = DecodeOne(all[start + i].File, size, channels); }
+                catch (DataException e) { errors[i] = e; }
+            });
+            // The first bad file in folder order, whichever thread met it first.
+            if (errors.FirstOrDefault(e => e != null) is { } first) throw first;
+            for (int i = 0; i < n; i++) writer.Write(chunk[i]);
+        }
+    }
+
+    /// <summary>The splits of a decoded file (train, test, validation), their pixels mapped (not read).</summary>
+    static ImageSet[] Open(string path, int size, int channels, Normalization norm)
+    {
+        int[][] labels;
+        using (var reader = new BinaryReader(File.OpenRead(path)))
+        {
+            if (reader.ReadInt32() != FormatVersion) throw new DataException($"{path}: not a decoded image file of this version");
+            var counts = new[] { reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32() };
+            labels = counts.Select(count => Enumerable.Range(0, count).Select(_ => reader.ReadInt32()).ToArray()).ToArray();
+        }
+        int per = channels * size * size;
+        long start = 4L * (1 + labels.Length + labels.Sum(l => l.Length));
+        var sets = new ImageSet[labels.Length];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            sets[i] = new ImageSet(new MappedRows(path, start, per, labels[i].Length), labels[i], size, size, channels, norm);
+            start += (long)per * labels[i].Length;
+        }
+        return sets;
     }
 
     /// <summary>One file as C×H×W bytes.</summary>
@@ -73,33 +120,5 @@ public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, I
             for (int c = 0; c < channels; c++)
                 planar[c * area + p] = square[p * channels + c];
         return planar;
-    }
-
-    const int FormatVersion = 1;
-
-    static void Write(string path, ImageSet train, ImageSet test)
-    {
-        using var writer = new BinaryWriter(File.Create(path));
-        writer.Write(FormatVersion);
-        foreach (var set in new[] { train, test })
-        {
-            writer.Write(set.Count);
-            writer.Write(set.Labels);
-            writer.Write(set.Pixels);
-        }
-    }
-
-    internal static (ImageSet Train, ImageSet Test)? TryRead(string path, int size, int channels, Normalization norm)
-    {
-        using var reader = new BinaryReader(File.OpenRead(path));
-        if (reader.ReadInt32() != FormatVersion) return null;
-        ImageSet ReadSet()
-        {
-            int count = reader.ReadInt32();
-            var labels = reader.ReadBytes(count);
-            var pixels = reader.ReadBytes(count * channels * size * size);
-            return new ImageSet(pixels, labels, size, size, channels, norm);
-        }
-        return (ReadSet(), ReadSet());
     }
 }

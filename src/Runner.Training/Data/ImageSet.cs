@@ -1,10 +1,10 @@
 namespace Runner.Training.Data;
 
 /// <summary>
-/// Images as raw bytes (channel-major within an image, C×H×W, one image after another) with one label per image, and
-/// the normalization the model sees them with (Fashion-MNIST's when none is given).
+/// Images as rows of raw bytes (channel-major within an image, C×H×W) with one label per image (a class index, any
+/// number of classes), and the normalization the model sees them with (Fashion-MNIST's when none is given).
 /// </summary>
-public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Rows, int Columns, int Channels = 1, Normalization? Normalize = null)
+public sealed record ImageSet(RowStore Pixels, int[] Labels, int Rows, int Columns, int Channels = 1, Normalization? Normalize = null)
 {
     public int Count => Labels.Length;
     public int PixelsPerImage => Channels * Rows * Columns;
@@ -19,6 +19,9 @@ public sealed record ImageSet(byte[] Pixels, byte[] Labels, int Rows, int Column
         return list;
     }
 
-    /// <summary>Examples in the smallest class (what a balanced draw can use per class).</summary>
+    /// <summary>Examples in the smallest of these classes.</summary>
     public int MinPerClass(IEnumerable<int> classes) => classes.Min(c => IndicesOf(c).Count);
+
+    /// <summary>The images as rows of a split: bytes normalized into floats when batched.</summary>
+    public RowSet AsRows() => new(Pixels, Labels, new long[] { Channels, Rows, Columns }, Norm);
 }

@@ -5,8 +5,9 @@ namespace Runner.Training.Data;
 /// <summary>
 /// Which images a task uses, as indices into the dataset's splits. Pure logic, no tensors.
 /// <para>
-/// Validation is carved from the target classes' training images with a fixed seed, the same for every trial, so
-/// that trials are compared on the same validation images. The rest of each class is the training pool; a trial
+/// Validation is the data's own validation split when it has one (an image folder's val/: every image of the target
+/// classes); otherwise it is carved from the target classes' training images with a fixed seed, the same for every
+/// trial, so that trials are compared on the same validation images. The rest of each class is the training pool; a trial
 /// takes the first <c>dataset_size</c> images of the pool shuffled by its own seed, so smaller sizes are subsets of
 /// larger ones for the same seed, and classes stay balanced.
 /// </para>
@@ -16,7 +17,16 @@ public static class TaskSplits
     /// <summary>The seed of the validation carve; changing it changes every trial's validation set.</summary>
     public const int ValidationSeed = 20_231;
 
+    /// <param name="Validation">indices into the validation split when the data has one, else into the training split</param>
     public sealed record TargetIndices(int[] Train, int[] Validation, int[] Test);
+
+    public static TargetIndices Target(ImageData data, int[] classes, int validationPerClass, int datasetSize, int seed)
+    {
+        if (data.Validation == null && validationPerClass < 1)
+            throw new DataException("the data has no validation split of its own (val/) and the trial carves no validation images (validation_per_class 0)");
+        var split = Target(data.Train, data.Test, classes, data.Validation == null ? validationPerClass : 0, datasetSize, seed);
+        return data.Validation is { } own ? split with { Validation = classes.SelectMany(own.IndicesOf).ToArray() } : split;
+    }
 
     public static TargetIndices Target(ImageSet train, ImageSet test, int[] classes, int validationPerClass, int datasetSize, int seed)
     {

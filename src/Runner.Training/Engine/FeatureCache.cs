@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using Runner.Sweeps;
@@ -12,29 +13,33 @@ namespace Runner.Training.Engine;
 /// Frozen-prefix feature reuse. With a pretrained base and freeze depth k, the first k stages are a fixed function
 /// (frozen, eval mode), so their outputs are computed once per (base, k, target classes) for every training and test
 /// image of the target classes, and every trial sharing them (all learning rates, seeds and dataset sizes, which are
-/// subsets of one pool) trains only the remaining stages on those outputs. Entries live in the artifact store,
-/// checksummed (a damaged entry is recomputed), and the folder is kept under a size bound by evicting the least
-/// recently used entries. Entries larger than <see cref="MaxEntryBytes"/> are not made: that trial computes on the fly.
-/// The entry used last stays in memory (one per process, so memory stays bounded): the scheduler sends a worker
-/// trial after trial with the same features, and those read no file at all.
+/// subsets of one pool) trains only the remaining stages on those outputs. Entries are files of float32 rows in the
+/// artifact store, written batch by batch as they are computed and memory-mapped when used, so a trial reads only
+/// its own rows and an entry of any size costs page cache, not the process's memory. They are checksummed (a damaged
+/// entry is recomputed), and the folder is kept under a size bound by evicting the least recently used entries.
+/// Entries larger than <see cref="MaxEntryBytes"/> are not made: that trial computes on the fly.
 /// A deeper entry is made from the deepest shallower one of the same base that exists (depth 3 from depth 2 runs only
 /// the third stage), which gives the same values: the rows go through the same stages in the same batches.
 /// </summary>
 public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCache.DefaultMaxBytes)
 {
-    public const long DefaultMaxBytes = 2L << 30;
-    public const long MaxEntryBytes = 1L << 30;
+    public const long DefaultMaxBytes = 8L << 30;
+    public const long MaxEntryBytes = 4L << 30;
     static readonly object Gate = new();
-    /// <summary>The entry used last, on the CPU: its train file's path and both tensors (guarded by <see cref="Gate"/>).</summary>
-    static (string Path, Tensor Train, Tensor Test)? _resident;
 
-    /// <summary>Features of one image set: rows in the order of <see cref="Indices"/> (indices into the split).</summary>
-    public sealed record Features(Tensor Train, int[] TrainIndices, Tensor Test, int[] TestIndices) : IDisposable
+    /// <summary>
+    /// Features of the target classes' images: <see cref="Train"/>'s rows are the training split's images at
+    /// <see cref="TrainIndices"/>, in that order (likewise for test, and validation when the data has its own),
+    /// each labelled with its image's class.
+    /// </summary>
+    public sealed record Features(RowSet Train, int[] TrainIndices, RowSet Test, int[] TestIndices, RowSet? Validation = null, int[]? ValidationIndices = null)
+        : IDisposable
     {
         public void Dispose()
         {
-            Train.Dispose();
-            Test.Dispose();
+            Train.Store.Dispose();
+            Test.Store.Dispose();
+            Validation?.Store.Dispose();
         }
     }
 
@@ -58,108 +63,114 @@ public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCach
         return f.numel() * 4 * images;
     }
 
-    /// <summary>The cached features (on <paramref name="device"/>), computing and storing them first when needed.</summary>
+    /// <summary>The cached features, computing and storing them first when needed (on <paramref name="device"/>).</summary>
     /// <param name="keyAtDepth">the keys of the same base's entries at other depths, to start from the deepest shallower one that exists</param>
     public Features GetOrCompute(string key, IStagedModel baseModel, int depth, ImageData data, int[] classes, Device device, Action<string>? log,
         Func<int, string?>? keyAtDepth = null)
     {
-        int[] trainIdx = classes.SelectMany(data.Train.IndicesOf).ToArray();
-        int[] testIdx = classes.SelectMany(data.Test.IndicesOf).ToArray();
-        var (trainPath, testPath) = FilesOf(key);
+        // One file per split of the data: train, test and, when the data has its own, validation.
+        var splits = new[] { data.Train, data.Test, data.Validation }.OfType<ImageSet>()
+            .Select(set => (Set: set, Indices: classes.SelectMany(set.IndicesOf).ToArray())).ToArray();
+        var labels = splits.Select(s => s.Indices.Select(i => s.Set.Labels[i]).ToArray()).ToArray();
+        var paths = FilesOf(key, splits.Length);
         lock (Gate)
         {
-            return DerivedFiles.WithLock(trainPath, () =>
+            return DerivedFiles.WithLock(paths[0], () =>
             {
-                // The files are checked even when the entry is in memory (cheap once verified: see IsIntact), so a
-                // damaged entry on disk is noticed and made again rather than served from memory forever.
-                if (DerivedFiles.IsIntact(trainPath) && DerivedFiles.IsIntact(testPath))
+                if (!paths.All(DerivedFiles.IsIntact))
                 {
-                    Touch(trainPath, testPath);
-                    if (_resident?.Path != trainPath) Keep(trainPath, Tensor.load(trainPath), Tensor.load(testPath));
-                    return new Features(Share(_resident!.Value.Train, device), trainIdx, Share(_resident.Value.Test, device), testIdx);
+                    if (File.Exists(paths[0])) log?.Invoke($"feature cache {key} is damaged or incomplete: computing it again");
+                    var shallower = Shallower(keyAtDepth, depth, labels);
+                    int from = shallower?.Depth ?? 0;
+                    log?.Invoke($"computing frozen-prefix features (depth {depth}) for {splits.Sum(s => s.Indices.Length)} images" +
+                                (from > 0 ? $" from the depth-{from} features" : "") + $" → cache {key}");
+                    using (shallower)
+                        for (int i = 0; i < splits.Length; i++)
+                        {
+                            var (input, rows) = shallower is { } f ? (f.Rows[i], All(splits[i].Indices)) : (splits[i].Set.AsRows(), splits[i].Indices);
+                            DerivedFiles.WriteAtomically(paths[i], temp => Compute(baseModel, from, depth, input, rows, device, temp));
+                        }
+                    Evict(keep: paths);
                 }
-                if (File.Exists(trainPath)) log?.Invoke($"feature cache {key} is damaged or incomplete: computing it again");
-                var (from, trainInput, testInput) = Shallower(keyAtDepth, depth, device) ?? (0,
-                    ImagesOf(data.Train, trainIdx, classes, device), ImagesOf(data.Test, testIdx, classes, device));
-                log?.Invoke($"computing frozen-prefix features (depth {depth}) for {trainIdx.Length + testIdx.Length} images" +
-                            (from > 0 ? $" from the depth-{from} features" : "") + $" → cache {key}");
-                Tensor train, test;
-                using (trainInput) train = Compute(baseModel, from, depth, trainInput, device);
-                using (testInput) test = Compute(baseModel, from, depth, testInput, device);
-                DerivedFiles.WriteAtomically(trainPath, temp => train.cpu().save(temp));
-                DerivedFiles.WriteAtomically(testPath, temp => test.cpu().save(temp));
-                Evict(keep: new[] { trainPath, testPath });
-                Keep(trainPath, Share(train, CPU), Share(test, CPU));
-                return new Features(train, trainIdx, test, testIdx);
+                Touch(paths);
+                var opened = paths.Select((p, i) => Open(p, labels[i])).ToArray();
+                return new Features(opened[0], splits[0].Indices, opened[1], splits[1].Indices,
+                    opened.Length > 2 ? opened[2] : null, splits.Length > 2 ? splits[2].Indices : null);
             });
         }
     }
 
-    /// <summary>Makes an entry the resident one, releasing the previous one (trials still using it hold their own references).</summary>
-    static void Keep(string trainPath, Tensor train, Tensor test)
+    static int[] All(int[] indices) => Enumerable.Range(0, indices.Length).ToArray();
+
+    sealed record Entry(int Depth, RowSet[] Rows) : IDisposable
     {
-        if (_resident is { } old)
+        public void Dispose()
         {
-            old.Train.Dispose();
-            old.Test.Dispose();
+            foreach (var rows in Rows) rows.Store.Dispose();
         }
-        _resident = (trainPath, train, test);
     }
 
-    /// <summary>A handle of its own (whoever gets it disposes it) on the device, sharing storage when already there.</summary>
-    static Tensor Share(Tensor t, Device device) =>
-        t.device_type == device.type && t.device_index == device.index ? t.alias() : t.to(device);
-
     /// <summary>
-    /// The deepest entry of the same base shallower than <paramref name="depth"/> that is intact (or in memory), with
-    /// its depth; null when there is none (the features are then computed from the images).
+    /// The deepest entry of the same base shallower than <paramref name="depth"/> that is intact, with its depth;
+    /// null when there is none (the features are then computed from the images).
     /// </summary>
-    (int Depth, Tensor Train, Tensor Test)? Shallower(Func<int, string?>? keyAtDepth, int depth, Device device)
+    Entry? Shallower(Func<int, string?>? keyAtDepth, int depth, int[][] labels)
     {
         for (int d = depth - 1; d >= 1 && keyAtDepth != null; d--)
         {
             if (keyAtDepth(d) is not { } key) continue;
-            var (trainPath, testPath) = FilesOf(key);
-            if (!DerivedFiles.IsIntact(trainPath) || !DerivedFiles.IsIntact(testPath)) continue;
-            return _resident is { } r && r.Path == trainPath
-                ? (d, Share(r.Train, device), Share(r.Test, device))
-                : (d, Load(trainPath, device), Load(testPath, device));
+            var paths = FilesOf(key, labels.Length);
+            if (!paths.All(DerivedFiles.IsIntact)) continue;
+            return new Entry(d, paths.Select((p, i) => Open(p, labels[i])).ToArray());
         }
         return null;
     }
 
-    /// <summary>An entry's two files: the training images' features and the test images'.</summary>
-    (string Train, string Test) FilesOf(string key) => (store.PathFor("features", key + ".train.dat"), store.PathFor("features", key + ".test.dat"));
+    /// <summary>An entry's files: the training images' features, the test images', and the validation images' when the data has its own.</summary>
+    string[] FilesOf(string key, int splits) =>
+        new[] { "train", "test", "val" }.Take(splits).Select(split => store.PathFor("features", $"{key}.{split}.dat")).ToArray();
 
-    static Tensor Load(string path, Device device)
+    /// <summary>
+    /// An entry file: format (int32), rank (int32), the row shape (int64 each), the row count (int64), then the rows
+    /// as float32 in the plain (NCHW) layout, whatever layout the stages computed in (see ChannelsLast).
+    /// </summary>
+    const int FormatVersion = 1;
+
+    static RowSet Open(string path, int[] labels)
     {
-        using var loaded = Tensor.load(path);
-        return Share(loaded, device);
+        using var reader = new BinaryReader(File.OpenRead(path));
+        if (reader.ReadInt32() != FormatVersion) throw new DataException($"{path}: not a feature file of this version");
+        var shape = new long[reader.ReadInt32()];
+        for (int i = 0; i < shape.Length; i++) shape[i] = reader.ReadInt64();
+        long rows = reader.ReadInt64();
+        if (rows != labels.Length) throw new DataException($"{path}: {rows} rows for {labels.Length} images");
+        int rowBytes = checked((int)shape.Aggregate(4L, (a, b) => a * b));
+        return new RowSet(new MappedRows(path, reader.BaseStream.Position, rowBytes, rows), labels, shape, Normalize: null);
     }
 
-    static Tensor ImagesOf(ImageSet set, int[] indices, int[] classes, Device device)
-    {
-        using var split = TensorSplit.From(set, indices, classes, device);
-        return split.Images.alias();
-    }
-
-    /// <summary>Stages <paramref name="from"/> to <paramref name="depth"/> - 1 of the frozen base over every row, in evaluation batches.</summary>
-    static Tensor Compute(IStagedModel model, int from, int depth, Tensor inputs, Device device)
+    /// <summary>Stages <paramref name="from"/> to <paramref name="depth"/> - 1 of the frozen base over the rows, in evaluation batches, each written as it is made.</summary>
+    static void Compute(IStagedModel model, int from, int depth, RowSet input, int[] rows, Device device, string path)
     {
         model.Network.to(device).eval();
         using var _ = no_grad();
-        var parts = new List<Tensor>();
-        long rows = inputs.shape[0];
-        for (long start = 0; start < rows; start += TrainingLoop.EvalBatch)
+        using var split = Splits.Of(input, rows, labels: new long[rows.Length], device);
+        using var writer = new BinaryWriter(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20));
+        writer.Write(FormatVersion);
+        bool headerWritten = false;
+        foreach (var batch in split.Batches(null, TrainingLoop.EvalBatch))
         {
-            using var batch = inputs.narrow(0, start, Math.Min(TrainingLoop.EvalBatch, rows - start));
-            parts.Add(model.ForwardStages(from, depth, batch));
+            using var owned = batch;
+            using var scope = NewDisposeScope();
+            var features = model.ForwardStages(from, depth, batch.Inputs).cpu().contiguous();
+            if (!headerWritten)
+            {
+                writer.Write((int)features.dim() - 1);
+                foreach (long d in features.shape.Skip(1)) writer.Write(d);
+                writer.Write((long)rows.Length);
+                headerWritten = true;
+            }
+            writer.Write(MemoryMarshal.AsBytes(features.data<float>().ToArray().AsSpan()));
         }
-        using var all = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        // Stored and served in the plain (NCHW) layout whatever layout the stages computed in (see ChannelsLast): a
-        // file holds the storage order, and features just made must be the same tensor as features read back.
-        return all.contiguous();
     }
 
     static void Touch(params string[] files)

@@ -89,7 +89,7 @@ public static class PretrainedBases
     static IStagedModel Train(string model, PretrainSpec p, FashionMnist data, Device device, CancellationToken cancel)
     {
         var indices = TaskSplits.Source(data.Train, p.Classes);
-        using var train = TensorSplit.From(data.Train, indices, p.Classes, device);
+        using var train = Splits.Of(data.Train.AsRows(), indices, p.Classes, device);
         var network = ModelZoo.Create(model, p.Classes.Length, seed: p.Seed);
         network.Network.to(device);
         var settings = new TrainingLoop.Settings(p.Epochs, p.BatchSize, p.Optimizer, p.LearningRate, 0, 0.9, p.Seed, 0);

@@ -50,10 +50,10 @@ public static class TrainingLoop
 
     /// <param name="checkpoint">when given, training continues after its last epoch and saves one after each epoch</param>
     public static Outcome Run(
-        IStagedModel model, TensorSplit train, TensorSplit? validation, Settings s, EpochCallback? onEpoch,
+        IStagedModel model, ISplit train, ISplit? validation, Settings s, EpochCallback? onEpoch,
         CancellationToken cancel, TrialCheckpoint? checkpoint = null, Action<string>? log = null)
     {
-        var device = train.Images.device;
+        var device = train.Device;
         using var optimizer = CreateOptimizer(model, s);
         var baseRates = optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
         long stepsPerEpoch = (train.Count + s.BatchSize - 1) / s.BatchSize;
@@ -82,16 +82,15 @@ public static class TrainingLoop
             lossSum.zero_();
             correct.zero_();
             TaskSplits.Shuffle(order, rng.Next());
-            using var orderTensor = tensor(order.Select(i => (long)i).ToArray()).to(device);
             long step = (epoch - 1) * stepsPerEpoch;
-            for (int start = 0; start < train.Count; start += s.BatchSize, step++)
+            foreach (var batch in train.Batches(order, s.BatchSize))
             {
+                using var owned = batch;
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                int n = Math.Min(s.BatchSize, train.Count - start);
-                var idx = orderTensor.narrow(0, start, n);
-                var x = s.Augment ? Augmentation.Apply(train.Images.index_select(0, idx)) : train.Images.index_select(0, idx);
-                var y = train.Labels.index_select(0, idx);
+                int n = batch.Count;
+                var x = s.Augment ? Augmentation.Apply(batch.Inputs) : batch.Inputs;
+                var y = batch.Labels;
                 optimizer.zero_grad();
                 Tensor logits, loss;
                 using (Autocast.Enter(s.Precision, device))
@@ -111,6 +110,7 @@ public static class TrainingLoop
                     lossSum.add_(loss.detach().to_type(ScalarType.Float64) * n);
                     correct.add_(logits.argmax(1).eq(y).sum());
                 }
+                step++;
             }
             double trainLoss = lossSum.item<double>() / train.Count;
             double trainAcc = (double)correct.item<long>() / train.Count;
@@ -192,21 +192,20 @@ public static class TrainingLoop
     /// Loss, confusion matrix and (with more than five classes) top-5 accuracy over a split, in eval mode, without
     /// gradients, in the trial's precision; counts stay on the device until the end.
     /// </summary>
-    public static SplitScores Measure(IStagedModel model, TensorSplit split, int firstStage = 0, string? precision = null)
+    public static SplitScores Measure(IStagedModel model, ISplit split, int firstStage = 0, string? precision = null)
     {
         model.Network.eval();
         using var _ = no_grad();
-        var device = split.Images.device;
+        var device = split.Device;
         using var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         using var top5 = zeros(1, dtype: ScalarType.Int64, device: device);
         Tensor? confusion = null;
         int classes = 0;
-        for (int start = 0; start < split.Count; start += EvalBatch)
+        foreach (var batch in split.Batches(null, EvalBatch))
         {
+            using var owned = batch;
             using var scope = NewDisposeScope();
-            int n = Math.Min(EvalBatch, split.Count - start);
-            var x = split.Images.narrow(0, start, n);
-            var y = split.Labels.narrow(0, start, n);
+            var (x, y) = (batch.Inputs, batch.Labels);
             using var autocast = Autocast.Enter(precision, device);
             var logits = model.ForwardFrom(firstStage, x);
             if (confusion is null)

@@ -99,24 +99,25 @@ public static class TrialRunner
 
     /// <summary>The train, validation and test rows a trial trains and is measured on; <see cref="FirstStage"/> says what they hold.</summary>
     /// <param name="FirstStage">0 for images; k for the cached outputs of the first k (frozen) stages</param>
-    sealed record TrialInputs(TensorSplit Train, TensorSplit Validation, TensorSplit Test, int FirstStage) : IDisposable
+    sealed record TrialInputs(ISplit Train, ISplit Validation, ISplit Test, int FirstStage, IDisposable? Owner = null) : IDisposable
     {
         public void Dispose()
         {
             Train.Dispose();
             Validation.Dispose();
             Test.Dispose();
+            Owner?.Dispose();
         }
     }
 
     /// <summary>
     /// Step 3: the rows of the trial's split. Frozen-prefix reuse trains the unfrozen stages on cached outputs of the
     /// frozen ones (same result, less work); computing them uses no randomness, so the head and the shuffles come out
-    /// the same as without the cache.
+    /// the same as without the cache. Either way a split is held on the device or streamed, by its size (<see cref="Splits"/>).
     /// </summary>
     static TrialInputs Inputs(TrialSpec spec, TrialEnvironment env, ImageData data, IStagedModel model, Device device)
     {
-        var split = TaskSplits.Target(data.Train, data.Test, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
+        var split = TaskSplits.Target(data, spec.TargetClasses, spec.ValidationPerClass, spec.DatasetSize, spec.Seed);
         FeatureCache.Features? features = null;
         if (spec.FrozenFeaturesKey != null && env.ReuseFeatures)
         {
@@ -126,13 +127,14 @@ public static class TrialRunner
                     spec.TargetClasses, device, env.Log, FeatureCache.KeysAtDepths(spec, data));
         }
         if (features == null)
-            return new TrialInputs(TensorSplit.From(data.Train, split.Train, spec.TargetClasses, device),
-                TensorSplit.From(data.Train, split.Validation, spec.TargetClasses, device),
-                TensorSplit.From(data.Test, split.Test, spec.TargetClasses, device), 0);
-        using (features)
-            return new TrialInputs(Rows(features.Train, features.TrainIndices, split.Train, data.Train, spec.TargetClasses, device),
-                Rows(features.Train, features.TrainIndices, split.Validation, data.Train, spec.TargetClasses, device),
-                Rows(features.Test, features.TestIndices, split.Test, data.Test, spec.TargetClasses, device), spec.FreezeDepth);
+            return new TrialInputs(Splits.Of(data.Train.AsRows(), split.Train, spec.TargetClasses, device),
+                Splits.Of((data.Validation ?? data.Train).AsRows(), split.Validation, spec.TargetClasses, device),
+                Splits.Of(data.Test.AsRows(), split.Test, spec.TargetClasses, device), 0);
+        return new TrialInputs(Rows(features.Train, features.TrainIndices, split.Train, spec.TargetClasses, device),
+            features.Validation is { } own
+                ? Rows(own, features.ValidationIndices!, split.Validation, spec.TargetClasses, device)
+                : Rows(features.Train, features.TrainIndices, split.Validation, spec.TargetClasses, device),
+            Rows(features.Test, features.TestIndices, split.Test, spec.TargetClasses, device), spec.FreezeDepth, Owner: features);
     }
 
     static TrainingLoop.Settings SettingsOf(TrialSpec spec, int firstStage) =>
@@ -177,7 +179,8 @@ public static class TrialRunner
             : null;
         return new TrialResult(spec.Id, outcome.StoppedEarly ? TrialStatus.Stopped : TrialStatus.Completed, epochs, best?.ValAccuracy, best?.Epoch,
             epochs[^1].ValAccuracy, test.Accuracy, test.Loss, trainable, total, took.TotalSeconds, device, threads, Message: message,
-            TestMacroF1: test.MacroF1, TestBalancedAccuracy: test.BalancedAccuracy, TestTop5Accuracy: test.Top5Accuracy, TestConfusion: test.Confusion,
+            TestMacroF1: test.MacroF1, TestBalancedAccuracy: test.BalancedAccuracy, TestTop5Accuracy: test.Top5Accuracy,
+            TestConfusion: test.Confusion.Length <= ClassScores.MaxConfusionClasses ? test.Confusion : null,
             SelectedEpoch: outcome.SelectedEpoch, ObjectiveValue: objective);
     }
 
@@ -204,13 +207,11 @@ public static class TrialRunner
         return path;
     }
 
-    /// <summary>The cached feature rows of the given images (indices into the split), with their remapped labels.</summary>
-    static TensorSplit Rows(Tensor features, int[] featureIndices, int[] wanted, ImageSet set, int[] classes, Device device)
+    /// <summary>The cached feature rows of the given images (indices into the data split), labelled for the task.</summary>
+    static ISplit Rows(RowSet features, int[] featureIndices, int[] wanted, int[] classes, Device device)
     {
         var row = new Dictionary<int, int>(featureIndices.Length);
         for (int i = 0; i < featureIndices.Length; i++) row[featureIndices[i]] = i;
-        var map = classes.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => (long)x.i);
-        using var rows = tensor(wanted.Select(i => (long)row[i]).ToArray()).to(device);
-        return TensorSplit.FromRows(features.index_select(0, rows), tensor(wanted.Select(i => map[set.Labels[i]]).ToArray()).to(device));
+        return Splits.Of(features, wanted.Select(i => row[i]).ToArray(), classes, device);
     }
 }
