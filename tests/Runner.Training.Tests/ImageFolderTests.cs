@@ -118,6 +118,10 @@ public class ImageFolderTests
         File.WriteAllText(bad, "this is not a PNG");
         var unreadable = Assert.Throws<DataException>(() => ImageFolderData.Load(ImageFolderLayout.Scan(broken), 16, 3, store: null));
         Assert.StartsWith($"{bad}: not a readable PNG or JPEG image", unreadable.Message);
+        // Decoding into the artifact store stops at the bad file and leaves no half-written pixel file behind.
+        string artifacts = ScratchFolders.New("broken-artifacts");
+        Assert.Throws<DataException>(() => ImageFolderData.Load(ImageFolderLayout.Scan(broken), 16, 3, new Runner.Training.Engine.DerivedFiles(artifacts)));
+        Assert.Empty(Directory.GetFiles(Path.Combine(artifacts, "datasets")));
     }
 
     [Fact]

@@ -11,6 +11,9 @@ public interface ISplit : IDisposable
     int Count { get; }
     Device Device { get; }
 
+    /// <summary>Bytes of one row as the model's float32 input.</summary>
+    long InputBytesPerRow { get; }
+
     /// <summary>The rows at these positions (all, in order, when null), <paramref name="batchSize"/> at a time. The caller disposes each batch.</summary>
     IEnumerable<Batch> Batches(int[]? order, int batchSize);
 }

@@ -35,7 +35,11 @@ public sealed record ImageFolderData(ImageFolderLayout Layout, ImageSet Train, I
             {
                 var splits = new[] { layout.TrainFiles, layout.TestFiles, layout.ValidationFiles ?? [] }.Select(Labelled).ToArray();
                 log?.Invoke($"decoding {splits.Sum(s => s.Length)} images of {layout.Root} to {size}x{size}");
-                if (store == null) Write(path, splits, size, channels);
+                if (store == null)
+                {
+                    try { Write(path, splits, size, channels); }
+                    catch { File.Delete(path); throw; }
+                }
                 else DerivedFiles.WriteAtomically(path, temp => Write(temp, splits, size, channels));
             }
             var sets = Open(path, size, channels, norm);

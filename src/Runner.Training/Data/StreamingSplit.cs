@@ -15,6 +15,7 @@ public sealed class StreamingSplit(RowSet rows, int[] indices, long[] labels, De
 
     public int Count => indices.Length;
     public Device Device => device;
+    public long InputBytesPerRow => rows.InputBytesPerRow;
 
     public IEnumerable<Batch> Batches(int[]? order, int batchSize)
     {

@@ -12,6 +12,7 @@ public sealed class TensorSplit : ISplit
     public Tensor Labels { get; }
     public int Count { get; }
     public Device Device => Images.device;
+    public long InputBytesPerRow => Images.shape.Skip(1).Aggregate(4L, (a, b) => a * b);
 
     TensorSplit(Tensor images, Tensor labels, int count) => (Images, Labels, Count) = (images, labels, count);
 

@@ -48,7 +48,13 @@ public sealed class DerivedFiles
     public static void WriteAtomically(string path, Action<string> write)
     {
         string temp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        write(temp);
+        try { write(temp); }
+        catch
+        {
+            // A half-written file (a decode stopped by a bad image can be gigabytes) is of no use to anyone.
+            File.Delete(temp);
+            throw;
+        }
         string hash = Sha256Of(temp);
         File.Move(temp, path, overwrite: true);
         File.WriteAllText(path + ".sha256.tmp", hash);

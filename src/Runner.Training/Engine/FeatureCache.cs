@@ -84,11 +84,13 @@ public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCach
                     int from = shallower?.Depth ?? 0;
                     log?.Invoke($"computing frozen-prefix features (depth {depth}) for {splits.Sum(s => s.Indices.Length)} images" +
                                 (from > 0 ? $" from the depth-{from} features" : "") + $" → cache {key}");
+                    // Batches as the images' evaluation batches, whatever the entry starts from: the same rows in the same batches.
+                    int batch = TrainingLoop.EvalBatchFor(data.Train.AsRows().InputBytesPerRow);
                     using (shallower)
                         for (int i = 0; i < splits.Length; i++)
                         {
                             var (input, rows) = shallower is { } f ? (f.Rows[i], All(splits[i].Indices)) : (splits[i].Set.AsRows(), splits[i].Indices);
-                            DerivedFiles.WriteAtomically(paths[i], temp => Compute(baseModel, from, depth, input, rows, device, temp));
+                            DerivedFiles.WriteAtomically(paths[i], temp => Compute(baseModel, from, depth, input, rows, batch, device, temp));
                         }
                     Evict(keep: paths);
                 }
@@ -149,7 +151,7 @@ public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCach
     }
 
     /// <summary>Stages <paramref name="from"/> to <paramref name="depth"/> - 1 of the frozen base over the rows, in evaluation batches, each written as it is made.</summary>
-    static void Compute(IStagedModel model, int from, int depth, RowSet input, int[] rows, Device device, string path)
+    static void Compute(IStagedModel model, int from, int depth, RowSet input, int[] rows, int batchSize, Device device, string path)
     {
         model.Network.to(device).eval();
         using var _ = no_grad();
@@ -157,7 +159,7 @@ public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCach
         using var writer = new BinaryWriter(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20));
         writer.Write(FormatVersion);
         bool headerWritten = false;
-        foreach (var batch in split.Batches(null, TrainingLoop.EvalBatch))
+        foreach (var batch in split.Batches(null, batchSize))
         {
             using var owned = batch;
             using var scope = NewDisposeScope();
