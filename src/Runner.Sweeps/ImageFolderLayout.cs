@@ -68,6 +68,35 @@ public sealed record ImageFolderLayout(
         return new ImageFolderLayout(root, classes, trainFiles, testFiles, FingerprintOf(root, groups), validationFiles);
     }
 
+    /// <summary>
+    /// The first file (in split and name order) that is not a PNG or JPEG by its first bytes, with why; null when
+    /// all are. Reads a few bytes of each file, so the sweep validator can refuse a folder before any trial decodes
+    /// it (a file that passes but is damaged further in still fails at decoding, with its path).
+    /// </summary>
+    public string? FirstNonImage()
+    {
+        var header = new byte[8];
+        foreach (string file in AllFiles)
+        {
+            int read;
+            try
+            {
+                using var stream = File.OpenRead(file);
+                read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"{file}: cannot be read ({e.Message})";
+            }
+            bool png = read >= 8 && header.AsSpan(0, 8).SequenceEqual(PngSignature);
+            bool jpeg = read >= 3 && header[0] == 0xFF && header[1] == 0xD8 && header[2] == 0xFF;
+            if (!png && !jpeg) return $"{file}: not a PNG or JPEG image (its first bytes are neither signature)";
+        }
+        return null;
+    }
+
+    static readonly byte[] PngSignature = { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A };
+
     static string? Sub(string root, string name) => Directory.Exists(Path.Combine(root, name)) ? Path.Combine(root, name) : null;
 
     static List<string> ClassFolders(string folder)

@@ -201,6 +201,11 @@ public static class SweepFile
         try
         {
             var layout = ImageFolderLayout.Scan(located);
+            if (layout.FirstNonImage() is { } notAnImage)
+            {
+                r.Error(pathNode!, notAnImage);
+                return null;
+            }
             return new ImageFolderSpec(layout, size ?? native, augment);
         }
         catch (Exception e) when (e is ImageFolderException or IOException or UnauthorizedAccessException)

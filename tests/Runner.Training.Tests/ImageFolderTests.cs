@@ -118,6 +118,14 @@ public class ImageFolderTests
         File.WriteAllText(bad, "this is not a PNG");
         var unreadable = Assert.Throws<DataException>(() => ImageFolderData.Load(ImageFolderLayout.Scan(broken), 16, 3, store: null));
         Assert.StartsWith($"{bad}: not a readable PNG or JPEG image", unreadable.Message);
+        // The sweep validator finds it first, by its first bytes, before any trial starts.
+        var refused = Assert.Throws<SweepFileException>(() => SweepFile.Parse($$"""
+            name: broken
+            base: { model: resnet18 }
+            target: { dataset: { type: image-folder, path: {{broken}}, image_size: 32 } }
+            sweep: { parameters: { initialization: [scratch] } }
+            """, "broken.yaml"));
+        Assert.Contains($"{bad}: not a PNG or JPEG image", refused.Message);
         // Decoding into the artifact store stops at the bad file and leaves no half-written pixel file behind.
         string artifacts = ScratchFolders.New("broken-artifacts");
         Assert.Throws<DataException>(() => ImageFolderData.Load(ImageFolderLayout.Scan(broken), 16, 3, new Runner.Training.Engine.DerivedFiles(artifacts)));
