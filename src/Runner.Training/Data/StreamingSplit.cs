@@ -56,7 +56,10 @@ public sealed class StreamingSplit(RowSet rows, int[] indices, long[] labels, De
                 for (int i = 0; i < n; i++) (rowsOf[i], labelsOf[i]) = (indices[order[start + i]], labels[order[start + i]]);
                 var inputs = rows.Gather(rowsOf.AsSpan(0, n));
                 var batch = new Batch(pin ? Pinned(inputs) : inputs, tensor(labelsOf.AsSpan(0, n).ToArray()));
-                if (!writer.WaitToWriteAsync(stop).AsTask().GetAwaiter().GetResult() || !writer.TryWrite(batch))
+                bool queued;
+                try { queued = writer.WaitToWriteAsync(stop).AsTask().GetAwaiter().GetResult() && writer.TryWrite(batch); }
+                catch (OperationCanceledException) { queued = false; }
+                if (!queued)
                 {
                     batch.Dispose();
                     break;
