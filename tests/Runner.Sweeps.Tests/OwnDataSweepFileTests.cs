@@ -11,10 +11,13 @@ public class OwnDataSweepFileTests
             foreach (var (split, count) in new[] { ("train", train), ("test", test) })
             {
                 Directory.CreateDirectory(Path.Combine(root, split, name));
-                for (int i = 0; i < count; i++) File.WriteAllBytes(Path.Combine(root, split, name, $"{i}.png"), new byte[] { 1, 2, (byte)i });
+                // Validation reads no pixels, only a file's first bytes: a PNG signature is enough.
+                for (int i = 0; i < count; i++) File.WriteAllBytes(Path.Combine(root, split, name, $"{i}.png"), [.. PngSignature, (byte)i]);
             }
         return root;
     }
+
+    static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     static string Weights()
     {
