@@ -88,9 +88,7 @@ public sealed class DataBench(CliContext context)
         var output = run.StandardOutput.ReadToEndAsync();
         var errors = run.StandardError.ReadToEndAsync();
         double peakKb = 0;
-        while (!run.WaitForExit(50))
-            foreach (int pid in ProcessTree.Descendants(run.Id))
-                if (ProcessTree.Cmdline(pid).Contains("trainer-process")) peakKb = Math.Max(peakKb, ProcessTree.RssAnonKb(pid));
+        while (!run.WaitForExit(50)) peakKb = Math.Max(peakKb, ProcessTree.TrainerRssAnonKb(run.Id));
         double seconds = clock.Elapsed.TotalSeconds;
         if (Directory.Exists(state)) Directory.Delete(state, recursive: true);
         if (run.ExitCode != 0) throw new UsageException($"runner run {sweep} exited {run.ExitCode}: {errors.Result.Trim()}");

@@ -81,8 +81,7 @@ public class StreamingMemoryTests
         while (!p.WaitForExit(20))
         {
             if (DateTime.UtcNow > deadline) { p.Kill(true); throw new TimeoutException("runner run did not finish in 3 minutes"); }
-            foreach (int pid in ProcessTree.Descendants(p.Id))
-                if (ProcessTree.Cmdline(pid).Contains("trainer-process")) peakKb = Math.Max(peakKb, ProcessTree.RssAnonKb(pid));
+            peakKb = Math.Max(peakKb, ProcessTree.TrainerRssAnonKb(p.Id));
         }
         Assert.True(p.ExitCode == 0, stderr.Result + stdout.Result);
         Assert.True(peakKb > 0, "no trainer process was seen");

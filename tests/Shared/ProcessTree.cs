@@ -18,6 +18,10 @@ public static class ProcessTree
         return direct.Concat(direct.SelectMany(Descendants)).ToList();
     }
 
+    /// <summary>The largest RssAnon (KB) among the `runner trainer-process` descendants of <paramref name="pid"/> now (0: none).</summary>
+    public static double TrainerRssAnonKb(int pid) =>
+        Descendants(pid).Where(child => Cmdline(child).Contains("trainer-process")).Select(RssAnonKb).DefaultIfEmpty(0).Max();
+
     public static string Cmdline(int pid) => Read($"/proc/{pid}/cmdline").Replace('\0', ' ');
 
     public static double RssAnonKb(int pid)
