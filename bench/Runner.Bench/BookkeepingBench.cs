@@ -140,7 +140,7 @@ public sealed class BookkeepingBench(CliContext context)
         string file = Path.Combine(folder, name + ".yaml");
         // Different target classes per sweep: the same trial ids would be reused from the first sweep's results.
         File.WriteAllText(file, SweepYaml(name, trials, classes));
-        var definition = SweepLoader.Load(file, data);
+        var definition = SweepLoader.Load(file, data, Console.Error);
         var specs = SweepExpander.Expand(definition).ToArray();
         var watch = Stopwatch.StartNew();
         var reply = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(SweepRequest.From(definition)));

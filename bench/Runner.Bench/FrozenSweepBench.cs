@@ -22,7 +22,7 @@ public sealed class FrozenSweepBench(CliContext context)
 
     int Run(Options o, string folder)
     {
-        var definition = SweepLoader.Load(o.SweepFile, o.Data);
+        var definition = SweepLoader.Load(o.SweepFile, o.Data, Console.Error);
         var all = SweepExpander.Expand(definition);
         int seed = all.Min(t => t.Seed);
         var trials = all.Where(t => t.Seed == seed).Select(t => o.Epochs is { } e ? t with { Epochs = e } : t).ToList();

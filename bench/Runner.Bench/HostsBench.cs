@@ -35,7 +35,7 @@ public sealed class HostsBench(CliContext context)
 
         string file = Path.Combine(folder, "hosts.yaml");
         File.WriteAllText(file, BookkeepingBench.SweepYaml("hosts", trials, "5, 6"));
-        var definition = SweepLoader.Load(file, data);
+        var definition = SweepLoader.Load(file, data, Console.Error);
         trials = SweepExpander.Expand(definition).Count;   // the grid rounds --trials up to whole learning rates × seeds
         var clock = Stopwatch.StartNew();
         string id = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(SweepRequest.From(definition))).GetProperty("sweep_id").GetString()!;

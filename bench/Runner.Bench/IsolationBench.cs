@@ -101,7 +101,7 @@ public sealed class IsolationBench(CliContext context)
             """;
         string file = Path.Combine(Path.GetTempPath(), $"runner-isolation-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(file, yaml);
-        try { return SweepExpander.Expand(SweepLoader.Load(file, data)).Single(); }
+        try { return SweepExpander.Expand(SweepLoader.Load(file, data, Console.Error)).Single(); }
         finally { File.Delete(file); }
     }
 

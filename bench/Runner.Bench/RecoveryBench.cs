@@ -63,7 +63,7 @@ public sealed class RecoveryBench(CliContext context)
 
         string file = Path.Combine(folder, "recovery.yaml");
         File.WriteAllText(file, BookkeepingBench.SweepYaml("recovery", trials, "0, 1"));
-        var request = SweepRequest.From(SweepLoader.Load(file, o.Data));
+        var request = SweepRequest.From(SweepLoader.Load(file, o.Data, Console.Error));
         string id = client.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(request)).GetProperty("sweep_id").GetString()!;
         var deadline = DateTime.UtcNow.AddMinutes(30);
         while (true)

@@ -21,7 +21,7 @@ public sealed class ScalingBench(CliContext context)
 
     int Run(string sweepFile, string? data, string folder)
     {
-        var definition = SweepLoader.Load(sweepFile, data);
+        var definition = SweepLoader.Load(sweepFile, data, Console.Error);
         int trials = SweepExpander.Expand(definition).Count;
         int cores = Environment.ProcessorCount;
         context.Out.WriteLine($"scaling: {Path.GetFileName(sweepFile)} ({trials} trials), {cores} cores, state and logs in {folder}");

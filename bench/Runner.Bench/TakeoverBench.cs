@@ -42,7 +42,7 @@ public sealed class TakeoverBench(CliContext context)
 
         string file = Path.Combine(folder, "takeover.yaml");
         File.WriteAllText(file, BookkeepingBench.SweepYaml("takeover", 10_000, "0, 1"));
-        var request = SweepRequest.From(SweepLoader.Load(file, o.Data));
+        var request = SweepRequest.From(SweepLoader.Load(file, o.Data, Console.Error));
         string id = new CoordinatorClient(apis).Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(request)).GetProperty("sweep_id").GetString()!;
 
         var times = new List<double>();

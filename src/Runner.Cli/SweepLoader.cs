@@ -9,10 +9,13 @@ namespace Runner.Cli;
 /// </summary>
 public static class SweepLoader
 {
-    public static SweepDefinition Load(string path, string? dataOption)
+    /// <summary>The sweep file, valid; its warnings (uneven classes...) are written to <paramref name="warnings"/>, one a line.</summary>
+    public static SweepDefinition Load(string path, string? dataOption, TextWriter warnings)
     {
         if (!File.Exists(path)) throw new UsageException($"{path}: no such file");
-        return SweepFile.Load(path, Capacity(dataOption));
+        var definition = SweepFile.Load(path, Capacity(dataOption));
+        foreach (var w in definition.Warnings) warnings.WriteLine($"{w.File}:{w.Line}:{w.Column}: warning: {w.Message}");
+        return definition;
     }
 
     /// <summary>Images per class in the data a run will use (--data, else the sweep's own folder).</summary>

@@ -32,7 +32,7 @@ public static class SweepUploads
         {
             string folder = trial.DataPath!;
             ImageFolderLayout layout;
-            try { layout = ImageFolderLayout.Scan(folder); }
+            try { layout = ImageFolderLayout.Open(folder); }
             catch (Exception e) when (e is ImageFolderException or IOException or UnauthorizedAccessException)
             {
                 throw new CommandFailedException($"{folder}: cannot read the image folder ({e.Message})");
@@ -41,7 +41,7 @@ public static class SweepUploads
                 throw new CommandFailedException($"{folder}: the folder's files changed while the sweep was being submitted; run the command again");
             string archive = Archive(layout);
             string sha = ContentHash.Of(archive);
-            Upload(client, archive, sha, $"image folder {Path.GetFileName(layout.Root)} ({layout.AllFiles.Count():N0} images)", context);
+            Upload(client, archive, sha, $"image folder {Path.GetFileName(layout.Source)} ({layout.AllFiles.Count():N0} images)", context);
             // Sent: the coordinator keeps it. An archive that did not get there stays for the next submit to resume.
             File.Delete(archive);
             archives[folder] = sha;
@@ -55,8 +55,8 @@ public static class SweepUploads
     /// <summary>The folder's archive, in the user cache: named by the files' paths, sizes and write times, so an interrupted upload finds it again.</summary>
     static string Archive(ImageFolderLayout layout)
     {
-        var files = layout.AllFiles.ToList();
-        var listing = new StringBuilder(layout.Root).Append('\n');
+        var files = layout.UploadFiles.ToList();
+        var listing = new StringBuilder(layout.Source).Append('\n');
         foreach (string f in files)
         {
             var info = new FileInfo(f);

@@ -30,7 +30,7 @@ public static class SweepViews
     static readonly Dictionary<string, Func<TrialRow, IComparable?>> SortKeys = new()
     {
         ["trial_id"] = r => r.TrialId, ["status"] = r => r.Status.ToString(), ["initialization"] = r => r.Initialization.ToString(),
-        ["freeze_depth"] = r => r.FreezeDepth, ["learning_rate"] = r => r.LearningRate, ["dataset_size"] = r => r.DatasetSize,
+        ["freeze_depth"] = r => r.FreezeDepth, ["learning_rate"] = r => r.LearningRate, ["dataset_size"] = r => r.DatasetSize ?? SweepParameters.AllImages,
         ["seed"] = r => r.Seed, ["strategy"] = r => r.Strategy, ["attempts"] = r => r.Attempts, ["test_accuracy"] = r => r.TestAccuracy,
         ["best_val_accuracy"] = r => r.BestValAccuracy, ["seconds"] = r => r.Seconds, ["worker"] = r => r.Worker,
     };
@@ -130,7 +130,9 @@ public static class SweepViews
         var fields = new[] { "initialization", "freeze_depth", "learning_rate", "dataset_size", "strategy", "seed", "test_accuracy", "best_val_accuracy" };
         var rows = done.Select(t => new object?[]
         {
-            EnumText.Of(t.Spec.Initialization), t.Spec.FreezeDepth, t.Spec.LearningRate, t.Spec.DatasetSize, t.Spec.StrategyName, t.Spec.Seed,
+            // dataset_size: all is plotted at what its largest class really had.
+            EnumText.Of(t.Spec.Initialization), t.Spec.FreezeDepth, t.Spec.LearningRate,
+            t.Spec.DatasetSize == SweepParameters.AllImages ? t.Result!.TrainPerClass?.Max() : t.Spec.DatasetSize, t.Spec.StrategyName, t.Spec.Seed,
             t.Result!.TestAccuracy, t.Result.BestValAccuracy,
         });
         return (200, JsonSerializer.Serialize(new { fields, rows, ids = done.Select(t => t.TrialId) }, TrialExport.Options));

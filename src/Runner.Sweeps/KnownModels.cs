@@ -63,5 +63,8 @@ public static class KnownModels
     /// <summary>What base.model may name: the built-in models and <see cref="TorchScript"/>.</summary>
     public static string[] Names => Models.Select(m => m.Name).Append(TorchScript).ToArray();
 
+    /// <summary>Channels of a model's input images: convnet4 is built for grayscale, every other model for RGB.</summary>
+    public static int InputChannels(string model) => model == "convnet4" ? 1 : 3;
+
     public static ModelFacts? Get(string name) => name == TorchScript ? TorchScriptFacts : Models.FirstOrDefault(m => m.Name == name);
 }

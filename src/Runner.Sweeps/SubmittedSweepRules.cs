@@ -69,6 +69,11 @@ public static class SubmittedSweepRules
         if (t.Keep != null && !KeptModels.Names.Contains(t.Keep)) yield return $"keep must be one of {string.Join(", ", KeptModels.Names)}, got '{t.Keep}'";
         if (t.Patience != 0) foreach (string problem in SweepRules.Patience(t.Patience, t.MinDelta)) yield return problem;
         foreach (string problem in SweepRules.Together(t)) yield return problem;
+        if (t.Transforms is { } transforms)
+        {
+            if (!t.IsImageFolder) yield return "transforms apply to image folders";
+            foreach (string problem in transforms.Problems(t.ImageSize, KnownModels.InputChannels(t.Model ?? ""))) yield return problem;
+        }
 
         if (model == null || !Enum.IsDefined(t.Initialization)) yield break;
         int capacity = dataset == null ? int.MaxValue : TargetSpec.CapacityOf(dataset.TrainPerClass, t.ValidationPerClass);

@@ -2,7 +2,10 @@ using MessagePack;
 
 namespace Runner.Sweeps;
 
-/// <summary>A whole sweep file after validation: everything needed to expand it into trials.</summary>
+/// <summary>
+/// A whole sweep file after validation: everything needed to expand it into trials, and the warnings it gave (what
+/// runs but may not be what was meant, such as classes too small for a dataset_size).
+/// </summary>
 public sealed record SweepDefinition(
     string Name,
     BaseSpec Base,
@@ -10,7 +13,10 @@ public sealed record SweepDefinition(
     TrainSpec Train,
     SweepSpec Sweep,
     ResourceSpec Resources,
-    string? SourcePath = null);
+    string? SourcePath = null)
+{
+    public IReadOnlyList<SweepError> Warnings { get; init; } = Array.Empty<SweepError>();
+}
 
 /// <summary>The base model: pretrained by Runner on source classes (<paramref name="Pretrain"/>) or loaded from a file (<paramref name="Weights"/>).</summary>
 /// <param name="PretrainSeeds">base.pretrain.seed as a list: one base per seed, a sweep axis (null: the one seed in <paramref name="Pretrain"/>)</param>
@@ -27,8 +33,12 @@ public sealed record WeightsSpec(string Path, string Sha256);
 /// <summary>
 /// Images in the torchvision ImageFolder layout, resized and center-cropped to <paramref name="ImageSize"/> pixels
 /// (0: the model's own input size), with random crops and flips while training when <paramref name="Augment"/>.
+/// <paramref name="SkipBadImages"/> (<c>on_bad_image: skip</c>): files that are not readable images are left out and
+/// reported, instead of refusing the data.
 /// </summary>
-public sealed record ImageFolderSpec(ImageFolderLayout Layout, int ImageSize, bool Augment);
+/// <paramref name="Transforms"/>: torchvision-style resize, crops, flips and jitter (null: decode at image_size, and
+/// <paramref name="Augment"/>'s pad-and-crop).
+public sealed record ImageFolderSpec(ImageFolderLayout Layout, int ImageSize, bool Augment, bool SkipBadImages = false, TransformSpec? Transforms = null);
 
 /// <summary>Pretraining on the source classes. Everything here determines the checkpoint, so all of it is hashed.</summary>
 [MessagePackObject]
@@ -44,14 +54,22 @@ public sealed record PretrainSpec(
 /// <summary>
 /// The target task. <paramref name="DataDir"/> says where the files are, not what they are: it is not part of a
 /// trial's identity. <paramref name="Folder"/> is set for image-folder data (then <paramref name="Dataset"/> names its
-/// fingerprint: image-folder:HASH). <paramref name="TrainPerClass"/> is how many training images the smallest target
-/// class has in the data this sweep was checked against (null until known).
+/// fingerprint: image-folder:HASH). <paramref name="TrainPerClass"/> is how many training images each target class
+/// has (in <paramref name="Classes"/>' order) in the data this sweep was checked against (null until known).
 /// </summary>
 public sealed record TargetSpec(string Dataset, int[] Classes, int ValidationPerClass, string? DataDir, ImageFolderSpec? Folder = null,
-    int? TrainPerClass = null)
+    int[]? TrainPerClass = null)
 {
-    /// <summary>The most <c>dataset_size</c> may be: what is left per class once validation is carved out (the default dataset_size).</summary>
-    public int Capacity => TrainPerClass is { } n ? CapacityOf(n, ValidationPerClass) : int.MaxValue;
+    /// <summary>
+    /// The most <c>dataset_size</c> may be, and its default: what the largest class has left once validation is
+    /// carved out. Classes with fewer images use all they have (uneven classes are not cut to the smallest).
+    /// </summary>
+    public int Capacity => TrainPerClass is { Length: > 0 } n ? CapacityOf(n.Max(), ValidationPerClass) : int.MaxValue;
+
+    /// <summary>The target classes (indices) with fewer than <paramref name="datasetSize"/> training images after validation, with what they have.</summary>
+    public IEnumerable<(int Class, int Images)> ShortOf(int datasetSize) =>
+        (TrainPerClass ?? Array.Empty<int>()).Select((n, i) => (Classes[i], CapacityOf(n, ValidationPerClass)))
+            .Where(c => c.Item2 < datasetSize);
 
     /// <summary>The rule, written once: validation images come first out of every class; the rest may train.</summary>
     public static int CapacityOf(int trainImagesPerClass, int validationPerClass) => trainImagesPerClass - validationPerClass;

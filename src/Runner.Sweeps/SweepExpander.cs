@@ -67,10 +67,12 @@ public static class SweepExpander
             Dropout: Get("dropout", d.Train.Dropout),
             ImageSize: folder?.ImageSize ?? 0,
             Augment: folder?.Augment ?? false,
+            SkipBadImages: folder?.SkipBadImages ?? false,
+            Transforms: folder?.Transforms,
             WeightsSha256: scratch ? null : d.Base.Weights?.Sha256,
             WeightsPath: scratch ? null : d.Base.Weights?.Path,
             BackboneStages: d.Base.Stages,
-            DataPath: folder?.Layout.Root ?? d.Target.DataDir,
+            DataPath: folder?.Layout.Source ?? d.Target.DataDir,
             Metric: d.Sweep.Metric.IsDefault ? null : d.Sweep.Metric.Metric,
             Minimize: !d.Sweep.Metric.Maximize,
             // Null is how records from before selection say "last": a new default trial gets a new id.

@@ -16,7 +16,8 @@ public static class SweepFile
     static readonly string[] BaseKeys = { "model", "pretrain", "weights", "stages" };
     static readonly string[] PretrainKeys = { "dataset", "classes", "epochs", "lr", "seed", "batch_size", "optimizer" };
     static readonly string[] TargetKeys = { "dataset", "classes", "data", "validation_per_class" };
-    static readonly string[] FolderKeys = { "type", "path", "image_size", "augment" };
+    static readonly string[] FolderKeys = { "type", "path", "image_size", "augment", "on_bad_image", "transforms" };
+    static readonly string[] TransformKeys = { "resize", "train_crop", "scale", "ratio", "flip", "color_jitter", "mean", "std" };
     public static readonly string[] WeightExtensions = { ".pt", ".pth", ".bin", ".safetensors", ".dat" };
     static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout",
         "select", "lr_schedule", "warmup_epochs", "lr_milestones", "lr_gamma", "label_smoothing", "grad_clip", "nesterov", "precision" };
@@ -27,6 +28,8 @@ public static class SweepFile
     static readonly string[] ResourceKeys = { "device", "max_failures", "threads" };
     static readonly string[] DistributionKeys = { "distribution", "min", "max" };
     public const int DefaultMaxTrials = 10_000;
+    /// <summary>target.dataset.type: a folder of class folders, or a CSV/JSONL list of labelled files (<see cref="ImageList"/>).</summary>
+    public const string ImageFolderType = "image-folder", ImageListType = "image-list";
 
     /// <summary>Reads a sweep file; throws <see cref="SweepFileException"/> listing every problem.</summary>
     public static SweepDefinition Load(string path, TrainPerClassLookup? capacity = null)
@@ -87,12 +90,13 @@ public static class SweepFile
             target = target with
             {
                 TrainPerClass = target.Folder != null
-                    ? target.Folder.Layout.TrainPerClass(target.Classes)
-                    : (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir),
+                    ? target.Classes.Select(c => target.Folder.Layout.TrainFiles[c].Count).ToArray()
+                    : (capacity ?? DefaultCapacity)(target.Dataset, target.DataDir) is { } even ? target.Classes.Select(_ => even).ToArray() : null,
             };
-            if (target.Capacity < 1 && targetMap != null)
+            var starved = target.ShortOf(1).ToList();
+            if (starved.Count > 0 && targetMap != null)
                 r.Error(YamlNodeReader.Get(targetMap, "validation_per_class") ?? targetMap,
-                    $"validation_per_class {target.ValidationPerClass} leaves no training examples: the data holds {target.TrainPerClass} per class");
+                    $"validation_per_class {target.ValidationPerClass} leaves no training examples: class {ClassName(target, starved[0].Class)} has {starved[0].Images + target.ValidationPerClass} training images");
         }
         var sweepMap = r.Mapping(r.Require(root, "sweep", ""), "sweep");
         var sweep = ReadSweep(r, sweepMap, baseSpec?.Model ?? "", Math.Max(target?.Capacity ?? int.MaxValue, 1), target?.Classes.Length ?? int.MaxValue);
@@ -106,7 +110,8 @@ public static class SweepFile
         if (r.Errors.Count > 0 || name == null || baseSpec == null || target == null || train == null || sweep == null || resources == null)
             throw new SweepFileException(r.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
 
-        var definition = new SweepDefinition(name, baseSpec, target, train, sweep, resources);
+        WarnShortClasses(r, target, sweep, sweepMap, YamlNodeReader.Get(targetMap, "dataset")!);
+        var definition = new SweepDefinition(name, baseSpec, target, train, sweep, resources) { Warnings = r.Warnings };
         long count = SweepExpander.GridSize(definition);
         if (count > sweep.MaxTrials)
         {
@@ -128,6 +133,29 @@ public static class SweepFile
         }
         return definition;
     }
+
+    /// <summary>
+    /// Uneven classes are not an error: a class with fewer images than a trial's dataset_size trains on all it has (the
+    /// trial records how many). Said once per dataset_size value, naming the short classes.
+    /// </summary>
+    static void WarnShortClasses(YamlNodeReader r, TargetSpec target, SweepSpec sweep, YamlMappingNode? sweepMap, YamlNode datasetNode)
+    {
+        var axisNode = YamlNodeReader.Get(YamlNodeReader.Get(sweepMap, "parameters") as YamlMappingNode, "dataset_size");
+        var axis = sweep.Parameters.FirstOrDefault(p => p.Name == "dataset_size");
+        var sizes = axis?.Values?.Cast<int>() ?? new[] { axis == null ? target.Capacity : (int)axis.Distribution!.Max };
+        foreach (int size in sizes.Where(s => s != SweepParameters.AllImages))
+        {
+            var shortClasses = target.ShortOf(size).ToList();
+            if (shortClasses.Count == 0) continue;
+            string which = string.Join(", ", shortClasses.Take(3).Select(c => $"{ClassName(target, c.Class)} ({c.Images})"))
+                + (shortClasses.Count > 3 ? $" and {shortClasses.Count - 3} more" : "");
+            string asked = axis == null ? "the default dataset_size (the largest class's)" : $"dataset_size {SweepParameters.Format(size)}";
+            r.Warn(axisNode ?? datasetNode, $"{asked}: {shortClasses.Count} of {target.Classes.Length} classes have fewer training images: {which}; they train on all they have (each trial records how many per class)");
+        }
+    }
+
+    static string ClassName(TargetSpec target, int index) =>
+        (target.Folder?.Layout.ClassNames ?? KnownDatasets.Get(target.Dataset)?.ClassNames) is { } names && index < names.Count ? $"'{names[index]}'" : index.ToString();
 
     static string NotUploaded(string key, string written) => $"{key}: '{written}' is on the client and has not been uploaded yet";
 
@@ -163,13 +191,13 @@ public static class SweepFile
         // An image folder's classes default to all of its class folders; a built-in dataset's must be chosen.
         int[]? classes = facts == null ? null
             : folder != null && classesNode == null ? Enumerable.Range(0, facts.ClassNames.Count).ToArray()
-            : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", facts, folder?.Layout.Root);
+            : ReadClasses(r, r.Require(map, "classes", "target"), "target.classes", facts, folder?.Layout.Source);
         var validationNode = YamlNodeReader.Get(map, "validation_per_class");
         int validation = r.Integer(validationNode, "target.validation_per_class", 1) ?? (folder != null ? 10 : 100);
         // A folder with val/ brings its validation split: every val/ image of the target classes validates; none is carved.
         if (folder?.Layout.ValidationFiles != null)
         {
-            if (validationNode != null) r.Error(validationNode, $"target.validation_per_class: {folder.Layout.Root} has val/, whose images are the validation split; remove validation_per_class");
+            if (validationNode != null) r.Error(validationNode, $"target.validation_per_class: {folder.Layout.Source} has its own validation split (val/), whose images validate; remove validation_per_class");
             validation = 0;
         }
         string? data = r.Text(YamlNodeReader.Get(map, "data"), "target.data");
@@ -183,36 +211,88 @@ public static class SweepFile
     static ImageFolderSpec? ReadImageFolder(YamlNodeReader r, YamlMappingNode map, SweepFileSources sources, string? model)
     {
         r.CheckKeys(map, "target.dataset", FolderKeys);
-        string? type = r.Choice(r.Require(map, "type", "target.dataset"), "target.dataset.type", "image-folder");
+        var typeNode = r.Require(map, "type", "target.dataset");
+        string? type = r.Choice(typeNode, "target.dataset.type", ImageFolderType, ImageListType);
         var pathNode = r.Require(map, "path", "target.dataset");
         string? path = r.Text(pathNode, "target.dataset.path");
         var sizeNode = YamlNodeReader.Get(map, "image_size");
         int? size = r.Integer(sizeNode, "target.dataset.image_size");
         bool augment = r.Boolean(YamlNodeReader.Get(map, "augment"), "target.dataset.augment") ?? false;
+        bool skipBad = r.Choice(YamlNodeReader.Get(map, "on_bad_image"), "target.dataset.on_bad_image", "refuse", "skip") == "skip";
         int native = KnownModels.Get(model ?? "")?.InputSize ?? 0;
         if (size != null && SweepRules.ImageSize(size.Value, model) is { } badSize) { r.Error(sizeNode!, $"target.dataset.{badSize}"); size = null; }
         if (size == 0) size = null;
+        var transformsNode = YamlNodeReader.Get(map, "transforms");
+        var transforms = ReadTransforms(r, r.Mapping(transformsNode, "target.dataset.transforms"), size ?? native, model);
+        if (transforms != null && augment)
+            r.Error(YamlNodeReader.Get(map, "augment")!, "target.dataset: augment (pad-and-crop, flip) and transforms are two ways to augment: give one");
         if (type == null || path == null) return null;
         if (sources.Locate(path, SourceKind.ImageFolder) is not { } located)
         {
             r.Error(pathNode!, NotUploaded("target.dataset.path", path), new SourceRequest(path, SourceKind.ImageFolder));
             return null;
         }
+        if ((type == ImageListType) != ImageList.IsList(path))
+        {
+            r.Error(typeNode!, type == ImageListType
+                ? $"target.dataset: type {ImageListType} takes a list file ({string.Join(" or ", ImageList.Extensions)}), not '{path}'"
+                : $"target.dataset: '{path}' is a list of images: use type: {ImageListType}");
+            return null;
+        }
         try
         {
-            var layout = ImageFolderLayout.Scan(located);
-            if (layout.FirstNonImage() is { } notAnImage)
+            var layout = ImageFolderLayout.Open(located);
+            var notImages = layout.NonImages().ToList();
+            if (notImages.Count > 0 && !skipBad)
             {
-                r.Error(pathNode!, notAnImage);
+                r.Error(pathNode!, $"{notImages[0]} (on_bad_image: skip leaves such files out)");
                 return null;
             }
-            return new ImageFolderSpec(layout, size ?? native, augment);
+            if (notImages.Count > 0)
+                r.Warn(pathNode!, $"{notImages.Count} file(s) are not readable images and are skipped (on_bad_image: skip): {string.Join("; ", notImages.Take(3))}");
+            return new ImageFolderSpec(layout, size ?? native, augment, skipBad, transforms);
         }
         catch (Exception e) when (e is ImageFolderException or IOException or UnauthorizedAccessException)
         {
             r.Error(pathNode!, e.Message);
             return null;
         }
+    }
+
+    /// <summary>target.dataset.transforms, each setting defaulting to torchvision's (resize: image_size / 0.875).</summary>
+    static TransformSpec? ReadTransforms(YamlNodeReader r, YamlMappingNode? map, int imageSize, string? model)
+    {
+        if (map == null) return null;
+        r.CheckKeys(map, "target.dataset.transforms", TransformKeys);
+        int errors = r.Errors.Count;
+        const string at = "target.dataset.transforms";
+        (double, double)? Range(string key)
+        {
+            if (YamlNodeReader.Get(map, key) is not { } node) return null;
+            var values = r.Sequence(node, $"{at}.{key}")?.Children.Select(v => r.Real(v, $"{at}.{key} entry")).ToList();
+            if (values == null || values.Any(v => v == null)) return null;
+            if (values.Count == 2) return (values[0]!.Value, values[1]!.Value);
+            r.Error(node, $"{at}.{key} takes two numbers, [min, max]");
+            return null;
+        }
+        float[]? Floats(string key) => YamlNodeReader.Get(map, key) is { } node
+            ? r.Sequence(node, $"{at}.{key}")?.Children.Select(v => (float)(r.Real(v, $"{at}.{key} entry") ?? 0)).ToArray()
+            : null;
+        var d = new TransformSpec(imageSize > 0 ? TransformSpec.DefaultResize(imageSize) : 0);
+        var spec = d with
+        {
+            Resize = r.Integer(YamlNodeReader.Get(map, "resize"), $"{at}.resize", 1) ?? d.Resize,
+            TrainCrop = r.Choice(YamlNodeReader.Get(map, "train_crop"), $"{at}.train_crop", TransformSpec.TrainCrops) ?? d.TrainCrop,
+            Flip = r.Boolean(YamlNodeReader.Get(map, "flip"), $"{at}.flip") ?? d.Flip,
+            ColorJitter = r.Real(YamlNodeReader.Get(map, "color_jitter"), $"{at}.color_jitter") ?? d.ColorJitter,
+            Mean = Floats("mean"),
+            Std = Floats("std"),
+        };
+        if (Range("scale") is var (smin, smax)) spec = spec with { ScaleMin = smin, ScaleMax = smax };
+        if (Range("ratio") is var (rmin, rmax)) spec = spec with { RatioMin = rmin, RatioMax = rmax };
+        if (r.Errors.Count > errors) return null;
+        foreach (string problem in spec.Problems(imageSize, KnownModels.InputChannels(model ?? ""))) r.Error(map, $"target.dataset.{problem}");
+        return r.Errors.Count > errors ? null : spec;
     }
 
     /// <param name="where">how to name the data in messages (an image folder's path), default the dataset's name</param>
@@ -490,7 +570,7 @@ public static class SweepFile
         int errors = r.Errors.Count;
         foreach (var item in items)
         {
-            object? value = info.Kind switch
+            object? value = SweepParameters.Word(info.Name, (item as YamlScalarNode)?.Value) ?? info.Kind switch
             {
                 SweepParameters.Kind.Integer => r.Integer(item, $"{path} entry"),
                 SweepParameters.Kind.Real => r.Real(item, $"{path} entry"),

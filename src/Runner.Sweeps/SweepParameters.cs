@@ -33,6 +33,16 @@ public static class SweepParameters
 
     public static Info? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
+    /// <summary>
+    /// <c>dataset_size: all</c>: every training image of each class (after validation). Stored as the largest int so
+    /// that it sorts after every number and "up to N per class" needs no special case; shown as "all".
+    /// </summary>
+    public const int AllImages = int.MaxValue;
+    public const string AllImagesWord = "all";
+
+    /// <summary>A word that stands for a number of this parameter (<c>dataset_size: all</c>), or null.</summary>
+    public static object? Word(string name, string? text) => name == "dataset_size" && text == AllImagesWord ? AllImages : null;
+
     /// <summary>Checks one value against its parameter's rules; returns the problem or null.</summary>
     public static string? Check(string name, object value, string model, int datasetCapacity)
     {
@@ -53,9 +63,9 @@ public static class SweepParameters
                 return (double)value is < 0 or >= 1 ? $"momentum must be in [0, 1), got {Format(value)}" : null;
             case "dataset_size":
                 int size = (int)value;
-                if (size < 1) return $"dataset_size must be >= 1, got {size}";
-                if (size > datasetCapacity)
-                    return $"dataset_size {size} is more than the data holds: {datasetCapacity} training examples per class are left after the validation split";
+                if (size < 1) return $"dataset_size must be >= 1 (or {AllImagesWord}), got {size}";
+                if (size > datasetCapacity && size != AllImages)
+                    return $"dataset_size {size} is more than any class holds: the largest has {datasetCapacity} training examples left after the validation split (dataset_size: {AllImagesWord} takes every image)";
                 return null;
             case "base_lr_factor":
                 return (double)value <= 0 ? $"base_lr_factor must be > 0, got {Format(value)}" : null;
@@ -78,6 +88,10 @@ public static class SweepParameters
         }
     }
 
-    public static string Format(object value) =>
-        value is double d ? d.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : value.ToString()!;
+    public static string Format(object value) => value switch
+    {
+        double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        AllImages => AllImagesWord,   // only dataset_size can hold it
+        _ => value.ToString()!,
+    };
 }

@@ -29,6 +29,9 @@ public sealed record EpochMetrics(
 /// <see cref="BestValAccuracy"/> and <see cref="BestEpoch"/> are validation accuracy's best, whatever the objective.
 /// <see cref="TestConfusion"/> is the test split's confusion matrix (<c>[true][predicted]</c>, in the order of the
 /// trial's target classes); per-class accuracy and the other scores follow from it (<see cref="ClassScores"/>).
+/// <see cref="TrainPerClass"/> is how many training images each target class used (in the same order): fewer than
+/// <c>dataset_size</c> for a class that did not have that many (null in records from before uneven classes).
+/// <see cref="SkippedImages"/>: the data's files left out as unreadable (<c>on_bad_image: skip</c>), relative to its folder.
 /// </summary>
 [MessagePackObject]
 public sealed record TrialResult(
@@ -54,4 +57,10 @@ public sealed record TrialResult(
     [property: Key(19)] int[][]? TestConfusion = null,
     [property: Key(20)] int? SelectedEpoch = null,
     [property: Key(21)] double? ObjectiveValue = null,
-    [property: Key(22)] string? ModelSha256 = null);
+    [property: Key(22)] string? ModelSha256 = null,
+    [property: Key(23)] int[]? TrainPerClass = null,
+    [property: Key(24)] string[]? SkippedImages = null)
+{
+    /// <summary>Whether some class trained on fewer images than the trial's dataset_size asked for.</summary>
+    public bool ClassesShortOf(int datasetSize) => TrainPerClass?.Any(n => n < datasetSize) == true && datasetSize != SweepParameters.AllImages;
+}

@@ -58,7 +58,9 @@ public sealed record TrialSpec(
     [property: Key(37)] bool Nesterov = false,
     [property: Key(38)] string? Keep = null,
     [property: Key(39)] string? Precision = null,
-    [property: Key(40)] string[]? BackboneStages = null)
+    [property: Key(40)] string[]? BackboneStages = null,
+    [property: Key(41)] bool SkipBadImages = false,
+    [property: Key(42)] TransformSpec? Transforms = null)
 {
     /// <summary>fp32 (null in records from before mixed precision), bf16 or fp16: the arithmetic of the forward pass.</summary>
     [IgnoreMember]
@@ -128,8 +130,9 @@ public sealed record TrialSpec(
     [IgnoreMember]
     public string? FrozenFeaturesKey =>
         // A TorchScript program runs whole: its frozen prefix cannot be run alone, so its features are not cached.
-        FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment && Model != KnownModels.TorchScript && BaseIdentity is { } identity
-            ? $"{identity}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}"
+        FreezeDepth > 0 && StrategyName == Strategies.FeatureExtraction && !Augment && Transforms?.IsRandom != true && Model != KnownModels.TorchScript
+        && BaseIdentity is { } identity
+            ? $"{identity}|{TargetDataset}|{ImageSize}|{string.Join(",", TargetClasses)}|{FreezeDepth}{(Transforms == null ? "" : "|" + Transforms.Canonical())}"
             : null;
 
     /// <summary>Stable 16-hex-digit id: SHA-256 of <see cref="Canonical"/>.</summary>
@@ -171,6 +174,8 @@ public sealed record TrialSpec(
         if (Dropout != 0) fields["dropout"] = Num(Dropout);
         if (ImageSize != 0) fields["image_size"] = Num(ImageSize);
         if (Augment) fields["augment"] = "true";
+        if (SkipBadImages) fields["on_bad_image"] = "skip";
+        if (Transforms != null) fields["transforms"] = Transforms.Canonical();
         if (WeightsSha256 != null) fields["weights"] = WeightsSha256;
         if (!Objective.IsDefault) fields["objective"] = $"{Objective.Metric}:{(Objective.Maximize ? "max" : "min")}";
         if (SelectsBestEpoch) fields["select"] = "best";
@@ -193,7 +198,7 @@ public sealed record TrialSpec(
     /// <summary>One line for progress displays: the usual settings, then whatever is not the default.</summary>
     public string Describe()
     {
-        var text = new StringBuilder($"{EnumText.Of(Initialization)}, freeze {FreezeDepth}, lr {Num(LearningRate)}, {DatasetSize}/class, seed {Seed}");
+        var text = new StringBuilder($"{EnumText.Of(Initialization)}, freeze {FreezeDepth}, lr {Num(LearningRate)}, {SweepParameters.Format(DatasetSize)}/class, seed {Seed}");
         if (StrategyName != Strategies.FeatureExtraction) text.Append(", ").Append(StrategyName);
         if (HeadKind != "linear") text.Append(", ").Append(HeadKind).Append(" head");
         if (Dropout != 0) text.Append(", dropout ").Append(Num(Dropout));

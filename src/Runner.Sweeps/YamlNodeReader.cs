@@ -12,10 +12,16 @@ internal sealed class YamlNodeReader
     readonly string _file;
     public List<SweepError> Errors { get; } = new();
 
+    /// <summary>What the file may mean but probably does not (the sweep still runs): shown beside a valid file's summary.</summary>
+    public List<SweepError> Warnings { get; } = new();
+
     public YamlNodeReader(string file) => _file = file;
 
     public void Error(YamlNode node, string message, SourceRequest? upload = null) =>
         Errors.Add(new SweepError(_file, (int)node.Start.Line, (int)node.Start.Column, message, upload));
+
+    public void Warn(YamlNode node, string message) =>
+        Warnings.Add(new SweepError(_file, (int)node.Start.Line, (int)node.Start.Column, message));
 
     public YamlMappingNode? Mapping(YamlNode? node, string path)
     {

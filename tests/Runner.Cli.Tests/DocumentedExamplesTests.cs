@@ -61,6 +61,17 @@ public class DocumentedExamplesTests
                 // Validation reads no pixels, only a file's first bytes: a PNG signature is enough.
                 for (int i = 0; i < 20; i++) File.WriteAllBytes(Path.Combine(dir, $"{i}.png"), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, (byte)i]);
             }
+        // A list of labelled files (image-list) beside them, with classes large enough for the examples' sizes.
+        var rows = new List<string> { "path,label,split" };
+        foreach (string name in new[] { "cat", "dog" })
+            for (int i = 0; i < 140; i++)
+            {
+                string relative = Path.Combine("listed", name, $"{i}.png");
+                Directory.CreateDirectory(Path.Combine(folder, "listed", name));
+                File.WriteAllBytes(Path.Combine(folder, relative), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, (byte)i]);
+                rows.Add($"{relative},{name},{(i < 120 ? "train" : "test")}");
+            }
+        File.WriteAllLines(Path.Combine(folder, "labels.csv"), rows);
         Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
         foreach (string weights in new[] { "resnet18.pt", Path.Combine("checkpoints", "resnet18.pt") })
             File.WriteAllBytes(Path.Combine(folder, weights), [1, 2, 3]);

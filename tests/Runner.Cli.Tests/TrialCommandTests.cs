@@ -140,7 +140,7 @@ public class TrialCommandTests
     [Theory]
     [InlineData("--lr", "-1", "learning_rate: [-1]", "learning_rate must be > 0, got -1")]
     [InlineData("--freeze-depth", "7", "freeze_depth: [7]", "freeze_depth 7 is outside 0..4 (convnet4 has 4 stages)")]
-    [InlineData("--dataset-size", "5000", "dataset_size: [5000]", "dataset_size 5000 is more than the data holds")]
+    [InlineData("--dataset-size", "5000", "dataset_size: [5000]", "dataset_size 5000 is more than any class holds")]
     public void The_same_bad_value_gets_the_same_message_from_trial_flags_and_from_a_sweep_file(string flag, string value, string parameter, string message)
     {
         string dir = ScratchFolders.New("doors");

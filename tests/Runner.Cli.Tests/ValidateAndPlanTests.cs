@@ -37,6 +37,31 @@ public class ValidateAndPlanTests
     }
 
     [Fact]
+    public void Validate_warns_of_classes_smaller_than_a_dataset_size_and_still_exits_0()
+    {
+        string folder = ScratchFolders.New("validate-uneven");
+        foreach (var (name, count) in new[] { ("big", 12), ("small", 4) })
+            for (int i = 0; i < count; i++)
+            {
+                Directory.CreateDirectory(Path.Combine(folder, "photos", name));
+                // The validator reads a file's first bytes only: a PNG signature is enough.
+                File.WriteAllBytes(Path.Combine(folder, "photos", name, $"{i}.png"), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]);
+            }
+        string sweep = CliRunner.WriteSweep(folder, """
+            name: uneven
+            base: { model: convnet4 }
+            target: { dataset: { type: image-folder, path: photos }, validation_per_class: 1 }
+            sweep: { parameters: { initialization: [scratch], dataset_size: [2, 6, all] } }
+            """);
+        var r = CliRunner.Run("validate", sweep);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("3 trials", r.Out);
+        // 4 "small" images: a fifth (1) is the test split, 1 validates, 2 train.
+        Assert.Equal($"{sweep}:4:65: warning: dataset_size 6: 1 of 2 classes have fewer training images: 'small' (2); they train on all they have (each trial records how many per class)",
+            r.Error.Trim());
+    }
+
+    [Fact]
     public void Validate_reports_each_problem_as_file_line_column_and_exits_2()
     {
         string dir = ScratchFolders.New("bad-sweep");
@@ -61,7 +86,7 @@ public class ValidateAndPlanTests
             .Replace("../data/fashion-mnist-subset", CliRunner.Subset).Replace("dataset_size: [10, 100]", "dataset_size: [10, 901]"));
         var r = CliRunner.Run("validate", file);
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("dataset_size 901 is more than the data holds: 900 training examples per class", r.Error);
+        Assert.Contains("dataset_size 901 is more than any class holds: the largest has 900 training examples", r.Error);
     }
 
     [Fact]

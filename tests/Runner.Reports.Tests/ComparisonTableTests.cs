@@ -25,6 +25,23 @@ public class ComparisonTableTests
     };
 
     [Fact]
+    public void A_cell_whose_classes_were_short_says_so_and_all_is_a_column_after_the_numbers()
+    {
+        static TrialRecord Used(TrialRecord t, params int[] perClass) => t with { Result = t.Result! with { TrainPerClass = perClass } };
+        var trials = new List<TrialRecord>
+        {
+            Used(Done("pretrained", 2, 1e-3, 100, 1, test: 0.8, val: 0.8), 100, 100, 40, 100, 100),
+            Used(Done("pretrained", 2, 1e-3, 10, 1, test: 0.7, val: 0.7), 10, 10, 10, 10, 10),
+            Used(Done("pretrained", 2, 1e-3, SweepParameters.AllImages, 1, test: 0.9, val: 0.9), 500, 500, 40, 500, 500),
+        };
+        var table = ComparisonTable.Build(trials, Rows, Cols);
+        Assert.Equal(new[] { "10", "100", "all" }, table.ColumnKeys);
+        var cells = table.ColumnKeys.Select(c => table.Cells[(table.RowKeys[0], c)]).ToList();
+        Assert.Equal(new[] { false, true, false }, cells.Select(c => c.ShortClasses));
+        Assert.Equal("80.00% (n=1, some classes had fewer images)", CellText.Value(cells[1], table.Metric));
+    }
+
+    [Fact]
     public void The_best_learning_rate_per_cell_is_chosen_on_validation_accuracy_never_on_test_accuracy()
     {
         var t = ComparisonTable.Build(Sweep(), Rows, Cols);
@@ -119,7 +136,7 @@ public class ComparisonTableTests
         Assert.Contains("| scratch, 0 | 72.00 ± 2.83% (n=2, learning_rate=0.001) | (pending) |", md);
 
         var csv = CsvText.Parse(TableExport.Csv(t));
-        Assert.Equal(new[] { "initialization", "freeze_depth", "dataset_size", "metric", "mean", "std", "seeds", "trials", "chosen", "missing" }, csv[0]);
+        Assert.Equal(new[] { "initialization", "freeze_depth", "dataset_size", "metric", "mean", "std", "seeds", "trials", "chosen", "missing", "short_classes" }, csv[0]);
         var row = csv.Single(r => r[0] == "pretrained" && r[2] == "10");
         Assert.Equal(0.82, double.Parse(row[4], System.Globalization.CultureInfo.InvariantCulture), 12);
 

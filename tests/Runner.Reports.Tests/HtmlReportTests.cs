@@ -33,8 +33,34 @@ public class HtmlReportTests
         Assert.Contains("<tr><th>pretrained, 2</th><td class=\"num\">80.0</td><td class=\"num\">90.0</td><td class=\"num\">100.0</td><td class=\"num\">70.0</td><td class=\"num\">90.0</td><td class=\"num\">2</td></tr>", html);
         Assert.Equal(3, Regex.Matches(html, "<img alt=\"[a-z-]+\" src=\"data:image/png;base64,").Count);
         Assert.Contains("<th>devices</th><td>cpu × 2 thread(s)</td>", html);
+        // The objective varies with every swept parameter here; the table lists them, largest share first.
+        Assert.Matches("<h2>Parameter importance</h2><table><tr><th>parameter</th><th>share of val_accuracy's variance</th></tr><tr><td>[a-z_]+</td>", html);
         // Nothing is fetched from anywhere: no external scripts, styles, images or fonts.
         Assert.DoesNotMatch("(src|href)=\"(https?:)?//", html);
+    }
+
+    [Fact]
+    public void A_sweep_with_dataset_size_all_short_classes_and_skipped_files_reports_them()
+    {
+        static TrialRecord With(TrialRecord t, int[] perClass, string[]? skipped = null) =>
+            t with { Result = t.Result! with { TrainPerClass = perClass, SkippedImages = skipped } };
+        var trials = new List<TrialRecord>
+        {
+            With(Done("pretrained", 2, 1e-3, 10, 1, 0.80, 0.85), [10, 10, 10, 10, 10]),
+            With(Done("pretrained", 2, 1e-3, 100, 1, 0.90, 0.85), [100, 100, 37, 100, 100], ["train/c/broken.png"]),
+            With(Done("pretrained", 2, 1e-3, Runner.Sweeps.SweepParameters.AllImages, 1, 0.93, 0.90), [400, 380, 37, 400, 400], ["train/c/broken.png"]),
+        };
+        var sweep = new SweepRecord("uneven-1", "uneven", trials.Count, new DateTime(2026, 12, 3, 1, 0, 0, DateTimeKind.Utc));
+        string html = HtmlReport.Build(sweep, trials, HtmlReport.Plots.For(trials), new Dictionary<string, string>());
+
+        Assert.Contains("<th>all</th>", html);
+        Assert.Contains("90.00% (n=1, some classes had fewer images)", html);
+        Assert.Contains("<h2>Per-class test accuracy at all images per class</h2>", html);
+        Assert.Contains("1 trial(s) at dataset_size 100 had classes with fewer training images", html);
+        Assert.Contains("Fewest: class 7: 37", html);
+        Assert.Contains("1 file(s) were left out as unreadable images (on_bad_image: skip): train/c/broken.png.", html);
+        // The size plot keeps the numeric columns (10, 100); all has no place on its axis.
+        Assert.NotNull(SweepPlots.AccuracyVsDatasetSize(trials));
     }
 
     [Fact]

@@ -14,7 +14,20 @@ public class TrialExportTests
         Done("scratch", 0, 1e-3, 1000, 7, test: 0.9, val: 0.8) with { Failure = "a \"quoted\", comma\nand newline" },
         Other("pretrained", 4, 3e-4, 100, 2, TrialStatus.Failed),
         Other("scratch", 0, 3e-4, 100, 2, TrialStatus.Pending),
+        OwnData(),
     };
+
+    /// <summary>A trial on an image list with every data setting away from its default: all images, uneven classes, a skipped file, transforms.</summary>
+    static TrialRecord OwnData()
+    {
+        var done = Done("pretrained", 2, 1e-3, SweepParameters.AllImages, 3, test: 0.7, val: 0.6);
+        var spec = done.Spec with
+        {
+            TargetDataset = "image-folder:0123456789abcdef", ImageSize = 32, DataPath = "/data/labels.csv", SkipBadImages = true,
+            Transforms = new TransformSpec(37, ScaleMin: 0.25, ColorJitter: 0.25, Mean: [0.5f, 0.25f, 0.125f]),
+        };
+        return done with { TrialId = spec.Id, Spec = spec, Result = done.Result! with { TrialId = spec.Id, TrainPerClass = [10, 3, 10, 10, 10], SkippedImages = ["train/a/bad.png"] } };
+    }
 
     /// <summary>What a reader can know of a trial: its public row and its id (a default left unnamed reads back named).</summary>
     static string Published(IEnumerable<TrialRecord> t) =>
@@ -48,6 +61,11 @@ public class TrialExportTests
         Assert.Equal("pretrained", rows[0].GetProperty("initialization").GetString());
         Assert.Equal("completed", rows[0].GetProperty("status").GetString());
         Assert.Equal("feature-extraction", rows[0].GetProperty("strategy").GetString());
+        var own = rows[^1];
+        Assert.Equal(JsonValueKind.Null, own.GetProperty("dataset_size").ValueKind);   // dataset_size: all
+        Assert.Equal([10, 3, 10, 10, 10], own.GetProperty("train_images_per_class").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(("skip", 37, 0.25), (own.GetProperty("on_bad_image").GetString(), own.GetProperty("transforms").GetProperty("resize").GetInt32(),
+            own.GetProperty("transforms").GetProperty("color_jitter").GetDouble()));
         // No internal or derived fields of the records leak out.
         Assert.DoesNotContain(rows[0].EnumerateObject(), p => p.Name is "StrategyName" or "strategy_name" or "is_image_folder" or "frozen_features_key" or "spec" or "id");
     }

@@ -121,7 +121,8 @@ public class OwnDataSweepFileTests
         var trials = SweepExpander.Expand(d);
         Assert.Equal(6, trials.Count);
         var t = trials[0];
-        Assert.Equal((folder, weights, 32, 8), (t.DataPath, t.WeightsPath, t.ImageSize, t.DatasetSize));
+        // Unswept, dataset_size is the largest class's (dogs: 12 - 2 validation images); cats use the 8 they have.
+        Assert.Equal((folder, weights, 32, 10), (t.DataPath, t.WeightsPath, t.ImageSize, t.DatasetSize));
         Assert.Equal("039058c6f2c0cb49", t.WeightsSha256![..16]);
         Assert.StartsWith("image-folder:", t.TargetDataset);
         Assert.Equal(new[] { Strategies.FeatureExtraction, Strategies.FeatureExtraction, Strategies.FineTune, Strategies.FineTune, Strategies.GradualUnfreeze, Strategies.GradualUnfreeze },
@@ -142,7 +143,7 @@ public class OwnDataSweepFileTests
     }
 
     [Fact]
-    public void Classes_of_a_folder_are_chosen_by_folder_name_and_sizes_are_checked_against_the_smallest()
+    public void Classes_of_a_folder_are_chosen_by_folder_name_and_sizes_are_checked_against_the_largest()
     {
         string folder = Folder(("ants", 5, 1), ("bees", 9, 1), ("wasps", 9, 1));
         var d = SweepText.Parse(Yaml(folder, Weights(), "  classes: [bees, wasps]"));
@@ -150,7 +151,8 @@ public class OwnDataSweepFileTests
         var errors = SweepText.Errors(Yaml(folder, Weights(), "  classes: [bees, hornets]", "dataset_size: [3, 20]"));
         Assert.Contains(errors, e => e.Message == $"{folder} has no class 'hornets' (classes are 0..2 or names such as 'ants')");
         var tooBig = SweepText.Errors(Yaml(folder, Weights(), "", "dataset_size: [3, 20]"));
-        Assert.Contains(tooBig, e => e.Message == "dataset_size 20 is more than the data holds: 3 training examples per class are left after the validation split");
+        // Bees and wasps keep 7 each after 2 validation images; the ants' 3 only make a warning.
+        Assert.Contains(tooBig, e => e.Message == "dataset_size 20 is more than any class holds: the largest has 7 training examples left after the validation split (dataset_size: all takes every image)");
     }
 
     [Fact]
@@ -191,6 +193,98 @@ public class OwnDataSweepFileTests
         Assert.NotEqual(frozen.FrozenFeaturesKey, (frozen with { FreezeDepth = 3 }).FrozenFeaturesKey);
         // Paths are where to read, not what is read.
         Assert.Equal(plain.Id, (plain with { DataPath = "/elsewhere", WeightsPath = "/other.pt" }).Id);
+    }
+
+    [Fact]
+    public void Uneven_classes_warn_naming_the_short_ones_all_takes_every_image_and_only_what_no_class_holds_is_refused()
+    {
+        // Validation takes 2 per class first: cats keep 8 to train on, dogs 28.
+        string folder = Folder(("cats", 10, 3), ("dogs", 30, 3));
+        string weights = Weights();
+        var uneven = SweepText.Parse(Yaml(folder, weights, parameters: "dataset_size: [5, 20, all]"));
+        var warning = Assert.Single(uneven.Warnings);
+        Assert.Equal("dataset_size 20: 1 of 2 classes have fewer training images: 'cats' (8); they train on all they have (each trial records how many per class)", warning.Message);
+        Assert.Equal(new[] { 5, 20, SweepParameters.AllImages }, SweepExpander.Expand(uneven).Select(t => t.DatasetSize).Distinct());
+        Assert.Contains("all/class", SweepExpander.Expand(uneven).Last().Describe());
+
+        // Unswept, dataset_size is the largest class's: every class uses what it has, and the file says so.
+        var unswept = SweepText.Parse(Yaml(folder, weights, parameters: "learning_rate: [1e-3]"));
+        Assert.Equal(28, SweepExpander.Expand(unswept)[0].DatasetSize);
+        Assert.StartsWith("the default dataset_size (the largest class's): 1 of 2 classes", Assert.Single(unswept.Warnings).Message);
+
+        var tooMany = SweepText.Errors(Yaml(folder, weights, parameters: "dataset_size: [29]"));
+        Assert.Contains(tooMany, e => e.Message == "dataset_size 29 is more than any class holds: the largest has 28 training examples left after the validation split (dataset_size: all takes every image)");
+        // Even data warns of nothing.
+        Assert.Empty(SweepText.Parse(Yaml(Folder(("cats", 10, 3), ("dogs", 10, 3)), weights, parameters: "dataset_size: [8]")).Warnings);
+    }
+
+    [Fact]
+    public void A_list_of_labelled_files_is_target_data_of_type_image_list()
+    {
+        string folder = Folder(("cats", 6, 2), ("dogs", 6, 2));
+        string list = Path.Combine(folder, "labels.csv");
+        File.WriteAllLines(list, Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).Order()
+            .Select(f => Path.GetRelativePath(folder, f)).Select(r => $"{r},{r.Split('/')[1]},{r.Split('/')[0]}").Prepend("path,label,split"));
+        string yaml = Yaml(list, Weights()).Replace("type: image-folder", "type: image-list");
+        var trial = SweepExpander.Expand(SweepText.Parse(yaml))[0];
+        Assert.Equal(list, trial.DataPath);
+        Assert.StartsWith("image-folder:", trial.TargetDataset);
+
+        Assert.Contains(SweepText.Errors(Yaml(list, Weights())), e => e.Message == $"target.dataset: '{list}' is a list of images: use type: image-list");
+        Assert.Contains(SweepText.Errors(Yaml(folder, Weights()).Replace("type: image-folder", "type: image-list")),
+            e => e.Message == $"target.dataset: type image-list takes a list file (.csv or .jsonl), not '{folder}'");
+        File.AppendAllLines(list, new[] { "train/cats/missing.png,cats,train" });
+        Assert.Contains(SweepText.Errors(yaml), e => e.Message == $"{list}:18: train/cats/missing.png: no such file");
+    }
+
+    [Fact]
+    public void Files_that_are_not_images_are_refused_unless_on_bad_image_skip_which_warns_and_changes_the_trial_id()
+    {
+        string folder = Folder(("cats", 6, 2), ("dogs", 6, 2));
+        string notImage = Path.Combine(folder, "train", "dogs", "notes.png");
+        File.WriteAllText(notImage, "a text file with the wrong name");
+        string weights = Weights();
+        var refused = SweepText.Errors(Yaml(folder, weights));
+        Assert.Contains(refused, e => e.Message == $"{notImage}: not a PNG or JPEG image (its first bytes are neither signature) (on_bad_image: skip leaves such files out)");
+
+        string skipping = Yaml(folder, weights).Replace("image_size: 32 }", "image_size: 32, on_bad_image: skip }");
+        var definition = SweepText.Parse(skipping);
+        Assert.Contains(definition.Warnings, w => w.Message.StartsWith("1 file(s) are not readable images and are skipped (on_bad_image: skip): " + notImage, StringComparison.Ordinal));
+        File.Delete(notImage);
+        var clean = SweepExpander.Expand(SweepText.Parse(Yaml(folder, weights)))[0];
+        Assert.True(SweepExpander.Expand(definition)[0].SkipBadImages);
+        Assert.False(clean.SkipBadImages);
+    }
+
+    [Fact]
+    public void Transforms_take_torchvisions_defaults_enter_the_trial_id_and_only_random_ones_forgo_cached_features()
+    {
+        string folder = Folder(("cats", 6, 2), ("dogs", 6, 2));
+        string weights = Weights();
+        string With(string transforms) => Yaml(folder, weights, parameters: "learning_rate: [1e-3]").Replace("image_size: 32 }", $"image_size: 32, transforms: {transforms} }}");
+        var defaults = SweepExpander.Expand(SweepText.Parse(With("{}")))[0].Transforms!;
+        // 32 / 0.875 = 36.6: torchvision's Resize(256) + CenterCrop(224) ratio.
+        Assert.Equal(new TransformSpec(37, "random-resized", 0.08, 1.0, 0.75, 4.0 / 3, true, 0), defaults);
+
+        var set = SweepExpander.Expand(SweepText.Parse(With("{ resize: 40, scale: [0.5, 1], color_jitter: 0.2, mean: [0.5, 0.5, 0.5] }")))[0];
+        Assert.Equal((40, 0.5, 0.2, 0.5f), (set.Transforms!.Resize, set.Transforms.ScaleMin, set.Transforms.ColorJitter, set.Transforms.Mean![0]));
+        var none = SweepExpander.Expand(SweepText.Parse(Yaml(folder, weights, parameters: "learning_rate: [1e-3]")))[0];
+        Assert.NotEqual(none.Id, set.Id);
+
+        // freeze_depth 3 of resnet18 reads cached features only when training draws nothing at random.
+        var deterministic = SweepExpander.Expand(SweepText.Parse(With("{ train_crop: center, flip: false }"))).First(t => t.FreezeDepth == 3);
+        Assert.NotNull(deterministic.FrozenFeaturesKey);
+        Assert.Null(SweepExpander.Expand(SweepText.Parse(With("{}"))).First(t => t.FreezeDepth == 3).FrozenFeaturesKey);
+
+        var errors = SweepText.Errors(With("{ resize: 30, scale: [0.5, 2], ratio: [1], mean: [0.5], train_crop: random }"));
+        Assert.Contains(errors, e => e.Message == "target.dataset.transforms.train_crop must be one of random-resized, center, got 'random'");
+        Assert.Contains(errors, e => e.Message == "target.dataset.transforms.ratio takes two numbers, [min, max]");
+        var ranges = SweepText.Errors(With("{ resize: 30, scale: [0.5, 2], mean: [0.5] }"));
+        Assert.Contains(ranges, e => e.Message == "target.dataset.transforms.resize 30 is smaller than image_size 32: the center crop would not fit");
+        Assert.Contains(ranges, e => e.Message == "target.dataset.transforms.scale must be [min, max] with 0 < min <= max <= 1, got [0.5, 2]");
+        Assert.Contains(ranges, e => e.Message == "target.dataset.transforms.mean needs 3 value(s), one per channel of the model's input, got 1");
+        Assert.Contains(SweepText.Errors(With("{}").Replace("transforms:", "augment: true, transforms:")),
+            e => e.Message == "target.dataset: augment (pad-and-crop, flip) and transforms are two ways to augment: give one");
     }
 
     [Theory]

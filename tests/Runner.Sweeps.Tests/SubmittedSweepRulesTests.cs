@@ -20,7 +20,7 @@ public class SubmittedSweepRulesTests
         Assert.Equal(["the sweep has no trials"], Problems());
         Assert.Equal([$"trial 2: unknown model 'vgg' (known: {string.Join(", ", KnownModels.All.Select(m => m.Name))})"], Problems(Trial, Trial with { Model = "vgg" }));
         Assert.Equal(["trial 1: freeze_depth 5 is outside 0..4 (convnet4 has 4 stages)"], Problems(Trial with { FreezeDepth = 5 }));
-        Assert.Equal(["trial 1: dataset_size 6000 is more than the data holds: 5900 training examples per class are left after the validation split"],
+        Assert.Equal(["trial 1: dataset_size 6000 is more than any class holds: the largest has 5900 training examples left after the validation split (dataset_size: all takes every image)"],
             Problems(Trial with { DatasetSize = 6000, ValidationPerClass = 100 }));
         Assert.Equal(["trial 1: target.classes: classes are 0..9, got [5, 12]"], Problems(Trial with { TargetClasses = [5, 12] }));
         Assert.Equal(["trial 1: optimizer must be one of adam, adamw, sgd, got 'lbfgs'"], Problems(Trial with { Optimizer = "lbfgs" }));
@@ -54,7 +54,7 @@ public class SubmittedSweepRulesTests
         { "head", "optimizer: adam }", "optimizer: adam, head: conv }", "head must be one of linear, mlp, got 'conv'" },
         { "epochs", "epochs: 5,", "epochs: 0,", "epochs must be >= 1, got 0" },
         { "freeze depth", "freeze_depth: [0, 2, 4]", "freeze_depth: [0, 2, 9]", "freeze_depth 9 is outside 0..4 (convnet4 has 4 stages)" },
-        { "dataset size", "dataset_size: [10, 100, 1000]", "dataset_size: [10, 100, 6000]", "dataset_size 6000 is more than the data holds" },
+        { "dataset size", "dataset_size: [10, 100, 1000]", "dataset_size: [10, 100, 6000]", "dataset_size 6000 is more than any class holds" },
         { "early stop rungs", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: asha, grace_epochs: 5, reduction_factor: 3 }", "early_stop.grace_epochs 5 leaves no rung below max_epochs 5" },
         { "early stop factor", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: asha, grace_epochs: 1, reduction_factor: 1 }", "early_stop.reduction_factor must be >= 2, got 1" },
         { "early stop type", "seeds: [1, 2, 3]", "seeds: [1, 2, 3]\n  early_stop: { type: hyperband, grace_epochs: 1 }", "early_stop.type must be one of asha, patience, got 'hyperband'" },

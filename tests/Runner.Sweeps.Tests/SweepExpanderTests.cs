@@ -90,7 +90,7 @@ public class DatasetCapacityTests
         Assert.Equal(40, d.Target.Capacity);
         Assert.All(SweepExpander.Expand(d), t => Assert.Equal(40, t.DatasetSize));
         var tooMany = SweepText.Errors(yaml.Replace("    learning_rate:", "    dataset_size: [41]\n    learning_rate:"), (_, _) => 60);
-        Assert.Contains(tooMany, e => e.Message.Contains("dataset_size 41 is more than the data holds: 40 training examples per class"));
+        Assert.Contains(tooMany, e => e.Message.Contains("dataset_size 41 is more than any class holds: the largest has 40 training examples"));
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public class SweepFileTests
         var errors = SweepText.Errors(SweepText.Example, (_, _) => 1000);
         var error = Assert.Single(errors);
         Assert.Equal((11, 29), (error.Line, error.Column));
-        Assert.Contains("dataset_size 1000 is more than the data holds: 900", error.Message);
+        Assert.Contains("dataset_size 1000 is more than any class holds: the largest has 900", error.Message);
         SweepText.Parse(SweepText.Example, (_, _) => 1100);
     }
 

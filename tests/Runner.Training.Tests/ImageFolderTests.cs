@@ -166,7 +166,7 @@ public class ImageFolderTests
             target: { dataset: { type: image-folder, path: {{root}}, image_size: 32 }, validation_per_class: 2 }
             sweep: { parameters: { initialization: [scratch] } }
             """, "with-val.yaml"));
-        Assert.Contains("has val/, whose images are the validation split", refused.Message);
+        Assert.Contains("has its own validation split (val/), whose images validate", refused.Message);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ A Python client for Runner clusters: submit transfer-learning sweeps, watch them
 DataFrames (pandas optional). The standard library only for the core. See docs/python.md in Runner's repository.
 """
 
-from .client import Client, Submitted
+from .client import Client, Submitted, SweepWarning
 from .errors import (
     AuthenticationError,
     Conflict,
@@ -28,6 +28,7 @@ __all__ = [
     "PermissionDenied",
     "Problem",
     "RunnerError",
+    "SweepWarning",
     "Submitted",
     "SweepValidationError",
     "TlsError",

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +22,19 @@ POLL_SECONDS = 1.0
 PAGE = 500
 
 
+class SweepWarning(UserWarning):
+    """The sweep validator's warning: the sweep runs, but may not be what was meant (e.g. classes smaller than dataset_size)."""
+
+
 @dataclass(frozen=True)
 class Submitted:
-    """What the coordinator said to a submission."""
+    """What the coordinator said to a submission; ``warnings`` are the validator's (each also raised as a Python warning)."""
 
     sweep_id: str
     trials: int
     already_known: bool
     reused: int
+    warnings: tuple[str, ...] = ()
 
 
 class Client:
@@ -94,7 +100,10 @@ class Client:
         for _ in range(3):
             reply = self._api.post_expecting("sweeps/file", {"file": text, "name": name, "files": files, "new": new, "rerun": rerun}, (200, 422))
             if "uploads" not in reply:
-                return Submitted(reply["sweep_id"], reply["trials"], reply["already_known"], reply["reused"])
+                said = tuple(reply.get("warnings", ()))
+                for line in said:
+                    warnings.warn(line, SweepWarning, stacklevel=2)
+                return Submitted(reply["sweep_id"], reply["trials"], reply["already_known"], reply["reused"], said)
             for wanted in reply["uploads"]:
                 files[wanted["path"]] = self._upload(folder, wanted, report)
         raise RunnerError("the coordinator kept asking for uploads it was sent; submit again")
@@ -102,10 +111,11 @@ class Client:
     def _upload(self, folder: Path, wanted: dict[str, Any], report: uploads.ProgressCallback | None) -> str:
         local = (folder / wanted["path"]).resolve()
         if wanted["kind"] == "image-folder":
-            if not local.is_dir():
-                raise RunnerError(f"target.dataset.path: {local}: no such folder")
+            # A folder of class folders, or a list of labelled images (.csv, .jsonl) beside the images it names.
+            if not local.is_dir() and not local.is_file():
+                raise RunnerError(f"target.dataset.path: {local}: no such folder or list")
             archive = uploads.folder_archive(local, wanted["extensions"])
-            what = f"image folder {local.name}"
+            what = f"image {'list' if local.is_file() else 'folder'} {local.name}"
         else:
             if not local.is_file():
                 raise RunnerError(f"base.weights: {local}: no such file")

@@ -26,7 +26,8 @@ def table_rows(table: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     A comparison table (``GET /sweeps/ID/table``, the shape of ``runner results --format json``) as one row per
     cell: its row and column parameters, the parameters chosen for it (``chosen``, e.g. ``learning_rate``), then the
     metric's ``mean``, ``std``, ``n`` (seeds finished), ``trials``, ``best`` (the best cell of its column) and
-    ``missing`` (why a cell has no value).
+    ``missing`` (why a cell has no value), ``short_classes`` (some class had fewer training images than the cell's
+    dataset_size and trained on all it had).
     """
     rows: list[dict[str, Any]] = []
     chosen_names: list[str] = []
@@ -38,9 +39,10 @@ def table_rows(table: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
             row[name] = value
             if name not in chosen_names:
                 chosen_names.append(name)
-        row.update(mean=cell["mean"], std=cell["std"], n=cell["seeds"], trials=cell["trials"], best=cell["best"], missing=cell["missing"])
+        row.update(mean=cell["mean"], std=cell["std"], n=cell["seeds"], trials=cell["trials"], best=cell["best"], missing=cell["missing"],
+                   short_classes=cell.get("short_classes", False))
         rows.append(row)
-    columns = list(table["rows"]) + list(table["columns"]) + chosen_names + ["mean", "std", "n", "trials", "best", "missing"]
+    columns = list(table["rows"]) + list(table["columns"]) + chosen_names + ["mean", "std", "n", "trials", "best", "missing", "short_classes"]
     return rows, columns
 
 

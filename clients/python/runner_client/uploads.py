@@ -38,12 +38,13 @@ def folder_archive(folder: str | os.PathLike[str], extensions: Iterable[str]) ->
     The folder's images (files with these extensions, the coordinator's list) as one tar of regular files at their
     relative paths, in name order, with fixed times and owners, so the same files make the same bytes. Kept in the
     user cache under a name made of the files' paths, sizes and times: an interrupted upload finds it again and
-    resumes.
+    resumes. Given a list of labelled images (a file), its folder's images and the list itself.
     """
-    root = Path(folder).resolve()
+    given = Path(folder).resolve()
+    root = given.parent if given.is_file() else given
     wanted = tuple(e.lower() for e in extensions)
     files = sorted(
-        (p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and p.suffix.lower() in wanted),
+        (p for p in root.rglob("*") if (p.is_file() and not p.is_symlink() and p.suffix.lower() in wanted) or p == given),
         key=lambda p: p.relative_to(root).as_posix(),
     )
     if not files:

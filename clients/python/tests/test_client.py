@@ -16,6 +16,7 @@ from runner_client import (
     NotFound,
     PermissionDenied,
     SweepValidationError,
+    SweepWarning,
     TlsError,
     TooLarge,
 )
@@ -99,6 +100,42 @@ sweep:
     raw = path.read_bytes()
     header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
     assert "head.weight" in header
+
+
+def test_a_csv_list_of_uneven_classes_only_the_client_has(plain, tmp_path):
+    images = image_folder(tmp_path / "photos", per_class=30)
+    # A list in the folder above the images: 30 "left" and 12 "right" images, relative paths, labels renamed.
+    rows = ["path,label"] + [f"photos/left/{i:03}.png,bright-left" for i in range(30)] + [f"photos/right/{i:03}.png,bright-right" for i in range(12)]
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    sweep = tmp_path / "listed.yaml"
+    sweep.write_text("""\
+name: listed
+base: { model: convnet4 }
+target:
+  dataset: { type: image-list, path: labels.csv }
+  validation_per_class: 3
+train: { epochs: 2, batch_size: 8, optimizer: adam, learning_rate: 3e-3 }
+sweep:
+  parameters: { initialization: [scratch], dataset_size: [15] }
+  seeds: [1]
+""")
+    client = Client(plain.address)
+    with pytest.warns(SweepWarning, match=r"dataset_size 15: 1 of 2 classes have fewer training images: 'bright-right' \(7\)"):
+        submitted = client.submit(sweep)
+    assert len(submitted.warnings) == 1
+    # The list and its images exist nowhere but in the coordinator's store once sent.
+    shutil.move(images, tmp_path / "moved")
+    assert client.wait(submitted.sweep_id, timeout=300)["completed"] == 1, plain.log("worker")[-3000:]
+    trial = client.trials(submitted.sweep_id).iloc[0]
+    # 24 "left" images train on 3 validation + 15; "right" keeps 12 - 2 (a fifth is test) - 3 = 7.
+    assert list(trial["train_images_per_class"]) == [15, 7]
+    assert trial["data_path"].endswith("labels.csv") and not trial["data_path"].startswith(str(tmp_path))
+    cell = client.results(submitted.sweep_id).iloc[0]
+    assert bool(cell["short_classes"])
+
+    shutil.move(tmp_path / "moved", images)
+    out = plain.cli("submit", str(sweep), "--coordinator", plain.address)
+    assert f"sweep {submitted.sweep_id} was already submitted" in out
 
 
 def test_an_interrupted_upload_resumes_where_the_coordinator_stopped(plain, tmp_path):

@@ -26,7 +26,7 @@ public sealed class SubmitCommand : ICommand
 
     public int Execute(Arguments args, CliContext context)
     {
-        var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"));
+        var definition = SweepLoader.Load(args.Single("a sweep FILE"), args.Get("data"), context.Error);
         var coordinator = CoordinatorClient.From(args);
         // The workers may be other machines: the files the sweep names here go to the coordinator first.
         var request = SweepUploads.Send(SweepRequest.From(definition), coordinator.Artifacts(), context);

@@ -22,7 +22,7 @@ public sealed class PlanCommand : ICommand
     public int Execute(Arguments args, CliContext context)
     {
         string file = args.Single("a sweep FILE");
-        var definition = SweepLoader.Load(file, args.Get("data"));
+        var definition = SweepLoader.Load(file, args.Get("data"), context.Error);
         var trials = SweepExpander.Expand(definition);
         if (args.Has("json"))
         {

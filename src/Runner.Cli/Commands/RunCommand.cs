@@ -37,7 +37,7 @@ public sealed class RunCommand : ICommand
     public int Execute(Arguments args, CliContext context)
     {
         string file = args.Single("a sweep FILE");
-        var definition = SweepLoader.Load(file, args.Get("data"));
+        var definition = SweepLoader.Load(file, args.Get("data"), context.Error);
         var request = SweepRequest.From(definition);
         var devices = ClusterWiring.Devices(args, definition.Resources.Device);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);

@@ -39,7 +39,7 @@ public sealed class TrialCommand : ICommand
     {
         args.NoPositional();
         if (!args.IsSet("sweep") && args.IsSet("id")) throw new UsageException("--id needs --sweep FILE");
-        var (spec, sweepData, sweepDevice, sweepThreads) = args.IsSet("sweep") ? FromSweep(args)
+        var (spec, sweepData, sweepDevice, sweepThreads) = args.IsSet("sweep") ? FromSweep(args, context)
             : (TrialFlags.Resolve(args, SweepLoader.Capacity(args.Get("data")), context.WorkingDirectory), null, null, null);
         string state = StateFolder.Resolve(args.Get("state"), context.WorkingDirectory);
         bool json = args.Has("json");
@@ -68,12 +68,12 @@ public sealed class TrialCommand : ICommand
         return 0;
     }
 
-    static (TrialSpec, string?, string?, int?) FromSweep(Arguments args)
+    static (TrialSpec, string?, string?, int?) FromSweep(Arguments args, CliContext context)
     {
         foreach (string option in TrialOptions)
             if (args.IsSet(option)) throw new UsageException($"--{option} cannot be combined with --sweep: the trial's settings come from the sweep file");
         string id = args.Get("id") ?? throw new UsageException("--sweep needs --id TRIAL (see `runner plan FILE` for the ids)");
-        var definition = SweepLoader.Load(args.Get("sweep")!, args.Get("data"));
+        var definition = SweepLoader.Load(args.Get("sweep")!, args.Get("data"), context.Error);
         var matches = SweepExpander.Expand(definition).Where(t => t.Id.StartsWith(id, StringComparison.Ordinal)).ToList();
         if (matches.Count == 0) throw new UsageException($"sweep '{definition.Name}' has no trial with id {id} (see `runner plan {args.Get("sweep")}`)");
         if (matches.Count > 1) throw new UsageException($"id prefix {id} matches {matches.Count} trials: give more digits");

@@ -19,7 +19,7 @@ public sealed class ValidateCommand : ICommand
     public int Execute(Arguments args, CliContext context)
     {
         string file = args.Single("a sweep FILE");
-        var definition = SweepLoader.Load(file, args.Get("data"));
+        var definition = SweepLoader.Load(file, args.Get("data"), context.Error);
         var trials = SweepExpander.Expand(definition);
         context.Out.WriteLine($"{file}: valid: sweep '{definition.Name}', {trials.Count} trials ({Describe(definition)})");
         return 0;

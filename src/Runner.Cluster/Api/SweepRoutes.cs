@@ -92,11 +92,13 @@ public static class SweepRoutes
             {
                 Trials = request.Trials.Select(t => t.IsImageFolder ? t with { DataArchiveSha256 = sources.ArchiveOf(t.DataPath!) } : t).ToArray(),
             };
-        return await Accept(node, maxTrials, request, submit.New, submit.Rerun);
+        return await Accept(node, maxTrials, request, submit.New, submit.Rerun, definition.Warnings);
     }
 
     /// <summary>Every door's last step: the limits, the rules a remote sweep must meet, then the sweep actors.</summary>
-    static async Task<(int, object)> Accept(RunnerNode node, int maxTrials, SweepRequest? sweep, bool startNew, bool rerun)
+    /// <param name="warnings">what the sweep file's validation warned of, passed on to the client</param>
+    static async Task<(int, object)> Accept(RunnerNode node, int maxTrials, SweepRequest? sweep, bool startNew, bool rerun,
+        IReadOnlyList<SweepError>? warnings = null)
     {
         if (sweep?.Trials?.Length > maxTrials)
             return (413, new { error = $"the sweep has {sweep.Trials.Length:N0} trials, more than this coordinator takes ({maxTrials:N0}, its --max-trials)" });
@@ -105,7 +107,8 @@ public static class SweepRoutes
         var command = SweepSubmission.Prepare(node.Results!, FromRemote(sweep!), startNew, rerun);
         var accepted = await node.Sweeps.Ask<Accepted>(command, AskTimeout);
         await Stored(node, accepted.SweepId);
-        return (200, new { accepted.SweepId, accepted.Trials, accepted.AlreadyKnown, reused = command.Reused.Length });
+        return (200, new { accepted.SweepId, accepted.Trials, accepted.AlreadyKnown, reused = command.Reused.Length,
+            warnings = (warnings ?? Array.Empty<SweepError>()).Select(w => w.ToString()) });
     }
 
     /// <summary>

@@ -22,20 +22,21 @@ public sealed class UploadedSources(IContentStore? store, string copies, IReadOn
     /// <summary>Whether the sweep named any uploaded file.</summary>
     public bool Any => _uploadOf.Count > 0;
 
-    /// <summary>The upload an image folder's copy (a trial's DataPath) was unpacked from.</summary>
+    /// <summary>The upload an image folder's (or list's) copy, a trial's DataPath, was unpacked from.</summary>
     public string ArchiveOf(string copy) => _uploadOf[Path.GetFullPath(copy)];
 
     public override string? Locate(string written, SourceKind kind)
     {
         if (store == null || !files.TryGetValue(written, out var sha) || !ContentHash.IsValid(sha) || !store.Has(sha)) return null;
         string folder = Path.Combine(copies, sha);
-        // A weight file keeps its name: its extension says how to read it.
+        // A weight file keeps its name: its extension says how to read it. A list of images sits at the top of its archive.
         string copy = Path.GetFullPath(kind == SourceKind.WeightFile ? Path.Combine(folder, Path.GetFileName(written)) : Path.Combine(folder, "folder"));
-        _uploadOf[copy] = sha;
+        string located = kind == SourceKind.WeightFile ? copy : ImageFolderLayout.InUnpacked(copy, written);
+        _uploadOf[located] = sha;
         Copying.Wait();
         try
         {
-            if (File.Exists(copy) || Directory.Exists(copy)) return copy;
+            if (File.Exists(copy) || Directory.Exists(copy)) return located;
             Directory.CreateDirectory(folder);
             string temp = Path.Combine(folder, "download.tmp");
             using (var source = store.OpenRead(sha, 0))
@@ -51,7 +52,7 @@ public sealed class UploadedSources(IContentStore? store, string copies, IReadOn
                 }
                 finally { File.Delete(temp); }
             }
-            return copy;
+            return located;
         }
         finally
         {

@@ -478,7 +478,7 @@ async function loadTrials(id) {
         h("td", {}, h("a", { href: `#/sweeps/${encodeURIComponent(id)}/trials/${encodeURIComponent(r.trial_id)}` }, r.trial_id)),
         h("td", {}, h("span", { class: `state ${r.status}` }, r.status)),
         h("td", {}, r.initialization), h("td", { class: "num" }, r.freeze_depth), h("td", { class: "num" }, r.learning_rate),
-        h("td", { class: "num" }, r.dataset_size), h("td", { class: "num" }, r.seed), h("td", { class: "num" }, r.attempts),
+        h("td", { class: "num" }, r.dataset_size ?? "all"), h("td", { class: "num" }, r.seed), h("td", { class: "num" }, r.attempts),
         h("td", { class: "num" }, pct(r.test_accuracy)), h("td", { class: "num" }, pct(r.best_val_accuracy)),
         h("td", { class: "num" }, num(r.seconds)), h("td", { class: "muted" }, r.worker || "")))))));
 }
@@ -499,7 +499,7 @@ async function renderTrial(sweepId, trialId, full) {
     h("div", { class: "row" },
       h("div", { class: "panel" }, h("h2", {}, "Parameters"), facts([
         ["model", t.model], ["initialization", t.initialization], ["freeze depth", t.freeze_depth], ["strategy", t.strategy],
-        ["learning rate", t.learning_rate], ["images per class", t.dataset_size], ["epochs", t.epochs], ["batch size", t.batch_size],
+        ["learning rate", t.learning_rate], ["images per class", t.dataset_size ?? "all"], ["epochs", t.epochs], ["batch size", t.batch_size],
         ["optimizer", t.optimizer], ["weight decay", t.weight_decay], ["seed", t.seed], ["target", `${t.target_dataset} [${t.target_classes.join(", ")}]`],
         ["lr schedule", t.lr_schedule === "constant" && !t.warmup_epochs ? null : `${t.lr_schedule}${t.warmup_epochs ? `, ${t.warmup_epochs} warm-up epoch(s)` : ""}`],
         ["label smoothing", t.label_smoothing || null], ["gradient clipping", t.grad_clip || null],

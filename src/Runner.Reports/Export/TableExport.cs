@@ -33,7 +33,7 @@ public static class TableExport
     public static string Csv(ComparisonTable t)
     {
         var sb = new StringBuilder();
-        var header = t.RowParameters.Concat(t.ColumnParameters).Concat(new[] { "metric", "mean", "std", "seeds", "trials", "chosen", "missing" });
+        var header = t.RowParameters.Concat(t.ColumnParameters).Concat(new[] { "metric", "mean", "std", "seeds", "trials", "chosen", "missing", "short_classes" });
         sb.AppendLine(string.Join(",", header.Select(CsvText.Quote)));
         foreach (string row in t.RowKeys)
             foreach (string col in t.ColumnKeys)
@@ -42,7 +42,7 @@ public static class TableExport
                 var fields = t.RowValues(row).Values.Concat(t.ColumnValues(col).Values).Concat(new[]
                 {
                     t.Metric, Num(c.Mean), Num(c.Std), c.Seeds.ToString(CultureInfo.InvariantCulture),
-                    c.Trials.ToString(CultureInfo.InvariantCulture), c.Chosen ?? "", c.Missing ?? "",
+                    c.Trials.ToString(CultureInfo.InvariantCulture), c.Chosen ?? "", c.Missing ?? "", c.ShortClasses ? "true" : "false",
                 });
                 sb.AppendLine(string.Join(",", fields.Select(CsvText.Quote)));
             }
@@ -68,7 +68,7 @@ public static class TableExport
                 return new
                 {
                     row = t.RowValues(row), column = t.ColumnValues(col), mean = c.Mean, std = c.Std,
-                    seeds = c.Seeds, trials = c.Trials, chosen = c.Chosen, missing = c.Missing,
+                    seeds = c.Seeds, trials = c.Trials, chosen = c.Chosen, missing = c.Missing, short_classes = c.ShortClasses,
                     best = best.TryGetValue(col, out var b) && b == row,
                 };
             })),

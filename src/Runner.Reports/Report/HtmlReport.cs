@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Runner.Reports.Tables;
 using Runner.Sweeps;
+using Runner.Sweeps.Search;
 
 namespace Runner.Reports.Report;
 
@@ -20,6 +21,45 @@ public static class HtmlReport
         public IEnumerable<(string Name, byte[] Png)> All() =>
             new[] { ("accuracy-vs-dataset-size", AccuracyVsSize), ("validation-curves", ValidationCurves), ("learning-rate-sensitivity", LearningRate) }
                 .Where(p => p.Item2 != null).Select(p => (p.Item1, p.Item2!));
+    }
+
+    /// <summary>
+    /// How much of the objective's variance each swept parameter explains alone (<see cref="ParameterImportance"/>),
+    /// over the finished trials; seeds are not parameters. Nothing when fewer than two parameters vary.
+    /// </summary>
+    static string Importance(IReadOnlyList<TrialRecord> trials)
+    {
+        var finished = trials.Where(t => t.Status.HasMetrics() && t.Result != null).ToList();
+        var swept = ComparisonTable.Swept(finished).Where(p => p != "seed").ToList();
+        if (swept.Count < 2) return "";
+        var ranked = ParameterImportance.Of(finished.Select(t => (
+            (IReadOnlyDictionary<string, object>)swept.ToDictionary(p => p, p => t.Spec.Parameters()[p]), t.Spec.Objective.Score(t.Result!))).ToList());
+        if (ranked.Count == 0) return "";
+        var html = new StringBuilder($"<h2>Parameter importance</h2><table><tr><th>parameter</th><th>share of {E(finished[0].Spec.Objective.Metric)}'s variance</th></tr>");
+        foreach (var (name, share) in ranked)
+            html.Append($"<tr><td>{E(name)}</td><td class=\"num\">{(100 * share).ToString("F1", CultureInfo.InvariantCulture)}%</td></tr>");
+        html.Append("</table><p class=\"muted\">Each parameter's first-order share of the objective's variance over the finished trials (its main effect, as fANOVA defines it, from binned means), scaled to sum to 100%. Interactions are not shown.</p>");
+        return html.ToString();
+    }
+
+    /// <summary>What the data held back: classes that trained on fewer images than asked (uneven classes), and files skipped as unreadable.</summary>
+    static string DataNotes(IReadOnlyList<TrialRecord> trials)
+    {
+        var withResult = trials.Where(t => t.Result != null).ToList();
+        var shortOnes = withResult.Where(t => t.Result!.ClassesShortOf(t.Spec.DatasetSize)).ToList();
+        var skipped = withResult.SelectMany(t => t.Result!.SkippedImages ?? []).Distinct().ToList();
+        if (shortOnes.Count == 0 && skipped.Count == 0) return "";
+        var html = new StringBuilder("<h2>Data</h2>");
+        if (shortOnes.Count > 0)
+        {
+            var sizes = shortOnes.Select(t => t.Spec.DatasetSize).Distinct().Order().Select(s => SweepParameters.Format(s));
+            var least = shortOnes.SelectMany(t => t.Spec.TargetClasses.Zip(t.Result!.TrainPerClass!)).GroupBy(p => p.First)
+                .Select(g => (Class: g.Key, Images: g.Min(p => p.Second))).OrderBy(p => p.Images).Take(5);
+            html.Append($"<p>{shortOnes.Count} trial(s) at dataset_size {E(string.Join(", ", sizes))} had classes with fewer training images, which trained on all they had (table cells say \"some classes had fewer images\"). Fewest: {E(string.Join(", ", least.Select(p => $"class {p.Class}: {p.Images}")))}.</p>");
+        }
+        if (skipped.Count > 0)
+            html.Append($"<p>{skipped.Count} file(s) were left out as unreadable images (on_bad_image: skip): {E(string.Join(", ", skipped.Take(20)))}{(skipped.Count > 20 ? ", …" : "")}.</p>");
+        return html.ToString();
     }
 
     public static string Build(SweepRecord sweep, IReadOnlyList<TrialRecord> trials, Plots plots, IReadOnlyDictionary<string, string> environment)
@@ -59,7 +99,7 @@ public static class HtmlReport
 
         if (PerClassAccuracy.Of(trials) is { } perClass)
         {
-            html.Append($"<h2>Per-class test accuracy at {perClass.DatasetSize} images per class</h2>");
+            html.Append($"<h2>Per-class test accuracy at {(perClass.DatasetSize == SweepParameters.AllImages ? "all" : perClass.DatasetSize)} images per class</h2>");
             html.Append("<table><tr><th>" + E(string.Join(", ", ComparisonTable.DefaultRows(trials))) + " \\ class</th>");
             foreach (int c in perClass.Classes) html.Append($"<th>{c}</th>");
             html.Append("<th>trials</th></tr>");
@@ -67,6 +107,9 @@ public static class HtmlReport
                 html.Append($"<tr><th>{E(row.Name)}</th>{string.Concat(row.Accuracy.Select(a => $"<td class=\"num\">{(a is { } v ? (100 * v).ToString("F1", CultureInfo.InvariantCulture) : "—")}</td>"))}<td class=\"num\">{row.Trials}</td></tr>");
             html.Append("</table><p class=\"muted\">Each class's share of its test images classified right, from each trial's confusion matrix, averaged over the row's finished trials (seeds and other swept parameters) at the largest dataset size.</p>");
         }
+
+        html.Append(DataNotes(trials));
+        html.Append(Importance(trials));
 
         html.Append("<h2>Plots</h2>");
         foreach (var (name, png) in plots.All())

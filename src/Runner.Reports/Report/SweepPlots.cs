@@ -10,15 +10,19 @@ public static class SweepPlots
 {
     const int Width = 720, Height = 420;
 
-    /// <summary>Test accuracy against images per class (log axis): one line per initialization × freeze depth, ± std band.</summary>
+    /// <summary>
+    /// Test accuracy against images per class (log axis): one line per initialization × freeze depth, ± std band.
+    /// dataset_size: all has no place on the axis (its classes differ) and is left to the tables.
+    /// </summary>
     public static byte[]? AccuracyVsDatasetSize(IReadOnlyList<TrialRecord> trials)
     {
         var table = ComparisonTable.Build(trials, ComparisonTable.DefaultRows(trials), ComparisonTable.DefaultColumns);
-        if (table.ColumnKeys.Count == 0) return null;
+        var sizes = table.ColumnKeys.Where(c => c != SweepParameters.AllImagesWord).ToList();
+        if (sizes.Count == 0) return null;
         var plot = new Plot();
         foreach (var (row, i) in table.RowKeys.Select((r, i) => (r, i)))
         {
-            var points = table.ColumnKeys.Where(c => table.Cells.TryGetValue((row, c), out var cell) && cell.Mean != null)
+            var points = sizes.Where(c => table.Cells.TryGetValue((row, c), out var cell) && cell.Mean != null)
                 .Select(c => (X: Math.Log10(double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)), Cell: table.Cells[(row, c)])).ToList();
             if (points.Count == 0) continue;
             var color = Colors.Category10[i % 10];
@@ -38,7 +42,7 @@ public static class SweepPlots
             line.MarkerSize = 7;
             line.LegendText = Label(table.RowValues(row));
         }
-        LogTicks(plot, table.ColumnKeys.Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
+        LogTicks(plot, sizes.Select(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)));
         plot.Title("Test accuracy vs target data (mean ± std over seeds)");
         plot.XLabel("training images per target class (log scale)");
         plot.YLabel("test accuracy (%)");

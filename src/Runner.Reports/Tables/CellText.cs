@@ -26,6 +26,7 @@ public static class CellText
             string within = s.Within is { } w ? string.Create(CultureInfo.InvariantCulture, $"{w * scale:G3}") : "-";
             seeds += string.Create(CultureInfo.InvariantCulture, $" over {s.Bases} bases: spread between ±{s.Between * scale:G3}, within ±{within}");
         }
+        if (c.ShortClasses) seeds += ", some classes had fewer images";
         return withChosen && c.Chosen != null ? $"{number} ({seeds}, {c.Chosen})" : $"{number} ({seeds})";
     }
 

@@ -7,9 +7,11 @@ namespace Runner.Reports.Tables;
 /// One cell: the metric over seeds, how many seeds finished out of how many trials, what was chosen, or why it is
 /// empty. When its trials start from several pretrained bases (base.pretrain.seed as a list) the values are pooled
 /// over bases and trial seeds, and <paramref name="Spread"/> says how much of the spread is between bases and how
-/// much within one.
+/// much within one. <paramref name="ShortClasses"/>: in some of its trials a class had fewer training images than
+/// the cell's dataset_size and trained on all it had (uneven classes).
 /// </summary>
-public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing, BaseSpread? Spread = null);
+public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing, BaseSpread? Spread = null,
+    bool ShortClasses = false);
 
 /// <summary>
 /// The spread of a cell whose trials come from several bases: <paramref name="Between"/> is the standard deviation of
@@ -103,7 +105,8 @@ public sealed record ComparisonTable(
             .Where(v => v.Value != null).Select(v => (v.Base, Value: v.Value!.Value)).ToList();
         if (measured.Count == 0) return new TableCell(null, null, 0, use.Count, chosen, "no value");
         var (mean, std) = Metrics.MeanStd(measured.Select(v => v.Value).ToList());
-        return new TableCell(mean, std, measured.Count, use.Count, chosen, null, BaseSpread.Of(measured));
+        bool shortClasses = use.Any(t => Finished(t) && t.Result!.ClassesShortOf(t.Spec.DatasetSize));
+        return new TableCell(mean, std, measured.Count, use.Count, chosen, null, BaseSpread.Of(measured), shortClasses);
     }
 
     static string WhyMissing(List<TrialRecord> trials)

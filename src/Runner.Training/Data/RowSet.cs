@@ -5,14 +5,18 @@ namespace Runner.Training.Data;
 /// <summary>
 /// Rows a split is made of, each of one <paramref name="Shape"/>, with a class label each: decoded images (bytes,
 /// made into normalized floats per batch by <see cref="Inputs"/>) when <paramref name="Normalize"/> is given, else
-/// float32 rows used as they are (cached frozen-prefix features).
+/// float32 rows used as they are (cached frozen-prefix features). Images stored larger than the model's input
+/// (<c>transforms.resize</c>) are center-cropped to <paramref name="Crop"/> pixels (0: as stored).
 /// </summary>
-public sealed record RowSet(RowStore Store, int[] Labels, long[] Shape, Normalization? Normalize)
+public sealed record RowSet(RowStore Store, int[] Labels, long[] Shape, Normalization? Normalize, int Crop = 0)
 {
     public ScalarType StoredType => Normalize == null ? ScalarType.Float32 : ScalarType.Byte;
 
+    /// <summary>The shape of one row as the model's input: the stored shape, or its center crop.</summary>
+    public long[] InputShape => Crop > 0 ? new[] { Shape[0], Crop, Crop } : Shape;
+
     /// <summary>Bytes one row takes as the model's float32 input (what holding the rows on the device costs).</summary>
-    public long InputBytesPerRow => Shape.Aggregate(4L, (a, b) => a * b);
+    public long InputBytesPerRow => InputShape.Aggregate(4L, (a, b) => a * b);
 
     /// <summary>
     /// The given rows gathered into one new CPU tensor [n, ..Shape] of <see cref="StoredType"/>, copied straight into
@@ -38,6 +42,15 @@ public sealed record RowSet(RowStore Store, int[] Labels, long[] Shape, Normaliz
         var images = gathered.to_type(ScalarType.Float32).div_(255f);
         for (int c = 0; c < Shape[0]; c++)
             images.narrow(1, c, 1).sub_(Normalize.Mean[c]).div_(Normalize.Std[c]);
-        return images;
+        if (Crop <= 0) return images;
+        using (images) return CenterCrop(images, Crop).contiguous();
+    }
+
+    /// <summary>torchvision's CenterCrop of a batch [n, C, H, W]: the offsets rounded as Python's round() does (to even).</summary>
+    public static Tensor CenterCrop(Tensor batch, int side)
+    {
+        long top = (long)Math.Round((batch.shape[2] - side) / 2.0, MidpointRounding.ToEven);
+        long left = (long)Math.Round((batch.shape[3] - side) / 2.0, MidpointRounding.ToEven);
+        return batch.narrow(2, top, side).narrow(3, left, side);
     }
 }

@@ -9,7 +9,8 @@ namespace Runner.Training.Data;
 /// classes); otherwise it is carved from the target classes' training images with a fixed seed, the same for every
 /// trial, so that trials are compared on the same validation images. The rest of each class is the training pool; a trial
 /// takes the first <c>dataset_size</c> images of the pool shuffled by its own seed, so smaller sizes are subsets of
-/// larger ones for the same seed, and classes stay balanced.
+/// larger ones for the same seed. A class whose pool is smaller than <c>dataset_size</c> (uneven classes, or
+/// <c>dataset_size: all</c>) trains on its whole pool; <see cref="TargetIndices.TrainPerClass"/> says what each used.
 /// </para>
 /// </summary>
 public static class TaskSplits
@@ -18,7 +19,8 @@ public static class TaskSplits
     public const int ValidationSeed = 20_231;
 
     /// <param name="Validation">indices into the validation split when the data has one, else into the training split</param>
-    public sealed record TargetIndices(int[] Train, int[] Validation, int[] Test);
+    /// <param name="TrainPerClass">training images each target class contributed, in the task's class order</param>
+    public sealed record TargetIndices(int[] Train, int[] Validation, int[] Test, int[] TrainPerClass);
 
     public static TargetIndices Target(ImageData data, int[] classes, int validationPerClass, int datasetSize, int seed)
     {
@@ -32,20 +34,23 @@ public static class TaskSplits
     {
         var trainIdx = new List<int>();
         var valIdx = new List<int>();
-        foreach (int c in classes)
+        var used = new int[classes.Length];
+        for (int k = 0; k < classes.Length; k++)
         {
-            var all = train.IndicesOf(c);
+            int c = classes[k];
+            var all = train.IndicesOf(c).ToList();
             Shuffle(all, ValidationSeed + c);
-            if (TargetSpec.CapacityOf(all.Count, validationPerClass) < datasetSize)
+            if (TargetSpec.CapacityOf(all.Count, validationPerClass) < 1)
                 throw new DataException(
-                    $"class {c} has {all.Count} training images: not enough for {validationPerClass} validation + {datasetSize} training images per class");
+                    $"class {c} has {all.Count} training images: not enough for {validationPerClass} validation images and at least one to train on");
             valIdx.AddRange(all.Take(validationPerClass));
             var pool = all.Skip(validationPerClass).ToList();
             Shuffle(pool, seed * 1_000_003 + c);
-            trainIdx.AddRange(pool.Take(datasetSize));
+            used[k] = Math.Min(datasetSize, pool.Count);
+            trainIdx.AddRange(pool.Take(used[k]));
         }
         var testIdx = classes.SelectMany(test.IndicesOf).ToArray();
-        return new TargetIndices(trainIdx.ToArray(), valIdx.ToArray(), testIdx);
+        return new TargetIndices(trainIdx.ToArray(), valIdx.ToArray(), testIdx, used);
     }
 
     /// <summary>Every training image of the source classes (pretraining uses them all).</summary>

@@ -57,7 +57,7 @@ public sealed class FeatureCache(DerivedFiles store, long maxBytes = FeatureCach
     public static long SizeOf(IStagedModel model, int depth, ImageSet like, long images)
     {
         using var _ = no_grad();
-        using var probe = zeros(1, like.Channels, like.Rows, like.Columns);
+        using var probe = zeros(1, like.Channels, like.InputRows, like.InputColumns);
         model.Network.eval();
         using var f = model.ForwardPrefix(depth, probe);
         return f.numel() * 4 * images;

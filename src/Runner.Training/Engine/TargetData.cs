@@ -12,7 +12,11 @@ public static class TargetData
             return FashionMnist.Load(DataLocator.Locate(env.DataFolder, spec.DataPath ?? env.SweepDataFolder, env.AllowDownload));
         var layout = Folder(spec, env);
         int size = spec.ImageSize > 0 ? spec.ImageSize : KnownModels.Get(spec.Model)?.InputSize ?? 224;
-        return ImageFolderData.Load(layout, size, ChannelsOf(spec.Model), env.Artifacts, env.Log);
+        if (spec.Transforms is not { } transforms)
+            return ImageFolderData.Load(layout, size, ChannelsOf(spec.Model), env.Artifacts, env.Log, spec.SkipBadImages);
+        // Stored at the resize, the model sees center crops of image_size (training may crop at random instead).
+        var stored = ImageFolderData.Load(layout, transforms.Resize, ChannelsOf(spec.Model), env.Artifacts, env.Log, spec.SkipBadImages);
+        return stored.Cropped(size, transforms.Mean, transforms.Std);
     }
 
     /// <summary>
@@ -24,13 +28,13 @@ public static class TargetData
         string path = spec.DataPath ?? throw new DataException($"trial {spec.Id}: an image-folder trial without its folder");
         ImageFolderLayout? local = null;
         string? problem = null;
-        try { local = ImageFolderLayout.Scan(path); }
+        try { local = ImageFolderLayout.Open(path); }
         catch (ImageFolderException e) { problem = e.Message; }
         if (local != null && local.Facts.Name == spec.TargetDataset) return local;
         if (spec.DataArchiveSha256 != null && env.Shared != null)
         {
             string copy = env.Shared.Folder(spec.DataArchiveSha256);
-            try { return ImageFolderLayout.Scan(copy); }
+            try { return ImageFolderLayout.Open(ImageFolderLayout.InUnpacked(copy, path)); }
             catch (ImageFolderException e) { throw new DataException($"the uploaded copy of {path}: {e.Message}"); }
         }
         if (local == null) throw new DataException(problem!);
@@ -44,6 +48,5 @@ public static class TargetData
     public static FashionMnist Source(TrialSpec spec, TrialEnvironment env) =>
         FashionMnist.Load(DataLocator.Locate(env.DataFolder, spec.IsImageFolder ? null : spec.DataPath ?? env.SweepDataFolder, env.AllowDownload));
 
-    /// <summary>convnet4 is built for grayscale; the torchvision models for RGB.</summary>
-    public static int ChannelsOf(string model) => model == "convnet4" ? 1 : 3;
+    public static int ChannelsOf(string model) => KnownModels.InputChannels(model);
 }

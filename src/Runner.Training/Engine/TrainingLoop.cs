@@ -35,10 +35,12 @@ public static class TrainingLoop
     /// <param name="Schedule">the learning rate's course, set before every step (default constant)</param>
     /// <param name="GradClip">the most the gradients' total norm may be before a step (0: no clipping)</param>
     /// <param name="Precision">fp32, or mixed precision under <see cref="Autocast"/>: bf16, fp16 (CUDA, with loss scaling)</param>
+    /// <param name="Transform">torchvision-style random crops, flips and jitter of the training batches (the train split then holds whole stored images)</param>
     public sealed record Settings(int Epochs, int BatchSize, string Optimizer, double LearningRate, double WeightDecay, double Momentum, int Seed, int FreezeDepth,
         int FirstStage = 0, string Strategy = Strategies.FeatureExtraction, double BaseLrFactor = Strategies.DefaultBaseLrFactor,
         int UnfreezeEvery = 1, bool Augment = false, Objective? Objective = null, bool SelectBest = false, int Patience = 0, double MinDelta = 0,
-        LearningRateSchedule? Schedule = null, double LabelSmoothing = 0, double GradClip = 0, bool Nesterov = false, string? Precision = null)
+        LearningRateSchedule? Schedule = null, double LabelSmoothing = 0, double GradClip = 0, bool Nesterov = false, string? Precision = null,
+        TrainTransform? Transform = null)
     {
         /// <summary>The learning rate of each stage in an epoch (0 = frozen).</summary>
         public double[] StageRates(int stages, int epoch) =>
@@ -100,7 +102,7 @@ public static class TrainingLoop
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 int n = batch.Count;
-                var x = s.Augment ? Augmentation.Apply(batch.Inputs) : batch.Inputs;
+                var x = s.Transform?.Apply(batch.Inputs) ?? (s.Augment ? Augmentation.Apply(batch.Inputs) : batch.Inputs);
                 var y = batch.Labels;
                 optimizer.zero_grad();
                 Tensor logits, loss;

@@ -51,9 +51,13 @@ public static class TrialRunner
         {
             using var inputs = Inputs(spec, env, data, model, device);
             model.Network.to(device);
-            var settings = SettingsOf(spec, inputs.FirstStage);
+            var settings = SettingsOf(spec, inputs.FirstStage, data);
             var outcome = Train(spec, env, model, inputs, settings, onEpoch, cancel);
-            var result = Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed) with { BaseSha256 = baseSha };
+            var result = Result(spec, model, inputs, settings, outcome, TorchRuntime.Describe(device), threads, clock.Elapsed) with
+            {
+                BaseSha256 = baseSha,
+                SkippedImages = data is ImageFolderData { Skipped.Count: > 0 } folder ? folder.Skipped.ToArray() : null,
+            };
             return result.TestAccuracy != null && spec.KeepsModel && env.Shared != null ? result with { ModelSha256 = KeptModel.Keep(spec, model, env) } : result;
         }
         finally
@@ -73,7 +77,7 @@ public static class TrialRunner
             : (null, spec.Initialization == Initialization.Pretrained ? spec.WeightsSha256 : null);
         if (spec.Model == KnownModels.TorchScript)
             return (ModelZoo.CreateTorchScript(WeightsFile(spec, env, cancel), spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout),
-                spec.BackboneStages, data.Train.Rows, spec.Seed), baseSha);
+                spec.BackboneStages, data.Train.InputRows, spec.Seed), baseSha);
         var model = ModelZoo.Create(spec.Model, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout), seed: spec.Seed);
         if (pretrained != null)
         {
@@ -99,7 +103,8 @@ public static class TrialRunner
 
     /// <summary>The train, validation and test rows a trial trains and is measured on; <see cref="FirstStage"/> says what they hold.</summary>
     /// <param name="FirstStage">0 for images; k for the cached outputs of the first k (frozen) stages</param>
-    sealed record TrialInputs(ISplit Train, ISplit Validation, ISplit Test, int FirstStage, IDisposable? Owner = null) : IDisposable
+    /// <param name="TrainPerClass">training images per target class (fewer than dataset_size where a class is short)</param>
+    sealed record TrialInputs(ISplit Train, ISplit Validation, ISplit Test, int FirstStage, int[] TrainPerClass, IDisposable? Owner = null) : IDisposable
     {
         public void Dispose()
         {
@@ -127,20 +132,22 @@ public static class TrialRunner
                     spec.TargetClasses, device, env.Log, FeatureCache.KeysAtDepths(spec, data));
         }
         if (features == null)
-            return new TrialInputs(Splits.Of(data.Train.AsRows(), split.Train, spec.TargetClasses, device),
+            // A random training transform crops each batch itself, from the whole stored images.
+            return new TrialInputs(Splits.Of(data.Train.AsRows(whole: spec.Transforms?.IsRandom == true), split.Train, spec.TargetClasses, device),
                 Splits.Of((data.Validation ?? data.Train).AsRows(), split.Validation, spec.TargetClasses, device),
-                Splits.Of(data.Test.AsRows(), split.Test, spec.TargetClasses, device), 0);
+                Splits.Of(data.Test.AsRows(), split.Test, spec.TargetClasses, device), 0, split.TrainPerClass);
         return new TrialInputs(Rows(features.Train, features.TrainIndices, split.Train, spec.TargetClasses, device),
             features.Validation is { } own
                 ? Rows(own, features.ValidationIndices!, split.Validation, spec.TargetClasses, device)
                 : Rows(features.Train, features.TrainIndices, split.Validation, spec.TargetClasses, device),
-            Rows(features.Test, features.TestIndices, split.Test, spec.TargetClasses, device), spec.FreezeDepth, Owner: features);
+            Rows(features.Test, features.TestIndices, split.Test, spec.TargetClasses, device), spec.FreezeDepth, split.TrainPerClass, Owner: features);
     }
 
-    static TrainingLoop.Settings SettingsOf(TrialSpec spec, int firstStage) =>
+    static TrainingLoop.Settings SettingsOf(TrialSpec spec, int firstStage, ImageData data) =>
         new(spec.Epochs, spec.BatchSize, spec.Optimizer, spec.LearningRate, spec.WeightDecay, spec.Momentum, spec.Seed, spec.FreezeDepth,
             firstStage, spec.StrategyName, spec.BaseLrFactor, spec.UnfreezeEvery, spec.Augment, spec.Objective, spec.SelectsBestEpoch,
-            spec.Patience, spec.MinDelta, spec.Schedule, spec.LabelSmoothing, spec.GradClip, spec.Nesterov, spec.Precision);
+            spec.Patience, spec.MinDelta, spec.Schedule, spec.LabelSmoothing, spec.GradClip, spec.Nesterov, spec.Precision,
+            spec.Transforms is { IsRandom: true } t ? new TrainTransform(t, data.Train.InputRows, data.Train.Norm) : null);
 
     /// <summary>Step 4: the epochs, continuing after the last checkpoint of an earlier attempt; TensorBoard files when asked.</summary>
     static TrainingLoop.Outcome Train(TrialSpec spec, TrialEnvironment env, IStagedModel model, TrialInputs inputs, TrainingLoop.Settings settings,
@@ -172,7 +179,8 @@ public static class TrialRunner
         if (outcome.DivergedAt is { } divergedAt)
             return new TrialResult(spec.Id, TrialStatus.Diverged, epochs, best?.ValAccuracy, best?.Epoch,
                 null, null, null, trainable, total, took.TotalSeconds, device, threads, divergedAt,
-                $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)", ObjectiveValue: objective);
+                $"loss became NaN or infinite in epoch {divergedAt} (learning rate {spec.LearningRate} is likely too high)", ObjectiveValue: objective,
+                TrainPerClass: inputs.TrainPerClass);
         var test = TrainingLoop.Measure(model, inputs.Test, inputs.FirstStage, spec.Precision);
         string? message = outcome.PatienceStoppedAt is { } stoppedAt
             ? $"stopped by patience after epoch {stoppedAt}: {spec.Patience} epoch(s) without a better {spec.Objective.Metric}"
@@ -181,7 +189,7 @@ public static class TrialRunner
             epochs[^1].ValAccuracy, test.Accuracy, test.Loss, trainable, total, took.TotalSeconds, device, threads, Message: message,
             TestMacroF1: test.MacroF1, TestBalancedAccuracy: test.BalancedAccuracy, TestTop5Accuracy: test.Top5Accuracy,
             TestConfusion: test.Confusion.Length <= ClassScores.MaxConfusionClasses ? test.Confusion : null,
-            SelectedEpoch: outcome.SelectedEpoch, ObjectiveValue: objective);
+            SelectedEpoch: outcome.SelectedEpoch, ObjectiveValue: objective, TrainPerClass: inputs.TrainPerClass);
     }
 
     /// <summary>
