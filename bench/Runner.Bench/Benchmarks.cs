@@ -134,6 +134,22 @@ public sealed class Benchmark(string name, string summary, string description, O
                 new FrozenSweepBench(context).Run(new FrozenSweepBench.Options(
                     SweepPath(args, context, "experiments/fashion-transfer.yaml"),
                     args.Int("epochs", 1), args.Int("threads", 1) ?? Environment.ProcessorCount, args.Get("data"), Python(args)))),
+            new Benchmark("sampler", "trials each sampler needs to reach a cell's best on a table of real trials, Runner's TPE vs Optuna's", """
+                Runner's TPE and random search, and Optuna's TPE (bench/sampler_optuna.py, its defaults), each propose
+                a learning rate and a weight decay for every cell of --table (real trials: experiments/sampler-grid.yaml,
+                made into a table by bench/sampler_table.py), snapped to the grid and scored from the table; for each
+                of --repeats seeds, the number of trials until one comes within --tolerance of the cell's best
+                validation accuracy (budget + 1 when none does). Prints the median per cell and over cells.
+                """, new OptionSpec[]
+                {
+                    new("table", "CSV", "[bench/sampler-table.csv]"),
+                    new("repeats", "N", "seeds per cell and sampler [50]"),
+                    new("tolerance", "X", "as a fraction of accuracy [0.005]"),
+                    new("budget", "N", "trials before giving up [48]"),
+                }, (args, context) =>
+                new SamplerBench(context).Run(Path.GetFullPath(Path.Combine(context.WorkingDirectory, args.Get("table") ?? "bench/sampler-table.csv")),
+                    args.Int("repeats", 1) ?? 50, double.Parse(args.Get("tolerance") ?? "0.005", System.Globalization.CultureInfo.InvariantCulture),
+                    args.Int("budget", 1) ?? 48, Python(args))),
             new Benchmark("bookkeeping", "trials/s through coordinator, journal and workers with no training, vs Optuna", """
                 Trials per second through the whole path (submit, sweep actor and its SQLite journal, pool, worker
                 processes, results store) with a trainer that returns at once: a `runner coordinator` and --workers
