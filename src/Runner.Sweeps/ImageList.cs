@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 
 namespace Runner.Sweeps;
@@ -24,10 +23,10 @@ public static class ImageList
         listPath = Path.GetFullPath(listPath);
         if (!File.Exists(listPath)) throw new ImageFolderException($"{listPath}: no such file");
         string root = Path.GetDirectoryName(listPath)!;
-        string[] lines;
-        try { lines = File.ReadAllLines(listPath); }
+        string text;
+        try { text = File.ReadAllText(listPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageFolderException($"{listPath}: cannot be read ({e.Message})"); }
-        var rows = Path.GetExtension(listPath).Equals(".csv", StringComparison.OrdinalIgnoreCase) ? Csv(listPath, lines) : Jsonl(listPath, lines);
+        var rows = Path.GetExtension(listPath).Equals(".csv", StringComparison.OrdinalIgnoreCase) ? Csv(listPath, text) : Jsonl(listPath, text.Split('\n'));
         if (rows.Count == 0) throw new ImageFolderException($"{listPath}: lists no images");
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -72,47 +71,26 @@ public static class ImageList
         public string? Full { get; set; }
     }
 
-    static List<Row> Csv(string listPath, string[] lines)
+    /// <summary>Rows of a CSV list; a row's number counts the header as 1 (a quoted field may span lines, so it is not always the line).</summary>
+    static List<Row> Csv(string listPath, string text)
     {
-        int first = Array.FindIndex(lines, l => l.Trim().Length > 0);
-        if (first < 0) throw new ImageFolderException($"{listPath}: the file is empty (it needs a header line: path,label[,split])");
-        var header = Fields(lines[first]).Select(h => h.Trim().ToLowerInvariant()).ToList();
+        // Blank lines are no rows.
+        var records = CsvText.Parse(text).Select((fields, i) => (Fields: fields, Number: i + 1))
+            .Where(r => !(r.Fields.Count == 1 && r.Fields[0].Trim().Length == 0)).ToList();
+        if (records.Count == 0) throw new ImageFolderException($"{listPath}: the file is empty (it needs a header line: path,label[,split])");
+        var (first, headerAt) = records[0];
+        var header = first.Select(h => h.Trim().ToLowerInvariant()).ToList();
         int path = header.IndexOf("path"), label = header.IndexOf("label"), split = header.IndexOf("split");
         if (path < 0 || label < 0)
-            throw new ImageFolderException($"{listPath}:{first + 1}: the header must name the columns path and label (and optionally split), got '{lines[first].Trim()}'");
+            throw new ImageFolderException($"{listPath}:{headerAt}: the header must name the columns path and label (and optionally split), got '{string.Join(",", first).Trim()}'");
         var rows = new List<Row>();
-        for (int i = first + 1; i < lines.Length; i++)
+        foreach (var (fields, number) in records.Skip(1))
         {
-            if (lines[i].Trim().Length == 0) continue;
-            var fields = Fields(lines[i]);
             if (fields.Count != header.Count)
-                throw new ImageFolderException($"{listPath}:{i + 1}: {fields.Count} field(s), the header has {header.Count}");
-            rows.Add(new Row(i + 1, fields[path].Trim(), fields[label].Trim(), split < 0 ? "train" : fields[split].Trim().ToLowerInvariant()));
+                throw new ImageFolderException($"{listPath}:{number}: {fields.Count} field(s), the header has {header.Count}");
+            rows.Add(new Row(number, fields[path].Trim(), fields[label].Trim(), split < 0 ? "train" : fields[split].Trim().ToLowerInvariant()));
         }
         return rows;
-    }
-
-    /// <summary>One CSV line's fields: commas separate, double quotes enclose a field that holds commas or quotes ("" is a quote).</summary>
-    static List<string> Fields(string line)
-    {
-        var fields = new List<string>();
-        var field = new StringBuilder();
-        bool quoted = false;
-        for (int i = 0; i < line.Length; i++)
-        {
-            char c = line[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else field.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
-            else field.Append(c);
-        }
-        fields.Add(field.ToString().TrimEnd('\r'));
-        return fields;
     }
 
     static List<Row> Jsonl(string listPath, string[] lines)
