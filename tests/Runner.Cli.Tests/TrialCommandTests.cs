@@ -17,7 +17,7 @@ public class TrialCommandTests
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(5, doc.RootElement.GetProperty("schema_version").GetInt32());
+        Assert.Equal(6, doc.RootElement.GetProperty("schema_version").GetInt32());
         var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();
         Assert.Equal("completed", trial.GetProperty("status").GetString());
         Assert.InRange(trial.GetProperty("test_accuracy").GetDouble(), 0, 1);
