@@ -16,6 +16,8 @@ public class TrialCommandTests
         string state = ScratchFolders.New("state");
         var r = CliRunner.Run(new[] { "trial", "--freeze-depth", "2", "--lr", "0.003", "--seed", "4", "--json", "--data", CliRunner.Subset, "--state", state }.Concat(Tiny).ToArray());
         Assert.True(r.ExitCode == 0, r.Error);
+        // On CPUs that hide their caches LibTorch cannot start NNPACK and said so from every thread that tried it.
+        Assert.DoesNotContain("Could not initialize NNPACK", r.Error);
         using var doc = JsonDocument.Parse(r.Out);
         Assert.Equal(6, doc.RootElement.GetProperty("schema_version").GetInt32());
         var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();

@@ -128,8 +128,11 @@ public class DataTests
         Assert.Subset(bigger.Train.ToHashSet(), a.Train.ToHashSet());
         Assert.Equal(a.Validation, otherSeed.Validation); // every trial is judged on the same validation images
         Assert.NotEqual(a.Train, otherSeed.Train);
-        var tooMany = Assert.Throws<DataException>(() => TaskSplits.Target(data.Train, data.Test, classes, 100, 901, 1));
-        Assert.Contains("not enough for 100 validation + 901 training images per class", tooMany.Message);
+        Assert.Equal(new[] { 50, 50, 50, 50, 50 }, a.TrainPerClass);
+        // More than a class holds takes all it has (900 after 100 validation images); nothing left to train on is refused.
+        Assert.Equal(new[] { 900, 900, 900, 900, 900 }, TaskSplits.Target(data.Train, data.Test, classes, 100, 901, 1).TrainPerClass);
+        var starved = Assert.Throws<DataException>(() => TaskSplits.Target(data.Train, data.Test, classes, 1000, 10, 1));
+        Assert.Contains("class 5 has 1000 training images: not enough for 1000 validation images and at least one to train on", starved.Message);
     }
 
     sealed class RefusingHandler : HttpMessageHandler

@@ -51,6 +51,7 @@ public static class OneDnnGuard
     /// <summary>Sets oneDNN convolutions for a network about to train (called when it is built).</summary>
     public static void Prepare(nn.Module network)
     {
+        QuietNnpack();
         if (!Needed) return;
         // 1x1 convolution weights, found by shape: a TorchScript program's convolutions are not Conv2d modules here.
         bool pointwise = network.parameters().Any(w => w.dim() == 4 && w.shape[2] == 1 && w.shape[3] == 1);
@@ -77,10 +78,26 @@ public static class OneDnnGuard
     {
         TorchRuntime.EnsureLoaded();
         SetUserEnabledMkldnn(GlobalContext(), enabled);
-        // Without oneDNN, LibTorch tries NNPACK first for each convolution. Where NNPACK cannot start (this VM's CPU),
-        // every try logs "Could not initialize NNPACK! Reason: Unsupported hardware" (thousands of lines a trial) and
-        // falls back to the same native kernels: so NNPACK goes off with oneDNN there, and comes back with it.
-        if (!NnpackAvailable()) SetUserEnabledNnpack(GlobalContext(), enabled);
+    }
+
+    static bool _nnpackDecided;
+
+    /// <summary>
+    /// NNPACK cannot start on a CPU that hides its caches ("Could not initialize NNPACK! Reason: Unsupported
+    /// hardware"): LibTorch then logs that from each thread that tries it (thousands of lines a trial without oneDNN,
+    /// two a trial with it) and falls back to its own kernels, so results are the same with it off. Off there, once
+    /// per process, before the first network runs; asking LibTorch whether NNPACK is available would itself log it.
+    /// </summary>
+    static void QuietNnpack()
+    {
+        lock (Gate)
+        {
+            if (_nnpackDecided) return;
+            _nnpackDecided = true;
+            if (!HidesCacheTopology()) return;
+            TorchRuntime.EnsureLoaded();
+            SetUserEnabledNnpack(GlobalContext(), false);
+        }
     }
 
     // TorchSharp 0.107 has no binding for torch.backends.mkldnn.enabled; these are LibTorch's own exported C++ functions
@@ -94,7 +111,4 @@ public static class OneDnnGuard
     [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
     static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
-    [DllImport("libtorch_cpu.so", EntryPoint = "_ZN2at6native17_nnpack_availableEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    static extern bool NnpackAvailable();
 }
