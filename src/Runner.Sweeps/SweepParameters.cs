@@ -40,6 +40,9 @@ public static class SweepParameters
     public const int AllImages = int.MaxValue;
     public const string AllImagesWord = "all";
 
+    /// <summary>A value as the sweep file and the published schema write it: <c>all</c> for <see cref="AllImages"/>, else itself.</summary>
+    public static object Published(object value) => value is AllImages ? AllImagesWord : value;
+
     /// <summary>A word that stands for a number of this parameter (<c>dataset_size: all</c>), or null.</summary>
     public static object? Word(string name, string? text) => name == "dataset_size" && text == AllImagesWord ? AllImages : null;
 

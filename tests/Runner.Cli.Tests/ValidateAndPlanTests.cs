@@ -59,6 +59,9 @@ public class ValidateAndPlanTests
         // 4 "small" images: a fifth (1) is the test split, 1 validates, 2 train.
         Assert.Equal($"{sweep}:4:65: warning: dataset_size 6: 1 of 2 classes have fewer training images: 'small' (2); they train on all they have (each trial records how many per class)",
             r.Error.Trim());
+        // The plan names dataset_size: all as the file does.
+        using var plan = JsonDocument.Parse(CliRunner.Run("plan", sweep, "--json").Out);
+        Assert.Equal(new[] { "2", "6", "all" }, plan.RootElement.GetProperty("trials").EnumerateArray().Select(t => t.GetProperty("parameters").GetProperty("dataset_size").ToString()));
     }
 
     [Fact]

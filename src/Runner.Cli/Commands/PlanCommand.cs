@@ -31,7 +31,7 @@ public sealed class PlanCommand : ICommand
                 sweep = definition.Name,
                 sweep_id = SweepRequest.From(definition).Id,
                 count = trials.Count,
-                trials = trials.Select(t => new { id = t.Id, parameters = t.Parameters() }),
+                trials = trials.Select(t => new { id = t.Id, parameters = t.Parameters().ToDictionary(p => p.Key, p => SweepParameters.Published(p.Value)) }),
             };
             context.Out.WriteLine(JsonSerializer.Serialize(doc, JsonOutput.Options));
             return 0;
