@@ -32,8 +32,11 @@ public static class HtmlReport
         var finished = trials.Where(t => t.Status.HasMetrics() && t.Result != null).ToList();
         var swept = ComparisonTable.Swept(finished).Where(p => p != "seed").ToList();
         if (swept.Count < 2) return "";
-        var ranked = ParameterImportance.Of(finished.Select(t => (
-            (IReadOnlyDictionary<string, object>)swept.ToDictionary(p => p, p => t.Spec.Parameters()[p]), t.Spec.Objective.Score(t.Result!))).ToList());
+        var ranked = ParameterImportance.Of(finished.Select(t =>
+        {
+            var values = t.Spec.Parameters();   // built per call: once per trial, not per parameter
+            return ((IReadOnlyDictionary<string, object>)swept.ToDictionary(p => p, p => values[p]), t.Spec.Objective.Score(t.Result!));
+        }).ToList());
         if (ranked.Count == 0) return "";
         var html = new StringBuilder($"<h2>Parameter importance</h2><table><tr><th>parameter</th><th>share of {E(finished[0].Spec.Objective.Metric)}'s variance</th></tr>");
         foreach (var (name, share) in ranked)

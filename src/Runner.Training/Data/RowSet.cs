@@ -47,10 +47,9 @@ public sealed record RowSet(RowStore Store, int[] Labels, long[] Shape, Normaliz
     }
 
     /// <summary>torchvision's CenterCrop of a batch [n, C, H, W]: the offsets rounded as Python's round() does (to even).</summary>
-    public static Tensor CenterCrop(Tensor batch, int side)
-    {
-        long top = (long)Math.Round((batch.shape[2] - side) / 2.0, MidpointRounding.ToEven);
-        long left = (long)Math.Round((batch.shape[3] - side) / 2.0, MidpointRounding.ToEven);
-        return batch.narrow(2, top, side).narrow(3, left, side);
-    }
+    public static Tensor CenterCrop(Tensor batch, int side) =>
+        batch.narrow(2, CenterOffset(batch.shape[2], side), side).narrow(3, CenterOffset(batch.shape[3], side), side);
+
+    /// <summary>Where a centered crop of <paramref name="side"/> starts along a side of <paramref name="length"/> (Python's round, to even).</summary>
+    public static int CenterOffset(long length, int side) => (int)Math.Round((length - side) / 2.0, MidpointRounding.ToEven);
 }

@@ -71,8 +71,7 @@ public sealed class TrainTransform(TransformSpec spec, int side, Normalization n
         return ((height - fh) / 2, (width - fw) / 2, fh, fw);
     }
 
-    (int, int, int, int) Centered(int height, int width) =>
-        ((int)Math.Round((height - side) / 2.0, MidpointRounding.ToEven), (int)Math.Round((width - side) / 2.0, MidpointRounding.ToEven), side, side);
+    (int, int, int, int) Centered(int height, int width) => (RowSet.CenterOffset(height, side), RowSet.CenterOffset(width, side), side, side);
 
     /// <summary>Brightness, contrast and saturation, each by a factor in [1 − j, 1 + j], on 0..1 pixels clamped after each, as torchvision's ColorJitter.</summary>
     Tensor Jitter(Tensor normalized, ReadOnlySpan<double> d)
