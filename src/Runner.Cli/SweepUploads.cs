@@ -20,7 +20,7 @@ public static class SweepUploads
 
     public static SweepRequest Send(SweepRequest request, ArtifactClient client, CliContext context)
     {
-        foreach (var (path, sha) in request.Trials.Where(t => t.WeightsPath != null && t.WeightsSha256 != null)
+        foreach (var (path, sha) in request.Specs.Where(t => t.WeightsPath != null && t.WeightsSha256 != null)
                      .Select(t => (t.WeightsPath!, t.WeightsSha256!)).Distinct())
         {
             if (Readable(path) != sha)
@@ -28,7 +28,7 @@ public static class SweepUploads
             Upload(client, path, sha, $"weights {Path.GetFileName(path)}", context);
         }
         var archives = new Dictionary<string, string>();
-        foreach (var trial in request.Trials.Where(t => t.IsImageFolder).DistinctBy(t => t.DataPath))
+        foreach (var trial in request.Specs.Where(t => t.IsImageFolder).DistinctBy(t => t.DataPath))
         {
             string folder = trial.DataPath!;
             ImageFolderLayout layout;
@@ -46,10 +46,7 @@ public static class SweepUploads
             File.Delete(archive);
             archives[folder] = sha;
         }
-        return archives.Count == 0 ? request : request with
-        {
-            Trials = request.Trials.Select(t => t.IsImageFolder ? t with { DataArchiveSha256 = archives[t.DataPath!] } : t).ToArray(),
-        };
+        return archives.Count == 0 ? request : request.WithSpecs(t => t.IsImageFolder ? t with { DataArchiveSha256 = archives[t.DataPath!] } : t);
     }
 
     /// <summary>The folder's archive, in the user cache: named by the files' paths, sizes and write times, so an interrupted upload finds it again.</summary>

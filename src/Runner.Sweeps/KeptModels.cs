@@ -8,7 +8,7 @@ namespace Runner.Sweeps;
 /// <item>best: the one trial with the best objective on validation.</item>
 /// <item>best-per-cell (the default): in each cell of the default comparison table (initialization, strategy, freeze
 /// depth × dataset size), the trials of the configuration the table shows: the best mean objective over seeds, every
-/// seed of it kept.</item>
+/// seed of it kept; in a tuned sweep (<c>sweep.tune</c>), the winner's runs on seeds_after.</item>
 /// <item>all: every finished trial.</item>
 /// </list>
 /// </summary>
@@ -44,19 +44,31 @@ public static class KeptModels
             BestPerCell => scored.GroupBy(t => Cell(t.Spec)).SelectMany(cell =>
                 {
                     var configurations = cell.GroupBy(t => Configuration(t.Spec)).ToDictionary(g => g.Key, g => g.ToList());
-                    return configurations[BestConfiguration(configurations.Select(c => (c.Key, c.Value)), t => t.Spec.Objective.Score(t.Result))!];
+                    var chosen = configurations[BestConfiguration(configurations.Select(c => (c.Key, c.Value)), t => t.Spec.Objective.Score(t.Result), t => t.Spec)!];
+                    return Shown(chosen, t => t.Spec);
                 }).Select(t => t.Spec.Id).ToHashSet(),
             _ => new HashSet<string>(),
         };
     }
 
     /// <summary>
-    /// The configuration with the best mean score over its trials (the first by name among equals): the rule by which
-    /// a comparison table chooses what each cell shows, written once.
+    /// The configuration a cell shows, the rule by which a comparison table chooses and best-per-cell keeps, written
+    /// once: in a tuned cell (<c>sweep.tune</c>) the search's winner, whose runs on seeds_after are marked
+    /// (<see cref="TrialSpec.TunedBy"/>); otherwise the best mean score over its trials (the first by name among equals).
     /// </summary>
-    public static string? BestConfiguration<T>(IEnumerable<(string Key, List<T> Trials)> configurations, Func<T, double> score) =>
-        configurations.Where(c => c.Trials.Count > 0).OrderByDescending(c => c.Trials.Average(score)).ThenBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => c.Key).FirstOrDefault();
+    public static string? BestConfiguration<T>(IEnumerable<(string Key, List<T> Trials)> configurations, Func<T, double> score, Func<T, TrialSpec> spec)
+    {
+        var all = configurations.Where(c => c.Trials.Count > 0).ToList();
+        var tuned = all.Where(c => c.Trials.Any(t => spec(t).TunedBy != null)).Select(c => c.Key).OrderBy(k => k, StringComparer.Ordinal).FirstOrDefault();
+        return tuned ?? all.OrderByDescending(c => c.Trials.Average(score)).ThenBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// The trials of the chosen configuration a cell's numbers come from: all of them, or in a tuned cell only the
+    /// winner's runs on seeds_after (the search's own run was chosen for its validation score, so it would flatter).
+    /// </summary>
+    public static List<T> Shown<T>(List<T> configuration, Func<T, TrialSpec> spec) =>
+        configuration.Any(t => spec(t).TunedBy != null) ? configuration.Where(t => spec(t).TunedBy != null).ToList() : configuration;
 
     static string Cell(TrialSpec t) => $"{EnumText.Of(t.Initialization)}|{t.StrategyName}|{t.FreezeDepth}|{t.DatasetSize}";
 

@@ -17,13 +17,20 @@ public static class SubmittedSweepRules
         if (request == null) return new[] { "the request has no sweep" };
         var problems = new List<string>();
         if (SweepRules.Name(request.Name) is { } name) problems.Add(name);
-        if (request.Trials == null || request.Trials.Length == 0) problems.Add("the sweep has no trials");
+        if (request.Trials == null || (request.Trials.Length == 0 && request.Search == null)) problems.Add("the sweep has no trials");
+        if (request.Search is { } search)
+        {
+            if (search.Space == null || search.Studies == null || search.Defaults == null) problems.Add("the search lacks its space, studies or defaults");
+            else problems.AddRange(search.Problems());
+        }
         if (SweepRules.AtLeast("max_failures", request.MaxFailures, 1) is { } failures) problems.Add(failures);
         if (SweepRules.Device(request.Device) is { } device) problems.Add(device);
         if (request.EarlyStop is { } stop) problems.AddRange(SweepRules.EarlyStop(stop.Type, stop.GraceEpochs, stop.ReductionFactor, stop.MaxEpochs));
         if (problems.Count > 0) return problems;
         for (int i = 0; i < request.Trials!.Length && problems.Count < MaxProblems; i++)
             problems.AddRange(Of(request.Trials[i]).Select(p => $"trial {i + 1}: {p}"));
+        // A search's proposals are its defaults with values from the space: the defaults obey the trials' rules.
+        if (request.Search is { } plan) problems.AddRange(Of(plan.Defaults).Select(p => $"search defaults: {p}"));
         return problems.Take(MaxProblems).ToList();
     }
 

@@ -93,9 +93,20 @@ public sealed record PatienceSpec(int Patience, double MinDelta);
 /// <param name="EarlyStop">ASHA, which compares trials (the coordinator applies it)</param>
 /// <param name="Patience">patience, which each trial applies to itself (part of its identity)</param>
 /// <param name="Keep">whose models are kept: see <see cref="KeptModels"/></param>
+/// <param name="Budget">method tpe: how many configurations the sampler proposes (<c>sweep.trials</c>)</param>
+/// <param name="Parallelism">a search's configurations in flight at once, per study (<c>sweep.parallelism</c>)</param>
+/// <param name="Tune">per-cell tuning, then seeds (<c>sweep.tune</c>)</param>
 public sealed record SweepSpec(
     string Method, int Samples, int RandomSeed, IReadOnlyList<ParameterAxis> Parameters, int[] Seeds,
-    Objective Metric, int MaxTrials, EarlyStopSpec? EarlyStop = null, PatienceSpec? Patience = null, string Keep = KeptModels.BestPerCell);
+    Objective Metric, int MaxTrials, EarlyStopSpec? EarlyStop = null, PatienceSpec? Patience = null, string Keep = KeptModels.BestPerCell,
+    int Budget = 0, int Parallelism = Search.SearchPlan.DefaultParallelism, TuneSpec? Tune = null);
+
+/// <summary>
+/// <c>sweep.tune</c>: in each cell of the axes named in <paramref name="Per"/> (every axis of sweep.parameters), the
+/// sampler (sweep.method) tunes <paramref name="Params"/> on validation with <paramref name="Budget"/> trials on the
+/// first of sweep.seeds; then the cell's winner runs on every seed of <paramref name="SeedsAfter"/>.
+/// </summary>
+public sealed record TuneSpec(string[] Per, int Budget, IReadOnlyList<ParameterAxis> Params, int[] SeedsAfter);
 
 /// <summary>Where trials run and how many attempts a trial gets.</summary>
 public sealed record ResourceSpec(string Device, int MaxFailures, int Threads);

@@ -10,18 +10,26 @@ namespace Runner.Sweeps;
 /// </summary>
 public static class SweepExpander
 {
-    /// <summary>Trials before pruning (used to refuse huge grids before building them).</summary>
+    /// <summary>Trials before pruning (used to refuse huge grids before building them); a search's most.</summary>
     public static long GridSize(SweepDefinition d)
     {
+        if (SearchOf(d) is { } search) return search.MaxTrials;
         long configs = d.Sweep.Method == "random"
             ? d.Sweep.Samples
             : d.Sweep.Parameters.Aggregate(1L, (n, a) => SaturatingMultiply(n, a.Values?.Count ?? 1));
         return SaturatingMultiply(SaturatingMultiply(configs, Math.Max(1, d.Base.BaseSeeds.Length)), Math.Max(1, d.Sweep.Seeds.Length));
     }
 
+    /// <summary>The trials known before the sweep runs; none for a search (<see cref="SearchOf"/>), whose trials are proposed as it runs.</summary>
     public static IReadOnlyList<TrialSpec> Expand(SweepDefinition d)
     {
+        if (SearchOf(d) != null) return Array.Empty<TrialSpec>();
         var configs = d.Sweep.Method == "random" ? RandomConfigs(d) : GridConfigs(d.Sweep.Parameters);
+        return TrialsOf(d, configs);
+    }
+
+    static List<TrialSpec> TrialsOf(SweepDefinition d, IEnumerable<IReadOnlyDictionary<string, object>> configs)
+    {
         var trials = new List<TrialSpec>();
         var seen = new HashSet<string>();
         // Scratch trials do not depend on the base: their copies for other base seeds are the same trial and dropped.
@@ -36,59 +44,124 @@ public static class SweepExpander
         return trials;
     }
 
-    /// <summary>Builds one trial from the swept values, the file's defaults, a seed and (for a list of them) a pretraining seed.</summary>
-    public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed, int? baseSeed = null)
+    /// <summary>
+    /// A sweep whose trials are proposed while it runs (<c>method: tpe</c>, or <c>sweep.tune</c>), or null. A plain
+    /// tpe sweep is one study over every axis; <c>tune</c> makes one study per cell of its <c>per</c> axes (cells
+    /// that resolve to the same trials, such as scratch at every freeze depth, are one study).
+    /// </summary>
+    public static Search.SearchPlan? SearchOf(SweepDefinition d)
     {
-        T Get<T>(string name, T fallback) => values.TryGetValue(name, out var v) ? (T)v : fallback;
-        var initialization = EnumText.Parse<Initialization>(Get("initialization", EnumText.Of(Initialization.Pretrained)));
-        bool scratch = initialization == Initialization.Scratch;
-        string optimizer = Get("optimizer", d.Train.Optimizer);
+        var s = d.Sweep;
+        if (s.Tune == null && s.Method != Search.SearchPlan.Tpe) return null;
+        var defaults = Defaults(d);
+        int[]? baseSeeds = d.Base.BaseSeeds.Length > 1 ? d.Base.BaseSeeds : null;
+        if (s.Tune is not { } tune)
+            return new Search.SearchPlan(s.Method, s.Parameters.Select(Search.SearchAxis.Of).ToArray(), s.Budget, s.Parallelism, s.RandomSeed,
+                new[] { new Search.SearchStudy(Array.Empty<Search.CellValue>(), s.Seeds, Array.Empty<int>()) }, defaults, baseSeeds);
+        var studies = new List<Search.SearchStudy>();
+        var seen = new HashSet<string>();
+        foreach (var cell in GridConfigs(s.Parameters))
+        {
+            // The cell as its trials will hold it (scratch has freeze depth 0 whatever the grid said).
+            var resolved = Resolve(defaults, cell, 0).Parameters();
+            var values = tune.Per.Select(p => new Search.CellValue(p, Search.SearchPlan.Text(resolved[p]))).ToArray();
+            if (seen.Add(string.Join("|", values.Select(v => v.Text))))
+                studies.Add(new Search.SearchStudy(values, s.Seeds.Take(1).ToArray(), tune.SeedsAfter));
+        }
+        return new Search.SearchPlan(s.Method, tune.Params.Select(Search.SearchAxis.Of).ToArray(), tune.Budget, s.Parallelism, s.RandomSeed,
+            studies.ToArray(), defaults, baseSeeds);
+    }
+
+    /// <summary>
+    /// Trials a search may propose at the corners of its space (each choice, each end of each range, in every study),
+    /// at most <paramref name="limit"/> configurations: what the validator checks settings that go together on.
+    /// </summary>
+    public static IReadOnlyList<TrialSpec> Corners(SweepDefinition d, int limit = 256)
+    {
+        if (SearchOf(d) is not { } search) return Expand(d);
+        var axes = search.Space.Select(a => a.ToAxis()).Select(a => new ParameterAxis(a.Name,
+            a.Values ?? new object[] { BoundOf(a.Distribution!, a.Distribution!.Min), BoundOf(a.Distribution!, a.Distribution!.Max) }, null)).ToList();
+        var corners = GridConfigs(axes).Take(limit).ToList();
+        return Enumerable.Range(0, search.Studies.Length)
+            .SelectMany(study => corners.SelectMany(c => search.TrialsOf(study, c, search.Studies[study].Seeds.Take(1))))
+            .DistinctBy(t => t.Id).ToList();
+    }
+
+    static object BoundOf(Distribution d, double value) => d.Kind == "int_uniform" ? (int)value : value;
+
+    /// <summary>Builds one trial from the swept values, the file's defaults, a seed and (for a list of them) a pretraining seed.</summary>
+    public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed, int? baseSeed = null) =>
+        Resolve(Defaults(d), values, seed, baseSeed);
+
+    /// <summary>
+    /// The file's settings as one spec, before any swept value and before the rules of <see cref="Resolve(TrialSpec, IReadOnlyDictionary{string, object}, int, int?)"/>
+    /// (so it keeps the base's pretraining and weights, the schedule and precision by name, and nesterov as written).
+    /// A search's proposals start from it on the coordinator (<see cref="Search.SearchPlan.Defaults"/>); it never runs.
+    /// </summary>
+    public static TrialSpec Defaults(SweepDefinition d)
+    {
         var folder = d.Target.Folder;
         return new TrialSpec(
-            Model: d.Base.Model,
-            Pretrain: scratch ? null : baseSeed is { } b && d.Base.Pretrain is { } p ? p with { Seed = b } : d.Base.Pretrain,
-            TargetDataset: d.Target.Dataset,
-            TargetClasses: d.Target.Classes,
-            ValidationPerClass: d.Target.ValidationPerClass,
-            Initialization: initialization,
-            FreezeDepth: scratch ? 0 : Get("freeze_depth", 0),
-            LearningRate: Get("learning_rate", d.Train.LearningRate),
-            DatasetSize: Get("dataset_size", d.Target.Capacity),
-            Epochs: Get("epochs", d.Train.Epochs),
-            BatchSize: Get("batch_size", d.Train.BatchSize),
-            Optimizer: optimizer,
-            WeightDecay: Get("weight_decay", d.Train.WeightDecay),
-            Momentum: Get("momentum", d.Train.Momentum),
-            Seed: seed,
-            Strategy: scratch ? Strategies.FeatureExtraction : Get("strategy", d.Train.Strategy),
-            BaseLrFactor: Get("base_lr_factor", d.Train.BaseLrFactor),
-            UnfreezeEvery: Get("unfreeze_every", d.Train.UnfreezeEvery),
-            Head: Get("head", d.Train.Head),
-            Dropout: Get("dropout", d.Train.Dropout),
-            ImageSize: folder?.ImageSize ?? 0,
-            Augment: folder?.Augment ?? false,
-            SkipBadImages: folder?.SkipBadImages ?? false,
-            Transforms: folder?.Transforms,
-            WeightsSha256: scratch ? null : d.Base.Weights?.Sha256,
-            WeightsPath: scratch ? null : d.Base.Weights?.Path,
-            BackboneStages: d.Base.Stages,
+            Model: d.Base.Model, Pretrain: d.Base.Pretrain, TargetDataset: d.Target.Dataset, TargetClasses: d.Target.Classes,
+            ValidationPerClass: d.Target.ValidationPerClass, Initialization: Initialization.Pretrained, FreezeDepth: 0,
+            LearningRate: d.Train.LearningRate, DatasetSize: d.Target.Capacity, Epochs: d.Train.Epochs, BatchSize: d.Train.BatchSize,
+            Optimizer: d.Train.Optimizer, WeightDecay: d.Train.WeightDecay, Momentum: d.Train.Momentum, Seed: 0,
+            Strategy: d.Train.Strategy, BaseLrFactor: d.Train.BaseLrFactor, UnfreezeEvery: d.Train.UnfreezeEvery, Head: d.Train.Head,
+            Dropout: d.Train.Dropout, ImageSize: folder?.ImageSize ?? 0, Augment: folder?.Augment ?? false,
+            SkipBadImages: folder?.SkipBadImages ?? false, Transforms: folder?.Transforms,
+            WeightsSha256: d.Base.Weights?.Sha256, WeightsPath: d.Base.Weights?.Path, BackboneStages: d.Base.Stages,
             DataPath: folder?.Layout.Source ?? d.Target.DataDir,
-            Metric: d.Sweep.Metric.IsDefault ? null : d.Sweep.Metric.Metric,
-            Minimize: !d.Sweep.Metric.Maximize,
+            Metric: d.Sweep.Metric.IsDefault ? null : d.Sweep.Metric.Metric, Minimize: !d.Sweep.Metric.Maximize,
+            Select: d.Train.Select, Patience: d.Sweep.Patience?.Patience ?? 0, MinDelta: d.Sweep.Patience?.MinDelta ?? 0,
+            LrSchedule: d.Train.LrSchedule, WarmupEpochs: d.Train.WarmupEpochs, LrMilestones: d.Train.LrMilestones,
+            LrGamma: d.Train.LrGamma, LabelSmoothing: d.Train.LabelSmoothing, GradClip: d.Train.GradClip, Nesterov: d.Train.Nesterov,
+            Keep: d.Sweep.Keep, Precision: d.Train.Precision);
+    }
+
+    /// <summary>
+    /// One trial from <paramref name="defaults"/> (<see cref="Defaults"/>), the swept values, a seed and a pretraining
+    /// seed: the one place the rules that tie settings together are applied, for grids, random search and proposals.
+    /// </summary>
+    public static TrialSpec Resolve(TrialSpec defaults, IReadOnlyDictionary<string, object> values, int seed, int? baseSeed = null)
+    {
+        T Get<T>(string name, T fallback) => values.TryGetValue(name, out var v) ? (T)v : fallback;
+        var initialization = EnumText.Parse<Initialization>(Get("initialization", EnumText.Of(defaults.Initialization)));
+        bool scratch = initialization == Initialization.Scratch;
+        string optimizer = Get("optimizer", defaults.Optimizer);
+        string schedule = Get("lr_schedule", defaults.ScheduleName);
+        string precision = Get("precision", defaults.PrecisionName);
+        return defaults with
+        {
+            Pretrain = scratch ? null : baseSeed is { } b && defaults.Pretrain is { } p ? p with { Seed = b } : defaults.Pretrain,
+            Initialization = initialization,
+            FreezeDepth = scratch ? 0 : Get("freeze_depth", defaults.FreezeDepth),
+            LearningRate = Get("learning_rate", defaults.LearningRate),
+            DatasetSize = Get("dataset_size", defaults.DatasetSize),
+            Epochs = Get("epochs", defaults.Epochs),
+            BatchSize = Get("batch_size", defaults.BatchSize),
+            Optimizer = optimizer,
+            WeightDecay = Get("weight_decay", defaults.WeightDecay),
+            Momentum = Get("momentum", defaults.Momentum),
+            Seed = seed,
+            Strategy = scratch ? Strategies.FeatureExtraction : Get("strategy", defaults.StrategyName),
+            BaseLrFactor = Get("base_lr_factor", defaults.BaseLrFactor),
+            UnfreezeEvery = Get("unfreeze_every", defaults.UnfreezeEvery),
+            Head = Get("head", defaults.HeadKind),
+            Dropout = Get("dropout", defaults.Dropout),
+            WeightsSha256 = scratch ? null : defaults.WeightsSha256,
+            WeightsPath = scratch ? null : defaults.WeightsPath,
             // Null is how records from before selection say "last": a new default trial gets a new id.
-            Select: d.Train.Select == "last" ? null : d.Train.Select,
-            Patience: d.Sweep.Patience?.Patience ?? 0,
-            MinDelta: d.Sweep.Patience?.MinDelta ?? 0,
-            LrSchedule: Get("lr_schedule", d.Train.LrSchedule) is var schedule && schedule == LearningRateSchedule.Constant ? null : schedule,
-            WarmupEpochs: Get("warmup_epochs", d.Train.WarmupEpochs),
-            LrMilestones: d.Train.LrMilestones,
-            LrGamma: Get("lr_gamma", d.Train.LrGamma),
-            LabelSmoothing: Get("label_smoothing", d.Train.LabelSmoothing),
-            GradClip: Get("grad_clip", d.Train.GradClip),
+            Select = defaults.Select == "last" ? null : defaults.Select,
+            LrSchedule = schedule == LearningRateSchedule.Constant ? null : schedule,
+            WarmupEpochs = Get("warmup_epochs", defaults.WarmupEpochs),
+            LrGamma = Get("lr_gamma", defaults.LrGamma),
+            LabelSmoothing = Get("label_smoothing", defaults.LabelSmoothing),
+            GradClip = Get("grad_clip", defaults.GradClip),
             // Nesterov is an SGD setting: with optimizer as an axis it applies to the SGD trials only.
-            Nesterov: d.Train.Nesterov && optimizer == "sgd",
-            Keep: d.Sweep.Keep == KeptModels.None ? null : d.Sweep.Keep,
-            Precision: Get("precision", d.Train.Precision) is var precision && precision == "fp32" ? null : precision);
+            Nesterov = defaults.Nesterov && optimizer == "sgd",
+            Keep = defaults.Keep == KeptModels.None ? null : defaults.Keep,
+            Precision = precision == "fp32" ? null : precision,
+        };
     }
 
     static IEnumerable<IReadOnlyDictionary<string, object>> GridConfigs(IReadOnlyList<ParameterAxis> axes)

@@ -1,3 +1,4 @@
+using Runner.Sweeps.Search;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -21,7 +22,9 @@ public static class SweepFile
     public static readonly string[] WeightExtensions = { ".pt", ".pth", ".bin", ".safetensors", ".dat" };
     static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout",
         "select", "lr_schedule", "warmup_epochs", "lr_milestones", "lr_gamma", "label_smoothing", "grad_clip", "nesterov", "precision" };
-    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop", "keep" };
+    static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop", "keep",
+        "trials", "parallelism", "tune" };
+    static readonly string[] TuneKeys = { "per", "budget", "params", "seeds_after" };
     static readonly string[] AshaKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
     static readonly string[] PatienceKeys = { "type", "patience", "min_delta" };
     static readonly string[] MetricKeys = { "name", "goal" };
@@ -121,7 +124,8 @@ public static class SweepFile
         }
         // Settings that only make sense together (a schedule and its epochs) are checked on the trials they make,
         // since either may be an axis; each problem once, at the train section.
-        var trials = SweepExpander.Expand(definition);
+        // A search's trials are not known yet: those at the corners of its space stand for them.
+        var trials = SweepExpander.Corners(definition);
         var combined = trials.SelectMany(SweepRules.Together).Distinct().ToList();
         if (train.Nesterov && trials.All(t => t.Optimizer != "sgd")) combined.Add("train.nesterov applies to optimizer sgd, and no trial uses it");
         if (resources.Device == "cpu" && trials.Any(t => t.PrecisionName == "fp16"))
@@ -481,11 +485,24 @@ public static class SweepFile
     {
         if (map == null) return null;
         r.CheckKeys(map, "sweep", SweepKeys);
-        string method = r.Choice(YamlNodeReader.Get(map, "method"), "sweep.method", "grid", "random") ?? "grid";
+        string method = r.Choice(YamlNodeReader.Get(map, "method"), "sweep.method", "grid", "random", SearchPlan.Tpe) ?? "grid";
+        var tuneMap = r.Mapping(YamlNodeReader.Get(map, "tune"), "sweep.tune");
         var samplesNode = YamlNodeReader.Get(map, "samples");
         int samples = r.Integer(samplesNode, "sweep.samples", 1) ?? 0;
-        if (method == "random" && samplesNode == null) r.Error(map, "sweep.method random needs sweep.samples (how many configurations to draw)");
-        if (method == "grid" && samplesNode != null) r.Error(samplesNode, "sweep.samples only applies to method: random");
+        if (method == "random" && samplesNode == null && tuneMap == null) r.Error(map, "sweep.method random needs sweep.samples (how many configurations to draw)");
+        if (samplesNode != null && (method != "random" || tuneMap != null))
+            r.Error(samplesNode, tuneMap != null ? "sweep.samples does not apply with sweep.tune: its budget is tune.budget, per cell" : "sweep.samples only applies to method: random");
+        var trialsNode = YamlNodeReader.Get(map, "trials");
+        int budget = r.Integer(trialsNode, "sweep.trials", 1) ?? 0;
+        if (method == SearchPlan.Tpe && tuneMap == null && trialsNode == null) r.Error(map, "sweep.method tpe needs sweep.trials (how many configurations the sampler proposes)");
+        if (trialsNode != null && (method != SearchPlan.Tpe || tuneMap != null))
+            r.Error(trialsNode, tuneMap != null ? "sweep.trials does not apply with sweep.tune: its budget is tune.budget, per cell" : "sweep.trials only applies to method: tpe (random search takes sweep.samples)");
+        if (tuneMap != null && method == "grid")
+            r.Error(tuneMap, "sweep.tune searches each cell with a sampler: set sweep.method to tpe or random");
+        bool searched = tuneMap != null || method == SearchPlan.Tpe;
+        var parallelismNode = YamlNodeReader.Get(map, "parallelism");
+        int parallelism = r.Integer(parallelismNode, "sweep.parallelism", 1) ?? SearchPlan.DefaultParallelism;
+        if (parallelismNode != null && !searched) r.Error(parallelismNode, "sweep.parallelism applies to a search (method: tpe, or sweep.tune)");
         int randomSeed = r.Integer(YamlNodeReader.Get(map, "random_seed"), "sweep.random_seed", 0) ?? 0;
         int[] seeds = YamlNodeReader.Get(map, "seeds") is { } seedNode ? r.Integers(seedNode, "sweep.seeds") ?? Array.Empty<int>() : new[] { 0 };
         int maxTrials = r.Integer(YamlNodeReader.Get(map, "max_trials"), "sweep.max_trials", 1) ?? DefaultMaxTrials;
@@ -518,13 +535,64 @@ public static class SweepFile
                 r.Error(keyNode, $"unknown sweep parameter '{key}'{DidYouMean.Hint(key, SweepParameters.All.Select(p => p.Name))}; known: {string.Join(", ", SweepParameters.All.Select(p => p.Name))}");
                 continue;
             }
+            if (valueNode is YamlMappingNode && tuneMap != null)
+            {
+                r.Error(valueNode, $"sweep.parameters.{key}: with sweep.tune, sweep.parameters are the cells (lists of values); put ranges in sweep.tune.params");
+                continue;
+            }
             var axis = valueNode is YamlMappingNode dist
-                ? ReadDistribution(r, dist, info, method, model, capacity)
-                : ReadValues(r, valueNode, info, model, capacity);
+                ? ReadDistribution(r, dist, info, method, model, capacity, "sweep.parameters")
+                : ReadValues(r, valueNode, info, model, capacity, "sweep.parameters");
             if (axis != null) axes.Add(axis);
         }
         string keep = r.Choice(YamlNodeReader.Get(map, "keep"), "sweep.keep", KeptModels.Names) ?? KeptModels.BestPerCell;
-        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials, Keep: keep);
+        var tune = tuneMap == null ? null : ReadTune(r, tuneMap, parameters, axes, method, model, capacity);
+        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials, Keep: keep, Budget: budget, Parallelism: parallelism, Tune: tune);
+    }
+
+    /// <summary>sweep.tune: per (every axis of sweep.parameters), budget per cell, params (the searched space), seeds_after.</summary>
+    static TuneSpec? ReadTune(YamlNodeReader r, YamlMappingNode map, YamlMappingNode? parameters, IReadOnlyList<ParameterAxis> axes, string method,
+        string model, int capacity)
+    {
+        r.CheckKeys(map, "sweep.tune", TuneKeys);
+        int errors = r.Errors.Count;
+        var perNode = r.Require(map, "per", "sweep.tune");
+        var per = new List<string>();
+        foreach (var item in r.Sequence(perNode, "sweep.tune.per")?.Children ?? Enumerable.Empty<YamlNode>())
+        {
+            string? name = r.Text(item, "sweep.tune.per entry");
+            if (name == null) continue;
+            if (YamlNodeReader.Get(parameters, name) == null)
+                r.Error(item, $"sweep.tune.per names '{name}', which is not an axis of sweep.parameters{DidYouMean.Hint(name, axes.Select(a => a.Name))}"
+                    + (axes.Count == 0 ? "" : $" (axes: {string.Join(", ", axes.Select(a => a.Name))})"));
+            else if (per.Contains(name)) r.Error(item, $"sweep.tune.per names '{name}' twice");
+            else per.Add(name);
+        }
+        foreach (var axis in axes.Where(a => perNode != null && !per.Contains(a.Name)))
+            r.Error(perNode!, $"sweep.parameters.{axis.Name} is not in sweep.tune.per: every axis of sweep.parameters is a cell of the tuning (move a parameter to tune over into sweep.tune.params)");
+        int budget = r.Integer(r.Require(map, "budget", "sweep.tune"), "sweep.tune.budget", 1) ?? 1;
+        var seedsNode = r.Require(map, "seeds_after", "sweep.tune");
+        int[] seedsAfter = seedsNode == null ? Array.Empty<int>() : r.Integers(seedsNode, "sweep.tune.seeds_after") ?? Array.Empty<int>();
+        if (seedsNode != null && seedsAfter.Length == 0 && r.Errors.Count == errors) r.Error(seedsNode, "sweep.tune.seeds_after is empty: name the seeds each cell's winner runs on");
+        var space = new List<ParameterAxis>();
+        var paramsMap = r.Mapping(r.Require(map, "params", "sweep.tune"), "sweep.tune.params");
+        if (paramsMap != null && paramsMap.Children.Count == 0) r.Error(paramsMap, "sweep.tune.params is empty: name at least one parameter to tune");
+        foreach (var (keyNode, valueNode) in paramsMap?.Children.Select(kv => (kv.Key, kv.Value)).ToList() ?? new())
+        {
+            string key = ((YamlScalarNode)keyNode).Value ?? "";
+            var info = SweepParameters.Find(key);
+            if (info == null)
+            {
+                r.Error(keyNode, $"unknown sweep parameter '{key}'{DidYouMean.Hint(key, SweepParameters.All.Select(p => p.Name))}");
+                continue;
+            }
+            if (YamlNodeReader.Get(parameters, key) != null) { r.Error(keyNode, $"sweep.tune.params.{key} is also an axis of sweep.parameters: a parameter is a cell or tuned, not both"); continue; }
+            var axis = valueNode is YamlMappingNode dist
+                ? ReadDistribution(r, dist, info, method, model, capacity, "sweep.tune.params")
+                : ReadValues(r, valueNode, info, model, capacity, "sweep.tune.params");
+            if (axis != null) space.Add(axis);
+        }
+        return r.Errors.Count > errors ? null : new TuneSpec(per.ToArray(), budget, space, seedsAfter);
     }
 
     /// <summary>sweep.early_stop: ASHA (the coordinator compares trials) or patience (each trial watches its own objective).</summary>
@@ -560,9 +628,9 @@ public static class SweepFile
         return r.Errors.Count > errors ? null : new EarlyStopSpec(type!, grace, factor, max);
     }
 
-    static ParameterAxis? ReadValues(YamlNodeReader r, YamlNode node, SweepParameters.Info info, string model, int capacity)
+    static ParameterAxis? ReadValues(YamlNodeReader r, YamlNode node, SweepParameters.Info info, string model, int capacity, string section)
     {
-        string path = $"sweep.parameters.{info.Name}";
+        string path = $"{section}.{info.Name}";
         // A single value is a one-element list: `optimizer: sgd` fixes it for every trial.
         var items = node is YamlScalarNode ? new List<YamlNode> { node } : r.Sequence(node, path)?.Children.ToList();
         if (items == null) return null;
@@ -584,23 +652,23 @@ public static class SweepFile
         return r.Errors.Count == errors ? new ParameterAxis(info.Name, values, null) : null;
     }
 
-    static ParameterAxis? ReadDistribution(YamlNodeReader r, YamlMappingNode map, SweepParameters.Info info, string method, string model, int capacity)
+    static ParameterAxis? ReadDistribution(YamlNodeReader r, YamlMappingNode map, SweepParameters.Info info, string method, string model, int capacity,
+        string section)
     {
-        string path = $"sweep.parameters.{info.Name}";
+        string path = $"{section}.{info.Name}";
         r.CheckKeys(map, path, DistributionKeys);
-        if (method != "random") { r.Error(map, $"{path}: a distribution needs method: random (grid sweeps take a list of values)"); return null; }
+        if (method == "grid") { r.Error(map, $"{path}: a distribution needs method: random or tpe (grid sweeps take a list of values)"); return null; }
         if (info.Kind == SweepParameters.Kind.Text) { r.Error(map, $"{path} takes a list of choices, not a distribution"); return null; }
         string[] kinds = info.Kind == SweepParameters.Kind.Integer ? new[] { "int_uniform" } : new[] { "uniform", "log_uniform" };
         string? kind = r.Choice(r.Require(map, "distribution", path), $"{path}.distribution", kinds);
         double? min = r.Real(r.Require(map, "min", path), $"{path}.min");
         double? max = r.Real(r.Require(map, "max", path), $"{path}.max");
         if (kind == null || min == null || max == null) return null;
-        if (min > max) { r.Error(map, $"{path}: min {min} is above max {max}"); return null; }
-        if (kind == "log_uniform" && min <= 0) { r.Error(map, $"{path}: log_uniform needs min > 0"); return null; }
-        if (info.Name == "learning_rate" && min <= 0) { r.Error(map, $"{path}: learning_rate must be > 0"); return null; }
-        if (info.Kind == SweepParameters.Kind.Integer)
-            foreach (int bound in new[] { (int)min.Value, (int)max.Value })
-                if (SweepParameters.Check(info.Name, bound, model, capacity) is { } problem) { r.Error(map, problem); return null; }
+        if (SweepRules.Range(path, kind, min.Value, max.Value, 0) is { } badRange) { r.Error(map, badRange); return null; }
+        // Both ends obey the parameter's own rules (a learning rate > 0, a dropout below 1, a freeze depth the model has).
+        foreach (double bound in new[] { min.Value, max.Value })
+            if (SweepParameters.Check(info.Name, info.Kind == SweepParameters.Kind.Integer ? (object)(int)bound : bound, model, capacity) is { } problem)
+            { r.Error(map, $"{path}: {problem}"); return null; }
         return new ParameterAxis(info.Name, null, new Distribution(kind, min.Value, max.Value));
     }
 }

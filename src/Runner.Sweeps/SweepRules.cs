@@ -19,6 +19,22 @@ public static class SweepRules
         device != null && DeviceNames.IsValid(device) ? null : $"device must be auto, cpu, cuda or cuda:N, got '{device}'";
 
     /// <summary>A whole number with a lower bound: "epochs must be >= 1, got 0".</summary>
+    /// <summary>
+    /// A searched or sampled range (random search, tpe, tune.params): not empty, and positive where its scale is
+    /// logarithmic. <paramref name="choices"/> counts a list's entries (kind <c>choice</c>).
+    /// </summary>
+    public static string? Range(string name, string kind, double min, double max, int choices) => kind switch
+    {
+        "choice" => choices == 0 ? $"{name} has no choices to search" : null,
+        "uniform" or "log_uniform" or "int_uniform" when min >= max =>
+            $"{name}: the range {Num(min)}..{Num(max)} is empty (min must be below max; to fix a value, give it as a single value)",
+        "log_uniform" when min <= 0 => $"{name}: log_uniform needs min > 0 (it samples the logarithm), got {Num(min)}",
+        "uniform" or "log_uniform" or "int_uniform" => null,
+        _ => $"{name}: unknown distribution '{kind}' (uniform, log_uniform or int_uniform)",
+    };
+
+    static string Num(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
     public static string? AtLeast(string name, int value, int min) => value >= min ? null : $"{name} must be >= {min}, got {value}";
 
     /// <summary>

@@ -13,6 +13,8 @@ namespace Runner.Sweeps;
 /// built-in dataset <see cref="DataPath"/> is the sweep file's <c>target.data</c> folder, if it names one. A sweep
 /// submitted to a cluster also carries <see cref="DataArchiveSha256"/>, the artifact a worker that lacks the folder
 /// fetches it from (the weights it fetches by their SHA-256).
+/// <see cref="TunedBy"/> marks the trials a per-cell search ran again on more seeds (its winner, "tpe, 12 trials"): it
+/// says how the configuration was chosen, for tables, and is not part of the identity either.
 /// Fields added after the first version are left out of <see cref="Canonical"/> while they hold their defaults, so
 /// the ids of trials that do not use them never change.
 /// </summary>
@@ -60,7 +62,8 @@ public sealed record TrialSpec(
     [property: Key(39)] string? Precision = null,
     [property: Key(40)] string[]? BackboneStages = null,
     [property: Key(41)] bool SkipBadImages = false,
-    [property: Key(42)] TransformSpec? Transforms = null)
+    [property: Key(42)] TransformSpec? Transforms = null,
+    [property: Key(43)] string? TunedBy = null)
 {
     /// <summary>fp32 (null in records from before mixed precision), bf16 or fp16: the arithmetic of the forward pass.</summary>
     [IgnoreMember]

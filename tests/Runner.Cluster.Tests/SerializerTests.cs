@@ -66,6 +66,15 @@ public class SerializerTests : Akka.TestKit.Xunit2.TestKit
         yield return new object[] { new SweepReplies.Assignments("s-1", new[] { new SweepReplies.Assignment("s-1", trial.Id, 1, trial), new SweepReplies.Assignment("s-1", other.Id, 2, other) }) };
         yield return new object[] { new SweepCommands.RequestTrial("s-1", "w", 64) };
         yield return new object[] { new WorkerMessages.Idle("w", "cpu", 64) };
+        var plan = new Runner.Sweeps.Search.SearchPlan("tpe", new[] { new Runner.Sweeps.Search.SearchAxis("learning_rate", "log_uniform", 1e-4, 1e-1),
+                new Runner.Sweeps.Search.SearchAxis("head", "choice", Choices: new[] { "linear", "mlp" }) }, 12, 4, 7,
+            new[] { new Runner.Sweeps.Search.SearchStudy(new[] { new Runner.Sweeps.Search.CellValue("freeze_depth", "2") }, new[] { 0 }, new[] { 1, 2, 3 }) }, trial);
+        yield return new object[] { new SweepEvents.Submitted("s-1", "tpe", Array.Empty<TrialSpec>(), 2, At, Search: plan, Rerun: true) };
+        yield return new object[] { new SweepEvents.Proposed("s-1", 0, 3, new[] { trial, other with { TunedBy = "tpe, 12 trials" } }, Final: true) };
+        yield return new object[] { new SweepCommands.Submit("s-1", "tpe", Array.Empty<TrialSpec>(), 2, Array.Empty<TrialResult>(), Search: plan) };
+        yield return new object[] { new SweepSnapshot("s-1", "tpe", 2, At, null, "cpu", false, new[] { new SweepSnapshot.Trial(trial, TrialStatus.Pending, 0, null, null, null) },
+            new Dictionary<string, string>(), null, plan, new[] { new SweepSnapshot.Proposal(0, 0, new[] { trial.Id }, false) }, Rerun: true) };
+        yield return new object[] { new SweepReplies.SweepStatus("s-1", "tpe", 10, 1, 1, 0, 0, 0, true, Unproposed: 8) };
     }
 
     [Fact]

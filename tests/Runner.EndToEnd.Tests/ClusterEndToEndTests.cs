@@ -89,6 +89,58 @@ public class ClusterEndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Killing_the_coordinator_mid_search_keeps_the_budget_exact_and_every_proposal_once()
+    {
+        using var cluster = new LocalCluster(output);
+        var coordinator = cluster.StartCoordinator();
+        cluster.StartWorker();
+        cluster.StartWorker();
+        string file = Path.Combine(cluster.Folder, "search-crash.yaml");
+        File.WriteAllText(file, $$"""
+            name: search-crash
+            base: { model: convnet4, pretrain: { classes: [0, 1, 2, 3, 4], epochs: 1 } }
+            target: { dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {{LocalCluster.Subset}}, validation_per_class: 50 }
+            train: { epochs: 2, batch_size: 32 }
+            sweep:
+              method: tpe
+              trials: 8
+              parallelism: 2
+              parameters:
+                learning_rate: { distribution: log_uniform, min: 1e-4, max: 1e-1 }
+                weight_decay: { distribution: uniform, min: 0, max: 0.01 }
+                dataset_size: [100]
+              seeds: [1]
+            resources: { device: cpu, max_failures: 3 }
+            """);
+        string sweep = Submit(cluster, file);
+        Assert.Equal(8, cluster.Count(sweep, "total"));
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") >= 2 && cluster.Count(sweep, "running") > 0, SweepTimeout, "two trials done and more running");
+
+        var before = cluster.Rows(sweep).Where(r => r.Status == TrialStatus.Completed).ToDictionary(r => r.TrialId, r => JsonSerializer.Serialize(r.Result));
+        var proposedBefore = cluster.Rows(sweep).Select(r => r.TrialId).ToList();
+        cluster.Kill(coordinator);
+        cluster.StartCoordinator();
+        cluster.WaitFor(() => cluster.Count(sweep, "completed") == 8 && cluster.Count(sweep, "pending") + cluster.Count(sweep, "running") == 0,
+            SweepTimeout, "the search to spend its budget after the restart");
+        cluster.WaitFor(() => cluster.Rows(sweep).Count(r => r.Status == TrialStatus.Completed) == 8, TimeSpan.FromSeconds(10), "the results store to catch up");
+
+        // Exactly the budget: eight configurations, each trained once; what was proposed before the crash was kept, not proposed again.
+        var rows = cluster.Rows(sweep);
+        Assert.Equal(8, rows.Count);
+        Assert.Equal(8, rows.Select(r => (r.Spec.LearningRate, r.Spec.WeightDecay)).Distinct().Count());
+        // Both coordinators' logs name each proposal as it is written: none twice.
+        var proposals = Directory.GetFiles(cluster.Folder, "coordinator-*.log").SelectMany(File.ReadLines)
+            .Select(l => Regex.Match(l, @": proposal (\d+) of the sweep")).Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.NotEmpty(proposals);
+        Assert.Equal(proposals.Distinct().Count(), proposals.Count);
+        Assert.All(proposals, n => Assert.InRange(n, 1, 8));
+        Assert.All(rows, r => Assert.Equal((TrialStatus.Completed, r.TrialId), (r.Result!.Status, r.Result.TrialId)));
+        Assert.All(proposedBefore, id => Assert.Contains(rows, r => r.TrialId == id));
+        Assert.All(before, kv => Assert.Equal(kv.Value, JsonSerializer.Serialize(rows.Single(r => r.TrialId == kv.Key).Result)));
+        Assert.Contains($"{sweep}: 8/8 done", cluster.Cli("status", sweep).Out);
+    }
+
+    [Fact]
     public void Killing_a_worker_while_it_trains_moves_its_trial_to_the_other_worker()
     {
         using var cluster = new LocalCluster(output);

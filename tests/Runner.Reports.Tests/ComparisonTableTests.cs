@@ -25,6 +25,29 @@ public class ComparisonTableTests
     };
 
     [Fact]
+    public void A_tuned_cell_shows_the_searchs_winner_over_its_seeds_after_and_says_how_it_was_chosen()
+    {
+        static TrialRecord Tuned(TrialRecord r) => r with { Spec = r.Spec with { TunedBy = "tpe, 3 trials" } };
+        var trials = new List<TrialRecord>
+        {
+            // The search, on seed 0: lr 1e-3 won on validation (0.90); its own test value (0.50) is not shown.
+            Done("pretrained", 2, 1e-3, 10, 0, test: 0.50, val: 0.90), Done("pretrained", 2, 1e-2, 10, 0, test: 0.95, val: 0.85),
+            Done("pretrained", 2, 3e-2, 10, 0, test: 0.60, val: 0.40),
+            // The winner on seeds_after: worse on validation than lr 1e-2's single run, and still the cell's choice.
+            Tuned(Done("pretrained", 2, 1e-3, 10, 1, test: 0.70, val: 0.80)), Tuned(Done("pretrained", 2, 1e-3, 10, 2, test: 0.72, val: 0.80)),
+            Tuned(Done("pretrained", 2, 1e-3, 10, 3, test: 0.74, val: 0.80)),
+        };
+        var cell = ComparisonTable.Build(trials, Rows, Cols).Cells[("pretrained, 2", "10")];
+        Assert.Equal("learning_rate=0.001", cell.Chosen);
+        Assert.Equal((3, 3, "tpe, 3 trials"), (cell.Seeds, cell.Trials, cell.TunedBy));
+        Assert.Equal(0.72, cell.Mean!.Value, 6);
+        Assert.Equal("72.00 ± 2.00% (n=3, learning_rate=0.001 by tpe, 3 trials)", CellText.Value(cell, "test_accuracy"));
+        // best-per-cell keeps the same three models.
+        Assert.Equal(trials.Skip(3).Select(t => t.TrialId).ToHashSet(),
+            KeptModels.Kept(KeptModels.BestPerCell, trials.Select(t => (t.Spec, t.Result!)).ToList()));
+    }
+
+    [Fact]
     public void A_cell_whose_classes_were_short_says_so_and_all_is_a_column_after_the_numbers()
     {
         static TrialRecord Used(TrialRecord t, params int[] perClass) => t with { Result = t.Result! with { TrainPerClass = perClass } };

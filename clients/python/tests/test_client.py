@@ -174,6 +174,20 @@ def test_mistakes_come_back_as_one_exception_each(plain, tmp_path):
     assert any("epochs" in m for m in messages) and any("freeze_depht" in m and "freeze_depth" in m for m in messages)
     assert all(p.line > 0 and p.column > 0 for p in e.value.problems)
 
+    # A bad search space gets the same validator's positions: an empty budget, a log range touching 0, and a
+    # tuning cell that is not an axis.
+    space = tiny_sweep("bad-search")
+    space["sweep"].update({"method": "tpe", "trials": 0, "parameters": {"initialization": ["scratch"], "dataset_size": [10]},
+                           "tune": {"per": ["initialization", "freeze_depth"], "budget": 4, "seeds_after": [1, 2],
+                                    "params": {"learning_rate": {"distribution": "log_uniform", "min": 0, "max": 0.1}}}})
+    with pytest.raises(SweepValidationError) as e:
+        client.submit(space)
+    messages = [p.message for p in e.value.problems]
+    assert any("sweep.trials must be >= 1" in m for m in messages), messages
+    assert any("log_uniform needs min > 0" in m for m in messages), messages
+    assert any("tune.per names 'freeze_depth', which is not an axis of sweep.parameters" in m for m in messages), messages
+    assert all(p.line > 0 and p.column > 0 for p in e.value.problems)
+
     with pytest.raises(RunnerError, match="no such folder"):
         client.submit({**tiny_sweep("missing"), "target": {"dataset": {"type": "image-folder", "path": "nowhere"}}}, base_dir=tmp_path)
     with pytest.raises(TooLarge, match="more than this coordinator takes"):

@@ -32,9 +32,10 @@ public sealed class SubmitCommand : ICommand
         var request = SweepUploads.Send(SweepRequest.From(definition), coordinator.Artifacts(), context);
         var reply = coordinator.Expect(HttpMethod.Post, "sweeps", new CoordinatorApi.SubmitRequest(request, args.Has("new"), args.Has("rerun")));
         string id = reply.GetProperty("sweep_id").GetString()!;
+        string trials = $"{(request.Search == null ? "" : "up to ")}{reply.GetProperty("trials").GetInt32()} trials";
         context.Out.WriteLine(reply.GetProperty("already_known").GetBoolean()
-            ? $"sweep {id} was already submitted: {reply.GetProperty("trials").GetInt32()} trials"
-            : $"submitted sweep {id}: {reply.GetProperty("trials").GetInt32()} trials, {reply.GetProperty("reused").GetInt32()} reused from earlier results");
+            ? $"sweep {id} was already submitted: {trials}"
+            : $"submitted sweep {id}: {trials}, {reply.GetProperty("reused").GetInt32()} reused from earlier results");
         return 0;
     }
 }

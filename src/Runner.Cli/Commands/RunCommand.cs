@@ -62,7 +62,7 @@ public sealed class RunCommand : ICommand
             if (dashboardPort is { } port) dashboard = Dashboard(node, port, context);
             var submit = SweepSubmission.Prepare(node.Results!, request, args.Has("new"), args.Has("rerun"));
             var accepted = node.Sweeps.Ask<Accepted>(submit, TimeSpan.FromSeconds(60), context.Cancel).GetAwaiter().GetResult();
-            context.Out.WriteLine($"sweep {accepted.SweepId}: {accepted.Trials} trials on {devices.Count} local worker(s) [{string.Join(", ", devices)}], {threads} thread(s) each; state in {state}");
+            context.Out.WriteLine($"sweep {accepted.SweepId}: {(request.Search == null ? "" : "up to ")}{accepted.Trials} trials on {devices.Count} local worker(s) [{string.Join(", ", devices)}], {threads} thread(s) each; state in {state}");
             Serilog.Log.Information("Sweep {SweepId} accepted: {Trials} trials, {Reused} reused, resumed {Resumed}, devices {Devices}",
                 accepted.SweepId, accepted.Trials, submit.Reused.Length, accepted.AlreadyKnown, devices);
             if (accepted.AlreadyKnown) context.Out.WriteLine("resuming: trials recorded before are kept");

@@ -20,15 +20,27 @@ public sealed class ValidateCommand : ICommand
     {
         string file = args.Single("a sweep FILE");
         var definition = SweepLoader.Load(file, args.Get("data"), context.Error);
-        var trials = SweepExpander.Expand(definition);
-        context.Out.WriteLine($"{file}: valid: sweep '{definition.Name}', {trials.Count} trials ({Describe(definition)})");
+        context.Out.WriteLine($"{file}: valid: sweep '{definition.Name}', {CountText(definition)} ({Describe(definition)})");
         return 0;
     }
 
+    /// <summary>"12 trials", or for a search, whose trials are proposed as it runs, "up to 40 trials".</summary>
+    public static string CountText(SweepDefinition d) =>
+        SweepExpander.SearchOf(d) is { } search ? $"up to {search.MaxTrials:N0} trials" : $"{SweepExpander.Expand(d).Count:N0} trials";
+
     public static string Describe(SweepDefinition d)
     {
-        string axes = string.Join(" × ", d.Sweep.Parameters.Select(p => p.Values != null ? $"{p.Name}[{p.Values.Count}]" : $"{p.Name}~{p.Distribution!.Kind}"));
-        string method = d.Sweep.Method == "random" ? $"random, {d.Sweep.Samples} samples of {axes}" : $"grid {axes}";
-        return $"{method}, {d.Sweep.Seeds.Length} seed(s), model {d.Base.Model}";
+        static string Axes(IEnumerable<ParameterAxis> axes) =>
+            string.Join(" × ", axes.Select(p => p.Values != null ? $"{p.Name}[{p.Values.Count}]" : $"{p.Name}~{p.Distribution!.Kind}"));
+        var s = d.Sweep;
+        string method = s.Tune is { } tune
+            ? $"tune {Axes(tune.Params)} with {s.Method}, {tune.Budget} trials in each of {SweepExpander.SearchOf(d)!.Studies.Length} cells of {Axes(s.Parameters)}, then each winner on seeds {string.Join(", ", tune.SeedsAfter)}"
+            : s.Method switch
+            {
+                "random" => $"random, {s.Samples} samples of {Axes(s.Parameters)}",
+                "tpe" => $"tpe, {s.Budget} trials of {Axes(s.Parameters)}, {s.Parallelism} at once",
+                _ => $"grid {Axes(s.Parameters)}",
+            };
+        return $"{method}, {s.Seeds.Length} seed(s), model {d.Base.Model}";
     }
 }

@@ -88,10 +88,7 @@ public static class SweepRoutes
         var request = SweepRequest.From(definition);
         // The folder travels to workers as the archive the client uploaded, like `runner submit`'s.
         if (sources.Any)
-            request = request with
-            {
-                Trials = request.Trials.Select(t => t.IsImageFolder ? t with { DataArchiveSha256 = sources.ArchiveOf(t.DataPath!) } : t).ToArray(),
-            };
+            request = request.WithSpecs(t => t.IsImageFolder ? t with { DataArchiveSha256 = sources.ArchiveOf(t.DataPath!) } : t);
         return await Accept(node, maxTrials, request, submit.New, submit.Rerun, definition.Warnings);
     }
 
@@ -100,8 +97,9 @@ public static class SweepRoutes
     static async Task<(int, object)> Accept(RunnerNode node, int maxTrials, SweepRequest? sweep, bool startNew, bool rerun,
         IReadOnlyList<SweepError>? warnings = null)
     {
-        if (sweep?.Trials?.Length > maxTrials)
-            return (413, new { error = $"the sweep has {sweep.Trials.Length:N0} trials, more than this coordinator takes ({maxTrials:N0}, its --max-trials)" });
+        long trials = (sweep?.Trials?.Length ?? 0) + (sweep?.Search?.Studies == null ? 0 : sweep.Search.MaxTrials);
+        if (trials > maxTrials)
+            return (413, new { error = $"the sweep has {(sweep!.Search == null ? "" : "up to ")}{trials:N0} trials, more than this coordinator takes ({maxTrials:N0}, its --max-trials)" });
         if (SubmittedSweepRules.Problems(sweep) is { Count: > 0 } problems)
             return (400, new { error = string.Join("; ", problems) });
         var command = SweepSubmission.Prepare(node.Results!, FromRemote(sweep!), startNew, rerun);
@@ -117,7 +115,7 @@ public static class SweepRoutes
     /// built-in dataset was validated against on the client is dropped, and workers read their own copy (--data).
     /// </summary>
     static SweepRequest FromRemote(SweepRequest request) =>
-        request with { Trials = request.Trials.Select(t => t.IsImageFolder || t.DataPath == null ? t : t with { DataPath = null }).ToArray() };
+        request.WithSpecs(t => t.IsImageFolder || t.DataPath == null ? t : t with { DataPath = null });
 
     static string Id(HttpContext http) => (string)http.Request.RouteValues["id"]!;
 

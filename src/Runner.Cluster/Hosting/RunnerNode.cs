@@ -119,8 +119,9 @@ public sealed class RunnerNode : INodeSession
             var projection = system.ActorOf(ResultsProjection.Props(results), ResultsProjection.Name);
             // runner.snapshot-every: events between a sweep's snapshots (0: never; the recovery benchmark's baseline).
             int snapshotEvery = system.Settings.Config.GetInt("runner.snapshot-every", SweepActor.SnapshotEvery);
+            var store = results;
             sweeps = sharding.Start(SweepTypeName, id => SweepActor.Props(id, pool, projection,
-                    snapshotEvery: snapshotEvery <= 0 ? int.MaxValue : snapshotEvery, artifactsUrl: o.ArtifactsUrl),
+                    snapshotEvery: snapshotEvery <= 0 ? int.MaxValue : snapshotEvery, artifactsUrl: o.ArtifactsUrl, stored: store.CompletedResults),
                 ClusterShardingSettings.Create(system).WithRole(NodeRoles.Coordinator).WithRememberEntities(true),
                 new SweepMessageExtractor());
             system.ActorOf(ClusterSingletonManager.Props(WorkerPool.Props(sweeps), PoisonPill.Instance,

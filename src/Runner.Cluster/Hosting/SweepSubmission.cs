@@ -15,6 +15,6 @@ public static class SweepSubmission
         string id = request.IdAmong(store.Sweeps().Select(s => (s.Name, s.SweepId)), startNew, rerun, DateTime.UtcNow,
             store.ToString());
         var reused = rerun ? Array.Empty<TrialResult>() : store.CompletedResults(request.Trials.Select(t => t.Id)).ToArray();
-        return new Submit(id, request.Name, request.Trials, request.MaxFailures, reused, request.EarlyStop, request.Device);
+        return new Submit(id, request.Name, request.Trials, request.MaxFailures, reused, request.EarlyStop, request.Device, request.Search, rerun);
     }
 }

@@ -58,6 +58,7 @@ public sealed class RunnerSerializer(ExtendedActorSystem system) : SerializerWit
         ["c.dones"] = typeof(SweepCommands.ReportsCompleted),
         ["r.assigns"] = typeof(SweepReplies.Assignments),
         ["sw.snap"] = typeof(SweepSnapshot),
+        ["sw.prop"] = typeof(SweepEvents.Proposed),
     };
 
     static readonly Dictionary<Type, string> ManifestOf = Manifests.ToDictionary(kv => kv.Value, kv => kv.Key);

@@ -14,6 +14,7 @@ public static class SweepCommands
     /// <summary>
     /// Start a sweep; submitting the same sweep again is harmless and answers with its current state.
     /// <paramref name="Reused"/> are results of the same trials (same ids) already in the state folder.
+    /// <paramref name="Search"/>: trials proposed as it runs; <paramref name="Rerun"/>: they never reuse stored results either.
     /// </summary>
     [MessagePackObject]
     public sealed record Submit(
@@ -23,7 +24,9 @@ public static class SweepCommands
         [property: Key(3)] int MaxFailures,
         [property: Key(4)] TrialResult[] Reused,
         [property: Key(5)] EarlyStopSpec? EarlyStop = null,
-        [property: Key(6)] string Device = DeviceNames.Auto) : ISweepCommand;
+        [property: Key(6)] string Device = DeviceNames.Auto,
+        [property: Key(7)] Runner.Sweeps.Search.SearchPlan? Search = null,
+        [property: Key(8)] bool Rerun = false) : ISweepCommand;
 
     /// <summary>An idle worker asks for a trial of this sweep, or for up to <paramref name="Count"/> of them.</summary>
     [MessagePackObject]

@@ -9,7 +9,10 @@ namespace Runner.Cluster.Protocol;
 /// </summary>
 public static class SweepEvents
 {
-    /// <summary>A sweep was accepted with its expanded trials, in scheduling order, for workers on <paramref name="Device"/> (see DeviceNames.Serves).</summary>
+    /// <summary>
+    /// A sweep was accepted with its expanded trials, in scheduling order, for workers on <paramref name="Device"/> (see
+    /// DeviceNames.Serves); a search (<paramref name="Search"/>) adds its trials later, by <see cref="Proposed"/>.
+    /// </summary>
     [MessagePackObject]
     public sealed record Submitted(
         [property: Key(0)] string SweepId,
@@ -18,7 +21,23 @@ public static class SweepEvents
         [property: Key(3)] int MaxFailures,
         [property: Key(4)] DateTime At,
         [property: Key(5)] EarlyStopSpec? EarlyStop = null,
-        [property: Key(6)] string Device = DeviceNames.Auto) : IRunnerMessage;
+        [property: Key(6)] string Device = DeviceNames.Auto,
+        [property: Key(7)] Runner.Sweeps.Search.SearchPlan? Search = null,
+        [property: Key(8)] bool Rerun = false) : IRunnerMessage;
+
+    /// <summary>
+    /// A search proposed configuration <paramref name="Number"/> (0, 1, ...) of study <paramref name="Study"/>, as
+    /// these trials (one per seed; trials the sweep already has are not added twice), or, with
+    /// <paramref name="Final"/>, the study's winner on its seeds_after (none when nothing of the study succeeded).
+    /// Written before any of its trials starts, so a restarted coordinator never proposes again what it proposed.
+    /// </summary>
+    [MessagePackObject]
+    public sealed record Proposed(
+        [property: Key(0)] string SweepId,
+        [property: Key(1)] int Study,
+        [property: Key(2)] int Number,
+        [property: Key(3)] TrialSpec[] Trials,
+        [property: Key(4)] bool Final = false) : IRunnerMessage;
 
     /// <summary>Attempt <paramref name="Attempt"/> (1, 2, ...) of a trial was handed to a worker.</summary>
     [MessagePackObject]

@@ -60,17 +60,21 @@ public static class SweepReplies
         [property: Key(8)] bool Known,
         [property: Key(9)] int Bases = 0,
         [property: Key(10)] int BasesBuilt = 0,
-        [property: Key(11)] string[]? BaseSha256 = null) : IRunnerMessage
+        [property: Key(11)] string[]? BaseSha256 = null,
+        [property: Key(12)] int Unproposed = 0) : IRunnerMessage
     {
         /// <summary>Trials that ended: completed (stopped and diverged ones included), failed or cancelled.</summary>
         [IgnoreMember] public int Done => Completed + Failed + Cancelled;
 
-        /// <summary>A known sweep none of whose trials still waits or runs.</summary>
-        [IgnoreMember] public bool Ended => Known && Pending + Running == 0;
+        /// <summary>
+        /// A known sweep none of whose trials still waits or runs, and whose search (if any) has nothing left to
+        /// propose (<see cref="Unproposed"/>: at most that many trials to come; <see cref="Total"/> counts them).
+        /// </summary>
+        [IgnoreMember] public bool Ended => Known && Pending + Running + Unproposed == 0;
 
         /// <summary>The sweep as one word, for every door: running, cancelled, failed (nothing completed) or finished.</summary>
         [IgnoreMember]
-        public string State => Pending + Running > 0 ? "running" : Cancelled > 0 ? "cancelled" : Failed > 0 && Completed == 0 ? "failed" : "finished";
+        public string State => Pending + Running + Unproposed > 0 ? "running" : Cancelled > 0 ? "cancelled" : Failed > 0 && Completed == 0 ? "failed" : "finished";
     }
 
     /// <summary>A running trial as its worker last reported it (epoch 0 until the first epoch ends), and when.</summary>

@@ -19,8 +19,19 @@ public sealed record SweepSnapshot(
     [property: Key(6)] bool Cancelled,
     [property: Key(7)] SweepSnapshot.Trial[] Trials,
     [property: Key(8)] Dictionary<string, string> LastCacheOf,
-    [property: Key(9)] SweepSnapshot.Trial[]? Bases = null) : IRunnerMessage
+    [property: Key(9)] SweepSnapshot.Trial[]? Bases = null,
+    [property: Key(10)] Runner.Sweeps.Search.SearchPlan? Search = null,
+    [property: Key(11)] SweepSnapshot.Proposal[]? Proposals = null,
+    [property: Key(12)] bool Rerun = false) : IRunnerMessage
 {
+    /// <summary>One proposal of a search, in the order they were made: its study, number and trials (by id).</summary>
+    [MessagePackObject]
+    public sealed record Proposal(
+        [property: Key(0)] int Study,
+        [property: Key(1)] int Number,
+        [property: Key(2)] string[] TrialIds,
+        [property: Key(3)] bool Final);
+
     /// <summary>
     /// One trial, in plan order, with its id: hashing 100,000 specs again would cost a restarted coordinator about half
     /// a second (runner-bench recovery).

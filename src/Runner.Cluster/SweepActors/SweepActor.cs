@@ -43,6 +43,8 @@ public sealed class SweepActor : ReceivePersistentActor
     readonly IActorRef _projection;
     /// <summary>Where workers fetch and store artifacts (the coordinator's API), told in every assignment.</summary>
     readonly string? _artifactsUrl;
+    /// <summary>Results the results store already has for trials of these ids (a search's proposals reuse them).</summary>
+    readonly Func<IEnumerable<string>, IReadOnlyList<TrialResult>> _stored;
     readonly Akka.Event.ILoggingAdapter _log = Akka.Event.Logging.GetLogger(Context);
 
     /// <summary>
@@ -78,13 +80,16 @@ public sealed class SweepActor : ReceivePersistentActor
     /// <param name="projection">receives every recorded event, to keep the results store current</param>
     /// <param name="snapshotEvery">events between snapshots (<see cref="SnapshotEvery"/>; tests use fewer)</param>
     /// <param name="artifactsUrl">the coordinator's API as workers reach it (null: workers share its state folder)</param>
+    /// <param name="stored">finished results by trial id, from the results store (null: none)</param>
     public static Props Props(string sweepId, IActorRef? pool = null, IActorRef? projection = null, Func<DateTime>? clock = null,
-        int snapshotEvery = SnapshotEvery, string? artifactsUrl = null) =>
-        Akka.Actor.Props.Create(() => new SweepActor(sweepId, pool ?? ActorRefs.Nobody, projection ?? ActorRefs.Nobody, clock, snapshotEvery, artifactsUrl));
+        int snapshotEvery = SnapshotEvery, string? artifactsUrl = null, Func<IEnumerable<string>, IReadOnlyList<TrialResult>>? stored = null) =>
+        Akka.Actor.Props.Create(() => new SweepActor(sweepId, pool ?? ActorRefs.Nobody, projection ?? ActorRefs.Nobody, clock, snapshotEvery, artifactsUrl, stored));
 
-    public SweepActor(string sweepId, IActorRef pool, IActorRef projection, Func<DateTime>? clock, int snapshotEvery, string? artifactsUrl)
+    public SweepActor(string sweepId, IActorRef pool, IActorRef projection, Func<DateTime>? clock, int snapshotEvery, string? artifactsUrl,
+        Func<IEnumerable<string>, IReadOnlyList<TrialResult>>? stored)
     {
         _artifactsUrl = artifactsUrl;
+        _stored = stored ?? (_ => Array.Empty<TrialResult>());
         _snapshotEvery = Math.Max(1, snapshotEvery);
         PersistenceId = "sweep-" + sweepId;
         _clock = clock ?? (() => DateTime.UtcNow);
@@ -149,13 +154,13 @@ public sealed class SweepActor : ReceivePersistentActor
     {
         if (_state.IsSubmitted)
         {
-            Sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: true));
+            Sender.Tell(new Accepted(c.SweepId, _state.Trials.Count + _state.Unproposed, AlreadyKnown: true));
             return;
         }
         // Trials this state folder already finished (same id) are recorded as reused, not run again;
         // the submission and those results are one atomic write.
         var ids = c.Trials.Select(t => t.Id).ToHashSet();
-        var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop, c.Device ?? DeviceNames.Auto) };
+        var events = new List<IRunnerMessage> { new SweepEvents.Submitted(c.SweepId, c.Name, c.Trials, c.MaxFailures, _clock(), c.EarlyStop, c.Device ?? DeviceNames.Auto, c.Search, c.Rerun) };
         if (c.EarlyStop != null) _asha = new AshaPolicy(c.EarlyStop);
         events.AddRange(c.Reused.Where(r => ids.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
             .Select(r => new SweepEvents.TrialCompleted(c.SweepId, r.TrialId, 0, "reused", r)));
@@ -163,7 +168,7 @@ public sealed class SweepActor : ReceivePersistentActor
         PersistAll(events, Applied);
         DeferAsync(events, _ =>
         {
-            sender.Tell(new Accepted(c.SweepId, _state.Trials.Count, AlreadyKnown: false));
+            sender.Tell(new Accepted(c.SweepId, _state.Trials.Count + _state.Unproposed, AlreadyKnown: false));
             AnnounceWork();
         });
     }
@@ -171,6 +176,7 @@ public sealed class SweepActor : ReceivePersistentActor
     /// <summary>A worker asks for work: the next trials (bases first) are recorded as started, then sent to it.</summary>
     void OnRequestTrial(RequestTrial c)
     {
+        ProposeFor(Math.Max(1, c.Count));
         var starts = _state.StartNext(c.Worker, Math.Max(1, c.Count), _clock());
         if (starts.Count == 0)
         {
@@ -188,6 +194,25 @@ public sealed class SweepActor : ReceivePersistentActor
         });
     }
 
+    /// <summary>
+    /// A search proposes while fewer than <paramref name="wanted"/> trials could start: each proposal is recorded
+    /// (before any of its trials starts), and its trials that the results store already finished are recorded as
+    /// reused, so the sampler learns from them at once.
+    /// </summary>
+    void ProposeFor(int wanted)
+    {
+        while (_state.Search != null && _state.Wants(wanted) && _state.Propose() is { } proposed)
+        {
+            Decide(proposed, _ => { });
+            if (_state.Rerun) continue;
+            var fresh = proposed.Trials.Select(t => t.Id).Where(id => _state.Find(id) is { Status: TrialStatus.Pending, Attempts: 0 }).ToList();
+            var reused = fresh.Count == 0 ? Array.Empty<TrialResult>() : _stored(fresh);
+            var completions = reused.Where(r => fresh.Contains(r.TrialId)).DistinctBy(r => r.TrialId)
+                .Select(r => new SweepEvents.TrialCompleted(proposed.SweepId, r.TrialId, 0, "reused", r)).ToArray();
+            if (completions.Length > 0) Decide(new SweepEvents.TrialsCompleted(proposed.SweepId, completions), _ => { });
+        }
+    }
+
     void OnReportCompleted(ReportCompleted c)
     {
         var e = _state.Complete(c.TrialId, c.Attempt, c.Worker, c.Result);
@@ -201,7 +226,8 @@ public sealed class SweepActor : ReceivePersistentActor
         foreach (var r in c.Reports.DistinctBy(r => r.TrialId))
             if (_state.Complete(r.TrialId, r.Attempt, r.Worker, r.Result) is { } e) completions.Add(e);
         completions.ForEach(RankForEarlyStop);
-        if (completions.Count > 0) Decide(new SweepEvents.TrialsCompleted(c.SweepId, completions.ToArray()), _ => { });
+        // A search may have a proposal due now that these ended.
+        if (completions.Count > 0) Decide(new SweepEvents.TrialsCompleted(c.SweepId, completions.ToArray()), _ => { if (_state.Search != null) AnnounceWork(); });
     }
 
     void OnWorkerLost(WorkerLost c)
@@ -261,8 +287,9 @@ public sealed class SweepActor : ReceivePersistentActor
             Decide(e, _ =>
             {
                 sender.Tell(new ReportAck(sweepId, trialId, Recorded: true));
-                // A failed attempt goes back to the queue; a built base releases the trials waiting for it.
-                if (e is SweepEvents.TrialAttemptFailed || _state.IsBase(trialId)) AnnounceWork();
+                // A failed attempt goes back to the queue; a built base releases the trials waiting for it; an ended
+                // trial may let a search propose.
+                if (e is SweepEvents.TrialAttemptFailed || _state.IsBase(trialId) || _state.Search != null) AnnounceWork();
             });
         }
     }
@@ -314,6 +341,13 @@ public sealed class SweepActor : ReceivePersistentActor
                 break;
             case SweepEvents.Cancelled:
                 ProjectAll();
+                break;
+            case SweepEvents.Proposed p:
+                _log.Info("Sweep {SweepId}: {What:l} of {Study:l}: {Trials} trial(s)", p.SweepId, p.Final ? "the winner" : $"proposal {p.Number + 1}",
+                    _written.Search!.Plan.Studies[p.Study].Label, p.Trials.Length);
+                // The sweep's row counts its trials, which a proposal adds to.
+                _projection.Tell(new Runner.Results.SweepRecord(_written.SweepId, _written.Name, _written.Trials.Count, _written.SubmittedAt));
+                foreach (var t in p.Trials) Project(t.Id);
                 break;
             case SweepEvents.TrialStarted s:
                 _log.Debug("Sweep {SweepId} trial {TrialId} attempt {Attempt} started on {Worker}", s.SweepId, s.TrialId, s.Attempt, s.Worker);
@@ -391,8 +425,8 @@ public sealed class SweepActor : ReceivePersistentActor
     }
 
     /// <summary>Counts for status displays; "completed" counts every trial with a result (stopped and diverged too).</summary>
-    SweepStatus StatusOf(string sweepId) => new(sweepId, _written.Name, _written.Trials.Count, _written.Count(TrialStatus.Pending),
+    SweepStatus StatusOf(string sweepId) => new(sweepId, _written.Name, _written.Trials.Count + _written.Unproposed, _written.Count(TrialStatus.Pending),
         _written.Count(TrialStatus.Running), _written.Count(TrialStatuses.HasResult), _written.Count(TrialStatus.Failed),
         _written.Count(TrialStatus.Cancelled), _written.IsSubmitted, _written.Bases.Count(), _written.Bases.Count(b => b.Status.HasResult()),
-        _written.Bases.Where(b => b.Result?.BaseSha256 != null).Select(b => b.Result!.BaseSha256!).Distinct().ToArray());
+        _written.Bases.Where(b => b.Result?.BaseSha256 != null).Select(b => b.Result!.BaseSha256!).Distinct().ToArray(), _written.Unproposed);
 }

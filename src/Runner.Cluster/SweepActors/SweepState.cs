@@ -18,6 +18,11 @@ namespace Runner.Cluster.SweepActors;
 /// handed out before any trial. A trial that needs a base waits until the base is built (scratch trials and trials
 /// of other bases run meanwhile); a base that fails for good fails the trials still waiting for it.
 /// </para>
+/// <para>
+/// A search (<see cref="Search"/>) starts with no trials: <see cref="Propose"/> decides the next configuration when
+/// a worker wants work and none is pending, and the <see cref="SweepEvents.Proposed"/> event adds its trials to the
+/// plan's end. The sweep is finished once the search has proposed everything and every trial ended.
+/// </para>
 /// </summary>
 public sealed class SweepState
 {
@@ -44,6 +49,10 @@ public sealed class SweepState
     public EarlyStopSpec? EarlyStop { get; private set; }
     /// <summary>Which workers may run its trials (resources.device; see DeviceNames.Serves).</summary>
     public string Device { get; private set; } = DeviceNames.Auto;
+    /// <summary>The search that proposes this sweep's trials (null: they were all listed at submission).</summary>
+    public SearchState? Search { get; private set; }
+    /// <summary>Submitted with --rerun: proposals never reuse stored results either.</summary>
+    public bool Rerun { get; private set; }
 
     public IReadOnlyList<TrialState> Trials => _order;
     public IEnumerable<TrialState> Bases => _bases.Values;
@@ -54,7 +63,9 @@ public sealed class SweepState
     public bool IsBase(string taskId) => _bases.ContainsKey(taskId);
     /// <summary>The base a trial starts from, once built: the SHA-256 of its checkpoint in the artifact store.</summary>
     public string? BaseOf(TrialSpec spec) => spec.PretrainTaskId is { } b && _bases.TryGetValue(b, out var task) ? task.Result?.BaseSha256 : null;
-    public bool IsFinished => IsSubmitted && _order.All(t => t.IsFinal);
+    public bool IsFinished => IsSubmitted && (IsCancelled || Search?.IsDone != false) && _order.All(t => t.IsFinal);
+    /// <summary>Trials a search has still to propose (0 once cancelled).</summary>
+    public int Unproposed => IsCancelled ? 0 : Search?.Unproposed ?? 0;
     public int Count(TrialStatus status) => _order.Count(t => t.Status == status);
     public int Count(Func<TrialStatus, bool> which) => _order.Count(t => which(t.Status));
 
@@ -65,14 +76,13 @@ public sealed class SweepState
         {
             case SweepEvents.Submitted s:
                 (SweepId, Name, MaxFailures, IsSubmitted, SubmittedAt, EarlyStop, Device) = (s.SweepId, s.Name, Math.Max(1, s.MaxFailures), true, s.At, s.EarlyStop, s.Device ?? DeviceNames.Auto);
-                foreach (var spec in s.Trials)
-                {
-                    var trial = new TrialState(spec);
-                    if (!_trials.TryAdd(trial.Id, trial)) continue;
-                    _position[trial.Id] = _order.Count;
-                    _order.Add(trial);
-                    AddBaseOf(spec);
-                }
+                Rerun = s.Rerun;
+                if (s.Search != null) Search = new SearchState(s.Search, FindTask);
+                Add(s.Trials);
+                break;
+            case SweepEvents.Proposed p when Search != null:
+                Add(p.Trials);
+                Search.Apply(p);
                 break;
             case SweepEvents.TrialsStarted b:
                 foreach (var started in b.Starts) Apply(started);
@@ -105,6 +115,26 @@ public sealed class SweepState
         }
     }
 
+    /// <summary>
+    /// New trials at the plan's end. A trial the sweep already has is not added twice; a tuned winner's run that is
+    /// one of the search's own trials (its seed is in seeds_after too) is marked as such.
+    /// </summary>
+    void Add(IEnumerable<TrialSpec> specs)
+    {
+        foreach (var spec in specs)
+        {
+            var trial = new TrialState(spec);
+            if (!_trials.TryAdd(trial.Id, trial))
+            {
+                if (spec.TunedBy != null && _trials[trial.Id] is { Spec.TunedBy: null } known) known.Spec = known.Spec with { TunedBy = spec.TunedBy };
+                continue;
+            }
+            _position[trial.Id] = _order.Count;
+            _order.Add(trial);
+            AddBaseOf(spec);
+        }
+    }
+
     void AddBaseOf(TrialSpec spec)
     {
         if (spec.PretrainTaskId is { } id && !_bases.ContainsKey(id)) _bases[id] = new TrialState(spec, id);
@@ -125,7 +155,8 @@ public sealed class SweepState
 
     /// <summary>This state as a snapshot: applying the events after it to <see cref="Restore"/>d state gives this state plus them.</summary>
     public SweepSnapshot ToSnapshot() => new(SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled,
-        _order.Select(SnapshotOf).ToArray(), new Dictionary<string, string>(_lastCacheOf), _bases.Values.Select(SnapshotOf).ToArray());
+        _order.Select(SnapshotOf).ToArray(), new Dictionary<string, string>(_lastCacheOf), _bases.Values.Select(SnapshotOf).ToArray(),
+        Search?.Plan, Search?.ToSnapshot(), Rerun);
 
     static SweepSnapshot.Trial SnapshotOf(TrialState t) => new(t.Spec, t.Status, t.Attempts, t.Worker, t.LastFailure, t.Result, t.Id);
 
@@ -135,8 +166,8 @@ public sealed class SweepState
     /// <summary>Replaces this state with a snapshot's (at recovery, before the events after it are applied).</summary>
     public void Restore(SweepSnapshot s)
     {
-        (SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled, IsSubmitted) =
-            (s.SweepId, s.Name, s.MaxFailures, s.SubmittedAt, s.EarlyStop, s.Device, s.Cancelled, true);
+        (SweepId, Name, MaxFailures, SubmittedAt, EarlyStop, Device, IsCancelled, IsSubmitted, Rerun) =
+            (s.SweepId, s.Name, s.MaxFailures, s.SubmittedAt, s.EarlyStop, s.Device, s.Cancelled, true, s.Rerun);
         _order.Clear();
         _trials.Clear();
         _position.Clear();
@@ -154,6 +185,8 @@ public sealed class SweepState
         // Snapshots from before bases were tasks have none: the trials' specs say which bases there are.
         foreach (var b in s.Bases ?? Array.Empty<SweepSnapshot.Trial>()) _bases[b.Id!] = StateOf(b);
         foreach (var t in _order) AddBaseOf(t.Spec);
+        Search = s.Search == null ? null : new SearchState(s.Search, FindTask);
+        Search?.Restore(s.Proposals ?? Array.Empty<SweepSnapshot.Proposal>());
     }
 
     /// <summary>
@@ -187,7 +220,10 @@ public sealed class SweepState
     }
 
     /// <summary>Whether anything can be handed out now (a ready trial or a wanted base).</summary>
-    public bool HasWork => !IsCancelled && (PendingBases().Any() || Pending().Any());
+    public bool HasWork => !IsCancelled && (PendingBases().Any() || Pending().Any() || Search?.CanPropose == true);
+
+    /// <summary>Whether fewer than <paramref name="count"/> trials can start now (a search may then propose more).</summary>
+    public bool Wants(int count) => !IsCancelled && !PendingBases().Any() && Pending().Take(count).Count() < count;
 
     // ----- decisions: they return the events to persist, and change nothing themselves -----
 
@@ -226,6 +262,9 @@ public sealed class SweepState
         }
         return starts;
     }
+
+    /// <summary>The search's next configuration (its trials join the queue once applied); null when none is due.</summary>
+    public SweepEvents.Proposed? Propose() => IsCancelled ? null : Search?.Next(SweepId);
 
     /// <summary>A worker reports a result. Null (record nothing) when the trial already has one or is unknown.</summary>
     public SweepEvents.TrialCompleted? Complete(string trialId, int attempt, string worker, TrialResult result) =>

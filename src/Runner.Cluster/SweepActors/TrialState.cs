@@ -6,7 +6,8 @@ namespace Runner.Cluster.SweepActors;
 /// <param name="id">the spec's id when already known (from a snapshot); computed from the spec otherwise</param>
 public sealed class TrialState(TrialSpec spec, string? id = null)
 {
-    public TrialSpec Spec { get; } = spec;
+    /// <summary>The trial's settings; replaced only by the same trial marked as a tuned winner's run (<see cref="TrialSpec.TunedBy"/>).</summary>
+    public TrialSpec Spec { get; internal set; } = spec;
     public string Id { get; } = id ?? spec.Id;
     /// <summary>Pending or running; once it has a result, the result's status; else failed or cancelled.</summary>
     public TrialStatus Status { get; internal set; } = TrialStatus.Pending;

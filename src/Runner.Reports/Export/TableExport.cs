@@ -69,7 +69,7 @@ public static class TableExport
                 return new
                 {
                     row = t.RowValues(row), column = t.ColumnValues(col), mean = c.Mean, std = c.Std,
-                    seeds = c.Seeds, trials = c.Trials, chosen = c.Chosen, missing = c.Missing, short_classes = c.ShortClasses,
+                    seeds = c.Seeds, trials = c.Trials, chosen = c.Chosen, tuned_by = c.TunedBy, missing = c.Missing, short_classes = c.ShortClasses,
                     best = best.TryGetValue(col, out var b) && b == row,
                 };
             })),

@@ -8,10 +8,11 @@ namespace Runner.Reports.Tables;
 /// empty. When its trials start from several pretrained bases (base.pretrain.seed as a list) the values are pooled
 /// over bases and trial seeds, and <paramref name="Spread"/> says how much of the spread is between bases and how
 /// much within one. <paramref name="ShortClasses"/>: in some of its trials a class had fewer training images than
-/// the cell's dataset_size and trained on all it had (uneven classes).
+/// the cell's dataset_size and trained on all it had (uneven classes). <paramref name="TunedBy"/>: the configuration is
+/// the winner of a per-cell search (<c>sweep.tune</c>: "tpe, 12 trials"), shown over its seeds_after only.
 /// </summary>
 public sealed record TableCell(double? Mean, double? Std, int Seeds, int Trials, string? Chosen, string? Missing, BaseSpread? Spread = null,
-    bool ShortClasses = false);
+    bool ShortClasses = false, string? TunedBy = null);
 
 /// <summary>
 /// The spread of a cell whose trials come from several bases: <paramref name="Between"/> is the standard deviation of
@@ -98,15 +99,16 @@ public sealed record ComparisonTable(
             // Model selection on the objective's validation values only: the test metric never picks the configuration.
             var configurations = trials.GroupBy(t => string.Join(", ", rest.Select(p => $"{p}={Value(t, p)}"))).Where(g => g.Any(Finished))
                 .ToDictionary(g => g.Key, g => g.ToList());
-            chosen = KeptModels.BestConfiguration(configurations.Select(c => (c.Key, c.Value.Where(Finished).ToList())), t => t.Spec.Objective.Score(t.Result!))!;
-            use = configurations[chosen];
+            chosen = KeptModels.BestConfiguration(configurations.Select(c => (c.Key, c.Value.Where(Finished).ToList())), t => t.Spec.Objective.Score(t.Result!), t => t.Spec)!;
+            use = KeptModels.Shown(configurations[chosen], t => t.Spec);
         }
+        string? tunedBy = use.Select(t => t.Spec.TunedBy).FirstOrDefault(b => b != null);
         var measured = use.Where(Finished).Select(t => (Base: t.Spec.Pretrain?.Seed ?? 0, Value: Metrics.Of(t.Result!, metric)))
             .Where(v => v.Value != null).Select(v => (v.Base, Value: v.Value!.Value)).ToList();
-        if (measured.Count == 0) return new TableCell(null, null, 0, use.Count, chosen, "no value");
+        if (measured.Count == 0) return new TableCell(null, null, 0, use.Count, chosen, "no value", TunedBy: tunedBy);
         var (mean, std) = Metrics.MeanStd(measured.Select(v => v.Value).ToList());
         bool shortClasses = use.Any(t => Finished(t) && t.Result!.ClassesShortOf(t.Spec.DatasetSize));
-        return new TableCell(mean, std, measured.Count, use.Count, chosen, null, BaseSpread.Of(measured), shortClasses);
+        return new TableCell(mean, std, measured.Count, use.Count, chosen, null, BaseSpread.Of(measured), shortClasses, tunedBy);
     }
 
     static string WhyMissing(List<TrialRecord> trials)

@@ -26,9 +26,9 @@ public static class TpeSampler
 
     public static IReadOnlyDictionary<string, object> Propose(IReadOnlyList<ParameterAxis> space, IReadOnlyList<Observation> history, int proposal, int seed)
     {
-        var rng = new Random(SeedOf(seed, proposal));
         var finished = history.Where(o => o.Score is { } s && double.IsFinite(s)).ToList();
-        if (finished.Count < StartupTrials) return space.ToDictionary(a => a.Name, a => RandomValue(a, rng));
+        if (finished.Count < StartupTrials) return RandomConfiguration(space, proposal, seed);
+        var rng = new Random(SeedOf(seed, proposal));
 
         // Best first; ties keep history order (stable sort), so the split does not depend on anything else.
         var ranked = finished.OrderByDescending(o => o.Score!.Value).ToList();
@@ -41,6 +41,13 @@ public static class TpeSampler
                 ? Categorical(choices, below.Select(o => IndexOf(choices, o.Values[axis.Name])).ToArray(), above.Select(o => IndexOf(choices, o.Values[axis.Name])).ToArray(), rng)
                 : Numeric(axis.Distribution!, below.Select(o => Convert.ToDouble(o.Values[axis.Name])).ToArray(), above.Select(o => Convert.ToDouble(o.Values[axis.Name])).ToArray(), rng);
         return result;
+    }
+
+    /// <summary>Proposal <paramref name="proposal"/> of random search (and TPE's startup): each value drawn uniformly on its scale.</summary>
+    public static IReadOnlyDictionary<string, object> RandomConfiguration(IReadOnlyList<ParameterAxis> space, int proposal, int seed)
+    {
+        var rng = new Random(SeedOf(seed, proposal));
+        return space.ToDictionary(a => a.Name, a => RandomValue(a, rng));
     }
 
     /// <summary>
