@@ -87,7 +87,7 @@ public static class SweepExpander
             .DistinctBy(t => t.Id).ToList();
     }
 
-    static object BoundOf(Distribution d, double value) => d.Kind == "int_uniform" ? (int)value : value;
+    static object BoundOf(Distribution d, double value) => d.Kind == "int_uniform" ? (object)(int)value : value;
 
     /// <summary>Builds one trial from the swept values, the file's defaults, a seed and (for a list of them) a pretraining seed.</summary>
     public static TrialSpec Resolve(SweepDefinition d, IReadOnlyDictionary<string, object> values, int seed, int? baseSeed = null) =>

@@ -27,6 +27,7 @@ public class SearchStateTests
             learning_rate: { distribution: log_uniform, min: 1e-5, max: 1e-1 }
             weight_decay: { distribution: uniform, min: 0, max: 0.1 }
             head: [linear, mlp]
+            freeze_depth: { distribution: int_uniform, min: 0, max: 4 }
           seeds: [1, 2]
         """;
 
@@ -225,6 +226,7 @@ public class SearchStateTests
                 learning_rate: { distribution: log_uniform, min: 1e-5, max: 1e-1 }
                 weight_decay: { distribution: uniform, min: 0, max: 0.1 }
                 head: [linear, mlp]
+                freeze_depth: { distribution: int_uniform, min: 0, max: 4 }
             """, """
                 head: [mlp]
             """));
