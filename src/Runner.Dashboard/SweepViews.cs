@@ -20,6 +20,7 @@ namespace Runner.Dashboard;
 /// `runner trials --format json`, without their epochs</item>
 /// <item>GET /sweeps/ID/trials/TRIAL → one trial, epochs included</item>
 /// <item>GET /sweeps/ID/points → the finished trials as compact rows (parameters and metrics) for the scatter view</item>
+/// <item>GET /sweeps/ID/parameters → the parallel-coordinates view and each parameter's importance (<see cref="ParameterView"/>, as the report's)</item>
 /// </list>
 /// </summary>
 public static class SweepViews
@@ -60,6 +61,7 @@ public static class SweepViews
                 ? (200, JsonSerializer.Serialize(TrialRow.From(t), TrialExport.Options))
                 : (404, JsonSerializer.Serialize(new { error = $"no trial '{http.Request.RouteValues["trial"]}' in this sweep" }))));
         app.MapGet("/sweeps/{id}/points", http => Answer(http, node, Points));
+        app.MapGet("/sweeps/{id}/parameters", http => Answer(http, node, Parameters));
     }
 
     /// <summary>Reads the sweep's trials and writes what <paramref name="view"/> makes of them (JSON text).</summary>
@@ -122,6 +124,19 @@ public static class SweepViews
         // The statuses a trial can have, for the page's filter: the server says, the script shows.
         var statuses = Enum.GetValues<TrialStatus>().Select(EnumText.Of);
         return (200, JsonSerializer.Serialize(new { Total = all.Count, Offset = offset, Rows = page, Statuses = statuses }, TrialExport.Options));
+    }
+
+    static (int, string) Parameters(IReadOnlyList<TrialRecord> trials)
+    {
+        if (ParameterView.Of(trials) is not { } view)
+            return (200, JsonSerializer.Serialize(new { axes = Array.Empty<object>(), lines = Array.Empty<object>(), importance = Array.Empty<object>() }));
+        return (200, JsonSerializer.Serialize(new
+        {
+            objective = view.Objective, maximize = view.Maximize,
+            axes = view.Axes.Select(a => new { name = a.Name, numeric = a.Numeric, log = a.Log, min = a.Min, max = a.Max, choices = a.Choices }),
+            lines = view.Lines.Select(l => new { trial_id = l.TrialId, positions = l.Positions, values = l.Values, objective = l.Objective, best = l.Best }),
+            importance = view.Importance.Select(i => new { parameter = i.Parameter, share = i.Share }),
+        }));
     }
 
     static (int, string) Points(IReadOnlyList<TrialRecord> trials)

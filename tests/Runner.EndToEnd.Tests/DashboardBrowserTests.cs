@@ -92,6 +92,12 @@ public class DashboardBrowserTests(ITestOutputHelper output)
         Assert.False(browser.Page.FindElement(By.Id("cancel")).Displayed);
         browser.WaitFor(By.CssSelector("#chart-size svg polyline"), TimeSpan.FromSeconds(10));
         browser.WaitFor(By.CssSelector("#trials-table tr[data-trial]"), TimeSpan.FromSeconds(10));
+        // Parallel coordinates: a line per finished trial across the four swept parameters and the objective, and the
+        // parameters ranked by importance (the report's numbers, from the same view).
+        browser.WaitUntil(() => browser.Page.FindElements(By.CssSelector("#parallel polyline.pc-line")).Count == Trials, TimeSpan.FromSeconds(10), "a line per trial");
+        Assert.Single(browser.Page.FindElements(By.CssSelector("#parallel polyline.pc-line.best")));
+        var ranked = browser.Page.FindElements(By.CssSelector("#importance tbody tr")).Select(r => r.GetAttribute("data-parameter")).ToList();
+        Assert.Equal(new[] { "dataset_size", "freeze_depth", "initialization", "learning_rate" }, ranked.Order());
         browser.Screenshot(Path.Combine(shots, "dashboard-sweep.png"));
         // Dark mode follows the system's setting.
         browser.Page.ExecuteCdpCommand("Emulation.setEmulatedMedia", new Dictionary<string, object?>

@@ -1,3 +1,4 @@
+using Runner.Reports.Tables;
 using Runner.Results;
 using System.Text.RegularExpressions;
 using Runner.Reports.Report;
@@ -31,7 +32,7 @@ public class HtmlReportTests
         // Per-class accuracy from the trials' confusion matrices (the fixture's: 8/10, 9/10, 10/10, 7/10, 9/10 right).
         Assert.Contains("<h2>Per-class test accuracy at 100 images per class</h2>", html);
         Assert.Contains("<tr><th>pretrained, 2</th><td class=\"num\">80.0</td><td class=\"num\">90.0</td><td class=\"num\">100.0</td><td class=\"num\">70.0</td><td class=\"num\">90.0</td><td class=\"num\">2</td></tr>", html);
-        Assert.Equal(3, Regex.Matches(html, "<img alt=\"[a-z-]+\" src=\"data:image/png;base64,").Count);
+        Assert.Equal(4, Regex.Matches(html, "<img alt=\"[a-z-]+\" src=\"data:image/png;base64,").Count);   // sizes, curves, learning rates, parallel coordinates
         Assert.Contains("<th>devices</th><td>cpu × 2 thread(s)</td>", html);
         // The objective varies with every swept parameter here; the table lists them, largest share first.
         Assert.Matches("<h2>Parameter importance</h2><table><tr><th>parameter</th><th>share of val_accuracy's variance</th></tr><tr><td>[a-z_]+</td>", html);
@@ -71,5 +72,28 @@ public class HtmlReportTests
             Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.Null(SweepPlots.LearningRateSensitivity(Trials.Where(t => t.Spec.LearningRate == 1e-3).ToList()));
         Assert.Null(SweepPlots.ValidationCurves(new List<TrialRecord>()));
+        Assert.Contains(plots.All(), p => p.Name == "parallel-coordinates");
+        Assert.Null(SweepPlots.ParallelCoordinates(ParameterView.Of(new List<TrialRecord>())));
+    }
+
+    [Fact]
+    public void The_parallel_coordinates_view_places_every_trial_on_its_parameters_axes_and_ranks_them()
+    {
+        // Learning rate decides validation accuracy; the seed adds a little noise and is not an axis.
+        var trials = new List<TrialRecord>();
+        foreach (double lr in new[] { 1e-4, 1e-3, 1e-2 })
+            foreach (int depth in new[] { 0, 2 })
+                foreach (int seed in new[] { 1, 2 })
+                    trials.Add(Done("pretrained", depth, lr, 100, seed, test: 0.8, val: 0.5 + 10 * lr + 0.001 * seed + 0.0001 * depth));
+        var view = ParameterView.Of(trials)!;
+        Assert.Equal(new[] { "freeze_depth", "learning_rate", "val_accuracy" }, view.Axes.Select(a => a.Name));
+        Assert.True(view.Axes[1].Log);
+        Assert.False(view.Axes[0].Log);
+        Assert.Equal(12, view.Lines.Count);
+        var top = view.Lines.Single(l => l.Best);
+        Assert.Equal(new[] { 1.0, 1.0, 1.0 }, top.Positions);   // depth 2, lr 1e-2, the best objective
+        Assert.Equal(0.5, view.Lines.First(l => l.Values[1] == "0.001").Positions[1], 9);   // the middle of three decades
+        Assert.Equal("learning_rate", view.Importance[0].Parameter);
+        Assert.True(view.Importance[0].Share > 0.99);
     }
 }

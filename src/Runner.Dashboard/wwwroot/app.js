@@ -230,6 +230,7 @@ function renderSweep(id, full) {
         h("div", { class: "panel" }, h("h2", {}, "Test accuracy vs dataset size (± std)"), h("div", { id: "chart-size" })),
         h("div", { class: "panel" }, h("h2", {}, "Learning-rate sensitivity"), h("div", { id: "chart-lr" }))),
       h("div", { class: "panel" }, h("h2", {}, "Parameters against test accuracy"), h("div", { id: "chart-scatter" })),
+      h("div", { class: "panel" }, h("h2", {}, "Every trial across the swept parameters, and what mattered"), h("div", { id: "chart-parallel" })),
       h("h2", {}, "Trials"),
       h("div", { class: "panel", id: "trials" }));
     state.sweepDone[id] = liveSweep(id) ? liveSweep(id).status.done : -1;
@@ -293,15 +294,17 @@ async function loadSweepData(id) {
   const table = await api(`/sweeps/${enc}/table`).catch(e => e);
   // The default table says whether the sweep has a scratch baseline: the gain view is asked for only then.
   const noBaseline = new Error("No scratch baseline in this sweep to compare with (add initialization: [pretrained, scratch]).");
-  const [gain, lr, points] = await Promise.all([
+  const [gain, lr, points, parameters] = await Promise.all([
     table instanceof Error || !table.scratch_baseline ? noBaseline : api(`/sweeps/${enc}/table?view=gain`).catch(e => e),
-    api(`/sweeps/${enc}/table?view=learning_rate`).catch(e => e), api(`/sweeps/${enc}/points`).catch(e => e)]);
+    api(`/sweeps/${enc}/table?view=learning_rate`).catch(e => e), api(`/sweeps/${enc}/points`).catch(e => e),
+    api(`/sweeps/${enc}/parameters`).catch(e => e)]);
   if (!document.getElementById("table-default")) return;
   fill("table-default", table, t => comparisonTable(t, "results"));
   fill("table-gain", gain, t => comparisonTable(t, "gain"));
   fill("chart-size", table, t => lineChart(t, "dataset size (images per class)"));
   fill("chart-lr", lr, t => lineChart(t, "learning rate"));
   fill("chart-scatter", points, scatter);
+  fill("chart-parallel", parameters, parallelCoordinates);
   await loadTrials(id);
   // Says when the sweep's views are all drawn (tests and load-time measurements wait for it).
   document.body.dataset.loaded = `${id}:${state.sweepDone[id]}`;
@@ -332,7 +335,7 @@ function comparisonTable(t, id) {
       const text = cell.mean === null ? "—" : fmt(cell.mean) + spread;
       return h("td", { class: "num" + (cell.best ? " best" : "") + (gain && cell.mean !== null ? (cell.mean >= 0 ? " pos" : " neg") : ""),
         "data-row": r, "data-column": c, "data-mean": cell.mean, "data-std": cell.std, "data-seeds": cell.seeds,
-        title: `${cell.seeds} seed(s), ${cell.trials} trial(s)${cell.chosen ? "; chosen by validation: " + cell.chosen : ""}${cell.missing ? "; " + cell.missing + " missing" : ""}` },
+        title: `${cell.seeds} seed(s), ${cell.trials} trial(s)${cell.chosen ? "; chosen by validation: " + cell.chosen : ""}${cell.tuned_by ? " by " + cell.tuned_by : ""}${cell.missing ? "; " + cell.missing + " missing" : ""}` },
         text, h("span", { class: "muted" }, ` (${cell.seeds})`));
     })))));
 }
@@ -446,6 +449,43 @@ function scatter(points) {
   }
   requestAnimationFrame(draw);
   return box;
+}
+
+/**
+ * Parallel coordinates: an axis per swept parameter and one for the objective (validation), every finished trial a
+ * line coloured from worse (light) to better (dark), the best one thick; beside it, each parameter's share of the
+ * objective's variance (the report's table). Hovering a line names the trial and its values.
+ */
+function parallelCoordinates(view) {
+  if (view.lines.length === 0 || view.axes.length < 2) return h("span", { class: "muted" }, "Needs finished trials that differ in at least one parameter.");
+  const W = Math.max(640, 150 * view.axes.length), H = 300, pad = { l: 60, r: 60, t: 28, b: 34 };
+  const svg = s("svg", { class: "chart", id: "parallel", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none" });
+  const x = i => pad.l + i * (W - pad.l - pad.r) / (view.axes.length - 1);
+  const y = p => H - pad.b - p * (H - pad.t - pad.b);
+  const lo = Math.min(...view.lines.map(l => l.objective)), hi = Math.max(...view.lines.map(l => l.objective));
+  const good = v => hi <= lo ? 1 : view.maximize ? (v - lo) / (hi - lo) : (hi - v) / (hi - lo);
+  const fmt = v => Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
+  view.axes.forEach((a, i) => {
+    svg.append(s("line", { class: "axis", x1: x(i), y1: y(0), x2: x(i), y2: y(1) }));
+    svg.append(s("text", { x: x(i), y: H - 8, "text-anchor": "middle" }, a.name.replace(/_/g, " ") + (a.log ? " (log)" : "")));
+    svg.append(s("text", { x: x(i), y: y(1) - 8, "text-anchor": "middle" }, a.numeric ? fmt(a.max) : a.choices[a.choices.length - 1]));
+    svg.append(s("text", { x: x(i) + 4, y: y(0) + 12, "text-anchor": "start" }, a.numeric ? fmt(a.min) : a.choices[0]));
+  });
+  // Worse lines first, so the good ones are drawn on top.
+  const ordered = [...view.lines].sort((a, b) => good(a.objective) - good(b.objective));
+  for (const l of ordered) {
+    const g = good(l.objective);
+    svg.append(s("polyline", { class: "pc-line" + (l.best ? " best" : ""), "data-trial": l.trial_id, points: l.positions.map((p, i) => `${x(i)},${y(p)}`).join(" "),
+      fill: "none", stroke: `hsl(220, 70%, ${80 - 50 * g}%)`, "stroke-width": l.best ? 3 : 1.2, "stroke-opacity": l.best ? 1 : 0.7 },
+      s("title", {}, `${l.trial_id}: ${view.axes.map((a, i) => `${a.name} ${l.values[i]}`).join(", ")}`)));
+  }
+  const importance = view.importance.length === 0 ? h("span", { class: "muted" }, "No variation to attribute yet.")
+    : h("table", { id: "importance" }, h("thead", {}, h("tr", {}, h("th", {}, "parameter"), h("th", { class: "num" }, `share of ${view.objective}'s variance`))),
+      h("tbody", {}, view.importance.map(i => {
+        const bar = h("span", {}); bar.style.width = `${Math.round(100 * i.share)}%`;
+        return h("tr", { "data-parameter": i.parameter }, h("td", {}, i.parameter), h("td", { class: "num" }, `${(100 * i.share).toFixed(1)}%`, " ", h("span", { class: "bar" }, bar)));
+      })));
+  return h("div", {}, svg, h("p", { class: "muted" }, `${view.lines.length} finished trials; darker is better on ${view.objective} (validation). Importance: each parameter's first-order share of the objective's variance (fANOVA's main effect, from binned means).`), importance);
 }
 
 // ---------- the trials of a sweep: paged, filtered and sorted by the server ----------

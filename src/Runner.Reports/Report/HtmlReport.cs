@@ -13,35 +13,29 @@ namespace Runner.Reports.Report;
 /// </summary>
 public static class HtmlReport
 {
-    public sealed record Plots(byte[]? AccuracyVsSize, byte[]? ValidationCurves, byte[]? LearningRate)
+    public sealed record Plots(byte[]? AccuracyVsSize, byte[]? ValidationCurves, byte[]? LearningRate, byte[]? ParallelCoordinates = null)
     {
         public static Plots For(IReadOnlyList<TrialRecord> trials) =>
-            new(SweepPlots.AccuracyVsDatasetSize(trials), SweepPlots.ValidationCurves(trials), SweepPlots.LearningRateSensitivity(trials));
+            new(SweepPlots.AccuracyVsDatasetSize(trials), SweepPlots.ValidationCurves(trials), SweepPlots.LearningRateSensitivity(trials),
+                SweepPlots.ParallelCoordinates(ParameterView.Of(trials)));
 
         public IEnumerable<(string Name, byte[] Png)> All() =>
-            new[] { ("accuracy-vs-dataset-size", AccuracyVsSize), ("validation-curves", ValidationCurves), ("learning-rate-sensitivity", LearningRate) }
+            new[] { ("accuracy-vs-dataset-size", AccuracyVsSize), ("validation-curves", ValidationCurves), ("learning-rate-sensitivity", LearningRate),
+                    ("parallel-coordinates", ParallelCoordinates) }
                 .Where(p => p.Item2 != null).Select(p => (p.Item1, p.Item2!));
     }
 
     /// <summary>
-    /// How much of the objective's variance each swept parameter explains alone (<see cref="ParameterImportance"/>),
-    /// over the finished trials; seeds are not parameters. Nothing when fewer than two parameters vary.
+    /// How much of the objective's variance each swept parameter explains alone (<see cref="ParameterView"/>, as the
+    /// dashboard shows it), over the finished trials; seeds are not parameters. Nothing when fewer than two parameters vary.
     /// </summary>
     static string Importance(IReadOnlyList<TrialRecord> trials)
     {
-        var finished = trials.Where(t => t.Status.HasMetrics() && t.Result != null).ToList();
-        var swept = ComparisonTable.Swept(finished).Where(p => p != "seed").ToList();
-        if (swept.Count < 2) return "";
-        var ranked = ParameterImportance.Of(finished.Select(t =>
-        {
-            var values = t.Spec.Parameters();   // built per call: once per trial, not per parameter
-            return ((IReadOnlyDictionary<string, object>)swept.ToDictionary(p => p, p => values[p]), t.Spec.Objective.Score(t.Result!));
-        }).ToList());
-        if (ranked.Count == 0) return "";
-        var html = new StringBuilder($"<h2>Parameter importance</h2><table><tr><th>parameter</th><th>share of {E(finished[0].Spec.Objective.Metric)}'s variance</th></tr>");
-        foreach (var (name, share) in ranked)
+        if (ParameterView.Of(trials) is not { Axes.Count: > 2, Importance.Count: > 0 } view) return "";
+        var html = new StringBuilder($"<h2>Parameter importance</h2><table><tr><th>parameter</th><th>share of {E(view.Objective)}'s variance</th></tr>");
+        foreach (var (name, share) in view.Importance)
             html.Append($"<tr><td>{E(name)}</td><td class=\"num\">{(100 * share).ToString("F1", CultureInfo.InvariantCulture)}%</td></tr>");
-        html.Append("</table><p class=\"muted\">Each parameter's first-order share of the objective's variance over the finished trials (its main effect, as fANOVA defines it, from binned means), scaled to sum to 100%. Interactions are not shown.</p>");
+        html.Append("</table><p class=\"muted\">Each parameter's first-order share of the objective's variance over the finished trials (its main effect, as fANOVA defines it, from binned means), scaled to sum to 100%. Interactions are not shown. The parallel-coordinates plot below shows every trial across the same parameters.</p>");
         return html.ToString();
     }
 

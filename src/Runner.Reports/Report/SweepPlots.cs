@@ -107,6 +107,46 @@ public static class SweepPlots
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
+    /// <summary>
+    /// Parallel coordinates: one vertical axis per swept parameter and one for the objective, each finished trial a line
+    /// across them coloured by its objective (dark: worse, bright: better), the best one drawn last and thick. Ranges
+    /// are written at each axis's ends; log axes say so. At most <paramref name="maxLines"/> lines (evenly chosen).
+    /// </summary>
+    public static byte[]? ParallelCoordinates(ParameterView? view, int maxLines = 2000)
+    {
+        if (view == null || view.Axes.Count < 2) return null;
+        var plot = new Plot();
+        var colours = new ScottPlot.Colormaps.Viridis();
+        double lo = view.Lines.Min(l => l.Objective), hi = view.Lines.Max(l => l.Objective);
+        double Goodness(double v) => hi <= lo ? 1 : view.Maximize ? (v - lo) / (hi - lo) : (hi - v) / (hi - lo);
+        int step = Math.Max(1, (view.Lines.Count + maxLines - 1) / maxLines);
+        double[] xs = Enumerable.Range(0, view.Axes.Count).Select(i => (double)i).ToArray();
+        foreach (var line in view.Lines.Where((_, i) => i % step == 0).OrderBy(l => Goodness(l.Objective)).Append(view.Lines.First(l => l.Best)))
+        {
+            var drawn = plot.Add.Scatter(xs, line.Positions);
+            drawn.Color = colours.GetColor(Goodness(line.Objective)).WithAlpha(line.Best ? 1 : 0.6);
+            drawn.LineWidth = line.Best ? 3 : 1;
+            drawn.MarkerSize = line.Best ? 6 : 2;
+        }
+        for (int i = 0; i < view.Axes.Count; i++)
+        {
+            var a = view.Axes[i];
+            plot.Add.VerticalLine(i, 1, Colors.Gray);
+            string Bottom() => a.Numeric ? Number(a.Min) : a.Choices![0];
+            string Top() => a.Numeric ? Number(a.Max) : a.Choices![^1];
+            plot.Add.Text(Bottom(), i, -0.06).LabelFontSize = 11;
+            plot.Add.Text(Top(), i, 1.08).LabelFontSize = 11;
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            view.Axes.Select((a, i) => new Tick(i, a.Name + (a.Log ? " (log)" : ""))).ToArray());
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Array.Empty<Tick>());
+        plot.Axes.SetLimits(-0.3, view.Axes.Count - 0.7, -0.15, 1.15);
+        plot.Title($"Finished trials, parameters to {view.Objective} (bright: better)");
+        return plot.GetImageBytes(Math.Max(Width, 160 * view.Axes.Count), Height, ImageFormat.Png);
+    }
+
+    static string Number(double v) => v.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A line's legend from its row's values: "scratch (no transfer)", "pretrained, freeze 2", or with strategies swept "pretrained, discriminative, freeze 2".</summary>
     public static string Label(IReadOnlyDictionary<string, string> row)
     {
