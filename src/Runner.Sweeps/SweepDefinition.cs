@@ -96,10 +96,11 @@ public sealed record PatienceSpec(int Patience, double MinDelta);
 /// <param name="Budget">method tpe: how many configurations the sampler proposes (<c>sweep.trials</c>)</param>
 /// <param name="Parallelism">a search's configurations in flight at once, per study (<c>sweep.parallelism</c>)</param>
 /// <param name="Tune">per-cell tuning, then seeds (<c>sweep.tune</c>)</param>
+/// <param name="StartupTrials">tpe: random configurations before the model is used, per study (<c>sweep.startup_trials</c>)</param>
 public sealed record SweepSpec(
     string Method, int Samples, int RandomSeed, IReadOnlyList<ParameterAxis> Parameters, int[] Seeds,
     Objective Metric, int MaxTrials, EarlyStopSpec? EarlyStop = null, PatienceSpec? Patience = null, string Keep = KeptModels.BestPerCell,
-    int Budget = 0, int Parallelism = Search.SearchPlan.DefaultParallelism, TuneSpec? Tune = null);
+    int Budget = 0, int Parallelism = Search.SearchPlan.DefaultParallelism, TuneSpec? Tune = null, int StartupTrials = Search.TpeSampler.StartupTrials);
 
 /// <summary>
 /// <c>sweep.tune</c>: in each cell of the axes named in <paramref name="Per"/> (every axis of sweep.parameters), the

@@ -57,7 +57,7 @@ public static class SweepExpander
         int[]? baseSeeds = d.Base.BaseSeeds.Length > 1 ? d.Base.BaseSeeds : null;
         if (s.Tune is not { } tune)
             return new Search.SearchPlan(s.Method, s.Parameters.Select(Search.SearchAxis.Of).ToArray(), s.Budget, s.Parallelism, s.RandomSeed,
-                new[] { new Search.SearchStudy(Array.Empty<Search.CellValue>(), s.Seeds, Array.Empty<int>()) }, defaults, baseSeeds);
+                new[] { new Search.SearchStudy(Array.Empty<Search.CellValue>(), s.Seeds, Array.Empty<int>()) }, defaults, baseSeeds, s.StartupTrials);
         var studies = new List<Search.SearchStudy>();
         var seen = new HashSet<string>();
         foreach (var cell in GridConfigs(s.Parameters))
@@ -69,7 +69,7 @@ public static class SweepExpander
                 studies.Add(new Search.SearchStudy(values, s.Seeds.Take(1).ToArray(), tune.SeedsAfter));
         }
         return new Search.SearchPlan(s.Method, tune.Params.Select(Search.SearchAxis.Of).ToArray(), tune.Budget, s.Parallelism, s.RandomSeed,
-            studies.ToArray(), defaults, baseSeeds);
+            studies.ToArray(), defaults, baseSeeds, s.StartupTrials);
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public static class SweepFile
     static readonly string[] TrainKeys = { "epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum", "strategy", "base_lr_factor", "unfreeze_every", "head", "dropout",
         "select", "lr_schedule", "warmup_epochs", "lr_milestones", "lr_gamma", "label_smoothing", "grad_clip", "nesterov", "precision" };
     static readonly string[] SweepKeys = { "method", "samples", "random_seed", "parameters", "seeds", "metric", "max_trials", "early_stop", "keep",
-        "trials", "parallelism", "tune" };
+        "trials", "parallelism", "tune", "startup_trials" };
     static readonly string[] TuneKeys = { "per", "budget", "params", "seeds_after" };
     static readonly string[] AshaKeys = { "type", "grace_epochs", "reduction_factor", "max_epochs" };
     static readonly string[] PatienceKeys = { "type", "patience", "min_delta" };
@@ -503,6 +503,9 @@ public static class SweepFile
         var parallelismNode = YamlNodeReader.Get(map, "parallelism");
         int parallelism = r.Integer(parallelismNode, "sweep.parallelism", 1) ?? SearchPlan.DefaultParallelism;
         if (parallelismNode != null && !searched) r.Error(parallelismNode, "sweep.parallelism applies to a search (method: tpe, or sweep.tune)");
+        var startupNode = YamlNodeReader.Get(map, "startup_trials");
+        int startup = r.Integer(startupNode, "sweep.startup_trials", 1) ?? TpeSampler.StartupTrials;
+        if (startupNode != null && method != SearchPlan.Tpe) r.Error(startupNode, "sweep.startup_trials applies to method: tpe (its random configurations before the model)");
         int randomSeed = r.Integer(YamlNodeReader.Get(map, "random_seed"), "sweep.random_seed", 0) ?? 0;
         int[] seeds = YamlNodeReader.Get(map, "seeds") is { } seedNode ? r.Integers(seedNode, "sweep.seeds") ?? Array.Empty<int>() : new[] { 0 };
         int maxTrials = r.Integer(YamlNodeReader.Get(map, "max_trials"), "sweep.max_trials", 1) ?? DefaultMaxTrials;
@@ -547,7 +550,7 @@ public static class SweepFile
         }
         string keep = r.Choice(YamlNodeReader.Get(map, "keep"), "sweep.keep", KeptModels.Names) ?? KeptModels.BestPerCell;
         var tune = tuneMap == null ? null : ReadTune(r, tuneMap, parameters, axes, method, model, capacity);
-        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials, Keep: keep, Budget: budget, Parallelism: parallelism, Tune: tune);
+        return new SweepSpec(method, samples, randomSeed, axes, seeds, metric, maxTrials, Keep: keep, Budget: budget, Parallelism: parallelism, Tune: tune, StartupTrials: startup);
     }
 
     /// <summary>sweep.tune: per (every axis of sweep.parameters), budget per cell, params (the searched space), seeds_after.</summary>

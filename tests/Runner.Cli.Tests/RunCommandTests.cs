@@ -75,4 +75,43 @@ public class RunCommandTests
         Assert.Contains("2 trial(s) reused from earlier results", grown.Out);
         Assert.Contains("[3/3] completed 3", grown.Out);
     }
+
+    [Fact]
+    public void A_tpe_sweep_spends_its_budget_and_a_second_search_reuses_the_trials_it_proposes_again()
+    {
+        string dir = ScratchFolders.New("run-tpe");
+        string text = TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("""
+              parameters:
+                initialization: [pretrained, scratch]
+                freeze_depth: [4]
+                dataset_size: [10]
+              seeds: [1, 2]
+            """, """
+              method: tpe
+              trials: 3
+              parameters:
+                initialization: [scratch]
+                learning_rate: { distribution: log_uniform, min: 1e-4, max: 1e-1 }
+                dataset_size: [10]
+              seeds: [1]
+            """);
+        string sweep = CliRunner.WriteSweep(dir, text);
+        string state = Path.Combine(dir, "state");
+        var first = CliRunner.Run("run", sweep, "--state", state);
+        Assert.True(first.ExitCode == 0, first.Error + first.Out);
+        Assert.Contains("up to 3 trials on 1 local worker(s)", first.Out);
+        Assert.Contains("[3/3] completed 3, running 0, pending 0, failed 0", first.Out);
+        Assert.Equal(3, CompletedRows(state, "tiny-"));
+
+        // The same search under another name proposes the same three configurations (TPE starts with seeded random
+        // ones): each is a trial the store already finished, recorded as reused, and nothing trains.
+        File.WriteAllText(sweep, text.Replace("name: tiny", "name: again"));
+        var second = CliRunner.Run("run", sweep, "--state", state);
+        Assert.True(second.ExitCode == 0, second.Error + second.Out);
+        Assert.Contains("[3/3] completed 3", second.Out);
+        var trials = CliRunner.Run("trials", "again", "--state", state, "--format", "json");
+        using var doc = System.Text.Json.JsonDocument.Parse(trials.Out);
+        Assert.All(doc.RootElement.EnumerateArray(), t => Assert.Equal("reused", t.GetProperty("worker").GetString()));
+        Assert.Equal(3, doc.RootElement.GetArrayLength());
+    }
 }

@@ -46,7 +46,8 @@ public class SearchSweepFileTests
         var d = SweepText.Parse(Tpe);
         Assert.Empty(SweepExpander.Expand(d));
         var plan = SweepExpander.SearchOf(d)!;
-        Assert.Equal(("tpe", 20, SearchPlan.DefaultParallelism), (plan.Method, plan.Budget, plan.Parallelism));
+        Assert.Equal(("tpe", 20, SearchPlan.DefaultParallelism, 10), (plan.Method, plan.Budget, plan.Parallelism, plan.StartupTrials));
+        Assert.Equal(3, SweepExpander.SearchOf(SweepText.Parse(Tpe.Replace("trials: 20", "trials: 20\n  startup_trials: 3")))!.StartupTrials);
         Assert.Equal(new[] { "learning_rate:log_uniform(1E-05,0.1)", "dropout:uniform(0,0.5)", "freeze_depth:[0,2,4]" }, plan.Space.Select(a => a.Canonical()));
         Assert.Equal(new[] { 1, 2 }, plan.Studies.Single().Seeds);
         Assert.Equal(40, plan.MaxTrials);
@@ -95,6 +96,8 @@ public class SearchSweepFileTests
         Assert.Equal("16: sweep.parallelism must be >= 1, got 0", Message(Tpe.Replace("trials: 20", "trials: 20\n  parallelism: 0"), 8));
         Assert.Equal("16: sweep.parallelism applies to a search (method: tpe, or sweep.tune)",
             Message(SweepText.Example.Replace("method: grid", "method: grid\n  parallelism: 2"), 7));
+        Assert.Equal("19: sweep.startup_trials applies to method: tpe (its random configurations before the model)",
+            Message(SweepText.Example.Replace("method: grid", "method: grid\n  startup_trials: 2"), 7));
         Assert.Equal("14: sweep.parameters.dropout: dropout must be in [0, 1), got 1",
             Message(Tpe.Replace("min: 0, max: 0.5", "min: 0, max: 1"), 10));
 

@@ -66,7 +66,8 @@ public sealed record SearchPlan(
     [property: Key(4)] int RandomSeed,
     [property: Key(5)] SearchStudy[] Studies,
     [property: Key(6)] TrialSpec Defaults,
-    [property: Key(7)] int[]? BaseSeeds = null)
+    [property: Key(7)] int[]? BaseSeeds = null,
+    [property: Key(8)] int StartupTrials = TpeSampler.StartupTrials)
 {
     public const string Tpe = "tpe", Random = "random";
     /// <summary>Configurations of one study in flight at once unless <c>sweep.parallelism</c> says otherwise.</summary>
@@ -81,7 +82,7 @@ public sealed record SearchPlan(
         + s.SeedsAfter.Length * Math.Max(1, BaseSeeds?.Length ?? 1));
 
     public string Canonical() =>
-        $"search={Method}|budget={Budget}|parallelism={Parallelism}|seed={RandomSeed}|space={string.Join(";", Space.Select(a => a.Canonical()))}"
+        $"search={Method}|budget={Budget}|parallelism={Parallelism}|seed={RandomSeed}|startup={StartupTrials}|space={string.Join(";", Space.Select(a => a.Canonical()))}"
         + $"|bases={string.Join(",", BaseSeeds ?? Array.Empty<int>())}|defaults={TrialSpec.TrialIdOf(Defaults.Canonical())}"
         + $"|studies={string.Join(";", Studies.Select(s => $"{string.Join(",", s.Cell.Select(c => $"{c.Name}={c.Text}"))}/{string.Join(",", s.Seeds)}/{string.Join(",", s.SeedsAfter)}"))}";
 
@@ -93,7 +94,7 @@ public sealed record SearchPlan(
     {
         var space = Space.Select(a => a.ToAxis()).ToList();
         int seed = TpeSampler.SeedOf(RandomSeed, study);
-        var proposal = Method == Tpe ? TpeSampler.Propose(space, history, number, seed) : TpeSampler.RandomConfiguration(space, number, seed);
+        var proposal = Method == Tpe ? TpeSampler.Propose(space, history, number, seed, StartupTrials) : TpeSampler.RandomConfiguration(space, number, seed);
         return space.ToDictionary(a => a.Name, a => proposal[a.Name] is double d && a.Distribution is { } range ? Readable(d, range) : proposal[a.Name]);
     }
 
@@ -143,6 +144,7 @@ public sealed record SearchPlan(
         if (Method is not (Tpe or Random)) yield return $"search.method must be {Tpe} or {Random}, got '{Method}'";
         if (Budget < 1) yield return $"the search budget must be >= 1 trial, got {Budget}";
         if (Parallelism < 1) yield return $"sweep.parallelism must be >= 1, got {Parallelism}";
+        if (StartupTrials < 1) yield return $"sweep.startup_trials must be >= 1, got {StartupTrials}";
         if (Studies.Length == 0) yield return "the search has no study";
         if (Space.Length == 0) yield return "the search space is empty: name at least one parameter to search";
         foreach (var a in Space)

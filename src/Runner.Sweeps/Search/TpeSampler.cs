@@ -24,10 +24,12 @@ public static class TpeSampler
 {
     public const int StartupTrials = 10, Candidates = 24;
 
-    public static IReadOnlyDictionary<string, object> Propose(IReadOnlyList<ParameterAxis> space, IReadOnlyList<Observation> history, int proposal, int seed)
+    /// <param name="startupTrials">finished configurations before the model is used (Optuna's n_startup_trials)</param>
+    public static IReadOnlyDictionary<string, object> Propose(IReadOnlyList<ParameterAxis> space, IReadOnlyList<Observation> history, int proposal, int seed,
+        int startupTrials = StartupTrials)
     {
         var finished = history.Where(o => o.Score is { } s && double.IsFinite(s)).ToList();
-        if (finished.Count < StartupTrials) return RandomConfiguration(space, proposal, seed);
+        if (finished.Count < Math.Max(1, startupTrials)) return RandomConfiguration(space, proposal, seed);
         var rng = new Random(SeedOf(seed, proposal));
 
         // Best first; ties keep history order (stable sort), so the split does not depend on anything else.
