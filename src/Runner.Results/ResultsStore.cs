@@ -68,7 +68,9 @@ public sealed class ResultsStore
     /// Upserts sweep and trial rows in order, in one transaction: the projection writes whatever queued up while the
     /// previous batch was being written, so a burst of trial events costs one commit, not one per row. Each statement
     /// is prepared once per batch, and a trial row that exists is updated without its spec (written once, when the
-    /// row is inserted), which is most of the cost of a row.
+    /// row is inserted), which is most of the cost of a row; only a tuned winner's run (its spec marked
+    /// <see cref="Sweeps.TrialSpec.TunedBy"/>, which a search's own trial becomes when its seed is among seeds_after) has
+    /// its spec written again.
     /// </summary>
     public void Write(IReadOnlyList<object> rows)
     {
@@ -85,6 +87,7 @@ public sealed class ResultsStore
             INSERT INTO trials VALUES (@sweep, @trial, @status, @attempts, @worker, @spec, @result, @failure, @at)
             ON CONFLICT(sweep_id, trial_id) DO NOTHING
             """, "sweep", "trial", "status", "attempts", "worker", "spec", "result", "failure", "at");
+        using var respec = Prepare(db, "UPDATE trials SET spec = @spec WHERE sweep_id = @sweep AND trial_id = @trial", "sweep", "trial", "spec");
         string now = DateTime.UtcNow.ToString("O");
         foreach (object row in rows)
         {
@@ -98,6 +101,7 @@ public sealed class ResultsStore
                     object result = t.Result == null ? DBNull.Value : JsonSerializer.Serialize(t.Result, Json);
                     if (Run(update, t.SweepId, t.TrialId, t.Status.Text(), t.Attempts, worker, result, failure, now) == 0)
                         Run(insert, t.SweepId, t.TrialId, t.Status.Text(), t.Attempts, worker, JsonSerializer.Serialize(t.Spec, Json), result, failure, now);
+                    if (t.Spec.TunedBy != null) Run(respec, t.SweepId, t.TrialId, JsonSerializer.Serialize(t.Spec, Json));
                     break;
                 default:
                     throw new ArgumentException($"not a results row: {row.GetType().Name}");

@@ -111,7 +111,38 @@ public class RunCommandTests
         Assert.Contains("[3/3] completed 3", second.Out);
         var trials = CliRunner.Run("trials", "again", "--state", state, "--format", "json");
         using var doc = System.Text.Json.JsonDocument.Parse(trials.Out);
-        Assert.All(doc.RootElement.EnumerateArray(), t => Assert.Equal("reused", t.GetProperty("worker").GetString()));
-        Assert.Equal(3, doc.RootElement.GetArrayLength());
+        var rows = doc.RootElement.GetProperty("trials").EnumerateArray().ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.All(rows, t => Assert.Equal("reused", t.GetProperty("worker").GetString()));
+    }
+
+    [Fact]
+    public void A_tuned_cell_shows_its_winner_over_seeds_after_even_when_the_search_seed_is_one_of_them()
+    {
+        string dir = ScratchFolders.New("run-tune");
+        string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("""
+              parameters:
+                initialization: [pretrained, scratch]
+                freeze_depth: [4]
+                dataset_size: [10]
+              seeds: [1, 2]
+            """, """
+              method: tpe
+              parameters:
+                initialization: [scratch]
+                dataset_size: [10]
+              tune:
+                per: [initialization, dataset_size]
+                budget: 2
+                params: { learning_rate: { distribution: log_uniform, min: 1e-4, max: 1e-1 } }
+                seeds_after: [1, 2]
+              seeds: [1]
+            """));
+        string state = Path.Combine(dir, "state");
+        var run = CliRunner.Run("run", sweep, "--state", state);
+        Assert.True(run.ExitCode == 0, run.Error + run.Out);
+        // Two searched on seed 1, then the winner on seed 2: its seed-1 run is the search's own, and counts too.
+        Assert.Contains("[3/3] completed 3", run.Out);
+        Assert.Matches(@"scratch, 0\s+│\s+\d+\.\d\d ± \d+\.\d\d% \(n=2, learning_rate=[0-9.e-]+ by tpe, 2 trials\)", run.Out);
     }
 }

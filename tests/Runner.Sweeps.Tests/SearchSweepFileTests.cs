@@ -128,5 +128,8 @@ public class SearchSweepFileTests
         Assert.Equal(new[] { "the search budget must be >= 1 trial, got 0", "learning_rate: log_uniform needs min > 0 (it samples the logarithm), got 0" },
             SubmittedSweepRules.Problems(bad));
         Assert.Equal(new[] { "search.method must be tpe or random, got 'bayes'" }, SubmittedSweepRules.Problems(request with { Search = request.Search! with { Method = "bayes" } }));
+        var space = request.Search!.Space;
+        Assert.Equal(new[] { "dropout must be in [0, 1), got 1.5", "freeze_depth: a choice is not a valid value (integer)" },
+            SubmittedSweepRules.Problems(request with { Search = request.Search with { Space = new[] { space[0], space[1] with { Max = 1.5 }, space[2] with { Choices = new[] { "0", "two" } } } } }));
     }
 }

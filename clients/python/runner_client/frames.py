@@ -27,7 +27,8 @@ def table_rows(table: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
     cell: its row and column parameters, the parameters chosen for it (``chosen``, e.g. ``learning_rate``), then the
     metric's ``mean``, ``std``, ``n`` (seeds finished), ``trials``, ``best`` (the best cell of its column) and
     ``missing`` (why a cell has no value), ``short_classes`` (some class had fewer training images than the cell's
-    dataset_size and trained on all it had).
+    dataset_size and trained on all it had), ``tuned_by`` (a tuned cell: how its configuration was found, "tpe, 12
+    trials"; None otherwise).
     """
     rows: list[dict[str, Any]] = []
     chosen_names: list[str] = []
@@ -40,9 +41,9 @@ def table_rows(table: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
             if name not in chosen_names:
                 chosen_names.append(name)
         row.update(mean=cell["mean"], std=cell["std"], n=cell["seeds"], trials=cell["trials"], best=cell["best"], missing=cell["missing"],
-                   short_classes=cell.get("short_classes", False))
+                   short_classes=cell.get("short_classes", False), tuned_by=cell.get("tuned_by"))
         rows.append(row)
-    columns = list(table["rows"]) + list(table["columns"]) + chosen_names + ["mean", "std", "n", "trials", "best", "missing", "short_classes"]
+    columns = list(table["rows"]) + list(table["columns"]) + chosen_names + ["mean", "std", "n", "trials", "best", "missing", "short_classes", "tuned_by"]
     return rows, columns
 
 

@@ -121,6 +121,24 @@ public sealed record SearchPlan(
         return trials.DistinctBy(t => t.Id).ToList();
     }
 
+    static IEnumerable<object?> Values(SearchAxis a, SweepParameters.Info info)
+    {
+        if (a.Kind != SearchAxis.Choice)
+        {
+            yield return info.Kind == SweepParameters.Kind.Integer ? (object)(int)a.Min : a.Min;
+            yield return info.Kind == SweepParameters.Kind.Integer ? (object)(int)a.Max : a.Max;
+            yield break;
+        }
+        foreach (string c in a.Choices!)
+        {
+            object? value;
+            try { value = Value(a.Name, c); }
+            catch (FormatException) { value = null; }
+            if (value is string text && info.Choices != null && !info.Choices.Contains(text)) { yield return null; continue; }
+            yield return value;
+        }
+    }
+
     /// <summary>A parameter's value as text that reads back to the same value (doubles round-trip).</summary>
     public static string Text(object value) => value switch
     {
@@ -148,7 +166,13 @@ public sealed record SearchPlan(
         if (Studies.Length == 0) yield return "the search has no study";
         if (Space.Length == 0) yield return "the search space is empty: name at least one parameter to search";
         foreach (var a in Space)
-            if (SweepRules.Range(a.Name, a.Kind, a.Min, a.Max, a.Choices?.Length ?? 0) is { } problem) yield return problem;
+        {
+            if (SweepParameters.Find(a.Name) is not { } info) { yield return $"unknown sweep parameter '{a.Name}' in the search space"; continue; }
+            if (SweepRules.Range(a.Name, a.Kind, a.Min, a.Max, a.Choices?.Length ?? 0) is { } problem) { yield return problem; continue; }
+            // Every value the space can propose obeys the parameter's rule: its ends, or each choice.
+            foreach (string? bad in Values(a, info).Select(v => v is { } value ? SweepParameters.Check(a.Name, value, Defaults.Model, int.MaxValue) : $"{a.Name}: a choice is not a valid value ({(info.Choices == null ? info.Kind.ToString().ToLowerInvariant() : string.Join(", ", info.Choices))})"))
+                if (bad != null) yield return bad;
+        }
         foreach (var s in Studies.Where(s => s.Seeds.Length == 0)) yield return $"study {s.Label} has no seed";
     }
 }
