@@ -459,12 +459,13 @@ function scatter(points) {
 function parallelCoordinates(view) {
   if (view.lines.length === 0 || view.axes.length < 2) return h("span", { class: "muted" }, "Needs finished trials that differ in at least one parameter.");
   const W = Math.max(640, 150 * view.axes.length), H = 300, pad = { l: 60, r: 60, t: 28, b: 34 };
-  const svg = s("svg", { class: "chart", id: "parallel", viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none" });
+  // Scaled as a whole (text keeps its shape): as wide as the panel, as tall as the width allows.
+  const svg = s("svg", { class: "chart parallel", id: "parallel", viewBox: `0 0 ${W} ${H}` });
   const x = i => pad.l + i * (W - pad.l - pad.r) / (view.axes.length - 1);
   const y = p => H - pad.b - p * (H - pad.t - pad.b);
   const lo = Math.min(...view.lines.map(l => l.objective)), hi = Math.max(...view.lines.map(l => l.objective));
   const good = v => hi <= lo ? 1 : view.maximize ? (v - lo) / (hi - lo) : (hi - v) / (hi - lo);
-  const fmt = v => Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
+  const fmt = v => Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-4 && v !== 0) ? v.toExponential(1) : String(+v.toPrecision(3));
   view.axes.forEach((a, i) => {
     svg.append(s("line", { class: "axis", x1: x(i), y1: y(0), x2: x(i), y2: y(1) }));
     svg.append(s("text", { x: x(i), y: H - 8, "text-anchor": "middle" }, a.name.replace(/_/g, " ") + (a.log ? " (log)" : "")));

@@ -31,11 +31,12 @@ public sealed record ParameterView(string Objective, bool Maximize, IReadOnlyLis
         var axes = swept.Select(p => AxisOf(p, values.Select(v => v[p]).ToList())).ToList();
         var scores = finished.Select(t => objective.ValueOf(t.Result!)!.Value).ToList();
         var goal = new ParameterAxisView(objective.Metric, true, false, scores.Min(), scores.Max(), null);
-        double best = objective.Maximize ? scores.Max() : scores.Min();
+        // One best line (the first of equals), as the tables pick one configuration.
+        int best = Enumerable.Range(0, scores.Count).MaxBy(i => objective.Score(scores[i]));
         var lines = finished.Select((t, i) => new ParameterLine(t.TrialId,
             axes.Select(a => Position(a, values[i][a.Name])).Append(Position(goal, scores[i])).ToArray(),
             swept.Select(p => SweepParameters.Format(values[i][p])).Append(scores[i].ToString("G4", System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
-            scores[i], scores[i] == best)).ToList();
+            scores[i], i == best)).ToList();
         var importance = ParameterImportance.Of(finished.Select((t, i) =>
             ((IReadOnlyDictionary<string, object>)swept.ToDictionary(p => p, p => values[i][p]), objective.Score(t.Result!))).ToList());
         return new ParameterView(objective.Metric, objective.Maximize, axes.Append(goal).ToList(), lines, importance);
