@@ -153,6 +153,69 @@ public class SweepActorSpecs : Akka.TestKit.Xunit2.TestKit
         good.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
+    /// <summary>A search of three learning rates from a weight-file trial (no base to build), two in flight at once.</summary>
+    static Runner.Sweeps.Search.SearchPlan Search(int budget = 3) => new("tpe",
+        new[] { new Runner.Sweeps.Search.SearchAxis("learning_rate", "log_uniform", 1e-4, 1e-1) }, budget, 2, 0,
+        new[] { new Runner.Sweeps.Search.SearchStudy(Array.Empty<Runner.Sweeps.Search.CellValue>(), new[] { 1 }, Array.Empty<int>()) }, Samples.Trial(1));
+
+    [Fact]
+    public void A_search_proposes_when_asked_keeps_its_parallelism_and_asha_stops_its_trials_like_any_other()
+    {
+        var sweep = Start("search");
+        sweep.Tell(new Submit("search", "demo", Array.Empty<Runner.Sweeps.TrialSpec>(), 2, Array.Empty<Runner.Sweeps.TrialResult>(),
+            new Runner.Sweeps.EarlyStopSpec("asha", 1, 3, 5), Search: Search()));
+        Assert.Equal(new Accepted("search", 3, false), ExpectMsg<Accepted>(FirstAnswer));
+        var good = CreateTestProbe();
+        var bad = CreateTestProbe();
+        sweep.Tell(new RequestTrial("search", "w-good"), good.Ref);
+        var a = good.ExpectMsg<Assignment>();
+        sweep.Tell(new RequestTrial("search", "w-bad"), bad.Ref);
+        var b = bad.ExpectMsg<Assignment>();
+        Assert.NotEqual(a.Spec.LearningRate, b.Spec.LearningRate);
+        // Two in flight: a third worker waits.
+        sweep.Tell(new RequestTrial("search", "w3"));
+        Assert.False(ExpectMsg<NoTrial>().Finished);
+
+        sweep.Tell(new WorkerMessages.EpochReported("search", a.TrialId, 1, "w-good", new Runner.Sweeps.EpochMetrics(1, 0.3, 0.9, 0.3, 0.90, 1, 100)));
+        sweep.Tell(new WorkerMessages.EpochReported("search", b.TrialId, 1, "w-bad", new Runner.Sweeps.EpochMetrics(1, 0.9, 0.5, 0.9, 0.50, 1, 100)));
+        Assert.Equal(new WorkerMessages.StopTrial("search", b.TrialId), bad.ExpectMsg<WorkerMessages.StopTrial>());
+        sweep.Tell(new ReportCompleted("search", b.TrialId, 1, "w-bad", Samples.Result(b.TrialId) with { Status = TrialStatus.Stopped }), bad.Ref);
+        Assert.True(bad.ExpectMsg<ReportAck>().Recorded);
+
+        // A slot is free: the third and last proposal.
+        sweep.Tell(new RequestTrial("search", "w3"));
+        var c = ExpectMsg<Assignment>();
+        sweep.Tell(new GetStatus("search"));
+        var status = ExpectMsg<SweepStatus>();
+        Assert.Equal((3, 0, 2, 1, "running"), (status.Total, status.Unproposed, status.Running, status.Completed, status.State));
+        sweep.Tell(new ReportCompleted("search", a.TrialId, 1, "w-good", Samples.Result(a.TrialId)));
+        ExpectMsg<ReportAck>();
+        sweep.Tell(new ReportCompleted("search", c.TrialId, 1, "w3", Samples.Result(c.TrialId)));
+        ExpectMsg<ReportAck>();
+        sweep.Tell(new RequestTrial("search", "w3"));
+        Assert.True(ExpectMsg<NoTrial>().Finished);
+    }
+
+    [Fact]
+    public void A_proposal_the_results_store_already_finished_is_recorded_as_reused_and_not_run()
+    {
+        var projection = CreateTestProbe();
+        var asked = new List<string>();
+        var sweep = Sys.ActorOf(SweepActor.Props("reuse", null, projection.Ref,
+            stored: ids => { var list = ids.ToList(); asked.AddRange(list); return list.Select(id => Samples.Result(id, 0.5)).ToList(); }));
+        sweep.Tell(new Submit("reuse", "demo", Array.Empty<Runner.Sweeps.TrialSpec>(), 2, Array.Empty<Runner.Sweeps.TrialResult>(), Search: Search()));
+        ExpectMsg<Accepted>(FirstAnswer);
+        sweep.Tell(new RequestTrial("reuse", "w1"));
+        Assert.True(ExpectMsg<NoTrial>().Finished);
+        Assert.Equal(3, asked.Distinct().Count());
+        // Shown once written (the journal writes behind the decisions).
+        AwaitAssert(() =>
+        {
+            sweep.Tell(new GetStatus("reuse"));
+            Assert.Equal((3, 3, "finished"), ExpectMsg<SweepStatus>() is var st ? (st.Total, st.Completed, st.State) : default);
+        }, TimeSpan.FromSeconds(5));
+    }
+
     [Fact]
     public void A_trial_its_worker_reports_stopped_is_recorded_and_shown_as_stopped()
     {
