@@ -38,6 +38,19 @@ public class TorchScriptSweepTests
         // Its stages are its top-level children with parameters: conv_proj, encoder. Freezing conv_proj trains fewer.
         Assert.True(rows[1].GetProperty("trainable_parameters").GetInt64() < rows[0].GetProperty("trainable_parameters").GetInt64());
 
+        // The best model taken away as one TorchScript file with the head attached: PyTorch loads it with
+        // torch.jit.load and, on the same test images, reproduces Runner's test accuracy.
+        string exported = Path.Combine(root, "best.pt");
+        var export = CliRunner.Run("export", "scripted", "--best", "--out", exported, "--state", Path.Combine(root, "state"));
+        Assert.True(export.ExitCode == 0, export.Error);
+        var best = rows.Values.MaxBy(t => t.GetProperty("objective_value").GetDouble());
+        var measured = JsonDocument.Parse(PythonScripts.Run(CliRunner.RepoRoot, Path.Combine(CliRunner.RepoRoot, "scripts", "evaluate_torchscript_export.py"),
+            exported, Path.Combine(folder, "target"))).RootElement;
+        Assert.Equal(50, measured.GetProperty("images").GetInt32());
+        double pytorch = measured.GetProperty("test_accuracy").GetDouble(), runner = best.GetProperty("test_accuracy").GetDouble();
+        Assert.True(Math.Abs(pytorch - runner) <= 0.002, $"PyTorch measures {pytorch:P2} with the exported file, Runner recorded {runner:P2}");
+        Assert.Contains("torch.jit.load", File.ReadAllText(Path.ChangeExtension(exported, ".json")));
+
         // A program that returns neither features nor a feature map fails its trials, each with one line, and the run says so.
         PythonScripts.Run(CliRunner.RepoRoot, "scripts/export_torchscript_backbone.py", "--model", "wrong_output", "--out", root, "--size", "32");
         string wrong = CliRunner.WriteSweep(Directory.CreateDirectory(Path.Combine(root, "wrong")).FullName, File.ReadAllText(sweep).Replace("vit.pt", "wrong_output.pt").Replace("name: scripted", "name: wrong"));

@@ -37,6 +37,34 @@ public class TorchScriptBackboneTests(ScriptedBackbones files) : IClassFixture<S
         Assert.Equal(new long[] { shape[0], 5 }, logits.shape);
     }
 
+    /// <summary>
+    /// The export with the head attached computes what Runner computed, in PyTorch: here the pooled feature map, an MLP
+    /// head (dropout idle at inference) and gray images, which Runner repeats to three channels.
+    /// </summary>
+    [Theory]
+    [InlineData("feature_map", "mlp")]
+    [InlineData("vit", "linear")]
+    public void The_torchscript_export_with_its_head_gives_pytorch_the_logits_runner_computes(string name, string head)
+    {
+        var (path, input, shape, _, _) = files.Reference(name);
+        var model = new TorchScriptBackbone(path, 5, new HeadSpec(head, 0.2), null, (int)shape[2]);
+        using var _ = model;
+        model.eval();
+        using var noGrad = no_grad();
+        using var rgb = tensor(input, shape);
+        using var gray = rgb[.., ..1].contiguous();
+        using var logits = model.forward(gray);
+        string exported = Path.Combine(ScratchFolders.New("torchscript-export"), name + "-with-head.pt");
+        TorchScriptExport.Write(model, exported);
+        string given = exported + ".input.json";
+        File.WriteAllText(given, JsonSerializer.Serialize(new { input = gray.data<float>().ToArray(), input_shape = gray.shape }));
+        var r = JsonDocument.Parse(PythonScripts.Run(TestData.RepoRoot, Path.Combine(TestData.RepoRoot, "scripts", "torchscript_logits.py"), exported, given)).RootElement;
+        Assert.Equal(logits.shape, r.GetProperty("output_shape").EnumerateArray().Select(v => v.GetInt64()).ToArray());
+        using var pytorch = tensor(r.GetProperty("output").EnumerateArray().Select(v => v.GetSingle()).ToArray(), logits.shape);
+        double worst = (pytorch - logits).abs().max().item<float>();
+        Assert.True(worst < 1e-4 * Math.Max(1, logits.abs().max().item<float>()), $"{name} with a {head} head: largest logit difference {worst:E2}");
+    }
+
     [Fact]
     public void Frozen_stages_of_a_scripted_backbone_keep_their_weights_and_statistics_while_the_rest_trains()
     {

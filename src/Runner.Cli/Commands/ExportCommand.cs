@@ -14,7 +14,8 @@ public sealed class ExportCommand : ICommand
     public string Description => """
         The weights a trial was tested with (its best epoch on the sweep's objective, unless select: last), as kept by
         the sweep (sweep.keep), written to --out: .pt (torch.load) or .safetensors, with torchvision's state_dict names
-        for torchvision models, and FILE.json beside it: classes in output order, input size and normalization, the
+        for torchvision models; for a TorchScript backbone .pt is a TorchScript file with the head attached
+        (torch.jit.load(FILE)(x) gives the logits). FILE.json beside it: classes in output order, input size and normalization, the
         trial's parameters and metrics. --best takes the trial with the best objective value on validation (among
         those --where leaves). Reads the state folder (or --store) of the coordinator that ran the sweep.
         """;
@@ -45,14 +46,28 @@ public sealed class ExportCommand : ICommand
         if (trial.Result?.ModelSha256 is not { } sha || models?.Has(sha) != true || models.GetRef(KeptModels.RefName(trial.TrialId)) != sha)
             throw new BadRequestException(KeptModels.WhyNone(trial.TrialId, trial.Spec, trial.Result, trial.Status));
         string kept = models is ContentStore local ? local.PathOf(sha) : Fetched(models, sha);
+        var fetched = new List<string>();
+        // A TorchScript backbone's program: from the artifact store (submitted sweeps upload it), else where the sweep file named it.
+        string? Program()
+        {
+            if (trial.Spec.WeightsSha256 is not { } program) return null;
+            if (models.Has(program))
+            {
+                if (models is ContentStore folder) return folder.PathOf(program);
+                fetched.Add(Fetched(models, program));
+                return fetched[^1];
+            }
+            return trial.Spec.WeightsPath is { } path && File.Exists(path) && ContentHash.Matches(path, program) ? path : null;
+        }
         try
         {
-            ModelExport.Write(trial.Spec, trial.Result, kept, output);
+            ModelExport.Write(trial.Spec, trial.Result, kept, output, Program);
         }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
         finally
         {
             if (models is not ContentStore) File.Delete(kept);
+            fetched.ForEach(File.Delete);
         }
         context.Out.WriteLine($"trial {trial.TrialId} ({trial.Spec.Describe()}): {output} and {ModelExport.DescriptionPath(output)}");
         return 0;

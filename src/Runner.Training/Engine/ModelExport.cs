@@ -26,15 +26,26 @@ public static class ModelExport
     /// <summary>Where the description goes: the export's path with .json in place of its extension.</summary>
     public static string DescriptionPath(string exportPath) => Path.ChangeExtension(exportPath, ".json");
 
-    /// <summary>Writes <paramref name="exportPath"/> (its extension says the format) from the kept safetensors file, and the description beside it.</summary>
-    public static void Write(TrialSpec spec, TrialResult result, string keptSafetensors, string exportPath)
+    /// <summary>
+    /// Writes <paramref name="exportPath"/> (its extension says the format) from the kept safetensors file, and the
+    /// description beside it. A TorchScript backbone's <c>.pt</c> is a TorchScript file with the head attached, built
+    /// from the program <paramref name="programFile"/> gives (the trial's base.weights; null when it cannot be found).
+    /// </summary>
+    public static void Write(TrialSpec spec, TrialResult result, string keptSafetensors, string exportPath, Func<string?>? programFile = null)
     {
         if (PathProblem(exportPath) is { } problem) throw new ArgumentException(problem);
-        if (spec.Model == KnownModels.TorchScript && !exportPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"{exportPath}: a TorchScript backbone's model exports as .safetensors (its program's parameters under backbone., the head under head.: load them into your module and a linear head)");
         string ext = Path.GetExtension(exportPath).ToLowerInvariant();
         string temp = exportPath + ".part";
         if (ext == ".safetensors") File.Copy(keptSafetensors, temp, overwrite: true);
+        else if (spec.Model == KnownModels.TorchScript)
+        {
+            string program = programFile?.Invoke() ?? throw new ArgumentException(
+                $"{exportPath}: the TorchScript file the trial started from ({spec.WeightsPath}, SHA-256 {spec.WeightsSha256?[..12]}) is neither in the artifact store nor at its path; export .safetensors instead (the program's parameters under backbone., the head under head.)");
+            TorchRuntime.EnsureLoaded();
+            using var model = new TorchScriptBackbone(program, spec.TargetClasses.Length, new HeadSpec(spec.HeadKind, spec.Dropout), spec.BackboneStages, InputSize(spec));
+            WeightFiles.Load(model, keptSafetensors, includeHead: true, namedAs: "kept.safetensors");
+            TorchScriptExport.Write(model, temp);
+        }
         else
         {
             TorchRuntime.EnsureLoaded();
@@ -44,20 +55,26 @@ public static class ModelExport
             model.Network.save_py(temp);
         }
         File.Move(temp, exportPath, overwrite: true);
-        File.WriteAllText(DescriptionPath(exportPath), Describe(spec, result));
+        File.WriteAllText(DescriptionPath(exportPath), Describe(spec, result, exportPath));
     }
 
-    static string Describe(TrialSpec spec, TrialResult result)
+    /// <summary>The side of the images the trial's model saw.</summary>
+    static int InputSize(TrialSpec spec) =>
+        KnownDatasets.Get(spec.TargetDataset) is { } facts ? facts.ImageSide : spec.ImageSize != 0 ? spec.ImageSize : KnownModels.Get(spec.Model)!.InputSize;
+
+    static string Describe(TrialSpec spec, TrialResult result, string exportPath)
     {
         var facts = KnownDatasets.Get(spec.TargetDataset);
         int channels = facts != null ? 1 : TargetData.ChannelsOf(spec.Model);
-        int size = facts != null ? facts.ImageSide : spec.ImageSize != 0 ? spec.ImageSize : KnownModels.Get(spec.Model)!.InputSize;
+        int size = InputSize(spec);
         var norm = facts != null ? Normalization.FashionMnist : Normalization.ForChannels(channels);
         var description = new
         {
             model = spec.Model,
             head = new { kind = spec.HeadKind, dropout = spec.Dropout },
-            format_note = "a state_dict: build the architecture, then load_state_dict; output i is class classes[i]",
+            format_note = spec.Model == KnownModels.TorchScript && Path.GetExtension(exportPath).Equals(".pt", StringComparison.OrdinalIgnoreCase)
+                ? "a TorchScript module with the head attached: torch.jit.load(path)(x) gives the logits; output i is class classes[i]"
+                : "a state_dict: build the architecture, then load_state_dict; output i is class classes[i]",
             classes = spec.TargetClasses.Select(c => new { index = c, name = facts?.ClassNames[c] }).ToArray(),
             target_dataset = spec.TargetDataset,
             input = new { channels, height = size, width = size, scale = "pixels / 255, then (x - mean) / std per channel", mean = norm.Mean, std = norm.Std },

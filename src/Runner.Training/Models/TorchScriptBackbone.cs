@@ -47,6 +47,13 @@ public sealed class TorchScriptBackbone : Module<Tensor, Tensor>, IStagedModel
     }
 
     public string HeadName => "head";
+    /// <summary>The program, trained with the trial (what torch.jit.save writes; <see cref="Engine.TorchScriptExport"/>).</summary>
+    internal jit.ScriptModule Program => _backbone;
+
+    /// <summary>The head's linear layers in order (a ReLU between two; dropout does nothing at inference).</summary>
+    internal IReadOnlyList<(Tensor Weight, Tensor Bias)> HeadLayers() =>
+        (_head is TorchSharp.Modules.Linear single ? new[] { single } : _head.modules().OfType<TorchSharp.Modules.Linear>())
+            .Select(l => ((Tensor)l.weight!, (Tensor)l.bias!)).ToList();
     string IStagedModel.Name => KnownModels.TorchScript;
     public IReadOnlyList<(string Name, Module<Tensor, Tensor> Module)> Stages => _stages;
     /// <summary>The new head, with the program's parameters that are in no stage (they train with it).</summary>
