@@ -48,13 +48,14 @@ public class ReportInBrowserTests
         var r = CliRunner.Run("report", "browser", "--state", folder, "--out", Path.Combine(folder, "out"), "--png");
         Assert.True(r.ExitCode == 0, r.Error);
         string html = Path.Combine(folder, "out", "report.html");
-        Assert.Equal(3, Directory.GetFiles(Path.Combine(folder, "out"), "*.png").Length);
+        // Sizes, validation curves, learning rates and parallel coordinates.
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(folder, "out"), "*.png").Length);
 
         // The DOM after the browser loaded the page: both tables and every image, decoded.
         string dom = RunChromium(folder, "--virtual-time-budget=3000", "--run-all-compositor-stages-before-draw", "--dump-dom", new Uri(html).AbsoluteUri);
         Assert.Contains("Test accuracy by freeze depth and dataset size", dom);
         Assert.Contains("Transfer gain over training from scratch", dom);
-        Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(dom, "<img alt=").Count);
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(dom, "<img alt=").Count);
         Assert.Contains("pretrained, 4", dom);
 
         // And a screenshot: a real picture with many colours (plots), not an empty page.
