@@ -20,6 +20,15 @@ public class RunCommandTests
         resources: { device: cpu }
         """;
 
+    /// <summary>TinySweep's sweep section as written, for tests that put another in its place.</summary>
+    const string TinySweepSection = """
+          parameters:
+            initialization: [pretrained, scratch]
+            freeze_depth: [4]
+            dataset_size: [10]
+          seeds: [1, 2]
+        """;
+
     static int CompletedRows(string state, string? sweepPrefix = null)
     {
         using var db = new SqliteConnection($"Data Source={Path.Combine(state, "results.db")}");
@@ -80,13 +89,7 @@ public class RunCommandTests
     public void A_tpe_sweep_spends_its_budget_and_a_second_search_reuses_the_trials_it_proposes_again()
     {
         string dir = ScratchFolders.New("run-tpe");
-        string text = TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("""
-              parameters:
-                initialization: [pretrained, scratch]
-                freeze_depth: [4]
-                dataset_size: [10]
-              seeds: [1, 2]
-            """, """
+        string text = TinySweep.Replace("SUBSET", CliRunner.Subset).Replace(TinySweepSection, """
               method: tpe
               trials: 3
               parameters:
@@ -120,13 +123,7 @@ public class RunCommandTests
     public void A_tuned_cell_shows_its_winner_over_seeds_after_even_when_the_search_seed_is_one_of_them()
     {
         string dir = ScratchFolders.New("run-tune");
-        string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset).Replace("""
-              parameters:
-                initialization: [pretrained, scratch]
-                freeze_depth: [4]
-                dataset_size: [10]
-              seeds: [1, 2]
-            """, """
+        string sweep = CliRunner.WriteSweep(dir, TinySweep.Replace("SUBSET", CliRunner.Subset).Replace(TinySweepSection, """
               method: tpe
               parameters:
                 initialization: [scratch]
