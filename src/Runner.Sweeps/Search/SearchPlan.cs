@@ -121,6 +121,7 @@ public sealed record SearchPlan(
         return trials.DistinctBy(t => t.Id).ToList();
     }
 
+    /// <summary>What a space can propose that the parameter's rule judges: a range's two ends, or each choice (null: not a value of it).</summary>
     static IEnumerable<object?> Values(SearchAxis a, SweepParameters.Info info)
     {
         if (a.Kind != SearchAxis.Choice)
