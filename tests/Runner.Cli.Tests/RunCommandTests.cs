@@ -141,5 +141,10 @@ public class RunCommandTests
         // Two searched on seed 1, then the winner on seed 2: its seed-1 run is the search's own, and counts too.
         Assert.Contains("[3/3] completed 3", run.Out);
         Assert.Matches(@"scratch, 0\s+│\s+\d+\.\d\d ± \d+\.\d\d% \(n=2, learning_rate=[0-9.e-]+ by tpe, 2 trials\)", run.Out);
+        // The public schema says which runs those are: the winner on seeds 1 and 2, its seed-1 run being the search's own.
+        using var doc = System.Text.Json.JsonDocument.Parse(CliRunner.Run("trials", "tiny", "--state", state, "--format", "json").Out);
+        var marked = doc.RootElement.GetProperty("trials").EnumerateArray().Where(t => t.GetProperty("tuned_by").GetString() == "tpe, 2 trials").ToList();
+        Assert.Equal(new[] { 1, 2 }, marked.Select(t => t.GetProperty("seed").GetInt32()).Order());
+        Assert.Single(marked.Select(t => t.GetProperty("learning_rate").GetDouble()).Distinct());
     }
 }

@@ -19,7 +19,7 @@ public class TrialCommandTests
         // On CPUs that hide their caches LibTorch cannot start NNPACK and said so from every thread that tried it.
         Assert.DoesNotContain("Could not initialize NNPACK", r.Error);
         using var doc = JsonDocument.Parse(r.Out);
-        Assert.Equal(6, doc.RootElement.GetProperty("schema_version").GetInt32());
+        Assert.Equal(7, doc.RootElement.GetProperty("schema_version").GetInt32());
         var trial = doc.RootElement.GetProperty("trials").EnumerateArray().Single();
         Assert.Equal("completed", trial.GetProperty("status").GetString());
         Assert.InRange(trial.GetProperty("test_accuracy").GetDouble(), 0, 1);

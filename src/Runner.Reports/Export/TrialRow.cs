@@ -21,7 +21,7 @@ public sealed record TrialRow(
     string ObjectiveMetric, string ObjectiveGoal, string Select, int Patience, double MinDelta, string LrSchedule, int WarmupEpochs,
     int[]? LrMilestones, double LrGamma, double LabelSmoothing, double GradClip, bool Nesterov, string Precision, string Keep,
     int? SelectedEpoch, double? ObjectiveValue, string? ModelSha256, string[]? BackboneStages, int[]? TrainImagesPerClass, string[]? SkippedImages,
-    IReadOnlyList<EpochMetrics>? EpochMetrics)
+    string? TunedBy, IReadOnlyList<EpochMetrics>? EpochMetrics)
 {
     /// <summary>
     /// 1: the first published schema (2026-11); 2: adds base_sha256 (2026-11-27); 3: adds the test split's macro-F1,
@@ -30,9 +30,10 @@ public sealed record TrialRow(
     /// clipping, Nesterov, precision) and which models the sweep keeps, and the result's selected epoch, objective value and kept model (2026-12-02);
     /// 5: adds a TorchScript backbone's stages (base.stages) (2026-12-02);
     /// 6: dataset_size is null for <c>dataset_size: all</c>; train_images_per_class says how many images each target
-    /// class trained on (uneven classes); on_bad_image and skipped_images (unreadable files left out); transforms (resize, crops, flips, jitter, normalization) (2026-12-03).
+    /// class trained on (uneven classes); on_bad_image and skipped_images (unreadable files left out); transforms (resize, crops, flips, jitter, normalization) (2026-12-03);
+    /// 7: tuned_by, on the runs of a tuned cell's winner (sweep.tune) (2026-12-03).
     /// </summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     public static TrialRow From(TrialRecord t)
     {
@@ -47,7 +48,7 @@ public sealed record TrialRow(
             r?.BaseSha256, r?.TestMacroF1, r?.TestBalancedAccuracy, r?.TestTop5Accuracy, r?.TestConfusion,
             s.Objective.Metric, s.Objective.Maximize ? "maximize" : "minimize", s.SelectsBestEpoch ? "best" : "last", s.Patience, s.MinDelta,
             s.ScheduleName, s.WarmupEpochs, s.LrMilestones, s.LrGamma, s.LabelSmoothing, s.GradClip, s.Nesterov, s.PrecisionName, s.Keep ?? KeptModels.None,
-            r?.SelectedEpoch, r?.ObjectiveValue, r?.ModelSha256, s.BackboneStages, r?.TrainPerClass, r?.SkippedImages, r?.Epochs);
+            r?.SelectedEpoch, r?.ObjectiveValue, r?.ModelSha256, s.BackboneStages, r?.TrainPerClass, r?.SkippedImages, s.TunedBy, r?.Epochs);
     }
 
     /// <summary>A trial run on its own (`runner trial`): no sweep, one attempt.</summary>
@@ -62,7 +63,7 @@ public sealed record TrialRow(
             ObjectiveMetric == Objective.Default.Metric ? null : ObjectiveMetric, ObjectiveGoal == "minimize", Select == "best" ? "best" : null,
             Patience, MinDelta, LrSchedule == LearningRateSchedule.Constant ? null : LrSchedule, WarmupEpochs, LrMilestones, LrGamma,
             LabelSmoothing, GradClip, Nesterov, Keep: Keep == KeptModels.None ? null : Keep, Precision: Precision == "fp32" ? null : Precision,
-            BackboneStages: BackboneStages, SkipBadImages: OnBadImage == "skip", Transforms: Transforms);
+            BackboneStages: BackboneStages, SkipBadImages: OnBadImage == "skip", Transforms: Transforms, TunedBy: TunedBy);
         var result = ResultStatus is not { } status ? null : new TrialResult(TrialId, status, EpochMetrics ?? Array.Empty<EpochMetrics>(),
             BestValAccuracy, BestEpoch, LastValAccuracy, TestAccuracy, TestLoss, TrainableParameters ?? 0, TotalParameters ?? 0,
             Seconds ?? 0, Device ?? "", Threads ?? 0, DivergedAtEpoch, Message, BaseSha256, TestMacroF1, TestBalancedAccuracy, TestTop5Accuracy,
