@@ -30,18 +30,23 @@ public static class SweepExpander
 
     static List<TrialSpec> TrialsOf(SweepDefinition d, IEnumerable<IReadOnlyDictionary<string, object>> configs)
     {
-        var trials = new List<TrialSpec>();
-        var seen = new HashSet<string>();
-        // Scratch trials do not depend on the base: their copies for other base seeds are the same trial and dropped.
-        int?[] baseSeeds = d.Base.BaseSeeds.Length > 1 ? d.Base.BaseSeeds.Select(s => (int?)s).ToArray() : new int?[] { null };
-        foreach (var config in configs)
-            foreach (int? baseSeed in baseSeeds)
-                foreach (int seed in d.Sweep.Seeds)
-                {
-                    var trial = Resolve(d, config, seed, baseSeed);
-                    if (seen.Add(trial.Id)) trials.Add(trial);
-                }
-        return trials;
+        var defaults = Defaults(d);
+        int[]? baseSeeds = BaseSeedsOf(d);
+        return configs.SelectMany(config => Seeded(defaults, config, baseSeeds, d.Sweep.Seeds)).DistinctBy(t => t.Id).ToList();
+    }
+
+    /// <summary>base.pretrain.seed as a list (one base each), or null for one base.</summary>
+    static int[]? BaseSeedsOf(SweepDefinition d) => d.Base.BaseSeeds.Length > 1 ? d.Base.BaseSeeds : null;
+
+    /// <summary>
+    /// The trials of one configuration, for a grid and a search's proposal alike: each pretraining seed of
+    /// <paramref name="baseSeeds"/> (null: the one base), then each seed. Scratch trials do not depend on the base:
+    /// their copies for other base seeds are the same trial and dropped.
+    /// </summary>
+    public static IReadOnlyList<TrialSpec> Seeded(TrialSpec defaults, IReadOnlyDictionary<string, object> values, int[]? baseSeeds, IEnumerable<int> seeds)
+    {
+        int?[] bases = baseSeeds is { Length: > 1 } b ? b.Select(s => (int?)s).ToArray() : new int?[] { null };
+        return bases.SelectMany(baseSeed => seeds.Select(seed => Resolve(defaults, values, seed, baseSeed))).DistinctBy(t => t.Id).ToList();
     }
 
     /// <summary>
@@ -54,7 +59,7 @@ public static class SweepExpander
         var s = d.Sweep;
         if (s.Tune == null && s.Method != Search.SearchPlan.Tpe) return null;
         var defaults = Defaults(d);
-        int[]? baseSeeds = d.Base.BaseSeeds.Length > 1 ? d.Base.BaseSeeds : null;
+        int[]? baseSeeds = BaseSeedsOf(d);
         if (s.Tune is not { } tune)
             return new Search.SearchPlan(s.Method, s.Parameters.Select(Search.SearchAxis.Of).ToArray(), s.Budget, s.Parallelism, s.RandomSeed,
                 new[] { new Search.SearchStudy(Array.Empty<Search.CellValue>(), s.Seeds, Array.Empty<int>()) }, defaults, baseSeeds, s.StartupTrials);

@@ -48,9 +48,7 @@ public sealed class SearchState(SearchPlan plan, Func<string, TrialState?> find)
 
     /// <summary>Trials still to be proposed (at most: every configuration left on every seed, and the winners' seeds).</summary>
     public int Unproposed => Enumerable.Range(0, plan.Studies.Length).Sum(s =>
-        (plan.Budget - _made[s]) * plan.Studies[s].Seeds.Length * BaseCount + (HasFinal(s) && !_finalMade[s] ? plan.Studies[s].SeedsAfter.Length * BaseCount : 0));
-
-    int BaseCount => Math.Max(1, plan.BaseSeeds?.Length ?? 1);
+        (plan.Budget - _made[s]) * plan.ConfigurationTrials(s) + (_finalMade[s] ? 0 : plan.WinnerTrials(s)));
 
     bool HasFinal(int study) => plan.Studies[study].SeedsAfter.Length > 0;
 

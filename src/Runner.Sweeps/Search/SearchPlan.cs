@@ -78,8 +78,13 @@ public sealed record SearchPlan(
 
     /// <summary>The most trials the search can make (for caps and plans): every proposal on every seed, then the winners.</summary>
     [IgnoreMember, System.Text.Json.Serialization.JsonIgnore]
-    public long MaxTrials => Studies.Sum(s => (long)Budget * s.Seeds.Length * Math.Max(1, BaseSeeds?.Length ?? 1)
-        + s.SeedsAfter.Length * Math.Max(1, BaseSeeds?.Length ?? 1));
+    public long MaxTrials => Enumerable.Range(0, Studies.Length).Sum(s => (long)Budget * ConfigurationTrials(s) + WinnerTrials(s));
+
+    /// <summary>The trials of one proposed configuration of study <paramref name="study"/> (at most: every base, every seed).</summary>
+    public int ConfigurationTrials(int study) => Studies[study].Seeds.Length * Math.Max(1, BaseSeeds?.Length ?? 1);
+
+    /// <summary>The trials of study <paramref name="study"/>'s winner on its seeds_after (0 without).</summary>
+    public int WinnerTrials(int study) => Studies[study].SeedsAfter.Length * Math.Max(1, BaseSeeds?.Length ?? 1);
 
     public string Canonical() =>
         $"search={Method}|budget={Budget}|parallelism={Parallelism}|seed={RandomSeed}|startup={StartupTrials}|space={string.Join(";", Space.Select(a => a.Canonical()))}"
@@ -110,15 +115,8 @@ public sealed record SearchPlan(
     {
         var values = new Dictionary<string, object>(proposal);
         foreach (var c in Studies[study].Cell) values[c.Name] = Value(c.Name, c.Text);
-        int?[] baseSeeds = BaseSeeds is { Length: > 1 } b ? b.Select(s => (int?)s).ToArray() : new int?[] { null };
-        var trials = new List<TrialSpec>();
-        foreach (int? baseSeed in baseSeeds)
-            foreach (int seed in seeds)
-            {
-                var t = SweepExpander.Resolve(Defaults, values, seed, baseSeed);
-                trials.Add(tunedBy == null ? t : t with { TunedBy = tunedBy });
-            }
-        return trials.DistinctBy(t => t.Id).ToList();
+        var trials = SweepExpander.Seeded(Defaults, values, BaseSeeds, seeds);
+        return tunedBy == null ? trials : trials.Select(t => t with { TunedBy = tunedBy }).ToList();
     }
 
     /// <summary>What a space can propose that the parameter's rule judges: a range's two ends, or each choice (null: not a value of it).</summary>
