@@ -532,21 +532,12 @@ public static class SweepFile
         {
             var (keyNode, valueNode) = (pair.Key, pair.Value);
             string key = ((YamlScalarNode)keyNode).Value ?? "";
-            var info = SweepParameters.Find(key);
-            if (info == null)
-            {
-                r.Error(keyNode, $"unknown sweep parameter '{key}'{DidYouMean.Hint(key, SweepParameters.All.Select(p => p.Name))}; known: {string.Join(", ", SweepParameters.All.Select(p => p.Name))}");
-                continue;
-            }
-            if (valueNode is YamlMappingNode && tuneMap != null)
+            if (valueNode is YamlMappingNode && tuneMap != null && SweepParameters.Find(key) != null)
             {
                 r.Error(valueNode, $"sweep.parameters.{key}: with sweep.tune, sweep.parameters are the cells (lists of values); put ranges in sweep.tune.params");
                 continue;
             }
-            var axis = valueNode is YamlMappingNode dist
-                ? ReadDistribution(r, dist, info, method, model, capacity, "sweep.parameters")
-                : ReadValues(r, valueNode, info, model, capacity, "sweep.parameters");
-            if (axis != null) axes.Add(axis);
+            if (ReadAxis(r, keyNode, valueNode, method, model, capacity, "sweep.parameters") is { } axis) axes.Add(axis);
         }
         string keep = r.Choice(YamlNodeReader.Get(map, "keep"), "sweep.keep", KeptModels.Names) ?? KeptModels.BestPerCell;
         var tune = tuneMap == null ? null : ReadTune(r, tuneMap, parameters, axes, method, model, capacity);
@@ -583,17 +574,12 @@ public static class SweepFile
         foreach (var (keyNode, valueNode) in paramsMap?.Children.Select(kv => (kv.Key, kv.Value)).ToList() ?? new())
         {
             string key = ((YamlScalarNode)keyNode).Value ?? "";
-            var info = SweepParameters.Find(key);
-            if (info == null)
+            if (SweepParameters.Find(key) != null && YamlNodeReader.Get(parameters, key) != null)
             {
-                r.Error(keyNode, $"unknown sweep parameter '{key}'{DidYouMean.Hint(key, SweepParameters.All.Select(p => p.Name))}");
+                r.Error(keyNode, $"sweep.tune.params.{key} is also an axis of sweep.parameters: a parameter is a cell or tuned, not both");
                 continue;
             }
-            if (YamlNodeReader.Get(parameters, key) != null) { r.Error(keyNode, $"sweep.tune.params.{key} is also an axis of sweep.parameters: a parameter is a cell or tuned, not both"); continue; }
-            var axis = valueNode is YamlMappingNode dist
-                ? ReadDistribution(r, dist, info, method, model, capacity, "sweep.tune.params")
-                : ReadValues(r, valueNode, info, model, capacity, "sweep.tune.params");
-            if (axis != null) space.Add(axis);
+            if (ReadAxis(r, keyNode, valueNode, method, model, capacity, "sweep.tune.params") is { } axis) space.Add(axis);
         }
         return r.Errors.Count > errors ? null : new TuneSpec(per.ToArray(), budget, space, seedsAfter);
     }
@@ -629,6 +615,20 @@ public static class SweepFile
             r.Error(maxNode, $"sweep.early_stop.max_epochs {max} differs from train.epochs {trainEpochs}: trials run at most train.epochs");
         foreach (string problem in SweepRules.EarlyStop(type, grace, factor, max)) r.Error(map, $"sweep.{problem}");
         return r.Errors.Count > errors ? null : new EarlyStopSpec(type!, grace, factor, max);
+    }
+
+    /// <summary>One swept parameter (of sweep.parameters or sweep.tune.params): its name checked, then its list or distribution.</summary>
+    static ParameterAxis? ReadAxis(YamlNodeReader r, YamlNode keyNode, YamlNode valueNode, string method, string model, int capacity, string section)
+    {
+        string key = ((YamlScalarNode)keyNode).Value ?? "";
+        if (SweepParameters.Find(key) is not { } info)
+        {
+            r.Error(keyNode, $"unknown sweep parameter '{key}'{DidYouMean.Hint(key, SweepParameters.All.Select(p => p.Name))}; known: {string.Join(", ", SweepParameters.All.Select(p => p.Name))}");
+            return null;
+        }
+        return valueNode is YamlMappingNode dist
+            ? ReadDistribution(r, dist, info, method, model, capacity, section)
+            : ReadValues(r, valueNode, info, model, capacity, section);
     }
 
     static ParameterAxis? ReadValues(YamlNodeReader r, YamlNode node, SweepParameters.Info info, string model, int capacity, string section)
