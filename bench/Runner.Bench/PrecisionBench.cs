@@ -17,8 +17,6 @@ public sealed class PrecisionBench(CliContext context)
 
     public int Run(string data, string? folder, int seeds, int threads, string python, string scratch)
     {
-        // convnet4 first: a network with 1x1 convolutions (ResNet) turns oneDNN off for the rest of the process on CPUs
-        // that hide their caches (OneDnnGuard), and convnet4 would then be measured without it.
         foreach (string precision in Precisions)
         {
             double convnet = TrainerThroughput.ImagesPerSecond(data, threads, 1, 64, new[] { 5, 6, 7, 8, 9 }, precision);
@@ -29,7 +27,6 @@ public sealed class PrecisionBench(CliContext context)
             base: {"{"} model: convnet4 {"}"}
             target: {"{"} dataset: fashion-mnist, classes: [5, 6, 7, 8, 9], data: {data}, validation_per_class: 100 {"}"}
             """, seeds, threads, data, scratch);
-        if (OneDnnGuard.Needed) context.Error.WriteLine("this CPU hides its cache topology: ResNet-18 trains without oneDNN here (OneDnnGuard), in both precisions");
         foreach (string precision in Precisions)
         {
             double resnet = TrainerThroughput.ImagesPerSecond("resnet18", 64, 512, threads, 1, 64, precision);

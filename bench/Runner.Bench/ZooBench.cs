@@ -17,7 +17,7 @@ public sealed class ZooBench(CliContext context)
     public int Run(string[] models, int[] threadCounts, int size, int images, string python)
     {
         if (OneDnnGuard.Needed)
-            context.Error.WriteLine("this CPU hides its cache topology: networks with 1x1 convolutions train without oneDNN here (OneDnnGuard)");
+            context.Error.WriteLine("this CPU hides its cache topology: TorchScript programs with 1x1 convolutions train without oneDNN here (OneDnnGuard)");
         foreach (string model in models)
             foreach (int threads in threadCounts)
             {

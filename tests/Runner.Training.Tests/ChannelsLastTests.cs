@@ -6,7 +6,8 @@ namespace Runner.Training.Tests;
 
 /// <summary>
 /// Models from the zoo compute in the channels-last layout on the CPU (the trainer's speed depends on it), and that
-/// changes nothing but float rounding: same logits, same gradients, same state_dict as the plain layout.
+/// changes nothing but float rounding: same logits, same gradients, same state_dict as the plain layout. For resnet18
+/// this also covers its 1×1 projections (stride 2), which the zoo runs as matrix products (PointwiseConvolutions).
 /// </summary>
 [Collection("torch")]
 public class ChannelsLastTests(SharedArtifacts shared)

@@ -57,12 +57,14 @@ public class TorchVisionZooTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Every_built_in_model_has_the_listed_stages_and_takes_images_of_its_smallest_size()
+    public void Every_built_in_model_has_the_listed_stages_takes_images_of_its_smallest_size_and_keeps_no_1x1_convolution()
     {
         foreach (var facts in KnownModels.All)
         {
             var model = ModelZoo.Create(facts.Name, 7);
             using var _ = model.Network;
+            // A 1x1 Conv2d left would reach oneDNN's planning that dies on some CPUs (PointwiseConvolutions).
+            Assert.DoesNotContain(model.Network.modules(), m => m is TorchSharp.Modules.Conv2d conv && PointwiseConvolutions.IsPointwise(conv));
             Assert.Equal(facts.Stages, model.Stages.Select(s => s.Name));
             model.Network.eval();
             using var noGrad = no_grad();

@@ -17,13 +17,14 @@ namespace Runner.Training.Engine;
 /// avoids it by giving up every newer kernel). Debian's PyTorch 1.13 (oneDNN 2.6) has no such division.
 /// </para>
 /// <para>
-/// The fix, chosen by measurement (docs/benchmarks.md): on such a CPU, a process that builds a network with a 1×1
-/// convolution turns LibTorch's oneDNN convolutions off (<c>torch.backends.mkldnn.enabled = False</c> in PyTorch) and
-/// its own im2col + GEMM kernels run them; networks without one (convnet4) keep oneDNN and its speed. Capping the ISA
-/// instead would slow every network, for the whole process. A trial's process runs one trial at a time
-/// (<see cref="OneTrialAtATime"/>), so the setting follows each network there; elsewhere (tests, several trials on
-/// threads of one process) it only ever turns off, which is safe for every thread. RUNNER_ONEDNN_GUARD=on applies the
-/// guard on any CPU, =off never.
+/// The zoo's networks no longer reach that path: their 1×1 convolutions are matrix products
+/// (<see cref="Models.PointwiseConvolutions"/>), so they keep oneDNN on every CPU. A TorchScript program's convolutions
+/// cannot be rerouted, so on such a CPU a process that builds a program with a 1×1 convolution turns LibTorch's oneDNN
+/// convolutions off (<c>torch.backends.mkldnn.enabled = False</c> in PyTorch) and LibTorch's own im2col + GEMM kernels
+/// run them (capping the ISA instead would slow every network, for the whole process: docs/benchmarks.md). A trial's
+/// process runs one trial at a time (<see cref="OneTrialAtATime"/>), so the setting follows each network there;
+/// elsewhere (tests, several trials on threads of one process) it only ever turns off, which is safe for every thread.
+/// RUNNER_ONEDNN_GUARD=on applies the guard on any CPU, =off never.
 /// </para>
 /// </summary>
 public static class OneDnnGuard
@@ -49,12 +50,11 @@ public static class OneDnnGuard
     }
 
     /// <summary>Sets oneDNN convolutions for a network about to train (called when it is built).</summary>
-    public static void Prepare(nn.Module network)
+    /// <param name="pointwise">whether the network runs 1×1 convolutions through LibTorch's convolution (see <see cref="HasPointwiseWeights"/>)</param>
+    public static void Prepare(bool pointwise)
     {
         QuietNnpack();
         if (!Needed) return;
-        // 1x1 convolution weights, found by shape: a TorchScript program's convolutions are not Conv2d modules here.
-        bool pointwise = network.parameters().Any(w => w.dim() == 4 && w.shape[2] == 1 && w.shape[3] == 1);
         lock (Gate)
         {
             bool off = pointwise || (_off && !OneTrialAtATime);
@@ -63,6 +63,10 @@ public static class OneDnnGuard
             _off = off;
         }
     }
+
+    /// <summary>Whether a network has 1×1 convolution weights, found by shape: a TorchScript program's convolutions are not Conv2d modules here.</summary>
+    public static bool HasPointwiseWeights(nn.Module network) =>
+        network.parameters().Any(w => w.dim() == 4 && w.shape[2] == 1 && w.shape[3] == 1);
 
     /// <summary>x86-64 CPUs describe their caches in CPUID leaf 4 (Intel) or 0x8000001D (AMD); a VM may leave both empty.</summary>
     static bool HidesCacheTopology()

@@ -25,7 +25,8 @@ public static class ModelZoo
             model = Build(name, classes, head);
         }
         ChannelsLast.Use(model.Network);
-        Engine.OneDnnGuard.Prepare(model.Network);
+        PointwiseConvolutions.Reroute(model);
+        Engine.OneDnnGuard.Prepare(pointwise: false); // rerouted: a zoo network keeps oneDNN on every CPU
         return model;
     }
 
@@ -38,7 +39,7 @@ public static class ModelZoo
             TorchSharp.torch.manual_seed(seed);
             model = new TorchScriptBackbone(path, classes, head, stages, imageSize);
         }
-        Engine.OneDnnGuard.Prepare(model.Network);
+        Engine.OneDnnGuard.Prepare(Engine.OneDnnGuard.HasPointwiseWeights(model.Network));
         return model;
     }
 
