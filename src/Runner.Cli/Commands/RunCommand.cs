@@ -71,6 +71,8 @@ public sealed class RunCommand : ICommand
             var watch = new StoreWatch(node, state, TimeSpan.FromSeconds(args.Int("give-up-after", 1) ?? 60));
             var status = ProgressView.Follow(() => watch.Poll(accepted.SweepId, context.Cancel), context, live: !args.Has("no-progress"));
             Serilog.Log.Information("Sweep {SweepId} finished: {Completed} completed, {Failed} failed", accepted.SweepId, status.Completed, status.Failed);
+            // The sweep's last rows may still be on their way to the results store, which the pruning and the table read.
+            node.AwaitResultsWritten(TimeSpan.FromSeconds(30));
             // Models kept as candidates that the sweep's keep rule does not name go now that it is over.
             string models = Runner.Artifacts.ArtifactSource.StoreFolder(StateFolder.Artifacts(state));
             if (Directory.Exists(models)) new Runner.Cluster.Projection.ModelPruning(node.Results!, new Runner.Artifacts.ContentStore(models)).Prune(accepted.SweepId);

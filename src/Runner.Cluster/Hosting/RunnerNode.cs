@@ -155,6 +155,17 @@ public sealed class RunnerNode : INodeSession
     }
 
     /// <summary>
+    /// Coordinators: returns once every row this node's sweeps have sent to the results store is written (the
+    /// projection writes in batches, behind the sweeps' replies), so a sweep seen to end is read whole.
+    /// </summary>
+    public void AwaitResultsWritten(TimeSpan timeout)
+    {
+        if (!Options.IsCoordinator) return;
+        System.ActorSelection("/user/" + ResultsProjection.Name).Ask<ResultsProjection.Written>(ResultsProjection.Sync.Instance, timeout)
+            .GetAwaiter().GetResult();
+    }
+
+    /// <summary>
     /// Stops a node that owns nothing (a standby) at once: it downs itself, so leaving waits for no coordinator that
     /// may be gone, and frees its ports for the node that follows in this process.
     /// </summary>

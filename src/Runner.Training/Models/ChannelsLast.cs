@@ -11,8 +11,8 @@ namespace Runner.Training.Models;
 /// one thread (docs/benchmarks.md). TorchSharp 0.107 has no memory-format argument, so the layout is made the way
 /// LibTorch recognizes it, by its strides: an NCHW-shaped view of an NHWC copy. The values are the same function up to
 /// float rounding (different summation order); the shapes, the weights and the state_dict are unchanged.
-/// A convolution's input is made channels-last before it runs, and so is its output when LibTorch left it NCHW (a
-/// one-channel input, such as a grayscale image, is both layouts at once, and the first convolution then answers NCHW).
+/// A convolution's input is made channels-last before it runs (a one-channel input, such as a grayscale image, only
+/// gets channels-last strides: its bytes are the same in both layouts), and so is its output if LibTorch left it NCHW.
 /// Other devices are left alone: CUDA's choice of layout is not measured here.
 /// </summary>
 public static class ChannelsLast
@@ -26,7 +26,7 @@ public static class ChannelsLast
         foreach (var module in model.modules())
         {
             if (module is not Conv2d conv) continue;
-            conv.register_forward_pre_hook((_, input) => Needs(input) ? _madeInput = Of(input) : input);
+            conv.register_forward_pre_hook((_, input) => (_madeInput = InputFor(input)) ?? input);
             conv.register_forward_hook((_, _, output) =>
             {
                 _madeInput?.Dispose();
@@ -44,6 +44,19 @@ public static class ChannelsLast
 
     // Shape and strides are read once per call: each read is a native call, and this runs twice per convolution.
     static bool IsChannelsLast(long[] shape, long[] s) => s[1] == 1 && s[3] == shape[1] && s[2] == shape[1] * shape[3];
+
+    /// <summary>A convolution's input laid out channels-last, or null when it is already (or is not a 4-D CPU tensor).</summary>
+    static Tensor? InputFor(Tensor t)
+    {
+        if (t.dim() != 4 || t.device_type != DeviceType.CPU) return null;
+        var shape = t.shape;
+        if (IsChannelsLast(shape, t.stride())) return null;
+        if (shape[1] > 1) return Of(t);
+        // One channel (a grayscale image): both layouts hold the same bytes, and only the strides tell LibTorch which to
+        // answer in. A free view with channels-last strides makes the convolution answer channels-last, instead of
+        // answering NCHW and having its (larger) output copied afterwards.
+        return t.is_contiguous() ? t.view(shape[0], shape[2], shape[3], 1).permute(0, 3, 1, 2) : null;
+    }
 
     /// <summary>A 4-D CPU tensor with more than one channel that is not channels-last yet.</summary>
     static bool Needs(Tensor t)
