@@ -40,14 +40,16 @@ public static class SweepViews
     /// A sweep's trials as last read, for <see cref="FreshFor"/>: the page asks for its tables, charts and trials at
     /// once, and a sweep of 10,000 trials is then read from the store once, not five times.
     /// </summary>
-    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTime At, Lazy<IReadOnlyList<TrialRecord>> Trials)> Recent = new();
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTime At, long Writes, Lazy<IReadOnlyList<TrialRecord>> Trials)> Recent = new();
     static readonly TimeSpan FreshFor = TimeSpan.FromSeconds(1);
 
+    /// <summary>The sweep's rows, read again when the last read is older than <see cref="FreshFor"/> or the store has written since.</summary>
     static IReadOnlyList<TrialRecord> TrialsOf(ResultsStore results, string id)
     {
         var now = DateTime.UtcNow;
-        var entry = Recent.AddOrUpdate(id, _ => (now, new Lazy<IReadOnlyList<TrialRecord>>(() => results.Trials(id))),
-            (_, old) => now - old.At < FreshFor ? old : (now, new Lazy<IReadOnlyList<TrialRecord>>(() => results.Trials(id))));
+        long writes = results.Writes;
+        var entry = Recent.AddOrUpdate(id, _ => (now, writes, new Lazy<IReadOnlyList<TrialRecord>>(() => results.Trials(id))),
+            (_, old) => now - old.At < FreshFor && old.Writes == writes ? old : (now, writes, new Lazy<IReadOnlyList<TrialRecord>>(() => results.Trials(id))));
         foreach (var stale in Recent.Where(kv => now - kv.Value.At > FreshFor).Select(kv => kv.Key).ToList()) Recent.TryRemove(stale, out _);
         return entry.Trials.Value;
     }
@@ -69,6 +71,9 @@ public static class SweepViews
     {
         string id = (string)http.Request.RouteValues["id"]!;
         var results = node.Results!;
+        // A client that saw the sweep end (its actor answers before the projection has written the last rows) reads them all.
+        try { await node.ResultsWritten(TimeSpan.FromSeconds(5)); }
+        catch (Akka.Actor.AskTimeoutException) { } // a projection that slow: answer from what is stored
         if (results.Sweeps().All(s => s.SweepId != id))
         {
             await ApiReply.Json(http, 404, new { error = $"no sweep '{id}' in this cluster" });

@@ -74,6 +74,17 @@ public sealed class ResultsStore
     /// </summary>
     public void Write(IReadOnlyList<object> rows)
     {
+        WriteRows(rows);
+        Interlocked.Increment(ref _writes);
+    }
+
+    long _writes;
+
+    /// <summary>How many batches this process has written: a copy of rows read before it changed may be stale.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
+    void WriteRows(IReadOnlyList<object> rows)
+    {
         using var db = Open();
         using var transaction = db.BeginTransaction();
         using var sweep = Prepare(db, "INSERT INTO sweeps VALUES (@id, @name, @n, @at) ON CONFLICT(sweep_id) DO UPDATE SET name = @name, trials = @n",

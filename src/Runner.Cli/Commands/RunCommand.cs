@@ -72,7 +72,7 @@ public sealed class RunCommand : ICommand
             var status = ProgressView.Follow(() => watch.Poll(accepted.SweepId, context.Cancel), context, live: !args.Has("no-progress"));
             Serilog.Log.Information("Sweep {SweepId} finished: {Completed} completed, {Failed} failed", accepted.SweepId, status.Completed, status.Failed);
             // The sweep's last rows may still be on their way to the results store, which the pruning and the table read.
-            node.AwaitResultsWritten(TimeSpan.FromSeconds(30));
+            node.ResultsWritten(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
             // Models kept as candidates that the sweep's keep rule does not name go now that it is over.
             string models = Runner.Artifacts.ArtifactSource.StoreFolder(StateFolder.Artifacts(state));
             if (Directory.Exists(models)) new Runner.Cluster.Projection.ModelPruning(node.Results!, new Runner.Artifacts.ContentStore(models)).Prune(accepted.SweepId);

@@ -158,11 +158,10 @@ public sealed class RunnerNode : INodeSession
     /// Coordinators: returns once every row this node's sweeps have sent to the results store is written (the
     /// projection writes in batches, behind the sweeps' replies), so a sweep seen to end is read whole.
     /// </summary>
-    public void AwaitResultsWritten(TimeSpan timeout)
+    public async Task ResultsWritten(TimeSpan timeout)
     {
         if (!Options.IsCoordinator) return;
-        System.ActorSelection("/user/" + ResultsProjection.Name).Ask<ResultsProjection.Written>(ResultsProjection.Sync.Instance, timeout)
-            .GetAwaiter().GetResult();
+        await System.ActorSelection("/user/" + ResultsProjection.Name).Ask<ResultsProjection.Written>(ResultsProjection.Sync.Instance, timeout);
     }
 
     /// <summary>
