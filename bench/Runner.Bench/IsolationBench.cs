@@ -52,7 +52,8 @@ public sealed class IsolationBench(CliContext context)
     /// <summary>
     /// Training images/s of one network (scratch, second epoch of two) under each oneDNN setting, each in a `runner
     /// trial` process of its own: oneDNN as LibTorch ships it, the guard (LibTorch's own convolution kernels), and
-    /// oneDNN capped at AVX (the other way around the crash).
+    /// oneDNN capped at AVX (the other way around the crash). Since the zoo runs 1×1 convolutions as matrix products
+    /// (PointwiseConvolutions), the first two settings run a zoo network alike; they differ for TorchScript programs.
     /// </summary>
     void Speeds(string model, string data, int threads, string folder)
     {

@@ -25,6 +25,11 @@ public sealed class ResultsStore
 
     public StoreLocation Location { get; }
 
+    long _writes;
+
+    /// <summary>How many batches this process has written: a copy of rows read before it changed may be stale.</summary>
+    public long Writes => Interlocked.Read(ref _writes);
+
     public ResultsStore(string stateFolder) : this(StoreLocation.InFolder(stateFolder)) { }
 
     public ResultsStore(StoreLocation location)
@@ -77,11 +82,6 @@ public sealed class ResultsStore
         WriteRows(rows);
         Interlocked.Increment(ref _writes);
     }
-
-    long _writes;
-
-    /// <summary>How many batches this process has written: a copy of rows read before it changed may be stale.</summary>
-    public long Writes => Interlocked.Read(ref _writes);
 
     void WriteRows(IReadOnlyList<object> rows)
     {
